@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` and `make test`. See README.md.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint fmt venv install-local install-test migrate seed services-up services-down bench clean
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null 2>&1 || { echo "$(PY) not found; set PY=python3"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install-local: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/local.txt
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/test.txt
+
+migrate: install-local
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install-test
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy apps augeo
+	DJANGO_SETTINGS_MODULE=augeo.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+fmt: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+services-up:
+	bash scripts/services.sh up
+
+services-down:
+	bash scripts/services.sh down
+
+bench: install-test
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3* media .services .coverage

@@ -1,0 +1,79 @@
+"""Domain errors: raised by services, turned into the API's error envelope by the handler.
+
+A service raises ``Conflict("BID_TOO_LOW", "…", min_bid="260.00")``; the API answers
+``409 {"error": {"code": "BID_TOO_LOW", "message": "…", "min_bid": "260.00"}}``. The admin catches the
+same class and shows the message. Services never import DRF.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A business rule refused the operation. ``status`` is the HTTP status the API answers with."""
+
+    status = 400
+    default_code = "DOMAIN_ERROR"
+
+    def __init__(self, code: str | None = None, message: str = "", *, fields: dict[str, list[str]] | None = None,
+                 **extra: Any) -> None:
+        self.code = code or self.default_code
+        self.message = message or self.code.replace("_", " ").capitalize()
+        self.fields = fields
+        self.extra = extra
+        super().__init__(self.message)
+
+
+class ValidationFailed(DomainError):
+    """Input that is well-formed JSON but breaks a rule on a field (400 ``VALIDATION_ERROR``)."""
+
+    status = 400
+    default_code = "VALIDATION_ERROR"
+
+
+class Conflict(DomainError):
+    """A business rule or state machine refused the operation (409 with a specific code)."""
+
+    status = 409
+    default_code = "CONFLICT"
+
+
+class PermissionDenied(DomainError):
+    """The caller may see the object but may not do this (403)."""
+
+    status = 403
+    default_code = "PERMISSION_DENIED"
+
+
+class NotFound(DomainError):
+    """The object does not exist or is not visible to the caller (404)."""
+
+    status = 404
+    default_code = "NOT_FOUND"
+
+
+class Gone(DomainError):
+    """The object existed but is no longer usable, e.g. an expired invitation (410)."""
+
+    status = 410
+    default_code = "GONE"
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    default_code = "FILE_TOO_LARGE"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (database, storage) is down; clients should retry later (503)."""
+
+    status = 503
+    default_code = "SERVICE_UNAVAILABLE"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The same ``Idempotency-Key`` was sent with a different request body (422)."""
+
+    status = 422
+    default_code = "IDEMPOTENCY_KEY_REUSED"

@@ -1,0 +1,62 @@
+"""Non-DRF views: health probes and error handlers that keep ``/api/`` free of HTML pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+
+from apps.core.api.exceptions import error_body
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+@never_cache
+def health_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches no dependency, so a database outage never restarts pods."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def health_ready(request: HttpRequest) -> JsonResponse:
+    from apps.core.health import run_checks
+
+    checks = run_checks()
+    healthy = all(c["status"] == "ok" for c in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("VALIDATION_ERROR", "Bad request.", fields={}), status=400)
+    return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("PERMISSION_DENIED", "You may not do this."), status=403)
+    return defaults.permission_denied(request, exception)  # type: ignore[arg-type]
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("NOT_FOUND", "Not found."), status=404)
+    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+
+
+def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("PERMISSION_DENIED", f"CSRF check failed: {reason}"), status=403)
+    from django.views.csrf import csrf_failure as default_csrf_failure
+
+    return default_csrf_failure(request, reason)

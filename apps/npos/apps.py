@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NposConfig(AppConfig):
+    name = "apps.npos"
+    label = "npos"

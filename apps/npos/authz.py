@@ -1,0 +1,74 @@
+"""Answers "may this user do capability C in NPO N?" and scopes querysets to the NPOs where they may.
+
+The one authorisation model (permissions.md) for the API, the admin and the commands. Scoping is a
+subquery on active memberships whose role grants the capability, so a list is filtered in the same
+single query whatever its size, never row by row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db import models
+from django.db.models import QuerySet
+
+from apps.npos.capabilities import roles_with
+from apps.npos.models import Membership, MembershipStatus
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _is_superuser(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
+
+
+def memberships_of(user: Any) -> QuerySet[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE, npo__deleted_at__isnull=True)
+
+
+def npo_ids_with(user: Any, capability: str | None) -> QuerySet[Any]:
+    """Ids of the NPOs where ``user`` holds ``capability`` (``None``: any active membership).
+
+    Returned as a lazy values queryset so it composes into a subquery. Super admins are not special-
+    cased here; use :func:`scope` which lets them see everything.
+    """
+    qs = memberships_of(user)
+    if capability is not None:
+        qs = qs.filter(role__in=roles_with(capability))
+    return qs.values("npo_id")
+
+
+def has_capability(user: Any, npo_id: Any, capability: str | None) -> bool:
+    """``capability=None`` asks only for an active membership (any role)."""
+    if _is_superuser(user):
+        return True
+    if npo_id is None:
+        return False
+    return npo_ids_with(user, capability).filter(npo_id=npo_id).exists()
+
+
+def is_member(user: Any, npo_id: Any) -> bool:
+    return has_capability(user, npo_id, None)
+
+
+def scope(queryset: QuerySet[M], user: Any, capability: str | None, *, npo_path: str = "npo") -> QuerySet[M]:
+    """``queryset`` restricted to rows whose NPO (reached through ``npo_path``) grants ``capability``.
+
+    Super admins get the queryset unchanged; anonymous users get nothing.
+    """
+    if _is_superuser(user):
+        return queryset
+    if not getattr(user, "is_authenticated", False):
+        return queryset.none()
+    return queryset.filter(**{f"{npo_path}__in": npo_ids_with(user, capability)})
+
+
+def scope_q(user: Any, capability: str | None, *, npo_path: str = "npo") -> models.Q:
+    """The same restriction as a ``Q`` so callers can OR it with public visibility."""
+    if _is_superuser(user):
+        return models.Q()
+    if not getattr(user, "is_authenticated", False):
+        return models.Q(pk__in=[])
+    return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})

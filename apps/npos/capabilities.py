@@ -1,0 +1,59 @@
+"""The role → capability table (permissions.md). The only module that names roles.
+
+Code everywhere else asks for a capability (``Capability.EVENTS_MANAGE``), never a role. A super
+admin holds every capability in every NPO.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COORDINATOR = "coordinator", "Coordinator"
+    STAFF = "staff", "Staff (check-in)"
+    AUCTIONEER = "auctioneer", "Auctioneer"
+    CASHIER = "cashier", "Cashier"
+
+
+class Capability(models.TextChoices):
+    NPO_MANAGE = "npo.manage", "Manage the NPO"
+    TEAM_MANAGE = "team.manage", "Manage the team"
+    EVENTS_MANAGE = "events.manage", "Manage events"
+    ATTENDANCE_VIEW = "attendance.view", "View attendance"
+    ATTENDANCE_MANAGE = "attendance.manage", "Manage attendance"
+    CHECKIN_PERFORM = "checkin.perform", "Check guests in"
+    AUCTION_CLERK = "auction.clerk", "Clerk the auction"
+    CHECKOUT_MANAGE = "checkout.manage", "Manage checkout"
+    REPORTS_VIEW = "reports.view", "View reports"
+
+
+C = Capability
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset(Capability.values),
+    Role.COORDINATOR: frozenset(
+        {
+            C.EVENTS_MANAGE,
+            C.ATTENDANCE_VIEW,
+            C.ATTENDANCE_MANAGE,
+            C.CHECKIN_PERFORM,
+            C.AUCTION_CLERK,
+            C.CHECKOUT_MANAGE,
+            C.REPORTS_VIEW,
+        }
+    ),
+    Role.STAFF: frozenset({C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM}),
+    Role.AUCTIONEER: frozenset({C.AUCTION_CLERK}),
+    Role.CASHIER: frozenset({C.ATTENDANCE_VIEW, C.CHECKOUT_MANAGE, C.REPORTS_VIEW}),
+}
+
+
+def roles_with(capability: str) -> list[str]:
+    """The roles that grant ``capability`` — what selectors filter memberships on (one query)."""
+    return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+
+
+def role_has(role: str, capability: str) -> bool:
+    return capability in ROLE_CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,11 @@
+"""Everything under /api/v1/: one include per app, each app owning its own routes."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.users.api.urls")),
+    path("", include("apps.npos.api.urls")),
+    path("", include("apps.events.api.urls")),
+    path("", include("apps.attendance.api.urls")),
+    path("", include("apps.auctions.api.urls")),
+]
