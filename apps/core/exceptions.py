@@ -16,8 +16,9 @@ class DomainError(Exception):
     status = 400
     default_code = "DOMAIN_ERROR"
 
-    def __init__(self, code: str | None = None, message: str = "", *, fields: dict[str, list[str]] | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, code: str | None = None, message: str = "", *, fields: dict[str, list[str]] | None = None, **extra: Any
+    ) -> None:
         self.code = code or self.default_code
         self.message = message or self.code.replace("_", " ").capitalize()
         self.fields = fields

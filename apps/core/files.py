@@ -17,8 +17,12 @@ from PIL import Image, UnidentifiedImageError
 
 from apps.core.exceptions import FileTooLarge, ValidationFailed
 
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp"),
-                 "GIF": ("image/gif", "gif")}
+IMAGE_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+}
 
 # (magic prefix, offset, content type, extension). ISO-BMFF video (mp4/mov) has "ftyp" at offset 4.
 OTHER_SIGNATURES: list[tuple[bytes, int, str, str]] = [
@@ -77,14 +81,24 @@ def validate_image(upload: IO[bytes] | Any, *, max_bytes: int | None = None, fie
                 fmt = image.format or ""
                 width, height = image.size
                 if fmt not in IMAGE_FORMATS:
-                    raise ValidationFailed(message="Unsupported image format.", fields={field: [f"{fmt} is not allowed."]})
+                    raise ValidationFailed(
+                        message="Unsupported image format.", fields={field: [f"{fmt} is not allowed."]}
+                    )
                 if width * height > settings.AUGEO_MAX_IMAGE_PIXELS:
-                    raise ValidationFailed(message="The image has too many pixels.", fields={field: ["Too many pixels."]})
+                    raise ValidationFailed(
+                        message="The image has too many pixels.", fields={field: ["Too many pixels."]}
+                    )
                 image.verify()
     except ValidationFailed:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning, OSError,
-            SyntaxError, ValueError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
         raise ValidationFailed(
             message="The file is not a valid image.", fields={field: ["Upload a JPEG, PNG, WebP or GIF image."]}
         ) from exc

@@ -1,24 +1,44 @@
-"""Readiness checks: database, cache and storage, each reported by name."""
+"""Readiness checks: database, cache and storage, each reported by name.
+
+A probe must answer within the load balancer's timeout even when a dependency hangs, so the cache
+and storage checks run concurrently in a small thread pool and are given up after
+``HEALTH_CHECK_TIMEOUT`` seconds (reported as ``TimeoutError``). The database check runs in the
+request's own thread (Django connections are per thread) and is bounded by the driver's connect
+timeout (``connect_timeout`` in base settings). Redis is bounded by django-redis' socket timeouts
+(0.5 s) and Azure by the SDK's connection timeout with one retry.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
 
 def _database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+        cursor.fetchone()
 
 
 def _cache() -> None:
+    client_getter = getattr(getattr(cache, "client", None), "get_client", None)
+    if client_getter is not None:
+        # django-redis swallows errors in get/set (IGNORE_EXCEPTIONS); a raw PING does not.
+        client_getter(write=True).ping()
+        return
     key = f"health:{uuid.uuid4().hex}"
     cache.set(key, "1", 5)
     if cache.get(key) != "1":
         raise RuntimeError("cache did not return the value it stored")
-    cache.delete(key)
 
 
 def _storage() -> None:
@@ -27,15 +47,32 @@ def _storage() -> None:
     default_storage.exists("health-check-probe")
 
 
-CHECKS = {"database": _database, "cache": _cache, "storage": _storage}
+CHECKS: dict[str, Callable[[], None]] = {"database": _database, "cache": _cache, "storage": _storage}
+#: Checks that may run outside the request thread (they use no thread-bound connection).
+THREADED = frozenset({"cache", "storage"})
 
 
-def run_checks() -> dict[str, dict[str, str]]:
-    results: dict[str, dict[str, str]] = {}
+def _timed(check: Callable[[], None]) -> dict[str, object]:
+    started = time.monotonic()
+    try:
+        check()
+    except Exception as exc:  # each failure is reported by name, never raised
+        return {"status": "error", "error": exc.__class__.__name__}
+    return {"status": "ok", "ms": round((time.monotonic() - started) * 1000, 1)}
+
+
+def run_checks() -> dict[str, dict[str, object]]:
+    """``{name: {"status": "ok"|"error", ...}}`` for every dependency, in ``CHECKS`` order."""
+    timeout = float(getattr(settings, "HEALTH_CHECK_TIMEOUT", 2.0))
+    futures = {name: _POOL.submit(_timed, check) for name, check in CHECKS.items() if name in THREADED}
+    results: dict[str, dict[str, object]] = {}
     for name, check in CHECKS.items():
+        if name not in THREADED:
+            results[name] = _timed(check)
+    deadline = time.monotonic() + timeout
+    for name, future in futures.items():
         try:
-            check()
-            results[name] = {"status": "ok"}
-        except Exception as exc:  # each failure is reported by name, never raised
-            results[name] = {"status": "error", "error": exc.__class__.__name__}
-    return results
+            results[name] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            results[name] = {"status": "error", "error": "TimeoutError"}
+    return {name: results[name] for name in CHECKS}

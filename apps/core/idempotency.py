@@ -8,7 +8,8 @@ The key row is inserted, inside the same transaction as the work, *before* the w
 racing the first request blocks on the unique index until the first commits, then reads the stored
 answer; if the first request failed unexpectedly its transaction (and key row) rolled back, so the
 retry simply does the work. Business-rule refusals (409, 400) are stored too: a retry gets the same
-answer. Keys live in the database for ``IDEMPOTENCY_KEY_TTL`` (24 h), never only in the cache.
+answer; 5xx answers are not stored (a retry should do the work). Keys live in the database for
+``IDEMPOTENCY_KEY_TTL`` (24 h), never only in the cache; ``manage.py prune_expired`` removes old ones.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def idempotent(request: Request, handler: Callable[[], Response]) -> Response:
             response = handler()
         except (DomainError, APIException) as exc:
             response = exception_handler(exc, {"request": request})
+        if response.status_code >= 500:
+            # A transient failure (e.g. ServiceUnavailable) must not be replayed: forget the key so a
+            # retry does the work again.
+            transaction.set_rollback(True)
+            return response
         record.response_status = response.status_code
         record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
         record.save()

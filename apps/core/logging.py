@@ -1,32 +1,70 @@
-"""Logging filters: the request id on every line, and secrets never written out."""
+"""Logging filters: the request id on every line, and secrets never written out.
+
+Both filters sit on the root handler (settings ``LOGGING``), so every logger — ours, Django's
+``django.request``, DRF, gunicorn's error log via propagation — goes through them.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from contextvars import ContextVar
+from typing import Any
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
-_SECRET = re.compile(
-    r"(?i)(\"?(?:password|current_password|new_password|token|refresh|access|authorization|secret|api[_-]?key)\"?"
-    r"\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s,&}]+)"
+_SECRET_NAMES = (
+    r"password|current_password|new_password|passwd|token|refresh|access|authorization|secret|api[_-]?key|cookie"  # noqa: S105 - names to redact
 )
-_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+_SECRET = re.compile(
+    rf"(?i)([\"']?[\w-]*(?:{_SECRET_NAMES})[\w-]*[\"']?\s*[:=]\s*)((?:bearer|basic)\s+[^\s,&}}]+|\"[^\"]*\"|'[^']*'|[^\s,&}}]+)"
+)
+_SECRET_KEY = re.compile(rf"(?i)(?:{_SECRET_NAMES})")
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+REDACTED = "[REDACTED]"
+
+#: Attributes every LogRecord has; anything else was passed as ``extra=`` and is a candidate for
+#: redaction (the JSON formatter writes extras out as fields).
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+}
 
 
 def redact(text: str) -> str:
-    return _BEARER.sub("Bearer [REDACTED]", _SECRET.sub(r"\1[REDACTED]", text))
+    """Masks ``password=…``/``"token": "…"`` pairs and ``Bearer …``/``Basic …`` credentials."""
+    return _SECRET.sub(rf"\1{REDACTED}", _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text))
+
+
+def _redact_value(name: str, value: Any) -> Any:
+    if _SECRET_KEY.search(name):
+        return REDACTED
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(str(k), v) for k, v in value.items()}
+    return value
 
 
 class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (``-`` outside a request) to every record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        # Django's handler logs 4xx/5xx responses ("Not Found: /x") after the middleware chain has
+        # returned, outside RequestIdMiddleware's context; those records carry the request itself.
+        from_request = getattr(record.__dict__.get("request"), "request_id", None)
+        record.request_id = from_request or request_id_var.get()
         return True
 
 
 class RedactSecretsFilter(logging.Filter):
-    """Last line of defence: code should not log secrets, but if a message carries one it is masked."""
+    """Last line of defence: code should not log secrets, but if a message carries one it is masked.
+
+    Also replaces the ``request`` object Django attaches to ``django.request`` records by
+    ``"METHOD /path"``: its repr holds the query string (verification and reset links carry tokens
+    there), and nothing about the body or headers is ever written.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -36,4 +74,10 @@ class RedactSecretsFilter(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        request = record.__dict__.get("request")
+        if request is not None and not isinstance(request, str):
+            record.request = f"{getattr(request, 'method', '')} {getattr(request, 'path', '')}".strip()
+        for name, value in list(record.__dict__.items()):
+            if name not in _STANDARD_ATTRS and name != "request":
+                record.__dict__[name] = _redact_value(name, value)
         return True

@@ -38,7 +38,7 @@ class SoftDeleteModel(BaseModel):
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SoftDeleteManager()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012 - the soft-delete manager must stay the default (first)
 
     class Meta:
         abstract = True

@@ -9,10 +9,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from apps.core.api.exceptions import error_body
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+from apps.core.middleware import is_api as _is_api
 
 
 @never_cache
@@ -23,11 +20,14 @@ def health_live(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 def health_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: database, cache and storage. 503 names the failing dependency in ``checks``."""
     from apps.core.health import run_checks
 
     checks = run_checks()
-    healthy = all(c["status"] == "ok" for c in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", "checks": checks}, status=200 if healthy else 503)
+    failing = [name for name, result in checks.items() if result["status"] != "ok"]
+    if not failing:
+        return JsonResponse({"status": "ok", "checks": checks})
+    return JsonResponse({"status": "unavailable", "failing": failing, "checks": checks}, status=503)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
+    "apps.core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -131,7 +132,9 @@ AZURE_CONTAINER = env("AZURE_STORAGE_CONTAINER", default="augeo-media")
 if AZURE_CONNECTION_STRING:
     STORAGES = {
         "default": {
-            "BACKEND": "storages.backends.azure_storage.AzureStorage",
+            # apps.core.storage.AzureStorage: django-storages' backend, but client_options also
+            # apply with a connection string (the stock one ignores them).
+            "BACKEND": "apps.core.storage.AzureStorage",
             "OPTIONS": {
                 "connection_string": AZURE_CONNECTION_STRING,
                 "azure_container": AZURE_CONTAINER,
@@ -140,8 +143,14 @@ if AZURE_CONNECTION_STRING:
                 "overwrite_files": False,
                 # The SDK's defaults retry for over a minute; an outage must answer 503 quickly.
                 "timeout": 10,
-                "connection_timeout": 3,
-                "client_options": {"retry_total": 1, "connection_timeout": 3, "read_timeout": 10},
+                "client_options": {
+                    "retry_total": 1,
+                    "initial_backoff": 1,
+                    "increment_base": 1,
+                    "random_jitter_range": 0,
+                    "connection_timeout": 3,
+                    "read_timeout": 10,
+                },
             },
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -268,7 +277,21 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "apps.events.models.EventStatus",
+        "EventMediaStatusEnum": "apps.events.models.MediaStatus",
+        "EventMediaKindEnum": "apps.events.models.MediaKind",
+        "EventLinkKindEnum": "apps.events.models.LinkKind",
+        "SponsorLogoSizeEnum": "apps.events.models.LogoSize",
+        "RegistrationStatusEnum": "apps.attendance.models.RegistrationStatus",
+        "RegistrationSourceEnum": "apps.attendance.models.RegistrationSource",
+        "ItemStatusEnum": "apps.auctions.models.ItemStatus",
+        "ItemKindEnum": "apps.auctions.models.ItemKind",
+        "PledgeSourceEnum": "apps.auctions.models.PledgeSource",
+        "NPOStatusEnum": "apps.npos.models.NPOStatus",
+        "MembershipStatusEnum": "apps.npos.models.MembershipStatus",
+        "InvitationStatusEnum": "apps.npos.models.InvitationStatus",
+    },
 }
 
 # --- Internationalisation -----------------------------------------------------------------------
@@ -310,8 +333,14 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Replaces Django's default handlers for "django" (a DEBUG-only console without our filters,
+        # and mail_admins, whose e-mail would carry the request's POST data): records propagate to
+        # the root handler, which adds the request id and redacts secrets.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # The Azure SDK logs every request and response header at INFO.
+        "azure": {"level": "WARNING"},
     },
 }
 
@@ -321,4 +350,8 @@ AUGEO_MAX_IMAGE_PIXELS = env.int("AUGEO_MAX_IMAGE_PIXELS", default=40_000_000)
 AUGEO_MAX_MEDIA_BYTES = env.int("AUGEO_MAX_MEDIA_BYTES", default=25 * 1024 * 1024)
 AUGEO_MAX_EVENT_MEDIA_BYTES = env.int("AUGEO_MAX_EVENT_MEDIA_BYTES", default=200 * 1024 * 1024)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# Audit entries older than this are removed by `manage.py prune_expired` (product.md §10).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"

@@ -10,9 +10,9 @@ from .base import REST_FRAMEWORK, THROTTLE_RATES
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = "/tmp/augeo-test-media"
+MEDIA_ROOT = "/tmp/augeo-test-media"  # noqa: S108 - tests only; conftest isolates per test
 # Throttling is tested explicitly (tests override these); high defaults keep other tests stable.
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {scope: "100000/min" for scope in THROTTLE_RATES},
+    "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),
 }

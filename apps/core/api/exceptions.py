@@ -3,16 +3,19 @@
 ``{"error": {"code": "...", "message": "...", "fields": {...}, ...extra}}``. DRF's own exceptions,
 our ``DomainError`` family, Django's ``Http404``/``PermissionDenied``, database outages
 (``OperationalError`` → 503) and anything unexpected (→ 500 without a traceback) all pass through
-here, so a client only ever has to parse one shape.
+:func:`error_parts`, so a client only ever has to parse one shape. DRF views reach it through
+:func:`exception_handler`; everything else under ``/api/`` (plain Django views, middleware, URL
+resolution) through :class:`apps.core.middleware.ApiErrorMiddleware`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404
@@ -24,6 +27,7 @@ from apps.core.exceptions import DomainError
 
 logger = logging.getLogger("augeo.api")
 
+#: Exact DRF class → code; subclasses fall back to the first ``isinstance`` match.
 _CODES: dict[type[drf.APIException], str] = {
     drf.NotAuthenticated: "NOT_AUTHENTICATED",
     drf.AuthenticationFailed: "TOKEN_INVALID",
@@ -37,6 +41,27 @@ _CODES: dict[type[drf.APIException], str] = {
     drf.ValidationError: "VALIDATION_ERROR",
 }
 
+#: The code for a bare status, used when a non-DRF response (Django's own 404 page, a 500) is
+#: rewritten into the envelope.
+STATUS_CODES: dict[int, tuple[str, str]] = {
+    400: ("VALIDATION_ERROR", "Bad request."),
+    401: ("NOT_AUTHENTICATED", "Authentication credentials were not provided."),
+    403: ("PERMISSION_DENIED", "You may not do this."),
+    404: ("NOT_FOUND", "Not found."),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed."),
+    406: ("NOT_ACCEPTABLE", "Could not satisfy the request Accept header."),
+    409: ("CONFLICT", "The request conflicts with the current state."),
+    410: ("GONE", "No longer available."),
+    413: ("FILE_TOO_LARGE", "The request body is too large."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type."),
+    429: ("THROTTLED", "Too many requests; retry later."),
+    500: ("INTERNAL_ERROR", "An unexpected error occurred."),
+    503: ("SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly."),
+}
+
+#: Seconds a client should wait before retrying after a database outage.
+SERVICE_RETRY_AFTER = "5"
+
 
 def error_body(code: str, message: str, *, fields: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     """The envelope itself; also used by non-DRF views (health, 404/500 handlers, CSRF failures)."""
@@ -45,6 +70,12 @@ def error_body(code: str, message: str, *, fields: dict[str, Any] | None = None,
         error["fields"] = fields
     error.update(extra)
     return {"error": error}
+
+
+def status_body(status: int) -> dict[str, Any]:
+    """The envelope for a bare HTTP status (no exception at hand)."""
+    code, message = STATUS_CODES.get(status, ("INTERNAL_ERROR" if status >= 500 else "ERROR", "Request failed."))
+    return error_body(code, message)
 
 
 def _flatten_fields(detail: Any) -> dict[str, Any]:
@@ -72,53 +103,62 @@ def _first_message(fields: dict[str, Any]) -> str:
     return "The request is invalid."
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
-    headers: dict[str, str] = {}
+def _api_code(exc: drf.APIException) -> str:
+    """Our code for a DRF exception. An exception raised with an explicit upper-case code (e.g.
+    ``AuthenticationFailed(..., code="INVALID_CREDENTIALS")``) keeps it; DRF's and simplejwt's own
+    lower-case codes (``token_not_valid``) map through ``_CODES``."""
+    detail_code = exc.get_codes() if not isinstance(exc.detail, dict) else exc.detail.get("code")
+    if isinstance(detail_code, str) and detail_code.isupper():
+        return detail_code
+    code = next((c for cls, c in _CODES.items() if type(exc) is cls), None)
+    if code is None:
+        code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
+    return code or STATUS_CODES.get(exc.status_code, ("ERROR", ""))[0]
+
+
+def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """``(status, envelope, headers)`` for any exception. Unexpected ones are logged with their
+    traceback (server side only) and answer a bare 500 ``INTERNAL_ERROR``."""
     if isinstance(exc, DomainError):
-        return Response(
-            error_body(exc.code, exc.message, fields=exc.fields, **exc.extra), status=exc.status
-        )
+        return exc.status, error_body(exc.code, exc.message, fields=exc.fields, **exc.extra), {}
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    if isinstance(exc, Http404):
+    elif isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        return Response(error_body("FILE_TOO_LARGE", "The request body is too large."), status=413)
+        return 413, error_body("FILE_TOO_LARGE", "The request body is too large."), {}
+    elif isinstance(exc, TooManyFieldsSent):
+        return 400, error_body("VALIDATION_ERROR", "Too many fields in the request.", fields={}), {}
+    elif isinstance(exc, SuspiciousOperation):
+        return 400, error_body("VALIDATION_ERROR", "Bad request.", fields={}), {}
     elif isinstance(exc, OperationalError):
+        # The message may carry host names or credentials: log the class only.
         logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return Response(
-            error_body("SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly."),
-            status=503,
-            headers={"Retry-After": "5"},
-        )
+        return 503, status_body(503), {"Retry-After": SERVICE_RETRY_AFTER}
 
     if not isinstance(exc, drf.APIException):
-        logger.exception("unhandled error in API view")
-        return Response(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
+        logger.error("unhandled error in API request", exc_info=exc)
+        return 500, status_body(500), {}
 
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-    if getattr(exc, "wait", None) is not None:
-        headers["Retry-After"] = str(int(exc.wait) + 1)  # type: ignore[attr-defined]
-
-    code = next((c for cls, c in _CODES.items() if type(exc) is cls), None)
-    if code is None:
-        code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), "ERROR")
-    # simplejwt's InvalidToken is an AuthenticationFailed subclass with its own payload.
-    if isinstance(exc, drf.AuthenticationFailed):
-        code = "TOKEN_INVALID"
+    headers: dict[str, str] = {}
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    elif isinstance(exc, drf.Throttled):
+        headers["Retry-After"] = "1"
 
     if isinstance(exc, drf.ValidationError):
         fields = _flatten_fields(exc.detail)
-        return Response(error_body("VALIDATION_ERROR", _first_message(fields), fields=fields), status=400,
-                        headers=headers)
+        return 400, error_body("VALIDATION_ERROR", _first_message(fields), fields=fields), headers
     if isinstance(exc, drf.ParseError):
-        return Response(
-            error_body("VALIDATION_ERROR", f"Malformed request body: {exc.detail}", fields={"body": [str(exc.detail)]}),
-            status=400,
-        )
+        message = f"Malformed request body: {exc.detail}"
+        return 400, error_body("VALIDATION_ERROR", message, fields={"body": [str(exc.detail)]}), headers
+
     detail = exc.detail
     if isinstance(detail, dict):
         message = str(detail.get("detail", detail))
@@ -126,4 +166,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         message = "; ".join(str(d) for d in detail)
     else:
         message = str(detail)
-    return Response(error_body(code, message), status=exc.status_code, headers=headers)
+    return exc.status_code, error_body(_api_code(exc), message), headers
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's ``EXCEPTION_HANDLER``: every exception raised in a DRF view becomes the envelope.
+
+    Unlike DRF's default it never returns ``None`` (which would let Django render a 500 page).
+    """
+    status, body, headers = error_parts(exc)
+    return Response(body, status=status, headers=headers)

@@ -1,7 +1,116 @@
-"""drf-spectacular schema class: documents the error envelope on every operation."""
+"""drf-spectacular schema class: documents the error envelope on every operation.
 
+Every operation gets the error responses it can actually answer, all pointing at one
+``ErrorEnvelope`` component (the shape of api.md "Conventions"):
+
+* 400 ``VALIDATION_ERROR`` — operations with a request body, and lists (invalid filters/page);
+* 401 ``NOT_AUTHENTICATED``/``TOKEN_INVALID`` — any operation with an authenticator (a bad token is
+  refused even on public endpoints);
+* 403 ``PERMISSION_DENIED`` — operations whose permissions are not all ``AllowAny``;
+* 404 ``NOT_FOUND`` — routes with a path parameter, and lists (a page past the end);
+* 409 business-rule codes — writes (POST/PUT/PATCH/DELETE);
+* 429 ``THROTTLED`` with ``Retry-After`` — operations with throttles.
+
+A response a view declares itself (``@extend_schema(responses={409: ...})``) is kept as declared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.permissions import AllowAny
+
+ERROR_ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Every error answers this shape (api.md Conventions).",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "Machine-readable code, e.g. VALIDATION_ERROR, BID_TOO_LOW."},
+                "message": {"type": "string", "description": "A human sentence."},
+                "fields": {
+                    "type": "object",
+                    "description": "Field name → list of messages (validation errors only).",
+                    "additionalProperties": {},
+                },
+            },
+            "required": ["code", "message"],
+            "additionalProperties": {"description": "Extra details of a business-rule code, e.g. min_bid."},
+        }
+    },
+    "required": ["error"],
+}
+
+DESCRIPTIONS = {
+    "400": "VALIDATION_ERROR: invalid input or malformed JSON (`fields` names the offending fields).",
+    "401": "NOT_AUTHENTICATED (no credentials) or TOKEN_INVALID (expired, revoked or tampered token).",
+    "403": "PERMISSION_DENIED: signed in, but may not do this.",
+    "404": "NOT_FOUND: does not exist, or is not visible to the caller.",
+    "409": "A business-rule code (api.md / bidding.md), e.g. INVALID_TRANSITION.",
+    "429": "THROTTLED or ACCOUNT_LOCKED; retry after `Retry-After` seconds.",
+}
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class AutoSchema(SpectacularAutoSchema):
-    pass
+    """Adds the envelope responses listed in the module docstring to every operation."""
+
+    def _error_component(self) -> ResolvedComponent:
+        component = ResolvedComponent(
+            name="ErrorEnvelope",
+            type=ResolvedComponent.SCHEMA,
+            object="ErrorEnvelope",
+            schema=ERROR_ENVELOPE_SCHEMA,
+        )
+        self.registry.register_on_missing(component)
+        return component
+
+    def error_statuses(self) -> list[str]:
+        """The error statuses this operation documents (see the module docstring)."""
+        statuses: list[str] = []
+        has_body = self.method in {"POST", "PUT", "PATCH"}
+        is_list = self.method == "GET" and self._is_list_view()
+        if has_body or is_list:
+            statuses.append("400")
+        if getattr(self.view, "authentication_classes", None):
+            statuses.append("401")
+        permissions = self.view.get_permissions() if hasattr(self.view, "get_permissions") else []
+        if not all(isinstance(p, AllowAny) for p in permissions):
+            statuses.append("403")
+        if "{" in self.path or is_list:
+            statuses.append("404")
+        if self.method in WRITE_METHODS:
+            statuses.append("409")
+        if getattr(self.view, "throttle_classes", None):
+            statuses.append("429")
+        return statuses
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        ref = self._error_component().ref
+        for status in self.error_statuses():
+            if status in responses:
+                continue
+            response: dict[str, Any] = {
+                "content": {"application/json": {"schema": ref}},
+                "description": DESCRIPTIONS[status],
+            }
+            if status == "429":
+                response["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait before retrying."}
+                }
+            responses[status] = response
+        return responses
+
+
+class AugeoJWTScheme(SimpleJWTScheme):
+    """Documents our JWT authenticator (a simplejwt subclass) as the same bearer scheme."""
+
+    target_class = "apps.users.authentication.JWTAuthentication"
+    name = "jwtAuth"

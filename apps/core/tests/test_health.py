@@ -1,0 +1,172 @@
+"""/health/live/ and /health/ready/: per-dependency checks, 503 naming the failing one, fast."""
+
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connection
+
+from apps.core import health
+
+
+def test_live_touches_nothing(client):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("down")):
+        response = client.get("/health/live/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_ready_reports_each_dependency(client):
+    response = client.get("/health/ready/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "cache", "storage"}
+    assert all(check["status"] == "ok" for check in body["checks"].values())
+
+
+@pytest.mark.django_db
+def test_ready_is_503_when_the_database_is_down(client):
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect")):
+        response = client.get("/health/ready/")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert body["failing"] == ["database"]
+    assert body["checks"]["database"] == {"status": "error", "error": "OperationalError"}
+    assert body["checks"]["cache"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_ready_is_503_when_the_cache_is_down(client):
+    from django.core.cache import caches
+
+    # Patched on the class: the check runs in a worker thread, which has its own cache instance.
+    with mock.patch.object(type(caches["default"]), "set", side_effect=ConnectionError("redis down")):
+        response = client.get("/health/ready/")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["cache"]
+    assert response.json()["checks"]["cache"]["error"] == "ConnectionError"
+
+
+@pytest.mark.django_db
+def test_ready_detects_a_cache_that_swallows_writes(client):
+    """django-redis with IGNORE_EXCEPTIONS answers None instead of raising."""
+    from django.core.cache import caches
+
+    with mock.patch.object(type(caches["default"]), "get", return_value=None):
+        response = client.get("/health/ready/")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"]["error"] == "RuntimeError"
+
+
+@pytest.mark.django_db
+def test_ready_is_503_when_storage_is_down(client):
+    from django.core.files.storage import default_storage
+
+    with mock.patch.object(default_storage, "exists", side_effect=OSError("blob service unreachable")):
+        response = client.get("/health/ready/")
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["storage"]
+
+
+@pytest.mark.django_db
+def test_ready_gives_up_on_a_hanging_dependency(client, settings):
+    settings.HEALTH_CHECK_TIMEOUT = 0.2
+
+    def hang() -> None:
+        time.sleep(1.5)
+
+    with mock.patch.dict(health.CHECKS, {"storage": hang}):
+        started = time.monotonic()
+        response = client.get("/health/ready/")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == {"status": "error", "error": "TimeoutError"}
+    assert elapsed < 1.0
+
+
+def test_redis_cache_check_uses_ping():
+    class FakeClient:
+        def __init__(self) -> None:
+            self.pinged = False
+
+        def get_client(self, write: bool = True):
+            return self
+
+        def ping(self) -> bool:
+            self.pinged = True
+            return True
+
+    fake = FakeClient()
+    with mock.patch.object(health, "cache", mock.Mock(client=fake)):
+        health._cache()
+    assert fake.pinged
+
+
+@pytest.mark.redis
+def test_redis_is_reachable_through_the_real_cache():
+    assert health._timed(health._cache)["status"] == "ok"
+
+
+OUTAGE_SCRIPT = """
+import json, time
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+settings.ALLOWED_HOSTS = ["testserver"]
+client = Client()
+out = {"options": settings.CACHES["default"]["OPTIONS"]}
+started = time.monotonic()
+out["live"] = client.get("/health/live/").status_code
+out["schema"] = client.get("/api/schema/").status_code  # throttled (anon) and cached: touches Redis
+ready = client.get("/health/ready/")
+out["ready"] = ready.status_code
+out["ready_body"] = ready.json()
+out["elapsed"] = time.monotonic() - started
+print(json.dumps(out, default=str))
+"""
+
+
+def test_requests_still_work_when_redis_is_down(tmp_path):
+    """REDIS_URL at a closed local port: requests degrade (no throttling/caching), never fail, and
+    the readiness probe names the cache quickly (django-redis IGNORE_EXCEPTIONS + 0.5 s timeouts)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "augeo.settings.test",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    env.pop("AZURE_STORAGE_CONNECTION_STRING", None)
+    result = subprocess.run(
+        [sys.executable, "-c", OUTAGE_SCRIPT],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["options"]["IGNORE_EXCEPTIONS"] is True
+    assert out["options"]["SOCKET_CONNECT_TIMEOUT"] <= 1 and out["options"]["SOCKET_TIMEOUT"] <= 1
+    assert (out["live"], out["schema"]) == (200, 200)
+    assert out["ready"] == 503
+    assert out["ready_body"]["failing"] == ["cache"]
+    assert out["elapsed"] < 10

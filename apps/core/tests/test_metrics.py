@@ -1,0 +1,80 @@
+"""/metrics and the business counters, single-process and in multiprocess mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from apps.core import metrics
+
+
+@pytest.mark.django_db
+def test_metrics_endpoint_exports_business_counters(client):
+    metrics.bids_placed.inc()
+    metrics.bids_rejected.labels(reason="BID_TOO_LOW").inc()
+    metrics.check_ins.inc()
+    metrics.funds_raised.labels(source="sale", currency="USD").inc(125.5)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "augeo_bids_placed_total" in text
+    assert 'augeo_bids_rejected_total{reason="BID_TOO_LOW"}' in text
+    assert "augeo_check_ins_total" in text
+    assert 'augeo_funds_raised_total{currency="USD",source="sale"}' in text
+    assert "django_http_requests_total_by_method_total" in text
+
+
+MULTIPROCESS_SCRIPT = """
+import os, sys
+import django
+django.setup()
+from apps.core import metrics
+if sys.argv[1] == "worker":
+    metrics.bids_placed.inc(int(sys.argv[2]))
+else:
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+    setup_test_environment()
+    print(Client().get("/metrics").content.decode())
+"""
+
+
+def test_multiprocess_mode_sums_all_workers(tmp_path):
+    """Each gunicorn worker writes its own files; /metrics (any worker) reports the sum."""
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "augeo.settings.test"}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-c", MULTIPROCESS_SCRIPT, *args],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    run("worker", "2")
+    run("worker", "3")
+    output = run("scrape").stdout
+    assert "augeo_bids_placed_total 5.0" in output
+
+
+def test_gunicorn_config_marks_dead_workers(tmp_path, monkeypatch):
+    import runpy
+    from unittest import mock
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    assert config["workers"] == 3
+    assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
+    (tmp_path / "prom").mkdir()
+    (tmp_path / "prom" / "stale.db").write_text("x")
+    config["on_starting"](None)
+    assert list((tmp_path / "prom").iterdir()) == []
+    with mock.patch.object(config["multiprocess"], "mark_process_dead") as mark:
+        config["child_exit"](None, mock.Mock(pid=4242))
+    mark.assert_called_once_with(4242)

@@ -1,0 +1,166 @@
+"""augeo.settings.production: check --deploy passes, required variables enforced, proxies, HTTPS."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _env(**overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "AZURE_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="augeo.settings.production",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="augeo.example.org",
+        DATABASE_URL="postgres://augeo:pw@127.0.0.1:1/augeo",
+    )
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _run(args: list[str], **overrides: str | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=_env(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_passes_with_the_required_variables():
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"DJANGO_SECRET_KEY": None}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "short"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 60}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+    ],
+)
+def test_refuses_to_start_without_required_variables(overrides, message):
+    result = _run(["manage.py", "check"], **overrides)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+SETTINGS_SCRIPT = """
+import json
+import django
+django.setup()
+from django.conf import settings as s
+print(json.dumps({
+    "DEBUG": s.DEBUG,
+    "SECURE_SSL_REDIRECT": s.SECURE_SSL_REDIRECT,
+    "SECURE_REDIRECT_EXEMPT": s.SECURE_REDIRECT_EXEMPT,
+    "SECURE_PROXY_SSL_HEADER": s.SECURE_PROXY_SSL_HEADER,
+    "HSTS": s.SECURE_HSTS_SECONDS,
+    "cookies": [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],
+    "NUM_PROXIES": s.NUM_PROXIES,
+    "DRF_NUM_PROXIES": s.REST_FRAMEWORK["NUM_PROXIES"],
+    "formatter": s.LOGGING["handlers"]["console"]["formatter"],
+    "CONN_HEALTH_CHECKS": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "ENGINE": s.DATABASES["default"]["ENGINE"],
+    "JWT_KEY_IS_SECRET": s.SIMPLE_JWT["SIGNING_KEY"] == s.SECRET_KEY,
+    "THROTTLE_LOGIN": s.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"],
+    "whitenoise": "whitenoise.middleware.WhiteNoiseMiddleware" in s.MIDDLEWARE,
+}))
+"""
+
+
+def test_production_values():
+    result = _run(["-c", SETTINGS_SCRIPT], DJANGO_DEBUG="true", THROTTLE_RATE_LOGIN="1000/min")
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["DEBUG"] is False  # DJANGO_DEBUG cannot turn it on
+    assert values["SECURE_SSL_REDIRECT"] is True
+    assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert values["HSTS"] >= 31_536_000
+    assert values["cookies"] == [True, True]
+    assert values["NUM_PROXIES"] == 1 and values["DRF_NUM_PROXIES"] == 1
+    assert values["formatter"] == "json"
+    assert values["CONN_HEALTH_CHECKS"] is True
+    assert values["ENGINE"].endswith("postgresql")
+    assert values["JWT_KEY_IS_SECRET"] is True
+    assert values["THROTTLE_LOGIN"] == "1000/min"
+    assert values["whitenoise"] is True
+
+
+def test_proxies_and_plain_logs_are_configurable():
+    result = _run(["-c", SETTINGS_SCRIPT], DJANGO_NUM_PROXIES="2", DJANGO_LOG_JSON="false")
+    values = json.loads(result.stdout)
+    assert values["NUM_PROXIES"] == 2
+    assert values["formatter"] == "plain"
+
+
+@pytest.mark.django_db
+def test_health_and_metrics_are_exempt_from_the_https_redirect(client, settings):
+    """Load-balancer probes and Prometheus scrape over plain HTTP inside the network."""
+    values = json.loads(_run(["-c", SETTINGS_SCRIPT]).stdout)
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = values["SECURE_REDIRECT_EXEMPT"]
+    settings.SECURE_PROXY_SSL_HEADER = tuple(values["SECURE_PROXY_SSL_HEADER"])
+    assert client.get("/health/live/").status_code == 200
+    assert client.get("/health/ready/").status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/api/v1/").status_code == 301
+    assert client.get("/admin/login/").status_code == 301
+    # Behind the balancer (X-Forwarded-Proto: https) nothing is redirected.
+    assert client.get("/admin/login/", HTTP_X_FORWARDED_PROTO="https").status_code == 200
+
+
+def _import_production(monkeypatch, **env: str | None):
+    import importlib
+
+    for key, value in _env(**env).items():
+        monkeypatch.setenv(key, value)
+    for key in [k for k in os.environ if k not in _env(**env)]:
+        if key.startswith(("DJANGO_", "DATABASE_URL")):
+            monkeypatch.delenv(key)
+    sys.modules.pop("augeo.settings.production", None)
+    try:
+        return importlib.import_module("augeo.settings.production")
+    finally:
+        sys.modules.pop("augeo.settings.production", None)
+
+
+def test_production_module_in_process(monkeypatch):
+    """The same checks in this process (so coverage sees the module)."""
+    module = _import_production(monkeypatch)
+    assert module.DEBUG is False
+    assert module.SECURE_REDIRECT_EXEMPT == [r"^health/", r"^metrics$"]
+    assert module.LOGGING["handlers"]["console"]["formatter"] == "json"
+    assert module.SPECTACULAR_SETTINGS["ENABLE_DJANGO_DEPLOY_CHECK"] is False
+    # The shared base dict is not mutated.
+    from augeo.settings import base
+
+    assert base.LOGGING["handlers"]["console"]["formatter"] == ("json" if base.LOG_JSON else "plain")
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL"])
+def test_production_module_refuses_missing_variables(monkeypatch, missing):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=missing):
+        _import_production(monkeypatch, **{missing: None})

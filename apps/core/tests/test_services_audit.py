@@ -1,0 +1,66 @@
+"""audit_record: who, what, which object, from where, in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.test import RequestFactory
+
+from apps.core.logging import request_id_var
+from apps.core.models import AuditEntry
+from apps.core.services import audit_record
+from apps.npos.tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_records_actor_object_npo_ip_and_request_id(user, settings):
+    settings.NUM_PROXIES = 1
+    membership = MembershipFactory(user=user)
+    request = RequestFactory().post("/x", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    token = request_id_var.set("req-123")
+    try:
+        entry = audit_record(
+            actor=user, action="membership.role_changed", obj=membership, request=request, details={"to": "staff"}
+        )
+    finally:
+        request_id_var.reset(token)
+    entry.refresh_from_db()
+    assert entry.actor == user
+    assert entry.action == "membership.role_changed"
+    assert entry.object_type == "npos.membership"
+    assert entry.object_id == str(membership.pk)
+    assert entry.object_repr == str(membership)[:200]
+    assert entry.npo_id == membership.npo_id
+    assert entry.ip_address == "203.0.113.9"
+    assert entry.request_id == "req-123"
+    assert entry.details == {"to": "staff"}
+
+
+def test_anonymous_and_system_actors_are_stored_as_none():
+    anonymous = audit_record(actor=AnonymousUser(), action="auth.login_failed", details={"email": "x@example.org"})
+    system = audit_record(actor=None, action="auctions.closed", npo_id=uuid.uuid4())
+    assert anonymous.actor is None and system.actor is None
+    assert anonymous.object_type == "" and anonymous.request_id == ""
+    assert system.npo_id is not None
+
+
+def test_explicit_ip_wins_over_request(user):
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")
+    entry = audit_record(actor=user, action="x", request=request, ip_address="198.51.100.7")
+    assert entry.ip_address == "198.51.100.7"
+
+
+def test_entry_rolls_back_with_the_service_transaction(user):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=user, action="bid.placed")
+        raise RuntimeError("the service failed")
+    assert not AuditEntry.objects.exists()
+
+
+def test_str_mentions_action():
+    entry = audit_record(actor=None, action="export.csv")
+    assert "export.csv" in str(entry)

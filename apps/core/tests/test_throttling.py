@@ -1,0 +1,85 @@
+"""Unit tests of apps.core.throttling (the accounts API tests cover the wiring)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from apps.core import throttling as t
+
+
+@pytest.fixture
+def rates(settings: Any):
+    def apply(**values: str | None) -> None:
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": values}
+
+    return apply
+
+
+def drf_request(data: Any = None, user: Any = None, ip: str = "192.0.2.1") -> Request:
+    from rest_framework.parsers import JSONParser
+
+    raw = APIRequestFactory().post("/x/", data or {}, format="json", REMOTE_ADDR=ip)
+    request = Request(raw, parsers=[JSONParser()])
+    if user is not None:
+        request.user = user
+    return request
+
+
+def test_missing_scope_rate_lets_everything_through(rates):
+    rates()
+    throttle = t.LoginRateThrottle()
+    assert throttle.rate is None
+    assert all(throttle.allow_request(drf_request({"email": "a@b.org"}), None) for _ in range(5))
+
+
+def test_account_key_is_normalised_and_hashed(rates):
+    rates(login="5/min")
+    throttle = t.LoginRateThrottle()
+    key_a = throttle.get_cache_key(drf_request({"email": " A@B.org "}), None)
+    key_b = throttle.get_cache_key(drf_request({"email": "a@b.org"}, ip="192.0.2.99"), None)
+    assert key_a == key_b
+    assert "a@b.org" not in key_a  # no personal data in cache keys
+    # No address: falls back to the IP.
+    assert throttle.get_cache_key(drf_request({}), None) != key_a
+    assert throttle.get_cache_key(drf_request({"email": 5}), None) == throttle.get_cache_key(drf_request({}), None)
+
+
+def test_window_slides(rates, monkeypatch):
+    rates(login_ip="2/min")
+    now = [1000.0]
+    monkeypatch.setattr(t.ScopedRateThrottle, "timer", lambda self: now[0])
+    request = drf_request()
+    assert t.LoginIPRateThrottle().allow_request(request, None)
+    assert t.LoginIPRateThrottle().allow_request(request, None)
+    assert not t.LoginIPRateThrottle().allow_request(request, None)
+    now[0] += 61
+    assert t.LoginIPRateThrottle().allow_request(request, None)
+
+
+@pytest.mark.django_db
+def test_bid_throttle_keys_on_the_user(rates, user):
+    rates(bid="1/min")
+    signed_in = drf_request(ip="192.0.2.1")
+    force_authenticate(signed_in, user)
+    signed_in.user = user
+    elsewhere = drf_request(ip="192.0.2.2")
+    elsewhere.user = user
+    assert t.BidRateThrottle().allow_request(signed_in, None)
+    assert not t.BidRateThrottle().allow_request(elsewhere, None)  # same user, other IP
+    anonymous = drf_request(ip="192.0.2.3")
+    assert t.BidRateThrottle().allow_request(anonymous, None)
+
+
+@pytest.mark.django_db
+def test_anon_throttle_skips_signed_in_users(rates, user):
+    rates(anon="1/min", contact="1/min")
+    request = drf_request()
+    request.user = user
+    assert t.AnonIPRateThrottle().get_cache_key(request, None) is None
+    anonymous = drf_request(ip="192.0.2.9")
+    assert t.ContactRateThrottle().allow_request(anonymous, None)
+    assert not t.ContactRateThrottle().allow_request(anonymous, None)
