@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.users.models import User
 
-DEMO_PASSWORD = "augeo-demo-2026"
+DEMO_PASSWORD = "augeo-demo-2026"  # noqa: S105 (printed by seed_demo on purpose)
 
 
 def demo_user(email: str, *, first_name: str, last_name: str, superuser: bool = False) -> User:

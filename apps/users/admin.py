@@ -1,0 +1,181 @@
+"""Users in the Django admin: platform-level, super admins only.
+
+NPO staff log into ``/admin/`` too, but the user list is everybody's personal data: for anyone but a
+super admin the module is hidden and every view answers as if it did not exist. NPO teams manage
+their people through memberships (apps.npos). Actions call the same services as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from apps.core.exceptions import DomainError
+from apps.users import services
+from apps.users.models import User
+
+
+def _is_superuser(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+class UserCreationForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+
+class UserChangeFormEmail(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    title = "e-mail verified"
+    parameter_name = "verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Verified"), ("no", "Not verified")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "yes":
+            return queryset.filter(email_verified_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(email_verified_at__isnull=True)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Search, filters and account actions for super admins (see the module docstring)."""
+
+    form = UserChangeFormEmail
+    add_form = UserCreationForm
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "email_verified",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    ]
+    list_filter = ["is_active", VerifiedFilter, "is_superuser", "is_staff", "date_joined"]
+    search_fields = ["email", "first_name", "last_name", "phone", "organization"]
+    readonly_fields = [
+        "last_login",
+        "date_joined",
+        "email_verified_at",
+        "tokens_valid_after",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            "Profile",
+            {"fields": ("first_name", "last_name", "phone", "organization", "profile_picture", "social_links")},
+        ),
+        ("Address", {"fields": ("address_line1", "address_line2", "city", "state", "postal_code", "country")}),
+        ("Status", {"fields": ("is_active", "email_verified_at", "is_staff", "is_superuser", "tokens_valid_after")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "created_at", "updated_at")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
+    filter_horizontal = ()
+    actions = ["activate", "deactivate", "mark_verified", "send_password_reset"]
+
+    @admin.display(boolean=True, description="verified", ordering="email_verified_at")
+    def email_verified(self, obj: User) -> bool:
+        return obj.is_email_verified
+
+    # --- super admins only ---------------------------------------------------------------------
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Accounts are deactivated, not deleted: bids, payments and audit entries point at them.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        queryset = super().get_queryset(request)
+        return queryset if _is_superuser(request) else queryset.none()
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # is_active goes through the service (sessions revoked, audited); the rest is a plain edit.
+        if change and "is_active" in form.changed_data:
+            wanted = obj.is_active
+            obj.is_active = not wanted
+            super().save_model(request, obj, form, change)
+            try:
+                services.user_set_active(user=obj, is_active=wanted, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            return
+        super().save_model(request, obj, form, change)
+
+    # --- actions ---------------------------------------------------------------------------------
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[User], label: str, func: Any) -> None:
+        done = 0
+        for user in queryset:
+            try:
+                func(user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user.email}: {exc.message}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{label}: {done} account(s).", messages.SUCCESS)
+
+    @admin.action(description="Activate the selected accounts")
+    def activate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(
+            request,
+            queryset,
+            "Activated",
+            lambda u: services.user_set_active(user=u, is_active=True, actor=request.user, request=request),
+        )
+
+    @admin.action(description="Deactivate the selected accounts (signs them out everywhere)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(
+            request,
+            queryset,
+            "Deactivated",
+            lambda u: services.user_set_active(user=u, is_active=False, actor=request.user, request=request),
+        )
+
+    @admin.action(description="Mark the e-mail address as verified")
+    def mark_verified(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(
+            request,
+            queryset,
+            "Marked verified",
+            lambda u: services.user_mark_verified(user=u, actor=request.user, request=request),
+        )
+
+    @admin.action(description="Send a password reset e-mail")
+    def send_password_reset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(
+            request,
+            queryset,
+            "Reset e-mail sent",
+            lambda u: services.password_reset_request(email=u.email, actor=request.user, request=request),
+        )

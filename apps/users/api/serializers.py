@@ -1,0 +1,206 @@
+"""Input and output shapes of the accounts endpoints (api.md "Accounts").
+
+Input fields are strict: a number or list where a string is expected is a 400, not silently
+stringified. Business rules (unique e-mail, password validators) live in the services.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+import phonenumbers
+from rest_framework import serializers
+
+from apps.npos.models import Membership
+from apps.users.models import User
+
+MAX_PASSWORD_LENGTH = 256  # Argon2 takes any length; a cap keeps hashing cost bounded
+
+
+class StrictCharField(serializers.CharField):
+    """A ``CharField`` that refuses non-string JSON values (DRF would accept ``123`` as ``"123"``)."""
+
+    default_error_messages = {"invalid": "Not a valid string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    default_error_messages = {"invalid": "Enter a valid e-mail address."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data).strip().lower()
+
+
+def _password_field(**kwargs: Any) -> StrictCharField:
+    return StrictCharField(
+        write_only=True,
+        trim_whitespace=False,
+        max_length=MAX_PASSWORD_LENGTH,
+        style={"input_type": "password"},
+        **kwargs,
+    )
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+    password = _password_field()
+    first_name = StrictCharField(max_length=150)
+    last_name = StrictCharField(max_length=150)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=256, trim_whitespace=True)
+
+
+class EmailSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+
+
+class LoginSerializer(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+    password = _password_field()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = StrictCharField(max_length=4096)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = StrictCharField(max_length=256)
+    password = _password_field()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = _password_field()
+    new_password = _password_field()
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class MembershipSummarySerializer(serializers.ModelSerializer):
+    npo = serializers.UUIDField(source="npo_id", read_only=True)
+    npo_name = serializers.CharField(source="npo.name", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["npo", "npo_name", "role"]
+        read_only_fields = fields
+
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+SOCIAL_LINKS_MAX = 10
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The own profile (``/users/me/``) and the ``user`` of a login or sign-up answer.
+
+    ``memberships`` lists the active memberships of NPOs that are not deleted, as ``{npo, role}``
+    (plus the NPO's name for display). ``phone`` is stored in E.164; ``social_links`` is an object of
+    network name → http(s) URL.
+    """
+
+    first_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    last_name = StrictCharField(max_length=150, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=32, required=False, allow_blank=True)
+    address_line1 = StrictCharField(max_length=200, required=False, allow_blank=True)
+    address_line2 = StrictCharField(max_length=200, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100, required=False, allow_blank=True)
+    state = StrictCharField(max_length=100, required=False, allow_blank=True)
+    postal_code = StrictCharField(max_length=20, required=False, allow_blank=True)
+    country = StrictCharField(max_length=2, required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2, e.g. US")
+    organization = StrictCharField(max_length=200, required=False, allow_blank=True)
+    social_links = serializers.DictField(
+        child=serializers.URLField(max_length=500),
+        required=False,
+        help_text='network name → URL, e.g. {"linkedin": "https://…"}',
+    )
+    email_verified = serializers.BooleanField(source="is_email_verified", read_only=True)
+    profile_picture = serializers.ImageField(read_only=True, allow_null=True)
+    memberships = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "organization",
+            "social_links",
+            "profile_picture",
+            "email_verified",
+            "is_superuser",
+            "memberships",
+            "date_joined",
+        ]
+        read_only_fields = ["id", "email", "is_superuser", "date_joined"]
+
+    def get_memberships(self, user: User) -> list[dict[str, Any]]:
+        from apps.users.selectors import active_memberships
+
+        return MembershipSummarySerializer(active_memberships(user), many=True).data  # type: ignore[return-value]
+
+    def to_representation(self, instance: User) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not instance.profile_picture:
+            data["profile_picture"] = None
+        return data
+
+    def validate_phone(self, value: str) -> str:
+        if not value:
+            return ""
+        try:
+            number = phonenumbers.parse(value, None)
+        except phonenumbers.NumberParseException as exc:
+            raise serializers.ValidationError("Enter the number in international format, e.g. +14155550123.") from exc
+        if not phonenumbers.is_valid_number(number):
+            raise serializers.ValidationError("This is not a valid phone number.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_country(self, value: str) -> str:
+        value = value.strip().upper()
+        if value and not _COUNTRY.match(value):
+            raise serializers.ValidationError("Use a two-letter ISO country code, e.g. US.")
+        return value
+
+    def validate_social_links(self, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > SOCIAL_LINKS_MAX:
+            raise serializers.ValidationError(f"At most {SOCIAL_LINKS_MAX} links.")
+        for name, url in value.items():
+            if not name or len(name) > 40 or not name.isprintable():
+                raise serializers.ValidationError("Link names must be 1 to 40 characters.")
+            if urlparse(url).scheme not in ("http", "https"):
+                raise serializers.ValidationError(f"{name}: only http(s) links are allowed.")
+        return value
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    user = UserSerializer()
+
+
+class PictureUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, WebP or GIF; decoded and re-encoded by the server")

@@ -1,0 +1,21 @@
+"""Retention of the accounts area, run by ``manage.py prune_expired``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from apps.core.pruning import pruner
+from apps.users.models import AccountToken
+
+#: Spent or expired e-mail tokens are kept a while so a reuse still reads "invalid", then dropped.
+ACCOUNT_TOKEN_RETENTION = timedelta(days=7)
+
+
+@pruner("expired account tokens")
+def prune_account_tokens(*, now: datetime, dry_run: bool) -> int:
+    """E-mail verification and password reset tokens that expired more than a week ago."""
+    queryset = AccountToken.objects.filter(expires_at__lt=now - ACCOUNT_TOKEN_RETENTION)
+    if dry_run:
+        return queryset.count()
+    count, _ = queryset.delete()
+    return count

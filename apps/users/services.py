@@ -1,0 +1,438 @@
+"""Every write of the accounts area: sign-up, e-mail verification, login, sessions, passwords,
+profile. The API views, the admin and the commands call these; none of them touches the models.
+
+Audit actions written here: ``auth.register``, ``auth.email_verified``, ``auth.login``,
+``auth.login_failed``, ``auth.login_unverified``, ``auth.login_locked`` (attempt while locked),
+``auth.lockout`` (the failure that started a lock), ``auth.logout_all``,
+``auth.password_reset_requested``, ``auth.password_reset``, ``auth.password_change``,
+``user.activated`` / ``user.deactivated``, ``user.email_verified_by_admin``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import secrets
+from datetime import timedelta
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from PIL import Image, ImageOps
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.core.exceptions import PermissionDenied, ServiceUnavailable, ValidationFailed
+from apps.core.files import server_name, validate_image
+from apps.core.net import client_ip
+from apps.core.services import audit_record
+from apps.users import emails, lockout, tokens
+from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials, InvalidToken, TokenRefused
+from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
+
+logger = logging.getLogger("augeo.users")
+
+PROFILE_PICTURE_MAX_SIDE = 1024
+PROFILE_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "organization",
+        "social_links",
+    }
+)
+
+
+def normalize_email(email: str) -> str:
+    return UserManager.normalize_email(email)
+
+
+def _password_check(password: str, user: User, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(message=exc.messages[0], fields={field: list(exc.messages)}) from exc
+
+
+# --- one-time e-mail tokens -----------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def account_token_issue(*, user: User, purpose: str, ttl: timedelta) -> str:
+    """Create a single-use token for ``user``; returns the secret (only its hash is stored)."""
+    secret = secrets.token_urlsafe(32)
+    now = timezone.now()
+    AccountToken.objects.create(
+        user=user, purpose=purpose, token_hash=_hash(secret), created_at=now, expires_at=now + ttl
+    )
+    return secret
+
+
+def _account_token_consume(*, token: Any, purpose: str) -> AccountToken:
+    """Spend a token (row locked): unknown, tampered, expired or already used → ``INVALID_TOKEN``."""
+    invalid = InvalidToken(message="This link is invalid or has expired; request a new one.")
+    if not isinstance(token, str) or not token or len(token) > 256:
+        raise invalid
+    row = (
+        AccountToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=_hash(token), purpose=purpose)
+        .first()
+    )
+    if row is None or not row.is_usable or not row.user.is_active:
+        raise invalid
+    now = timezone.now()
+    # Spend this one and every sibling: an older link must not work after a newer one was used.
+    AccountToken.objects.filter(user=row.user, purpose=purpose, used_at__isnull=True).update(used_at=now)
+    row.used_at = now
+    return row
+
+
+# --- sign-up and e-mail verification --------------------------------------------------------------
+
+
+def _verification_send(user: User) -> None:
+    ttl = settings.EMAIL_VERIFICATION_TTL
+    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.EMAIL_VERIFICATION, ttl=ttl)
+    emails.send_on_commit("verify_email", user, token=secret, ttl_hours=int(ttl.total_seconds() // 3600))
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, first_name: str, last_name: str, request: HttpRequest | None = None
+) -> User:
+    """Create an unverified account and send the verification e-mail (after commit)."""
+    email = normalize_email(email)
+    already = ValidationFailed(
+        message="An account with this e-mail address already exists.",
+        fields={"email": ["An account with this e-mail address already exists."]},
+    )
+    if User.objects.filter(email=email).exists():
+        raise already
+    user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
+    _password_check(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
+        raise already from exc
+    audit_record(actor=user, action="auth.register", obj=user, request=request)
+    _verification_send(user)
+    return user
+
+
+@transaction.atomic
+def email_verification_resend(*, email: str) -> None:
+    """Send a fresh verification e-mail when the address belongs to an active, unverified account.
+    Says nothing either way (the API answers 202 whatever the address)."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True, email_verified_at__isnull=True).first()
+    if user is not None:
+        _verification_send(user)
+
+
+@transaction.atomic
+def email_verify(*, token: Any, request: HttpRequest | None = None) -> User:
+    row = _account_token_consume(token=token, purpose=AccountTokenPurpose.EMAIL_VERIFICATION)
+    user = row.user
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+    audit_record(actor=user, action="auth.email_verified", obj=user, request=request)
+    return user
+
+
+@transaction.atomic
+def user_mark_verified(*, user: User, actor: Any, request: HttpRequest | None = None) -> User:
+    """An operator vouches for the address (admin action)."""
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+        user.save(update_fields=["email_verified_at", "updated_at"])
+        audit_record(actor=actor, action="user.email_verified_by_admin", obj=user, request=request)
+    return user
+
+
+# --- login and sessions ---------------------------------------------------------------------------
+
+
+def auth_login(*, request: HttpRequest, email: str, password: str) -> User:
+    """Check the credentials through Django's ``authenticate`` so django-axes counts failures.
+
+    Not atomic on purpose: a refused login must still leave its audit entry and its axes failure
+    record behind. Order: locked pair → 429 (even with the right password; the attempt neither
+    counts nor extends the cool-off) → wrong password or inactive account → 401 → right password but
+    unverified e-mail → 403 → success (resets the failure count, updates ``last_login``).
+    ``request`` is Django's ``HttpRequest`` (axes keeps its state on it).
+    """
+    email = normalize_email(email)
+    seconds_left = lockout.lock_seconds_left(request, email)
+    if seconds_left is not None:
+        audit_record(actor=None, action="auth.login_locked", request=request, details={"email": email})
+        raise AccountLocked(seconds_left)
+
+    user = authenticate(request=request, email=email, password=password)
+    if user is None:
+        details: dict[str, Any] = {"email": email}
+        if getattr(request, "axes_locked_out", False):
+            # This failure reached the limit: the pair is locked from the next attempt on. This answer
+            # stays "wrong password" (AxesMiddleware would otherwise swap it for its lockout page).
+            request.axes_locked_out = False  # type: ignore[attr-defined]
+            audit_record(actor=None, action="auth.lockout", request=request, details=details)
+        audit_record(actor=None, action="auth.login_failed", request=request, details=details)
+        raise InvalidCredentials(message="The e-mail address or password is wrong.")
+
+    assert isinstance(user, User)
+    if not user.is_email_verified:
+        lockout.lockout_reset(email=email, ip_address=client_ip(request))  # the password was right
+        audit_record(actor=user, action="auth.login_unverified", obj=user, request=request)
+        raise EmailNotVerified(message="Verify your e-mail address first; we can send the link again.")
+
+    # Not the user_logged_in signal: axes' receiver would create a session row (for its access log)
+    # on every API login. Reset the failure count and stamp last_login directly.
+    lockout.lockout_reset(email=email, ip_address=client_ip(request))
+    update_last_login(User, user)
+    audit_record(actor=user, action="auth.login", obj=user, request=request)
+    return user
+
+
+def session_start(*, user: User) -> dict[str, str]:
+    """A new session for ``user``: ``{access, refresh}``."""
+    return tokens.token_pair(tokens.refresh_token_mint(user))
+
+
+@transaction.atomic
+def session_refresh(*, refresh: Any) -> dict[str, str]:
+    """Rotate a refresh token: the old one is blacklisted, a new pair for the same session returned.
+
+    The outstanding row is locked, so two concurrent uses of one refresh token cannot both succeed.
+    """
+    refused = TokenRefused(message="The refresh token is invalid, expired or revoked.")
+    if not isinstance(refresh, str):
+        raise refused
+    try:
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # signature, algorithm, expiry, type, blacklist
+    except TokenError as exc:
+        raise refused from exc
+    # order_by("pk"): the model's default ordering joins the (nullable) user, which FOR UPDATE refuses.
+    outstanding = (
+        OutstandingToken.objects.select_for_update().filter(jti=token[jwt_settings.JTI_CLAIM]).order_by("pk").first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise refused
+    user = User.objects.filter(pk=token.get(jwt_settings.USER_ID_CLAIM), is_active=True).first()
+    if user is None or outstanding.user_id != user.pk:
+        raise refused
+    BlacklistedToken.objects.create(token=outstanding)
+    return tokens.token_pair(tokens.refresh_token_rotate(token, user))
+
+
+@transaction.atomic
+def session_logout(*, refresh: Any) -> None:
+    """Blacklist one refresh token (this device's session)."""
+    if not isinstance(refresh, str):
+        raise TokenRefused(message="The refresh token is invalid, expired or revoked.")
+    try:
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # simplejwt accepts the encoded text
+        token.blacklist()
+    except TokenError as exc:
+        raise TokenRefused(message="The refresh token is invalid, expired or revoked.") from exc
+
+
+def _cut_off_access(user: User) -> None:
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["tokens_valid_after", "updated_at"])
+
+
+@transaction.atomic
+def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor: Any = None) -> int:
+    """Log out everywhere: every refresh token blacklisted, every access token issued before now refused."""
+    count = tokens.outstanding_blacklist(user=user)
+    _cut_off_access(user)
+    audit_record(
+        actor=actor or user,
+        action="auth.logout_all",
+        obj=user,
+        request=request,
+        details={"refresh_tokens_revoked": count},
+    )
+    return count
+
+
+# --- passwords ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request: HttpRequest | None = None, actor: Any = None) -> None:
+    """E-mail a reset link when the address belongs to an active account; silent otherwise."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    ttl = settings.PASSWORD_RESET_TTL
+    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, ttl=ttl)
+    audit_record(actor=actor, action="auth.password_reset_requested", obj=user, request=request)
+    emails.send_on_commit("password_reset", user, token=secret, ttl_minutes=int(ttl.total_seconds() // 60))
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: Any, password: str, request: HttpRequest | None = None) -> User:
+    """Set a new password with a reset token. Revokes every session (refresh tokens blacklisted,
+    older access tokens refused) and clears the lockout; the mailbox is proven, so the address
+    counts as verified too."""
+    row = _account_token_consume(token=token, purpose=AccountTokenPurpose.PASSWORD_RESET)
+    user = User.objects.select_for_update().get(pk=row.user_id)
+    _password_check(password, user)
+    user.set_password(password)
+    if user.email_verified_at is None:
+        user.email_verified_at = timezone.now()
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["password", "email_verified_at", "tokens_valid_after", "updated_at"])
+    revoked = tokens.outstanding_blacklist(user=user)
+    lockout.lockout_reset(email=user.email)
+    audit_record(
+        actor=user, action="auth.password_reset", obj=user, request=request, details={"refresh_tokens_revoked": revoked}
+    )
+    return user
+
+
+@transaction.atomic
+def password_change(
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    keep_session: str | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Change the password (the current one is required). Every other session is revoked: their
+    refresh tokens are blacklisted; the caller's session (``keep_session``) continues."""
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.check_password(current_password):
+        raise ValidationFailed(
+            message="The current password is wrong.", fields={"current_password": ["The current password is wrong."]}
+        )
+    _password_check(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    revoked = tokens.outstanding_blacklist(user=user, keep_session=keep_session)
+    # An outstanding reset link must not undo the change.
+    AccountToken.objects.filter(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, used_at__isnull=True).update(
+        used_at=timezone.now()
+    )
+    audit_record(
+        actor=user,
+        action="auth.password_change",
+        obj=user,
+        request=request,
+        details={"refresh_tokens_revoked": revoked},
+    )
+    return user
+
+
+# --- profile and administration -------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, data: dict[str, Any]) -> User:
+    """Update the profile fields in ``data`` (already validated by the API or a form)."""
+    changed = [name for name in data if name in PROFILE_FIELDS]
+    for name in changed:
+        setattr(user, name, data[name])
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+def _normalised_image(upload: IO[bytes], extension: str) -> tuple[bytes, str]:
+    """Re-encode the picture: EXIF (often GPS) dropped, orientation applied, at most 1024 px a side."""
+    with Image.open(upload) as original:
+        image = ImageOps.exif_transpose(original)
+        image.thumbnail((PROFILE_PICTURE_MAX_SIDE, PROFILE_PICTURE_MAX_SIDE))
+        if extension in ("jpg", "jpeg"):
+            fmt, ext = "JPEG", "jpg"
+            image = image.convert("RGB")
+        elif extension == "webp":
+            fmt, ext = "WEBP", "webp"
+        else:  # PNG, and GIF (first frame) as PNG
+            fmt, ext = "PNG", "png"
+            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                image = image.convert("RGBA")
+        out = io.BytesIO()
+        image.save(out, format=fmt, quality=88) if fmt != "PNG" else image.save(out, format=fmt)
+    return out.getvalue(), ext
+
+
+def _storage_delete(name: str) -> None:
+    try:
+        default_storage.delete(name)
+    except Exception:  # an orphaned blob is harmless; the request already succeeded
+        logger.warning("could not delete old profile picture %s", name)
+
+
+@transaction.atomic
+def user_picture_set(*, user: User, upload: IO[bytes] | Any) -> User:
+    """Validate (decode) the upload, store it under a server-generated name, replace the old one."""
+    checked = validate_image(upload, field="file")
+    try:
+        content, ext = _normalised_image(upload, checked.extension)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValidationFailed(
+            message="The file is not a valid image.", fields={"file": ["Upload a JPEG, PNG, WebP or GIF image."]}
+        ) from exc
+    try:
+        saved = default_storage.save(server_name("profile-pictures", ext), ContentFile(content))
+    except Exception as exc:  # storage backends raise their own families (OSError, AzureError, …)
+        logger.warning("profile picture storage failed: %s", exc.__class__.__name__)
+        raise ServiceUnavailable(message="File storage is unavailable; retry shortly.") from exc
+    old = user.profile_picture.name
+    user.profile_picture.name = saved
+    user.save(update_fields=["profile_picture", "updated_at"])
+    if old:
+        transaction.on_commit(lambda: _storage_delete(old))
+    return user
+
+
+@transaction.atomic
+def user_picture_remove(*, user: User) -> User:
+    old = user.profile_picture.name
+    if old:
+        user.profile_picture.name = ""
+        user.save(update_fields=["profile_picture", "updated_at"])
+        transaction.on_commit(lambda: _storage_delete(old))
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool, actor: Any, request: HttpRequest | None = None) -> User:
+    """Activate or deactivate an account (admin). Deactivation also ends every session."""
+    if not is_active and actor is not None and getattr(actor, "pk", None) == user.pk:
+        raise PermissionDenied(message="You cannot deactivate your own account.")
+    if user.is_active == is_active:
+        return user
+    user.is_active = is_active
+    user.save(update_fields=["is_active", "updated_at"])
+    if not is_active:
+        tokens.outstanding_blacklist(user=user)
+        _cut_off_access(user)
+    audit_record(actor=actor, action="user.activated" if is_active else "user.deactivated", obj=user, request=request)
+    return user

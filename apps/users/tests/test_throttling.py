@@ -1,0 +1,110 @@
+"""Throttles of the accounts endpoints (apps.core.throttling): per account, plus a per-IP ceiling."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from apps.users.tests.conftest import login
+from apps.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_throttled(response):
+    assert response.status_code == 429, response.content
+    assert response.json()["error"]["code"] == "THROTTLED"
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_login_throttle_keys_on_the_account(api_client, user, throttle_rates):
+    throttle_rates(login="3/min", login_ip="1000/min")
+    for _ in range(3):
+        assert login(api_client, user.email, "wrong-password-1").status_code == 401
+    # Same account, any IP and any spelling of the address: throttled.
+    assert_throttled(login(api_client, user.email.upper(), ip="10.0.0.99"))
+    # Another account from the same IP: not throttled.
+    other = UserFactory()
+    assert login(api_client, other.email).status_code == 200
+
+
+def test_a_gala_room_behind_one_ip_can_sign_in(api_client, throttle_rates):
+    """The per-account limit does not pile up on the shared IP; only the generous per-IP one does."""
+    throttle_rates(login="2/min", login_ip="60/min", anon="5/min")
+    guests = UserFactory.create_batch(40)
+    statuses = [login(api_client, g.email, ip="198.51.100.1").status_code for g in guests]
+    assert statuses == [200] * 40
+
+
+def test_login_ip_ceiling(api_client, throttle_rates):
+    throttle_rates(login="1000/min", login_ip="5/min")
+    guests = UserFactory.create_batch(6)
+    statuses = [login(api_client, g.email, ip="198.51.100.2").status_code for g in guests]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5] == 429
+    # Another IP is unaffected.
+    assert login(api_client, guests[5].email, ip="198.51.100.3").status_code == 200
+
+
+def test_register_throttle_per_address(api_client, throttle_rates):
+    throttle_rates(register="2/hour")
+    payload = {
+        "email": f"new-{uuid.uuid4().hex}@example.org",
+        "password": "a-long-enough-passphrase",
+        "first_name": "A",
+        "last_name": "B",
+    }
+    assert api_client.post("/api/v1/auth/register/", payload, format="json").status_code == 201
+    assert api_client.post("/api/v1/auth/register/", payload, format="json").status_code == 400  # duplicate
+    assert_throttled(api_client.post("/api/v1/auth/register/", payload, format="json"))
+    other = {**payload, "email": f"other-{uuid.uuid4().hex}@example.org"}
+    assert api_client.post("/api/v1/auth/register/", other, format="json").status_code == 201
+
+
+def test_resend_shares_the_register_budget(api_client, throttle_rates):
+    throttle_rates(register="1/hour")
+    address = f"{uuid.uuid4().hex}@example.org"
+    assert api_client.post("/api/v1/auth/verify-email/resend/", {"email": address}, format="json").status_code == 202
+    assert_throttled(api_client.post("/api/v1/auth/verify-email/resend/", {"email": address.upper()}, format="json"))
+
+
+def test_password_reset_throttle_per_address(api_client, throttle_rates):
+    throttle_rates(password_reset="2/hour")
+    user = UserFactory(email=f"{uuid.uuid4().hex}@example.org")
+    ghost = f"ghost-{uuid.uuid4().hex}@example.org"
+    for _ in range(2):
+        assert api_client.post("/api/v1/auth/password-reset/", {"email": user.email}, format="json").status_code == 202
+    assert_throttled(api_client.post("/api/v1/auth/password-reset/", {"email": user.email}, format="json"))
+    # An unknown address is throttled the same way (no enumeration through the limit).
+    for _ in range(2):
+        api_client.post("/api/v1/auth/password-reset/", {"email": ghost}, format="json")
+    assert_throttled(api_client.post("/api/v1/auth/password-reset/", {"email": ghost}, format="json"))
+
+
+def test_anonymous_ip_limit_on_public_flows(api_client, throttle_rates, db):
+    throttle_rates(anon="2/min")
+    for _ in range(2):
+        api_client.post("/api/v1/auth/verify-email/", {"token": "x"}, format="json")
+    assert_throttled(api_client.post("/api/v1/auth/verify-email/", {"token": "x"}, format="json"))
+
+
+def test_throttles_fail_open_when_the_cache_is_down(api_client, user, settings, throttle_rates):
+    throttle_rates(login="1/min", login_ip="1/min")
+    settings.CACHES = {"default": {"BACKEND": "apps.users.tests.broken_cache.BrokenCache"}}
+    assert [login(api_client, user.email).status_code for _ in range(3)] == [200] * 3
+
+
+def test_garbage_json_is_400_not_a_throttle_error(api_client, db, throttle_rates):
+    throttle_rates(login="1/min")
+    response = api_client.post("/api/v1/auth/login/", b"{nope", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_rates_come_from_settings_at_request_time(api_client, user, throttle_rates):
+    throttle_rates(login="1/min", login_ip="1000/min")
+    assert login(api_client, user.email).status_code == 200
+    assert_throttled(login(api_client, user.email))
+    throttle_rates(login="1000/min")
+    assert login(api_client, user.email).status_code == 200
