@@ -185,16 +185,6 @@ class FoodOption(BaseModel):
         return self.name
 
 
-class SponsorLevel(models.TextChoices):
-    PRESENTING = "presenting", "Presenting"
-    PLATINUM = "platinum", "Platinum"
-    GOLD = "gold", "Gold"
-    SILVER = "silver", "Silver"
-    BRONZE = "bronze", "Bronze"
-    PARTNER = "partner", "Partner"
-    IN_KIND = "in_kind", "In-kind"
-
-
 class LogoSize(models.TextChoices):
     SMALL = "small", "Small"
     MEDIUM = "medium", "Medium"
@@ -211,7 +201,8 @@ class Sponsor(BaseModel):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sponsors")
     name = models.CharField(max_length=200)
-    level = models.CharField(max_length=12, choices=SponsorLevel.choices, default=SponsorLevel.PARTNER)
+    # Free text on purpose: every NPO names its own tiers ("Presenting", "Gold", "Table sponsor").
+    level = models.CharField(max_length=50, blank=True)
     logo = models.FileField(max_length=255, blank=True)
     logo_thumbnail = models.FileField(max_length=255, blank=True)
     logo_size = models.CharField(max_length=8, choices=LogoSize.choices, default=LogoSize.MEDIUM)
@@ -231,7 +222,7 @@ class Sponsor(BaseModel):
                 condition=Q(donation_amount__isnull=True) | Q(donation_amount__gte=0),
                 name="sponsor_donation_not_negative",
             ),
-            models.CheckConstraint(condition=Q(level__in=SponsorLevel.values), name="sponsor_level_valid"),
+            models.CheckConstraint(condition=Q(logo_size__in=LogoSize.values), name="sponsor_logo_size_valid"),
         ]
 
     def __str__(self) -> str:

@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('name', models.CharField(max_length=200)),
-                ('level', models.CharField(choices=[('presenting', 'Presenting'), ('platinum', 'Platinum'), ('gold', 'Gold'), ('silver', 'Silver'), ('bronze', 'Bronze'), ('partner', 'Partner'), ('in_kind', 'In-kind')], default='partner', max_length=12)),
+                ('level', models.CharField(blank=True, max_length=50)),
                 ('logo', models.FileField(blank=True, max_length=255, upload_to='')),
                 ('logo_thumbnail', models.FileField(blank=True, max_length=255, upload_to='')),
                 ('logo_size', models.CharField(choices=[('small', 'Small'), ('medium', 'Medium'), ('large', 'Large'), ('xlarge', 'Extra large')], default='medium', max_length=8)),
@@ -193,6 +193,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='sponsor',
-            constraint=models.CheckConstraint(condition=models.Q(('level__in', ['presenting', 'platinum', 'gold', 'silver', 'bronze', 'partner', 'in_kind'])), name='sponsor_level_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('logo_size__in', ['small', 'medium', 'large', 'xlarge'])), name='sponsor_logo_size_valid'),
         ),
     ]

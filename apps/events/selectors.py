@@ -1,0 +1,116 @@
+"""Reads of events and their children, already scoped to what the caller may see.
+
+Visibility (product.md §3, permissions.md): published and closed events are public (anonymous
+visitors included); drafts are visible to every active member of the NPO, whatever the role; super
+admins see everything. Anything else answers 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldError
+from django.db.models import Prefetch, Q, QuerySet, Sum
+
+from apps.core.exceptions import NotFound
+from apps.events.models import Event, EventMedia, EventStatus, MediaStatus
+from apps.npos import authz
+
+PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED)
+
+
+def events_visible_to(user: Any) -> QuerySet[Event]:
+    """Published/closed events for everyone plus every event of NPOs where ``user`` is an active
+    member (super admin: all). One query, whatever the number of memberships."""
+    qs = Event.objects.select_related("npo")
+    if getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False):
+        return qs
+    public = Q(status__in=PUBLIC_STATUSES)
+    if not getattr(user, "is_authenticated", False):
+        return qs.filter(public)
+    return qs.filter(public | Q(npo__in=authz.npo_ids_with(user, None)))
+
+
+def _as_uuid(value: Any) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def event_get_visible(user: Any, event_id: Any) -> Event:
+    """The event if ``user`` may see it; raises ``NotFound`` otherwise (also for malformed ids)."""
+    pk = _as_uuid(event_id)
+    event = events_visible_to(user).filter(pk=pk).first() if pk else None
+    if event is None:
+        raise NotFound(message="Event not found.")
+    return event
+
+
+def public_events() -> QuerySet[Event]:
+    return Event.objects.filter(status__in=PUBLIC_STATUSES).select_related("npo")
+
+
+def ready_media() -> QuerySet[EventMedia]:
+    """Gallery rows that are visible: pending direct uploads never are."""
+    return EventMedia.objects.filter(status=MediaStatus.READY)
+
+
+def public_event_detail(slug: str) -> Event:
+    """A published or closed event by slug with media, links, meal options and sponsors — a fixed
+    number of queries (one per child table) however many children it has."""
+    event = (
+        public_events()
+        .prefetch_related(
+            Prefetch("media", queryset=ready_media()),
+            "links",
+            "food_options",
+            "sponsors",
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if event is None:
+        raise NotFound(message="Event not found.")
+    return event
+
+
+def event_media_bytes(event: Event, *, exclude_pk: Any = None) -> int:
+    """Bytes the event's gallery uses, pending direct uploads included (they reserve their size)."""
+    qs = EventMedia.objects.filter(event=event)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return int(qs.aggregate(total=Sum("size"))["total"] or 0)
+
+
+def _exists(app_label: str, model_name: str, **lookup: Any) -> bool:
+    """``Model.objects.filter(**lookup).exists()`` for a model of another app that may not exist
+    (yet): events must not import attendance or auctions, which depend on it."""
+    try:
+        model = apps.get_model(app_label, model_name)
+    except LookupError:
+        return False
+    try:
+        return model._base_manager.filter(**lookup).exists()
+    except FieldError:  # pragma: no cover - the other app renamed the relation
+        return False
+
+
+def event_has_activity(event: Event) -> bool:
+    """True once anybody registered (any registration, cancelled ones included) or bid."""
+    return _exists("attendance", "Registration", event=event) or _exists("auctions", "Bid", item__event=event)
+
+
+def food_option_in_use(option: Any) -> bool:
+    """True when any row points at the meal option (guests' choices). Walks the reverse relations
+    instead of naming attendance's Guest, so a new referencing model is covered too."""
+    for relation in type(option)._meta.related_objects:
+        if relation.one_to_many or relation.one_to_one:
+            model = relation.related_model
+            if model._base_manager.filter(**{relation.field.name: option}).exists():
+                return True
+    return False
