@@ -1,0 +1,583 @@
+"""Attendance endpoints (api.md "Registration, check-in, seating"). Thin: parse → service → serialize.
+
+Order of checks everywhere: 401 (authentication) → 404 (the event or registration is not visible to
+the caller) → 403 (visible, but the caller lacks the capability / is not the owner) → 400 → 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.filters import OrderingFilter
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.attendance import selectors, services
+from apps.attendance.api import serializers as s
+from apps.attendance.api.filters import GuestFilter, RegistrationFilter
+from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer, csv_response
+from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
+from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from apps.core.idempotency import idempotent
+from apps.core.services import audit_record
+from apps.events.models import Event
+from apps.npos import authz
+from apps.npos.capabilities import Capability
+
+C = Capability
+CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
+SEARCH_PARAM = OpenApiParameter(
+    "search", OpenApiTypes.STR, description="Name, e-mail, phone, registration code or exact bidder number"
+)
+
+
+def _deny() -> PermissionDenied:
+    return PermissionDenied(message="You do not have permission to do this in this NPO.")
+
+
+class EventScopedMixin:
+    """Resolves ``event_id`` from the URL to a visible event (404) and checks capabilities on it (403)."""
+
+    request: Any
+    kwargs: dict[str, Any]
+    _event: Event | None = None
+
+    def get_event(self) -> Event:
+        if self._event is None:
+            self._event = selectors.event_get_visible(self.request.user, self.kwargs["event_id"])
+        return self._event
+
+    def has_any(self, *capabilities: str) -> bool:
+        event = self.get_event()
+        return any(authz.has_capability(self.request.user, event.npo_id, cap) for cap in capabilities)
+
+    def require_any(self, *capabilities: str) -> Event:
+        event = self.get_event()
+        if not self.has_any(*capabilities):
+            raise _deny()
+        return event
+
+
+def _is_owner(user: Any, registration: Registration) -> bool:
+    return registration.user_id is not None and registration.user_id == user.pk
+
+
+# --- registrations ----------------------------------------------------------------------------------------
+
+
+class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
+    """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
+
+    serializer_class = s.RegistrationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RegistrationFilter
+    queryset = Registration.objects.none()
+
+    def get_queryset(self) -> QuerySet[Registration]:
+        if getattr(self, "swagger_fake_view", False):
+            return Registration.objects.none()
+        return selectors.registrations_of_event(self.get_event())
+
+    @extend_schema(operation_id="events_registrations_list", responses=s.RegistrationSerializer(many=True))
+    def get(self, request: Request, event_id: Any) -> Response:
+        self.require_any(C.ATTENDANCE_VIEW)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(s.RegistrationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=s.RegistrationCreateSerializer,
+        responses={201: s.RegistrationSerializer},
+        description="409 `ALREADY_REGISTERED`, `EVENT_FULL`, `REGISTRATION_CLOSED`.",
+    )
+    def post(self, request: Request, event_id: Any) -> Response:
+        event = self.get_event()
+        if not getattr(request.user, "email_verified_at", None):
+            raise PermissionDenied(message="Verify your e-mail address first.")
+        body = s.RegistrationCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        registration = services.registration_create(
+            event=event,
+            user=request.user,
+            guests=body.validated_data.get("guests", []),
+            food_option=body.validated_data.get("food_option"),
+            notes=body.validated_data.get("notes", ""),
+            request=request,
+        )
+        registration = selectors.registrations_visible_to(request.user).get(pk=registration.pk)
+        return Response(s.RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+
+class RegistrationListView(generics.ListAPIView):
+    """The caller's own registrations (every status; filter ``?status=``)."""
+
+    serializer_class = s.RegistrationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RegistrationFilter
+
+    queryset = Registration.objects.none()
+
+    def get_queryset(self) -> QuerySet[Registration]:
+        if getattr(self, "swagger_fake_view", False):
+            return Registration.objects.none()
+        return selectors.registrations_of_user(self.request.user)
+
+
+class RegistrationAccessMixin:
+    """A registration visible to the caller (owner or ``attendance.view``; else 404) and the change
+    check (owner or ``attendance.manage``; else 403)."""
+
+    request: Any
+    kwargs: dict[str, Any]
+
+    def get_registration(self) -> Registration:
+        registration = selectors.registrations_visible_to(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        if registration is None:
+            raise NotFound(message="Registration not found.")
+        return registration
+
+    def require_change(self, registration: Registration) -> None:
+        user = self.request.user
+        if _is_owner(user, registration):
+            return
+        if not authz.has_capability(user, registration.event.npo_id, C.ATTENDANCE_MANAGE):
+            raise _deny()
+
+
+class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
+    """Read (owner or ``attendance.view``), change and cancel (owner or ``attendance.manage``)."""
+
+    serializer_class = s.RegistrationSerializer
+
+    def get(self, request: Request, pk: Any) -> Response:
+        return Response(s.RegistrationSerializer(self.get_registration()).data)
+
+    @extend_schema(request=s.RegistrationUpdateSerializer, responses=s.RegistrationSerializer)
+    def patch(self, request: Request, pk: Any) -> Response:
+        registration = self.get_registration()
+        self.require_change(registration)
+        body = s.RegistrationUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.registration_update(
+            registration=registration, actor=request.user, data=body.validated_data, request=request
+        )
+        return Response(s.RegistrationSerializer(self.get_registration()).data)
+
+    @extend_schema(responses={204: None}, description="Cancels (status `cancelled`); 409 when already cancelled.")
+    def delete(self, request: Request, pk: Any) -> Response:
+        registration = self.get_registration()
+        self.require_change(registration)
+        services.registration_cancel(registration=registration, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
+    """A registration's guests (plain array, registrant first); ``POST`` adds one."""
+
+    serializer_class = s.GuestSerializer
+    pagination_class = None
+    queryset = Guest.objects.none()
+
+    @extend_schema(operation_id="registrations_guests_list", responses=s.GuestSerializer(many=True))
+    def get(self, request: Request, pk: Any) -> Response:
+        registration = self.get_registration()
+        return Response(s.RegistrationSerializer(registration).data["guests"])
+
+    @extend_schema(request=s.GuestInputSerializer, responses={201: s.GuestSerializer})
+    def post(self, request: Request, pk: Any) -> Response:
+        registration = self.get_registration()
+        self.require_change(registration)
+        body = s.GuestInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        guest = services.guest_add(
+            registration=registration, actor=request.user, data=body.validated_data, request=request
+        )
+        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIView):
+    """One guest of a registration; a guest id of another registration is 404."""
+
+    serializer_class = s.GuestSerializer
+
+    def get_guest(self) -> tuple[Registration, Guest]:
+        registration = self.get_registration()
+        guest = next((g for g in registration.guests.all() if g.pk == self.kwargs["guest_id"]), None)
+        if guest is None:
+            raise NotFound(message="Guest not found.")
+        guest.registration = registration
+        return registration, guest
+
+    def get(self, request: Request, pk: Any, guest_id: Any) -> Response:
+        return Response(s.GuestSerializer(self.get_guest()[1]).data)
+
+    @extend_schema(request=s.GuestInputSerializer, responses=s.GuestSerializer)
+    def patch(self, request: Request, pk: Any, guest_id: Any) -> Response:
+        registration, guest = self.get_guest()
+        self.require_change(registration)
+        body = s.GuestInputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        services.guest_update(guest=guest, actor=request.user, data=body.validated_data, request=request)
+        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: Any, guest_id: Any) -> Response:
+        registration, guest = self.get_guest()
+        self.require_change(registration)
+        services.guest_remove(guest=guest, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- the event's guest list, check-in, walk-ins -----------------------------------------------------------
+
+GUEST_CSV_HEADER = ["guest", "registrant", "email", "phone", "meal", "table", "bidder number", "checked in"]
+
+
+class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+    """Every guest of the event's confirmed registrations, for the check-in desk and the seating plan
+    (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
+
+    serializer_class = s.GuestSerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = GuestFilter
+    ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
+    ordering = ["last_name", "first_name", "created_at"]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    queryset = Guest.objects.none()
+
+    def get_queryset(self) -> QuerySet[Guest]:
+        if getattr(self, "swagger_fake_view", False):
+            return Guest.objects.none()
+        event = self.get_event()
+        qs = selectors.guests_of_event(event)
+        term = self.request.query_params.get("search", "")
+        if term.strip():
+            qs = qs.filter(selectors.guest_search_q(event, term))
+        return qs
+
+    @extend_schema(
+        operation_id="events_guests_list", parameters=[SEARCH_PARAM, CSV_PARAM], responses=s.GuestSerializer(many=True)
+    )
+    def get(self, request: Request, event_id: Any) -> Any:
+        event = self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)
+        qs = self.filter_queryset(self.get_queryset())
+        if request.query_params.get("format") == "csv":
+            return self._export(event, qs)
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(s.GuestSerializer(page, many=True).data)
+
+    def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:
+        qs = qs.select_related("registration__user")
+        audit_record(
+            actor=self.request.user,
+            action="attendance.guests_exported",
+            obj=event,
+            npo_id=event.npo_id,
+            request=self.request,
+            details={"rows": qs.count()},
+        )
+
+        def rows() -> Any:
+            for g in qs.iterator(chunk_size=2000):
+                owner = g.registration.user
+                registrant = f"{owner.first_name} {owner.last_name}".strip() or owner.email if owner else g.full_name
+                yield [
+                    g.full_name,
+                    registrant,
+                    g.email,
+                    g.phone,
+                    g.food_option.name if g.food_option else "",
+                    g.table.number if g.table else "",
+                    g.paddle.number if g.paddle else "",
+                    "yes" if g.checked_in_at else "no",
+                ]
+
+        return csv_response(f"guests-{event.slug}.csv", GUEST_CSV_HEADER, rows())
+
+
+class EventGuestMixin(EventScopedMixin):
+    def get_guest(self, *, include_cancelled: bool = True) -> Guest:
+        guest = (
+            selectors.guests_of_event(self.get_event(), include_cancelled=include_cancelled)
+            .filter(pk=self.kwargs["guest_id"])
+            .first()
+        )
+        if guest is None:
+            raise NotFound(message="Guest not found.")
+        return guest
+
+
+class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
+    """Read a guest; ``PATCH`` sets ``bidder_number`` (``checkin.perform`` or ``attendance.manage``;
+    409 ``BIDDER_NUMBER_TAKEN``) and ``table`` (``attendance.manage``; 409 ``TABLE_FULL``)."""
+
+    serializer_class = s.GuestSerializer
+
+    def get(self, request: Request, event_id: Any, guest_id: Any) -> Response:
+        self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)
+        return Response(s.GuestSerializer(self.get_guest()).data)
+
+    @extend_schema(request=s.EventGuestUpdateSerializer, responses=s.GuestSerializer)
+    def patch(self, request: Request, event_id: Any, guest_id: Any) -> Response:
+        event = self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE)
+        guest = self.get_guest()
+        data = request.data if isinstance(request.data, dict) else {}
+        if "bidder_number" in data and not self.has_any(C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE):
+            raise _deny()
+        if "table" in data and not self.has_any(C.ATTENDANCE_MANAGE):
+            raise _deny()
+        if not ({"bidder_number", "table"} & set(data)) and not self.has_any(C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE):
+            raise _deny()
+        body = s.EventGuestUpdateSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        table = None
+        if values.get("table") is not None:
+            table = Table.objects.filter(event=event, pk=values["table"]).first()
+            if table is None:
+                raise ValidationFailed(message="Not a table of this event.", fields={"table": ["Unknown table."]})
+        if "bidder_number" in values:
+            services.guest_set_bidder_number(
+                guest=guest, actor=request.user, number=values["bidder_number"], request=request
+            )
+        if "table" in values:
+            services.guest_assign_table(guest=guest, actor=request.user, table=table, request=request)
+        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+
+
+def _check_in_body(result: services.CheckInResult) -> dict[str, Any]:
+    data = dict(s.GuestSerializer(result.guest).data)
+    data["already_checked_in"] = result.already_checked_in
+    return data
+
+
+class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
+    """Check a guest in (``checkin.perform``): idempotent, ``Idempotency-Key`` supported. The answer
+    carries ``checked_in_at``, ``bidder_number`` (integer) and ``already_checked_in``."""
+
+    serializer_class = s.CheckInResultSerializer
+
+    @extend_schema(
+        request=s.CheckInSerializer,
+        responses=s.CheckInResultSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request: Request, event_id: Any, guest_id: Any) -> Response:
+        self.require_any(C.CHECKIN_PERFORM)
+        guest = self.get_guest()
+
+        def handler() -> Response:
+            body = s.CheckInSerializer(data=request.data or {})
+            body.is_valid(raise_exception=True)
+            result = services.guest_check_in(
+                guest=guest,
+                actor=request.user,
+                bidder_number=body.validated_data.get("bidder_number"),
+                request=request,
+            )
+            return Response(_check_in_body(result))
+
+        return idempotent(request, handler)
+
+
+class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
+    """Undo a check-in (``checkin.perform``; audited); 409 ``NOT_CHECKED_IN``."""
+
+    serializer_class = s.GuestSerializer
+
+    @extend_schema(request=None, responses=s.GuestSerializer)
+    def post(self, request: Request, event_id: Any, guest_id: Any) -> Response:
+        self.require_any(C.CHECKIN_PERFORM)
+        guest = self.get_guest()
+
+        def handler() -> Response:
+            return Response(
+                s.GuestSerializer(services.guest_undo_check_in(guest=guest, actor=request.user, request=request)).data
+            )
+
+        return idempotent(request, handler)
+
+
+class WalkInView(EventScopedMixin, generics.GenericAPIView):
+    """Register and check in at the door (``checkin.perform``); 201 with the new guest, or 200 when the
+    e-mail belongs to someone already registered (their guest is checked in instead)."""
+
+    serializer_class = s.CheckInResultSerializer
+
+    @extend_schema(
+        request=s.WalkInSerializer,
+        responses={201: s.CheckInResultSerializer, 200: s.CheckInResultSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
+    )
+    def post(self, request: Request, event_id: Any) -> Response:
+        event = self.require_any(C.CHECKIN_PERFORM)
+
+        def handler() -> Response:
+            body = s.WalkInSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            result = services.walk_in_register(event=event, actor=request.user, request=request, **body.validated_data)
+            data = _check_in_body(services.CheckInResult(result.guest, result.already_checked_in))
+            return Response(data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+        return idempotent(request, handler)
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+
+
+class TableMixin(EventScopedMixin):
+    def get_table(self) -> Table:
+        table = selectors.tables_of_event(self.get_event()).filter(pk=self.kwargs["table_id"]).first()
+        if table is None:
+            raise NotFound(message="Table not found.")
+        return table
+
+    def captain_of(self, event: Event, captain_id: Any) -> Guest | None:
+        if captain_id is None:
+            return None
+        guest = Guest.objects.filter(
+            event=event, pk=captain_id, registration__status=RegistrationStatus.CONFIRMED
+        ).first()
+        if guest is None:
+            raise ValidationFailed(message="Unknown guest.", fields={"captain": ["Not a guest of this event."]})
+        return guest
+
+
+class TableListView(TableMixin, generics.GenericAPIView):
+    """Tables of the event with occupancy (read: ``attendance.view``; create: ``attendance.manage``)."""
+
+    serializer_class = s.TableSerializer
+
+    queryset = Table.objects.none()
+
+    def get_queryset(self) -> QuerySet[Table]:
+        if getattr(self, "swagger_fake_view", False):
+            return Table.objects.none()
+        return selectors.tables_of_event(self.get_event())
+
+    @extend_schema(operation_id="events_tables_list", responses=s.TableSerializer(many=True))
+    def get(self, request: Request, event_id: Any) -> Response:
+        self.require_any(C.ATTENDANCE_VIEW)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.TableSerializer(page, many=True).data)
+
+    @extend_schema(request=s.TableInputSerializer, responses={201: s.TableSerializer})
+    def post(self, request: Request, event_id: Any) -> Response:
+        event = self.require_any(C.ATTENDANCE_MANAGE)
+        body = s.TableInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        table = services.table_create(
+            event=event,
+            actor=request.user,
+            number=values["number"],
+            capacity=values["capacity"],
+            name=values.get("name", ""),
+            captain=self.captain_of(event, values.get("captain")),
+        )
+        self.kwargs["table_id"] = table.pk
+        return Response(s.TableSerializer(self.get_table()).data, status=status.HTTP_201_CREATED)
+
+
+class TableDetailView(TableMixin, generics.GenericAPIView):
+    """One table; ``PATCH`` below occupancy → 409 ``CAPACITY_BELOW_OCCUPANCY``; ``DELETE`` unseats."""
+
+    serializer_class = s.TableSerializer
+
+    def get(self, request: Request, event_id: Any, table_id: Any) -> Response:
+        self.require_any(C.ATTENDANCE_VIEW)
+        return Response(s.TableSerializer(self.get_table()).data)
+
+    @extend_schema(request=s.TableInputSerializer(partial=True), responses=s.TableSerializer)
+    def patch(self, request: Request, event_id: Any, table_id: Any) -> Response:
+        event = self.require_any(C.ATTENDANCE_MANAGE)
+        table = self.get_table()
+        body = s.TableInputSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        if "captain" in values:
+            values["captain"] = self.captain_of(event, values["captain"])
+        services.table_update(table=table, actor=request.user, data=values)
+        return Response(s.TableSerializer(self.get_table()).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, event_id: Any, table_id: Any) -> Response:
+        self.require_any(C.ATTENDANCE_MANAGE)
+        services.table_delete(table=self.get_table(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
+    """Seat every unseated guest, parties together, largest first (``attendance.manage``)."""
+
+    serializer_class = s.AutoAssignResultSerializer
+
+    @extend_schema(request=None, responses=s.AutoAssignResultSerializer)
+    def post(self, request: Request, event_id: Any) -> Response:
+        event = self.require_any(C.ATTENDANCE_MANAGE)
+        result = services.tables_auto_assign(event=event, actor=request.user, request=request)
+        return Response({"assigned": result.assigned, "unassigned": result.unassigned, "warnings": result.warnings})
+
+
+# --- the donor's view, meal counts ----------------------------------------------------------------------
+
+
+class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
+    """The caller's registration for the event (owned, else the one they are a linked guest of) with
+    guests and their bidder numbers, the caller's table and tablemates' names; 404 when none."""
+
+    serializer_class = s.MyRegistrationSerializer
+
+    def get(self, request: Request, event_id: Any) -> Response:
+        event = self.get_event()
+        registration = selectors.registration_of_user_for_event(user=request.user, event=event)
+        if registration is None:
+            raise NotFound(message="You are not registered for this event.")
+        guests = list(registration.guests.all())
+        own = next((g for g in guests if g.user_id == request.user.pk), None) or next(
+            (g for g in guests if g.is_registrant), None
+        )
+        table_ids = {g.table_id for g in guests if g.table_id}
+        seated: dict[Any, list[Guest]] = {}
+        for g in (
+            Guest.objects.filter(table_id__in=table_ids, registration__status=RegistrationStatus.CONFIRMED)
+            .select_related("table")
+            .order_by("last_name", "first_name")
+        ):
+            seated.setdefault(g.table_id, []).append(g)
+        tables = []
+        for at in sorted(seated.values(), key=lambda rows: rows[0].table.number if rows[0].table else 0):
+            table = at[0].table
+            if table is not None:
+                tables.append(
+                    {"id": table.pk, "number": table.number, "name": table.name, "guests": [g.full_name for g in at]}
+                )
+        own_table = own.table if own and own.table_id else None
+        tablemates = (
+            [g.full_name for g in seated.get(own_table.pk, []) if g.pk != own.pk and g.full_name]
+            if own_table and own
+            else []
+        )
+        context = {"request": request, "own_table": own_table, "tablemates": tablemates, "tables": tables}
+        return Response(s.MyRegistrationSerializer(registration, context=context).data)
+
+
+class MealCountsView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+    """Guests per meal option (confirmed registrations; ``attendance.view``); ``?format=csv``."""
+
+    serializer_class = s.MealCountsSerializer
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+
+    @extend_schema(parameters=[CSV_PARAM], responses=s.MealCountsSerializer)
+    def get(self, request: Request, event_id: Any) -> Any:
+        event = self.require_any(C.ATTENDANCE_VIEW)
+        rows = selectors.meal_counts(event)
+        if request.query_params.get("format") == "csv":
+            return csv_response(f"meals-{event.slug}.csv", ["meal", "guests"], [[r["name"], r["count"]] for r in rows])
+        return Response({"results": rows, "total": sum(r["count"] for r in rows)})

@@ -1,0 +1,260 @@
+"""CSV import of guests (``manage.py import_guests``): validate every row first, then all or nothing.
+
+The file has a header row; column names are case-insensitive:
+
+``registrant_email`` (required)
+    the account that owns the party; rows with the same value form one registration. The account is
+    found by e-mail or created without a password (the person claims it with a password reset).
+``first_name``, ``last_name``, ``email``, ``phone``
+    the guest; the row whose ``email`` equals ``registrant_email`` is the registrant's own guest
+    record (if the party has no such row, one is made from the account's name). Empty names make a
+    placeholder guest.
+``meal``
+    a meal option *name* of the event (case-insensitive).
+``table``
+    an existing table number of the event (its capacity is checked).
+``bidder_number``
+    a bidder number; rows of the same party may share one, another party's number is an error.
+
+Errors are reported with the file's row number (the header is row 1). Imports ignore event capacity
+like walk-ins (staff are loading a known list) and send no e-mails, so a re-run cannot spam anyone;
+a party whose account already has a confirmed registration for the event is an error, so a second
+run of the same file fails instead of duplicating guests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource, RegistrationStatus, Table
+from apps.attendance.services import _new_code
+from apps.events.models import Event
+
+COLUMNS = ["registrant_email", "first_name", "last_name", "email", "phone", "meal", "table", "bidder_number"]
+MAX_ROWS = 20_000
+
+
+@dataclass
+class ImportReport:
+    registrations: int = 0
+    guests: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    line: int
+    registrant_email: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    meal: Any
+    table: Table | None
+    bidder_number: int | None
+
+
+def _read(stream: IO[Any]) -> tuple[list[dict[str, str]], list[str]]:
+    raw = stream.read()
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return [], ["The file is not UTF-8 text."]
+    raw = raw.lstrip("\ufeff")
+    try:
+        reader = csv.DictReader(io.StringIO(raw))
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        reader.fieldnames = header
+        rows = list(reader)
+    except csv.Error as exc:
+        return [], [f"The file is not valid CSV: {exc}."]
+    if "registrant_email" not in header:
+        return [], ["row 1: the header must include registrant_email."]
+    unknown = sorted(set(header) - set(COLUMNS) - {""})
+    if unknown:
+        return [], [f"row 1: unknown column(s): {', '.join(unknown)}."]
+    if len(rows) > MAX_ROWS:
+        return [], [f"At most {MAX_ROWS} rows per file."]
+    return rows, []
+
+
+def _email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: bool = False) -> ImportReport:
+    """Validate the whole file, then import it in one transaction (nothing when any row is wrong or
+    with ``dry_run``). Returns the report; ``report.errors`` lists problems as ``row N: …``."""
+    from apps.users.models import User
+
+    report = ImportReport()
+    raw_rows, report.errors = _read(stream)
+    if report.errors:
+        return report
+
+    meals = {m.name.strip().lower(): m for m in event.food_options.all()}
+    tables = {t.number: t for t in Table.objects.filter(event=event)}
+    taken_numbers = set(Paddle.objects.filter(event=event).values_list("number", flat=True))
+    rows: list[_Row] = []
+    errors = report.errors
+
+    for index, raw in enumerate(raw_rows, start=2):
+        if None in raw:  # more cells than header columns
+            errors.append(f"row {index}: more cells than columns.")
+            continue
+        cell = {k: (raw.get(k) or "").strip() for k in COLUMNS}
+        problems: list[str] = []
+        registrant_email = cell["registrant_email"].lower()
+        if not registrant_email or not _email(registrant_email):
+            problems.append("registrant_email: a valid e-mail address is required")
+        email = cell["email"].lower()
+        if email and not _email(email):
+            problems.append(f"email: {cell['email']!r} is not a valid e-mail address")
+        for key, limit in (("first_name", 150), ("last_name", 150), ("phone", 30)):
+            if len(cell[key]) > limit:
+                problems.append(f"{key}: at most {limit} characters")
+        meal = None
+        if cell["meal"]:
+            meal = meals.get(cell["meal"].lower())
+            if meal is None:
+                problems.append(f"meal: {cell['meal']!r} is not a meal option of this event")
+        table = None
+        if cell["table"]:
+            if not cell["table"].isdigit() or int(cell["table"]) not in tables:
+                problems.append(f"table: no table {cell['table']!r} in this event")
+            else:
+                table = tables[int(cell["table"])]
+        number = None
+        if cell["bidder_number"]:
+            if not cell["bidder_number"].isdigit() or int(cell["bidder_number"]) <= 0:
+                problems.append("bidder_number: must be a positive whole number")
+            else:
+                number = int(cell["bidder_number"])
+                if number in taken_numbers:
+                    problems.append(f"bidder_number: {number} is already held in this event")
+        if problems:
+            errors.append(f"row {index}: " + "; ".join(problems))
+            continue
+        rows.append(
+            _Row(
+                index,
+                registrant_email,
+                cell["first_name"],
+                cell["last_name"],
+                email,
+                cell["phone"],
+                meal,
+                table,
+                number,
+            )
+        )
+
+    parties: dict[str, list[_Row]] = defaultdict(list)
+    for row in rows:
+        parties[row.registrant_email].append(row)
+
+    number_owner: dict[int, str] = {}
+    for row in rows:
+        if row.bidder_number is None:
+            continue
+        owner = number_owner.setdefault(row.bidder_number, row.registrant_email)
+        if owner != row.registrant_email:
+            errors.append(f"row {row.line}: bidder_number: {row.bidder_number} is used by another party in this file")
+
+    existing_users = {u.email: u for u in User.objects.filter(email__in=list(parties))}
+    already = set(
+        Registration.objects.filter(
+            event=event, status=RegistrationStatus.CONFIRMED, user__email__in=list(parties)
+        ).values_list("user__email", flat=True)
+    )
+    for email, party in parties.items():
+        if email in already:
+            errors.append(f"row {party[0].line}: {email} is already registered for this event")
+
+    seats = dict.fromkeys(tables, 0)
+    for number, table in tables.items():
+        seats[number] = table.capacity - table.guests.filter(registration__status=RegistrationStatus.CONFIRMED).count()
+    for row in rows:
+        if row.table is not None:
+            seats[row.table.number] -= 1
+            if seats[row.table.number] < 0:
+                errors.append(f"row {row.line}: table: table {row.table.number} is full")
+
+    report.registrations = len(parties)
+    report.guests = sum(len(p) + (0 if any(r.email == email for r in p) else 1) for email, p in parties.items())
+    if errors or dry_run:
+        return report
+
+    with transaction.atomic():
+        for email, party in parties.items():
+            own = next((r for r in party if r.email == email), None)
+            user = existing_users.get(email)
+            if user is None:
+                user = User.objects.create_user(
+                    email=email,
+                    password=None,
+                    first_name=own.first_name if own else "",
+                    last_name=own.last_name if own else "",
+                )
+            registration = Registration.objects.create(
+                event=event, user=user, code=_new_code(event.pk), source=RegistrationSource.IMPORT
+            )
+            if own is None:
+                Guest.objects.create(
+                    registration=registration,
+                    event=event,
+                    user=user,
+                    first_name=user.first_name,
+                    last_name=user.last_name,
+                    email=user.email,
+                    is_registrant=True,
+                )
+            paddles: dict[int, Paddle] = {}
+            for row in party:
+                paddle = None
+                if row.bidder_number is not None:
+                    paddle = paddles.get(row.bidder_number)
+                    if paddle is None:
+                        paddle = Paddle.objects.create(event=event, number=row.bidder_number, registration=registration)
+                        paddles[row.bidder_number] = paddle
+                is_registrant = row is own
+                Guest.objects.create(
+                    registration=registration,
+                    event=event,
+                    user=user if is_registrant else None,
+                    first_name=row.first_name,
+                    last_name=row.last_name,
+                    email=row.email,
+                    phone=row.phone,
+                    food_option=row.meal,
+                    table=row.table,
+                    paddle=paddle,
+                    is_registrant=is_registrant,
+                )
+        from apps.core.services import audit_record
+
+        audit_record(
+            actor=actor,
+            action="attendance.guests_imported",
+            obj=event,
+            npo_id=event.npo_id,
+            details={"registrations": report.registrations, "guests": report.guests},
+        )
+    return report

@@ -1,0 +1,222 @@
+"""Reads of the attendance app: querysets already scoped to the caller, lookups other apps rely on."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
+from apps.core.exceptions import NotFound
+from apps.events.models import Event, EventStatus
+from apps.npos import authz
+from apps.npos.capabilities import Capability
+
+_GUEST_RELATED = ("paddle", "table", "food_option", "registration")
+
+
+def _is_superuser(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
+
+
+def _uuid_or_404(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFound(message="Not found.") from None
+
+
+def event_get_visible(user: Any, event_id: Any) -> Event:
+    """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
+    404 otherwise. Mirrors ``apps.events.selectors.events_visible_to`` (kept here so attendance does
+    not depend on that module's load order)."""
+    pk = _uuid_or_404(event_id)
+    qs = Event.objects.select_related("npo").filter(pk=pk)
+    if not _is_superuser(user):
+        # (scope_q is an empty Q for super admins, and ``Q(...) | Q()`` would drop it: handled above.)
+        qs = qs.filter(Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED]) | authz.scope_q(user, None))
+    event = qs.first()
+    if event is None:
+        raise NotFound(message="Event not found.")
+    return event
+
+
+# --- registrations ---------------------------------------------------------------------------------
+
+
+def _guests_prefetch() -> Prefetch:
+    return Prefetch(
+        "guests",
+        queryset=Guest.objects.select_related(*_GUEST_RELATED).order_by("-is_registrant", "created_at", "id"),
+    )
+
+
+def registrations_visible_to(user: Any) -> QuerySet[Registration]:
+    """Registrations the caller owns plus every registration of NPOs where they hold attendance.view."""
+    if not getattr(user, "is_authenticated", False):
+        return Registration.objects.none()
+    qs = Registration.objects.all()
+    if not _is_superuser(user):
+        qs = qs.filter(Q(user=user) | authz.scope_q(user, Capability.ATTENDANCE_VIEW, npo_path="event__npo"))
+    return qs.select_related("event", "event__npo", "user").prefetch_related(_guests_prefetch())
+
+
+def registrations_of_user(user: Any) -> QuerySet[Registration]:
+    """The caller's own registrations (``GET /registrations/``)."""
+    return (
+        Registration.objects.filter(user=user)
+        .select_related("event", "user")
+        .prefetch_related(_guests_prefetch())
+        .order_by("-created_at")
+    )
+
+
+def registrations_of_event(event: Event) -> QuerySet[Registration]:
+    return (
+        Registration.objects.filter(event=event)
+        .select_related("event", "user")
+        .prefetch_related(_guests_prefetch())
+        .order_by("-created_at")
+    )
+
+
+def registration_of_user_for_event(*, user: Any, event: Event) -> Registration | None:
+    """The caller's confirmed registration for the event: one they own, else the one in which they are
+    a linked guest (an invited guest who signed in)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    base = Registration.objects.filter(event=event, status=RegistrationStatus.CONFIRMED).prefetch_related(
+        _guests_prefetch()
+    )
+    own = base.filter(user=user).first()
+    if own is not None:
+        return own
+    return base.filter(guests__user=user).order_by("created_at").first()
+
+
+# --- guests ----------------------------------------------------------------------------------------
+
+
+def guests_of_event(event: Event, *, include_cancelled: bool = False) -> QuerySet[Guest]:
+    qs = Guest.objects.filter(event=event).select_related(*_GUEST_RELATED)
+    if not include_cancelled:
+        qs = qs.filter(registration__status=RegistrationStatus.CONFIRMED)
+    return qs
+
+
+_WORD = re.compile(r"\S+")
+#: The registration-code alphabet (kept in step with ``services.CODE_ALPHABET``; a test checks it).
+_CODE_CHARS = frozenset("ABCDEFGHJKMNPQRSTUVWXYZ23456789")
+
+
+def guest_search_q(event: Event, term: str) -> Q:
+    """The check-in search: every word must match a name, the e-mail or the phone (``icontains``,
+    served by the trigram indexes on PostgreSQL), or the whole term is a registration code or an
+    exact bidder number.
+
+    Codes and numbers are resolved to ids first (two small indexed queries) so the main query stays a
+    single-table scan the planner can answer with a BitmapOr over the trigram indexes.
+    """
+    term = term.strip()
+    if not term:
+        return Q()
+    words = _WORD.findall(term)[:6]
+    text_q = Q()
+    for word in words:
+        text_q &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(phone__icontains=word)
+        )
+    q = text_q
+    compact = term.replace(" ", "").replace("-", "").upper()
+    if len(compact) == 6 and set(compact) <= _CODE_CHARS:
+        registration_ids = list(Registration.objects.filter(event=event, code=compact).values_list("id", flat=True))
+        if registration_ids:
+            q |= Q(registration_id__in=registration_ids)
+    digits = term.lstrip("#")
+    if digits.isdigit() and len(digits) <= 9:
+        paddle_ids = list(Paddle.objects.filter(event=event, number=int(digits)).values_list("id", flat=True))
+        if paddle_ids:
+            q |= Q(paddle_id__in=paddle_ids)
+    return q
+
+
+def bidder_guest_for(*, user: Any, event: Any) -> Guest | None:
+    """The user's guest row under a confirmed registration of the event — as its registrant or as a
+    guest linked to their account — or ``None`` (the auctions app answers 409 NOT_REGISTERED).
+
+    When the user appears in several parties (invited by a friend, and registered themselves), the
+    registrant row of their own registration wins.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
+        .select_related("paddle", "registration", "table")
+        .order_by("-is_registrant", "created_at", "id")
+        .first()
+    )
+
+
+def paddle_by_number(*, event: Any, number: int) -> Paddle | None:
+    """The paddle holding ``number`` in the event, if any (auction clerks record sales by number)."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        return None
+    return Paddle.objects.filter(event=event, number=number).select_related("registration").first()
+
+
+def paddle_has_activity(paddle: Paddle) -> bool:
+    """True when any model other than ``Guest`` references the paddle (bids, purchases, sales,
+    pledges, whatever the auctions and checkout apps add later) — such a paddle is never released or
+    reused, so its statement stays its own. Found by walking the reverse relations, so new apps need
+    no change here."""
+    # include_hidden: relations declared with related_name="+" (an item's leader/winner paddle) count too.
+    for rel in Paddle._meta.get_fields(include_hidden=True):
+        if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
+            continue
+        model: Any = rel.related_model
+        if model is Guest:
+            continue
+        # The base manager is unfiltered: soft-deleted rows still count.
+        if model._base_manager.filter(**{rel.field.name: paddle}).exists():  # type: ignore[union-attr]
+            return True
+    return False
+
+
+# --- tables ----------------------------------------------------------------------------------------
+
+
+def tables_of_event(event: Event) -> QuerySet[Table]:
+    return (
+        Table.objects.filter(event=event)
+        .select_related("captain")
+        .annotate(occupied=Count("guests", filter=Q(guests__registration__status=RegistrationStatus.CONFIRMED)))
+        .order_by("number")
+    )
+
+
+def table_occupancy(table: Table) -> int:
+    return Guest.objects.filter(table=table, registration__status=RegistrationStatus.CONFIRMED).count()
+
+
+def meal_counts(event: Event) -> list[dict[str, Any]]:
+    """Guests per meal option of the event (confirmed registrations), options with no guests included,
+    plus a final row for guests who have not chosen (``food_option: None``)."""
+    counts: dict[Any, int] = dict(
+        Guest.objects.filter(event=event, registration__status=RegistrationStatus.CONFIRMED)
+        .values_list("food_option_id")
+        .annotate(n=Count("id"))
+        .values_list("food_option_id", "n")
+    )
+    rows: list[dict[str, Any]] = [
+        {"food_option": option.id, "name": option.name, "count": counts.get(option.id, 0)}
+        for option in event.food_options.all().order_by("display_order", "name")
+    ]
+    rows.append({"food_option": None, "name": "No choice yet", "count": counts.get(None, 0)})
+    return rows

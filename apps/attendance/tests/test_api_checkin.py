@@ -1,0 +1,345 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource
+from apps.attendance.tests.factories import (
+    EventFactory,
+    FoodOptionFactory,
+    GuestFactory,
+    PaddleFactory,
+    RegistrationFactory,
+    TableFactory,
+)
+from apps.core.models import AuditEntry
+from apps.events.models import EventStatus
+from apps.npos.capabilities import Role
+from apps.users.models import User
+from apps.users.tests.factories import UserFactory
+from conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def guests_url(event, suffix=""):
+    return f"/api/v1/events/{event.id}/guests/{suffix}"
+
+
+def test_check_in_assigns_lowest_free_number_and_is_idempotent(event, staff):
+    PaddleFactory(event=event, number=100)
+    PaddleFactory(event=event, number=102)
+    guest = RegistrationFactory(event=event).guests.get()
+    client = client_for(staff)
+    res = client.post(guests_url(event, f"{guest.id}/check-in/"))
+    assert res.status_code == 200, res.json()
+    body = res.json()
+    assert body["bidder_number"] == 101 and isinstance(body["bidder_number"], int)
+    assert body["already_checked_in"] is False and body["checked_in_at"]
+    again = client.post(guests_url(event, f"{guest.id}/check-in/"))
+    assert again.status_code == 200
+    assert again.json()["already_checked_in"] is True
+    assert again.json()["bidder_number"] == 101
+    assert again.json()["checked_in_at"] == body["checked_in_at"]
+    assert Paddle.objects.filter(event=event).count() == 3
+    nxt = RegistrationFactory(event=event).guests.get()
+    assert client.post(guests_url(event, f"{nxt.id}/check-in/")).json()["bidder_number"] == 103
+
+
+def test_start_number_is_configurable(staff):
+    event = EventFactory(npo=staff.memberships.first().npo, next_bidder_number=1)
+    guest = RegistrationFactory(event=event).guests.get()
+    assert client_for(staff).post(guests_url(event, f"{guest.id}/check-in/")).json()["bidder_number"] == 1
+
+
+def test_idempotency_key_replays_and_refuses_other_body(event, staff):
+    guest = RegistrationFactory(event=event).guests.get()
+    other = RegistrationFactory(event=event).guests.get()
+    client = client_for(staff)
+    headers = {"HTTP_IDEMPOTENCY_KEY": "scan-1"}
+    first = client.post(guests_url(event, f"{guest.id}/check-in/"), {}, format="json", **headers)
+    second = client.post(guests_url(event, f"{guest.id}/check-in/"), {}, format="json", **headers)
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    reused = client.post(guests_url(event, f"{other.id}/check-in/"), {}, format="json", **headers)
+    assert reused.status_code == 422
+
+
+def test_check_in_with_manual_number(event, staff):
+    guest = RegistrationFactory(event=event).guests.get()
+    res = client_for(staff).post(guests_url(event, f"{guest.id}/check-in/"), {"bidder_number": 777}, format="json")
+    assert res.status_code == 200 and res.json()["bidder_number"] == 777
+    assert AuditEntry.objects.filter(action="attendance.bidder_number_set").exists()
+
+
+def test_undo_check_in_is_audited_and_keeps_number(event, staff):
+    guest = RegistrationFactory(event=event).guests.get()
+    client = client_for(staff)
+    client.post(guests_url(event, f"{guest.id}/check-in/"))
+    res = client.post(guests_url(event, f"{guest.id}/undo-check-in/"))
+    assert res.status_code == 200
+    assert res.json()["checked_in"] is False and res.json()["bidder_number"] == 100
+    assert AuditEntry.objects.filter(action="attendance.check_in_undone", object_id=str(guest.id)).exists()
+    res = client.post(guests_url(event, f"{guest.id}/undo-check-in/"))
+    assert res.status_code == 409 and res.json()["error"]["code"] == "NOT_CHECKED_IN"
+    # checked in again: the same number
+    assert client.post(guests_url(event, f"{guest.id}/check-in/")).json()["bidder_number"] == 100
+
+
+def test_check_in_refusals(staff):
+    event = EventFactory(npo=staff.memberships.first().npo)
+    reg = RegistrationFactory(event=event)
+    guest = reg.guests.get()
+    reg.status = "cancelled"
+    reg.save()
+    res = client_for(staff).post(guests_url(event, f"{guest.id}/check-in/"))
+    assert res.status_code == 409 and res.json()["error"]["code"] == "INVALID_TRANSITION"
+    draft = EventFactory(npo=event.npo)
+    draft_guest = RegistrationFactory(event=draft).guests.get()
+    draft.status = EventStatus.DRAFT
+    draft.save()
+    res = client_for(staff).post(guests_url(draft, f"{draft_guest.id}/check-in/"))
+    assert res.status_code == 409 and res.json()["error"]["code"] == "EVENT_NOT_PUBLISHED"
+    foreign = RegistrationFactory().guests.get()
+    assert client_for(staff).post(guests_url(event, f"{foreign.id}/check-in/")).status_code == 404
+
+
+def test_bad_manual_numbers_are_400(event, staff):
+    guest = RegistrationFactory(event=event).guests.get()
+    for bad in (0, -5, "abc", 1.5):
+        res = client_for(staff).patch(guests_url(event, f"{guest.id}/"), {"bidder_number": bad}, format="json")
+        assert res.status_code == 400, bad
+
+
+def test_manual_number_taken_by_other_party_but_shared_in_household(event, staff):
+    reg = RegistrationFactory(event=event)
+    partner = GuestFactory(registration=reg)
+    outsider = RegistrationFactory(event=event).guests.get()
+    client = client_for(staff)
+    res = client.patch(guests_url(event, f"{reg.guests.get(is_registrant=True).id}/"), {"bidder_number": 300})
+    assert res.status_code == 200 and res.json()["bidder_number"] == 300
+    res = client.patch(guests_url(event, f"{outsider.id}/"), {"bidder_number": 300})
+    assert res.status_code == 409 and res.json()["error"]["code"] == "BIDDER_NUMBER_TAKEN"
+    res = client.patch(guests_url(event, f"{partner.id}/"), {"bidder_number": 300})
+    assert res.status_code == 200 and res.json()["bidder_number"] == 300
+    assert Paddle.objects.get(event=event, number=300).guests.count() == 2
+    # renumbering releases the unused old paddle
+    res = client.patch(guests_url(event, f"{partner.id}/"), {"bidder_number": 301})
+    assert res.json()["bidder_number"] == 301
+    res = client.patch(guests_url(event, f"{partner.id}/"), {"bidder_number": None})
+    assert res.json()["bidder_number"] is None
+    assert not Paddle.objects.filter(event=event, number=301).exists()
+    assert AuditEntry.objects.filter(action="attendance.bidder_number_set").count() == 4
+
+
+def test_patch_table_needs_attendance_manage_and_respects_capacity(event, staff, coordinator):
+    table = TableFactory(event=event, capacity=1)
+    a = RegistrationFactory(event=event).guests.get()
+    b = RegistrationFactory(event=event).guests.get()
+    assert client_for(staff).patch(guests_url(event, f"{a.id}/"), {"table": str(table.id)}).status_code == 403
+    client = client_for(coordinator)
+    assert client.patch(guests_url(event, f"{a.id}/"), {"table": str(table.id)}).json()["table"] == str(table.id)
+    res = client.patch(guests_url(event, f"{b.id}/"), {"table": str(table.id)})
+    assert res.status_code == 409 and res.json()["error"]["code"] == "TABLE_FULL"
+    other_table = TableFactory()
+    res = client.patch(guests_url(event, f"{b.id}/"), {"table": str(other_table.id)})
+    assert res.status_code == 400
+    assert client.patch(guests_url(event, f"{a.id}/"), {"table": None}).json()["table"] is None
+
+
+def test_walk_in_creates_user_registration_and_checks_in(staff):
+    event = EventFactory(npo=staff.memberships.first().npo, capacity=1)
+    RegistrationFactory(event=event)  # full; walk-ins ignore capacity
+    res = client_for(staff).post(
+        f"/api/v1/events/{event.id}/walk-ins/",
+        {"first_name": "Walt", "last_name": "Kin", "email": "Walt@Example.net", "phone": "+15550001"},
+        format="json",
+    )
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    assert body["checked_in"] is True and body["bidder_number"] == 100 and body["is_registrant"] is True
+    user = User.objects.get(email="walt@example.net")
+    assert not user.has_usable_password()
+    reg = Registration.objects.get(user=user)
+    assert reg.source == RegistrationSource.WALK_IN
+    # same e-mail again: that user's own guest is checked in (200)
+    res = client_for(staff).post(
+        f"/api/v1/events/{event.id}/walk-ins/", {"first_name": "Walt", "last_name": "Kin", "email": "walt@example.net"}
+    )
+    assert res.status_code == 200 and res.json()["id"] == body["id"]
+    assert res.json()["already_checked_in"] is True
+
+
+def test_walk_in_of_registered_user_checks_in_their_guest(event, staff, donor):
+    reg = RegistrationFactory(event=event, user=donor)
+    res = client_for(staff).post(
+        f"/api/v1/events/{event.id}/walk-ins/", {"first_name": "D", "last_name": "D", "email": donor.email}
+    )
+    assert res.status_code == 200
+    assert res.json()["id"] == str(reg.guests.get().id) and res.json()["checked_in"] is True
+
+
+def test_walk_in_without_email_and_invited_guest_email(event, staff):
+    res = client_for(staff).post(f"/api/v1/events/{event.id}/walk-ins/", {"first_name": "No", "last_name": "Mail"})
+    assert res.status_code == 201
+    assert Registration.objects.get(guests__id=res.json()["id"]).user is None
+    invited = GuestFactory(registration=RegistrationFactory(event=event), email="inv@example.net")
+    res = client_for(staff).post(
+        f"/api/v1/events/{event.id}/walk-ins/", {"first_name": "I", "last_name": "V", "email": "inv@example.net"}
+    )
+    assert res.status_code == 200 and res.json()["id"] == str(invited.id)
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"first_name": ""}, {"first_name": "A", "last_name": "B", "email": "bad"}, {"first_name": "A"}]
+)
+def test_walk_in_bad_input(event, staff, body):
+    assert client_for(staff).post(f"/api/v1/events/{event.id}/walk-ins/", body, format="json").status_code == 400
+
+
+def _make_guests(event):
+    meal = FoodOptionFactory(event=event, name="Vegan")
+    table = TableFactory(event=event, number=7)
+    jane_reg = RegistrationFactory(event=event, user=UserFactory(first_name="Jane", last_name="Hopper"))
+    jane = jane_reg.guests.get()
+    jane.phone, jane.food_option, jane.table = "+14155550199", meal, table
+    jane.save()
+    bob = GuestFactory(registration=jane_reg, first_name="Robert", last_name="Smith", email="bob@corp.example")
+    paddle = PaddleFactory(event=event, number=342, registration=jane_reg)
+    bob.paddle = paddle
+    bob.checked_in_at = "2026-01-01T20:00:00Z"
+    bob.save()
+    other = RegistrationFactory(event=event, user=UserFactory(first_name="Zed", last_name="Zulu")).guests.get()
+    cancelled = RegistrationFactory(event=event, status="cancelled")
+    return {"jane": jane, "bob": bob, "other": other, "cancelled": cancelled, "table": table, "jane_reg": jane_reg}
+
+
+@pytest.mark.parametrize(
+    "term,who",
+    [
+        ("hopper", {"jane"}),
+        ("JANE hop", {"jane"}),
+        ("corp.example", {"bob"}),
+        ("5550199", {"jane"}),
+        ("342", {"bob"}),
+        ("#342", {"bob"}),
+        ("zz-nobody", set()),
+    ],
+)
+def test_guest_search(event, staff, term, who):
+    g = _make_guests(event)
+    res = client_for(staff).get(guests_url(event), {"search": term})
+    assert res.status_code == 200
+    assert {r["id"] for r in res.json()["results"]} == {str(g[w].id) for w in who}
+
+
+def test_search_by_registration_code_and_filters(event, staff):
+    g = _make_guests(event)
+    client = client_for(staff)
+    res = client.get(guests_url(event), {"search": g["jane_reg"].code.lower()})
+    assert {r["id"] for r in res.json()["results"]} == {str(g["jane"].id), str(g["bob"].id)}
+    res = client.get(guests_url(event), {"checked_in": "true"})
+    assert [r["id"] for r in res.json()["results"]] == [str(g["bob"].id)]
+    res = client.get(guests_url(event), {"checked_in": "false"})
+    assert len(res.json()["results"]) == 2  # the cancelled party is not listed
+    res = client.get(guests_url(event), {"table": str(g["table"].id)})
+    assert [r["id"] for r in res.json()["results"]] == [str(g["jane"].id)]
+    assert client.get(guests_url(event), {"table": "nope"}).status_code == 400
+    row = next(r for r in client.get(guests_url(event)).json()["results"] if r["id"] == str(g["bob"].id))
+    for key in ("id", "name", "email", "is_registrant", "registration", "bidder_number", "table", "checked_in"):
+        assert key in row
+    assert row["bidder_number"] == 342 and row["checked_in"] is True
+
+
+def test_csv_export_has_every_row(event, staff):
+    _make_guests(event)
+    for _ in range(30):
+        GuestFactory(registration=RegistrationFactory(event=event), first_name="=cmd")
+    res = client_for(staff).get(guests_url(event), {"format": "csv", "page_size": 2})
+    assert res.status_code == 200
+    assert res["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(res.content.decode())))
+    header, data = rows[0], rows[1:]
+    assert header == ["guest", "registrant", "email", "phone", "meal", "table", "bidder number", "checked in"]
+    assert len(data) == 3 + 60  # 3 guests + 30 parties of 2
+    jane = next(r for r in data if r[0] == "Jane Hopper")
+    assert jane[3] == "+14155550199" and jane[4] == "Vegan" and jane[5] == "7" and jane[7] == "no"
+    bob = next(r for r in data if r[0] == "Robert Smith")
+    assert bob[1] == "Jane Hopper" and bob[6] == "342" and bob[7] == "yes"
+    assert all(not r[0].startswith("=") for r in data)
+    assert AuditEntry.objects.filter(action="attendance.guests_exported").exists()
+    filtered = client_for(staff).get(guests_url(event), {"format": "csv", "checked_in": "true"})
+    assert len(list(csv.reader(io.StringIO(filtered.content.decode())))) == 2
+
+
+def test_csv_errors_are_json(event, donor):
+    res = client_for(donor).get(guests_url(event), {"format": "csv"})
+    assert res.status_code == 403
+    assert res.json()["error"]["code"] == "PERMISSION_DENIED"
+
+
+def test_meal_counts(event, staff):
+    _make_guests(event)
+    res = client_for(staff).get(f"/api/v1/events/{event.id}/meal-counts/")
+    assert res.status_code == 200
+    counts = {r["name"]: r["count"] for r in res.json()["results"]}
+    assert counts == {"Vegan": 1, "No choice yet": 2}
+    assert res.json()["total"] == 3
+    res = client_for(staff).get(f"/api/v1/events/{event.id}/meal-counts/", {"format": "csv"})
+    assert res.status_code == 200 and "Vegan,1" in res.content.decode()
+
+
+def test_guest_list_permissions(event, cashier, donor):
+    assert client_for(cashier).get(guests_url(event)).status_code == 200  # attendance.view
+    assert client_for(donor).get(guests_url(event)).status_code == 403
+    guest = RegistrationFactory(event=event).guests.get()
+    assert client_for(cashier).post(guests_url(event, f"{guest.id}/check-in/")).status_code == 403
+    assert client_for(cashier).patch(guests_url(event, f"{guest.id}/"), {"bidder_number": 5}).status_code == 403
+
+
+def test_guest_list_query_count_is_constant(event, staff, django_assert_max_num_queries):
+    for i in range(12):
+        reg = RegistrationFactory(event=event)
+        guest = reg.guests.get()
+        guest.table = TableFactory(event=event)
+        guest.paddle = PaddleFactory(event=event, number=1000 + i)
+        guest.save()
+    client = client_for(staff)
+    for size in (2, 10):
+        with django_assert_max_num_queries(8):
+            res = client.get(guests_url(event), {"page_size": size})
+        assert len(res.json()["results"]) == size
+
+
+def test_my_registration_with_tablemates(event, donor):
+    reg = RegistrationFactory(event=event, user=donor)
+    me = reg.guests.get()
+    table = TableFactory(event=event, number=3, name="Oak")
+    me.table = table
+    me.paddle = PaddleFactory(event=event, number=150, registration=reg)
+    me.save()
+    stranger = RegistrationFactory(event=event, user=UserFactory(first_name="Tab", last_name="Mate")).guests.get()
+    stranger.table = table
+    stranger.save()
+    res = client_for(donor).get(f"/api/v1/events/{event.id}/my-registration/")
+    assert res.status_code == 200
+    body = res.json()
+    assert body["guests"][0]["bidder_number"] == 150
+    assert body["table"]["number"] == 3 and body["table"]["name"] == "Oak"
+    assert body["tablemates"] == ["Tab Mate"]
+    assert body["is_owner"] is True
+    assert client_for(UserFactory()).get(f"/api/v1/events/{event.id}/my-registration/").status_code == 404
+
+
+def test_staff_role_member_lists_only_own_npo_events(event):
+    other_staff = UserFactory()
+    from apps.npos.tests.factories import MembershipFactory
+
+    MembershipFactory(user=other_staff, role=Role.STAFF)
+    assert client_for(other_staff).get(guests_url(event)).status_code == 403
+    draft = EventFactory(npo=event.npo, status=EventStatus.DRAFT)
+    assert client_for(other_staff).get(guests_url(draft)).status_code == 404
+    assert Guest.objects.count() == 0

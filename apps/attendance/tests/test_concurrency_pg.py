@@ -1,0 +1,69 @@
+"""Two check-in tablets racing on PostgreSQL with real threads (issue 5 §2)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+
+from apps.attendance import services
+from apps.attendance.models import Guest, Paddle
+from apps.attendance.tests.factories import EventFactory, GuestFactory, RegistrationFactory
+from apps.npos.capabilities import Role
+from apps.npos.tests.factories import MembershipFactory
+from apps.users.tests.factories import UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(workers: list[list[Guest]], action) -> list[BaseException]:
+    barrier = threading.Barrier(len(workers))
+    errors: list[BaseException] = []
+
+    def run(batch: list[Guest]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for guest in batch:
+                action(guest)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(batch,)) for batch in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return errors
+
+
+def test_two_tablets_check_in_fifty_guests_each():
+    event = EventFactory(next_bidder_number=100)
+    staff = UserFactory()
+    MembershipFactory(npo=event.npo, user=staff, role=Role.STAFF)
+    guests = [RegistrationFactory(event=event).guests.get() for _ in range(100)]
+
+    errors = _race([guests[:50], guests[50:]], lambda g: services.guest_check_in(guest=g, actor=staff))
+
+    assert errors == []
+    numbers = list(Guest.objects.filter(event=event).values_list("paddle__number", flat=True))
+    assert len(numbers) == 100 and None not in numbers
+    assert len(set(numbers)) == 100
+    assert sorted(numbers) == list(range(100, 200))  # lowest-free: no holes either
+    assert Guest.objects.filter(event=event, checked_in_at__isnull=True).count() == 0
+
+
+def test_same_guest_scanned_on_two_tablets_gets_one_paddle():
+    event = EventFactory()
+    staff = UserFactory()
+    MembershipFactory(npo=event.npo, user=staff, role=Role.STAFF)
+    reg = RegistrationFactory(event=event)
+    household = [reg.guests.get(), *[GuestFactory(registration=reg) for _ in range(9)]]
+
+    errors = _race([household, list(reversed(household))], lambda g: services.guest_check_in(guest=g, actor=staff))
+
+    assert errors == []
+    assert Paddle.objects.filter(event=event).count() == 10
+    assert Guest.objects.filter(event=event, paddle__isnull=True).count() == 0

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource
+from apps.attendance.tests.factories import FoodOptionFactory, PaddleFactory, RegistrationFactory, TableFactory
+from apps.users.models import User
+from apps.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+GOOD = """registrant_email,first_name,last_name,email,phone,meal,table,bidder_number
+ann@example.net,Ann,Able,ann@example.net,+15550001,Salmon,1,400
+ann@example.net,Andy,Able,,,,1,400
+ann@example.net,,,,,,,
+bob@example.net,Bo,Baker,bo.guest@example.net,,salmon,,
+"""
+
+
+@pytest.fixture
+def setup(event, meal):
+    TableFactory(event=event, number=1, capacity=4)
+    return event
+
+
+def write(tmp_path, text):
+    path = tmp_path / "guests.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_import_good_file(setup, tmp_path, capsys):
+    event = setup
+    existing = UserFactory(email="bob@example.net", first_name="Bob", last_name="Baker")
+    call_command("import_guests", str(event.id), write(tmp_path, GOOD))
+    assert "Imported 5 guests in 2 registrations" in capsys.readouterr().out
+    ann_reg = Registration.objects.get(user__email="ann@example.net")
+    assert ann_reg.source == RegistrationSource.IMPORT
+    guests = list(ann_reg.guests.order_by("-is_registrant", "-first_name"))
+    assert [g.is_registrant for g in guests] == [True, False, False]
+    assert guests[0].food_option.name == "Salmon" and guests[0].table.number == 1
+    assert guests[0].paddle == guests[1].paddle and guests[0].paddle.number == 400
+    assert guests[2].full_name == "" and guests[2].table is None
+    assert not User.objects.get(email="ann@example.net").has_usable_password()
+    bob_reg = Registration.objects.get(user=existing)
+    assert bob_reg.guests.get(is_registrant=True).full_name == "Bob Baker"
+    assert bob_reg.guests.count() == 2
+    # a second run of the same file is refused (already registered), nothing changes
+    with pytest.raises(CommandError):
+        call_command("import_guests", event.slug, write(tmp_path, GOOD))
+    assert Guest.objects.filter(event=event).count() == 5
+
+
+def test_dry_run_writes_nothing(setup, tmp_path, capsys):
+    call_command("import_guests", str(setup.id), write(tmp_path, GOOD), "--dry-run")
+    assert "Would import 5 guests" in capsys.readouterr().out
+    assert not Registration.objects.exists() and not User.objects.filter(email="ann@example.net").exists()
+
+
+def test_broken_rows_are_reported_by_number_and_nothing_is_imported(setup, tmp_path, capsys):
+    event = setup
+    FoodOptionFactory(name="Beef")  # another event's meal
+    PaddleFactory(event=event, number=500, registration=RegistrationFactory(event=event))
+    RegistrationFactory(event=event, user=UserFactory(email="dup@example.net"))
+    text = """registrant_email,first_name,email,meal,table,bidder_number
+ok@example.net,Ok,,,,
+,NoOwner,,,,
+bad@example.net,X,not-an-email,,,
+bad2@example.net,Y,,Beef,,
+bad3@example.net,Z,,,9,
+bad4@example.net,W,,,,500
+bad5@example.net,V,,,,-3
+dup@example.net,D,,,,
+p1@example.net,A,,,,700
+p2@example.net,B,,,,700
+"""
+    with pytest.raises(CommandError, match="nothing was imported"):
+        call_command("import_guests", str(event.id), write(tmp_path, text))
+    err = capsys.readouterr().err
+    for expected in (
+        "row 3: registrant_email",
+        "row 4: email",
+        "row 5: meal",
+        "row 6: table",
+        "row 7: bidder_number: 500",
+        "row 8: bidder_number",
+        "row 9: dup@example.net is already registered",
+        "row 11: bidder_number: 700 is used by another party",
+    ):
+        assert expected in err, expected
+    assert "row 2" not in err
+    assert not User.objects.filter(email="ok@example.net").exists()
+    assert Paddle.objects.filter(event=event).count() == 1
+
+
+def test_full_table_and_bad_files(setup, tmp_path, capsys):
+    event = setup
+    rows = "".join(f"t{i}@example.net,G{i},,,1,\n" for i in range(5))
+    with pytest.raises(CommandError):
+        call_command(
+            "import_guests",
+            str(event.id),
+            write(tmp_path, "registrant_email,first_name,email,meal,table,bidder_number\n" + rows),
+        )
+    assert "row 6: table: table 1 is full" in capsys.readouterr().err
+    with pytest.raises(CommandError):
+        call_command("import_guests", str(event.id), write(tmp_path, "name,email\nx,y\n"))
+    with pytest.raises(CommandError):
+        call_command("import_guests", str(event.id), write(tmp_path, "registrant_email,colour\na@b.c,red\n"))
+    with pytest.raises(CommandError):
+        call_command("import_guests", str(event.id), write(tmp_path, "registrant_email\na@b.c,extra\n"))
+    with pytest.raises(CommandError, match="No event"):
+        call_command("import_guests", "no-such-event", write(tmp_path, GOOD))
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("import_guests", str(event.id), str(tmp_path / "missing.csv"))
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("registrant_email,first_name\na@b.c,Jos\xe9\n".encode("latin-1"))
+    with pytest.raises(CommandError):
+        call_command("import_guests", str(event.id), str(path))
+    assert not Registration.objects.exists()

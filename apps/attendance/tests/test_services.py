@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import IntegrityError
+
+from apps.attendance import selectors, services
+from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
+from apps.attendance.tests.factories import (
+    EventFactory,
+    GuestFactory,
+    PaddleFactory,
+    RegistrationFactory,
+    TableFactory,
+)
+from apps.core.exceptions import Conflict, ValidationFailed
+from apps.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_confirmed_registration_per_user_in_database(event, donor):
+    Registration.objects.create(event=event, user=donor, code="AAAAAA")
+    Registration.objects.create(event=event, user=donor, code="BBBBBB", status=RegistrationStatus.CANCELLED)
+    with pytest.raises(IntegrityError):
+        Registration.objects.create(event=event, user=donor, code="CCCCCC")
+
+
+def test_paddle_number_unique_per_event_in_database(event):
+    PaddleFactory(event=event, number=5)
+    PaddleFactory(number=5)  # another event is fine
+    with pytest.raises(IntegrityError):
+        Paddle.objects.create(event=event, number=5)
+
+
+def test_registration_code_alphabet(event, donor):
+    reg = services.registration_create(event=event, user=donor)
+    assert len(reg.code) == services.CODE_LENGTH
+    assert set(reg.code) <= set(services.CODE_ALPHABET)
+    assert not set(reg.code) & set("01OIL")
+
+
+def test_paddle_ensure_fills_gaps_and_reuses_released_numbers(event):
+    for n in (100, 101, 103):
+        PaddleFactory(event=event, number=n)
+    a = RegistrationFactory(event=event).guests.get()
+    b = RegistrationFactory(event=event).guests.get()
+    assert services.paddle_ensure(guest=a).number == 102
+    assert services.paddle_ensure(guest=a).number == 102  # idempotent
+    assert services.paddle_ensure(guest=b).number == 104
+    Paddle.objects.filter(event=event, number=101).delete()
+    c = RegistrationFactory(event=event).guests.get()
+    assert services.paddle_ensure(guest=c).number == 101
+
+
+def test_numbers_below_start_do_not_count(event):
+    PaddleFactory(event=event, number=5)
+    guest = RegistrationFactory(event=event).guests.get()
+    assert services.paddle_ensure(guest=guest).number == 100
+
+
+def test_selectors_for_auctions(event, donor):
+    reg = RegistrationFactory(event=event, user=donor)
+    own = reg.guests.get()
+    assert selectors.bidder_guest_for(user=donor, event=event) == own
+    assert selectors.bidder_guest_for(user=UserFactory(), event=event) is None
+    linked_user = UserFactory()
+    linked = GuestFactory(registration=RegistrationFactory(event=event), user=linked_user)
+    assert selectors.bidder_guest_for(user=linked_user, event=event) == linked
+    paddle = services.paddle_ensure(guest=own)
+    assert selectors.paddle_by_number(event=event, number=paddle.number) == paddle
+    assert selectors.paddle_by_number(event=event, number="x") is None
+    assert selectors.paddle_by_number(event=event, number=999) is None
+    assert selectors.paddle_has_activity(paddle) is False
+    reg.status = RegistrationStatus.CANCELLED
+    reg.save()
+    assert selectors.bidder_guest_for(user=donor, event=event) is None
+
+
+def test_paddle_with_activity_is_kept_on_cancel(event, donor, monkeypatch):
+    reg = RegistrationFactory(event=event, user=donor)
+    guest = reg.guests.get()
+    paddle = services.paddle_ensure(guest=guest)
+    monkeypatch.setattr(services, "paddle_has_activity", lambda p: True)
+    services.registration_cancel(registration=reg, actor=donor)
+    guest.refresh_from_db()
+    assert guest.paddle == paddle
+    assert Paddle.objects.filter(pk=paddle.pk, registration=reg).exists()
+
+
+def test_paddle_has_activity_walks_reverse_relations(event, donor):
+    """Any other model pointing at Paddle counts — the auctions app's bids, and even an item's leader
+    paddle declared with ``related_name="+"`` — and such a paddle survives a cancellation."""
+    from decimal import Decimal
+
+    from apps.auctions.models import Bid
+    from apps.auctions.tests.factories import ItemFactory
+
+    reg = RegistrationFactory(event=event, user=donor)
+    guest = reg.guests.get()
+    paddle = services.paddle_ensure(guest=guest)
+    assert selectors.paddle_has_activity(paddle) is False
+    item = ItemFactory(event=event)
+    item.leader_paddle = paddle
+    item.save()
+    assert selectors.paddle_has_activity(paddle) is True
+    item.leader_paddle = None
+    item.save()
+    Bid.objects.create(
+        item=item, paddle=paddle, user=donor, amount=Decimal("100.00"), sequence=1, placement=uuid.uuid4()
+    )
+    assert selectors.paddle_has_activity(paddle) is True
+    services.registration_cancel(registration=reg, actor=donor)
+    assert Paddle.objects.filter(pk=paddle.pk).exists()
+    guest.refresh_from_db()
+    assert guest.paddle_id == paddle.pk
+
+
+def test_guest_set_bidder_number_rejects_non_positive(event):
+    guest = RegistrationFactory(event=event).guests.get()
+    with pytest.raises(ValidationFailed):
+        services.guest_set_bidder_number(guest=guest, actor=None, number=0)
+    with pytest.raises(ValidationFailed):
+        services.guest_set_bidder_number(guest=guest, actor=None, number=True)
+
+
+def test_guest_remove_refuses_checked_in_and_releases_paddle(event, staff):
+    reg = RegistrationFactory(event=event)
+    extra = GuestFactory(registration=reg)
+    services.guest_check_in(guest=extra, actor=staff)
+    with pytest.raises(Conflict):
+        services.guest_remove(guest=extra, actor=staff)
+    services.guest_undo_check_in(guest=extra, actor=staff)
+    number = Guest.objects.get(pk=extra.pk).paddle.number
+    services.guest_remove(guest=Guest.objects.get(pk=extra.pk), actor=staff)
+    assert not Paddle.objects.filter(event=event, number=number).exists()
+
+
+def test_email_change_relinks_and_reinvites(event, donor, mailoutbox, django_capture_on_commit_callbacks):
+    reg = RegistrationFactory(event=event, user=donor)
+    guest = GuestFactory(registration=reg, email="old@example.net", user=UserFactory(email="old@example.net"))
+    new_user = UserFactory(email="new@example.net")
+    with django_capture_on_commit_callbacks(execute=True):
+        updated = services.guest_update(guest=guest, actor=donor, data={"email": "NEW@example.net"})
+    assert updated.user == new_user
+    assert [m.to for m in mailoutbox] == [["new@example.net"]]
+    with pytest.raises(ValidationFailed):
+        services.guest_update(guest=reg.guests.get(is_registrant=True), actor=donor, data={"email": "x@y.z"})
+
+
+def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, django_capture_on_commit_callbacks):
+    def boom(*args, **kwargs):
+        raise OSError("smtp down")
+
+    monkeypatch.setattr(services, "send_mail", boom)
+    with django_capture_on_commit_callbacks(execute=True):
+        reg = services.registration_create(event=event, user=donor, guests=[{"email": "g@example.net"}])
+    assert reg.status == RegistrationStatus.CONFIRMED
+
+
+def test_search_code_alphabet_matches_services():
+    assert frozenset(services.CODE_ALPHABET) == selectors._CODE_CHARS
+
+
+def test_split_name():
+    assert services.split_name("") == ("", "")
+    assert services.split_name("Cher") == ("Cher", "")
+    assert services.split_name("  Mary  Ann Smith ") == ("Mary Ann", "Smith")
+
+
+def test_table_number_unique_in_service(event):
+    services.table_create(event=event, actor=None, number=1, capacity=4)
+    with pytest.raises(ValidationFailed):
+        services.table_create(event=event, actor=None, number=1, capacity=4)
+    table = TableFactory(event=event, number=2)
+    with pytest.raises(ValidationFailed):
+        services.table_update(table=table, actor=None, data={"number": 1})
+
+
+def test_event_full_reports_seats_left():
+    event = EventFactory(capacity=2)
+    with pytest.raises(Conflict) as exc:
+        services.registration_create(event=event, user=UserFactory(), guests=[{}, {}])
+    assert exc.value.code == "EVENT_FULL" and exc.value.extra["seats_left"] == 2
