@@ -1,0 +1,387 @@
+"""The auction in the Django admin: items (images inline, read-only bid history without maximums),
+open/close/withdraw actions, and two fast clerk pages — the live-auction sale entry and the paddle
+raise entry. Everything is tenant-scoped (``TenantScopedAdmin``) and goes through ``services``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from apps.auctions import services
+from apps.auctions.models import (
+    Bid,
+    Item,
+    ItemImage,
+    Notification,
+    PaddleRaiseLevel,
+    PaddleRaiseSettings,
+    Pledge,
+    Sale,
+)
+from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
+from apps.core.exceptions import DomainError
+from apps.npos import authz
+from apps.npos.capabilities import Capability
+
+MANAGE = Capability.EVENTS_MANAGE
+CLERK = Capability.AUCTION_CLERK
+
+
+# --- items -------------------------------------------------------------------------------------
+
+
+class ItemImageForm(forms.ModelForm):
+    class Meta:
+        model = ItemImage
+        fields = ["file", "caption", "display_order"]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if upload is not None and hasattr(upload, "content_type"):  # a new upload, not the stored file
+            from apps.core.files import validate_image
+
+            try:
+                checked = validate_image(upload)
+            except DomainError as exc:
+                raise ValidationError(exc.message) from exc
+            self.instance.content_type = checked.content_type
+            self.instance.size = checked.size
+            self.instance.width, self.instance.height = checked.width, checked.height
+        return upload
+
+
+class ItemImageInline(TenantScopedTabularInline):
+    model = ItemImage
+    form = ItemImageForm
+    extra = 0
+    npo_path = "item__event__npo"
+    change_capability = MANAGE
+    fields = ["file", "caption", "display_order", "width", "height"]
+    readonly_fields = ["width", "height"]
+
+
+class BidHistoryInline(TenantScopedTabularInline):
+    """The public history: bidder numbers and visible amounts — never maximums (bidding.md rule 6)."""
+
+    model = Bid
+    extra = 0
+    npo_path = "item__event__npo"
+    verbose_name_plural = "bid history (visible bids; maximums are private to each bidder)"
+    fields = ["sequence", "bidder_number", "amount", "automatic", "created_at"]
+    readonly_fields = ["sequence", "bidder_number", "amount", "automatic", "created_at"]
+    ordering = ["-sequence"]
+    can_delete = False
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).filter(visible=True).select_related("paddle")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="bidder #")
+    def bidder_number(self, obj: Bid) -> int:
+        return obj.paddle.number
+
+
+@admin.register(Item)
+class ItemAdmin(TenantScopedAdmin):
+    npo_path = "event__npo"
+    change_capability = MANAGE
+    list_display = [
+        "number",
+        "title",
+        "event",
+        "kind",
+        "status",
+        "current_bid",
+        "bid_count",
+        "quantity_left",
+        "closes_at",
+    ]
+    list_display_links = ["number", "title"]
+    list_filter = ["kind", "status", "event"]
+    search_fields = ["title", "description", "category", "donated_by"]
+    list_select_related = ["event"]
+    ordering = ["event", "number"]
+    inlines = [ItemImageInline, BidHistoryInline]
+    readonly_fields = ["number", "status", "current_bid", "bid_count", "quantity_sold", "closed_at"]
+    fieldsets = [
+        (None, {"fields": ["event", "number", "title", "description", "category", "kind", "status"]}),
+        ("Donor and sponsor", {"fields": ["donated_by", "sponsor"]}),
+        (
+            "Pricing",
+            {"fields": ["starting_bid", "bid_increment", "fair_market_value", "reserve", "buy_now_price", "quantity"]},
+        ),
+        ("Timing", {"fields": ["opens_at", "closes_at", "display_order"]}),
+        ("Auction state", {"fields": ["current_bid", "bid_count", "quantity_sold", "closed_at"]}),
+    ]
+    actions = ["open_items", "close_items", "withdraw_items"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "event"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
+        values = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            services.item_update(item=obj, actor=request.user, request=request, **values)
+        else:
+            created = services.item_create(
+                event=form.cleaned_data["event"], actor=request.user, request=request, **values
+            )
+            obj.pk, obj.number = created.pk, created.number
+            obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: Item) -> None:
+        services.item_delete(item=obj, actor=request.user, request=request)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Item], verb: str, func: Any) -> None:
+        done = 0
+        for item in queryset:
+            try:
+                func(item=item, actor=request.user, request=request)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"#{item.number}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} item(s) {verb}.", messages.SUCCESS)
+
+    @tenant_action(capability=CLERK, description="Open selected items")
+    def open_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._each(request, queryset, "opened", services.item_open)
+
+    @tenant_action(capability=CLERK, description="Close selected items now (sold/unsold)")
+    def close_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._each(request, queryset, "closed", services.item_close)
+
+    @tenant_action(capability=MANAGE, description="Withdraw selected items")
+    def withdraw_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
+        self._each(request, queryset, "withdrawn", services.item_withdraw)
+
+    # --- the clerk pages ---------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path("live-sale/", self.admin_site.admin_view(self.live_sale_view), name="auctions_live_sale"),
+            path("paddle-raise/", self.admin_site.admin_view(self.paddle_raise_view), name="auctions_paddle_raise"),
+            *super().get_urls(),
+        ]
+
+    def _clerk_events(self, request: HttpRequest) -> QuerySet[Any]:
+        from apps.events.models import Event
+
+        qs = Event.objects.filter(status="published").select_related("npo").order_by("-starts_at")
+        return authz.scope(qs, request.user, CLERK)
+
+    def live_sale_view(self, request: HttpRequest) -> HttpResponse:
+        """Item number + bidder number + hammer price → a recorded sale, in seconds."""
+        events = self._clerk_events(request)
+        form = LiveSaleForm(request.POST or None, events=events)
+        if request.method == "POST" and form.is_valid():
+            event = form.cleaned_data["event"]
+            item = (
+                Item.objects.filter(event=event, number=form.cleaned_data["item_number"])
+                .select_related("event")
+                .first()
+            )
+            if item is None:
+                form.add_error("item_number", "No item with this number in the event.")
+            else:
+                try:
+                    sale = services.sale_record(
+                        item=item,
+                        bidder_number=form.cleaned_data["bidder_number"],
+                        amount=form.cleaned_data["amount"],
+                        below_reserve_ok=form.cleaned_data["below_reserve_ok"],
+                        actor=request.user,
+                        request=request,
+                    )
+                except DomainError as exc:
+                    form.add_error(None, f"{exc.code}: {exc.message}")
+                else:
+                    self.message_user(
+                        request,
+                        f"Sold #{item.number} {item.title} to bidder {sale.paddle.number} for {sale.amount}.",
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(f"{reverse('admin:auctions_live_sale')}?event={event.pk}")
+        event_id = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        recent = Sale.objects.filter(item__event__in=events).select_related("item", "paddle").order_by("-created_at")
+        if event_id:
+            recent = recent.filter(item__event_id=event_id)
+            form.initial["event"] = event_id
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Live auction - record a sale",
+            "form": form,
+            "recent": recent[:15],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/auctions/live_sale.html", context)
+
+    def paddle_raise_view(self, request: HttpRequest) -> HttpResponse:
+        """Bidder number + amount → a pledge; the running total and count per level beside it."""
+        events = self._clerk_events(request)
+        form = PledgeEntryForm(request.POST or None, events=events)
+        if request.method == "POST" and form.is_valid():
+            event = form.cleaned_data["event"]
+            try:
+                pledge = services.pledge_record(
+                    event=event,
+                    amount=form.cleaned_data["amount"],
+                    bidder_number=form.cleaned_data["bidder_number"],
+                    actor=request.user,
+                    request=request,
+                )
+            except DomainError as exc:
+                form.add_error(None, f"{exc.code}: {exc.message}")
+            else:
+                self.message_user(
+                    request, f"Pledge of {pledge.amount} from bidder {pledge.paddle.number}.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(f"{reverse('admin:auctions_paddle_raise')}?event={event.pk}")
+        event_id = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        summary = None
+        if event_id and events.filter(pk=event_id).exists():
+            form.initial["event"] = event_id
+            live = Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+            summary = {
+                "total": live.aggregate(s=Sum("amount"))["s"] or Decimal("0"),
+                "count": live.count(),
+                "levels": [
+                    {"amount": level.amount, "count": live.filter(amount=level.amount).count()}
+                    for level in PaddleRaiseLevel.objects.filter(event_id=event_id)
+                ],
+                "recent": live.select_related("paddle").order_by("-created_at")[:15],
+            }
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Paddle raise - record a pledge",
+            "form": form,
+            "summary": summary,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/auctions/paddle_raise.html", context)
+
+
+class _EventForm(forms.Form):
+    def __init__(self, *args: Any, events: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event"] = forms.ModelChoiceField(queryset=events)
+        self.order_fields(["event"])
+
+
+class LiveSaleForm(_EventForm):
+    item_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    bidder_number = forms.IntegerField(min_value=1)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Hammer price")
+    below_reserve_ok = forms.BooleanField(required=False, label="Confirm a sale below the reserve")
+
+
+class PledgeEntryForm(_EventForm):
+    bidder_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+
+
+# --- sales, pledges, paddle raise, outbox --------------------------------------------------------
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Sale)
+class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    npo_path = "item__event__npo"
+    view_capability = CLERK
+    list_display = ["created_at", "item", "bidder", "amount", "below_reserve", "entered_by", "undone_at"]
+    list_select_related = ["item", "paddle", "entered_by"]
+    list_filter = ["below_reserve", ("undone_at", admin.EmptyFieldListFilter)]
+    actions = ["undo_sales"]
+
+    @admin.display(description="bidder #")
+    def bidder(self, obj: Sale) -> int:
+        return obj.paddle.number
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "live_sale_url": reverse("admin:auctions_live_sale")}
+        return super().changelist_view(request, extra_context)
+
+    @tenant_action(capability=CLERK, description="Undo selected sales")
+    def undo_sales(self, request: HttpRequest, queryset: QuerySet[Sale]) -> None:
+        for sale in queryset:
+            try:
+                services.sale_undo(sale=sale, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{sale}: {exc.message}", messages.WARNING)
+
+
+@admin.register(Pledge)
+class PledgeAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    npo_path = "event__npo"
+    view_capability = CLERK
+    list_display = ["created_at", "event", "bidder", "amount", "source", "undone_at"]
+    list_select_related = ["event", "paddle"]
+    list_filter = ["source", ("undone_at", admin.EmptyFieldListFilter)]
+    actions = ["undo_pledges"]
+
+    @admin.display(description="bidder #")
+    def bidder(self, obj: Pledge) -> int:
+        return obj.paddle.number
+
+    @tenant_action(capability=CLERK, description="Undo selected pledges")
+    def undo_pledges(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
+        for pledge in queryset:
+            try:
+                services.pledge_undo(pledge=pledge, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{pledge}: {exc.message}", messages.WARNING)
+
+
+@admin.register(PaddleRaiseSettings)
+class PaddleRaiseSettingsAdmin(TenantScopedAdmin):
+    npo_path = "event__npo"
+    change_capability = MANAGE
+    list_display = ["event", "is_open", "phone_pledges"]
+    list_select_related = ["event"]
+
+
+@admin.register(PaddleRaiseLevel)
+class PaddleRaiseLevelAdmin(TenantScopedAdmin):
+    npo_path = "event__npo"
+    change_capability = MANAGE
+    list_display = ["event", "amount", "label"]
+    list_select_related = ["event"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyMixin, TenantScopedAdmin):
+    npo_path = "item__event__npo"
+    view_capability = MANAGE
+    list_display = ["created_at", "kind", "email", "item", "status", "attempts", "sent_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["item"]
+    search_fields = ["email"]

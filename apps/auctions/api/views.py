@@ -1,0 +1,493 @@
+"""Auction endpoints (api.md "Auction"): thin — resolve what the caller may see (404), check the
+capability (403), then hand the raw input to one service, which validates (400) and applies the
+rules (409).
+
+Reads of public items, histories and totals are open to anonymous callers; every write needs a
+signed-in user (401 first). Money writes accept ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Sum
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.auctions import selectors, services
+from apps.auctions.api import serializers as s
+from apps.auctions.api.filters import ItemFilter
+from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
+from apps.auctions.rules import money_str
+from apps.core.api.permissions import ReadOnly
+from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.idempotency import idempotent
+from apps.core.throttling import BidRateThrottle
+from apps.npos import authz
+from apps.npos.capabilities import Capability
+
+TAG = ["auction"]
+MANAGE = Capability.EVENTS_MANAGE
+CLERK = Capability.AUCTION_CLERK
+ERRORS = {
+    400: OpenApiResponse(description="VALIDATION_ERROR"),
+    401: OpenApiResponse(description="NOT_AUTHENTICATED"),
+    403: OpenApiResponse(description="PERMISSION_DENIED"),
+    404: OpenApiResponse(description="NOT_FOUND"),
+    409: OpenApiResponse(description="A business-rule code of bidding.md"),
+}
+
+
+def _require(user: Any, npo_id: Any, *capabilities: str) -> None:
+    """401 for anonymous callers, 403 unless ``user`` holds one of ``capabilities`` in the NPO."""
+    if not getattr(user, "is_authenticated", False):
+        raise NotAuthenticated()
+    if not any(authz.has_capability(user, npo_id, cap) for cap in capabilities):
+        raise PermissionDenied(message="You do not have permission to do this in this NPO.")
+
+
+def _event(request: Request, event_id: Any) -> Any:
+    from apps.events.selectors import event_get_visible
+
+    return event_get_visible(request.user, event_id)
+
+
+def _data(request: Request) -> dict[str, Any]:
+    data = request.data
+    if hasattr(data, "dict"):
+        data = data.dict()
+    if not isinstance(data, dict):
+        from apps.core.exceptions import ValidationFailed
+
+        raise ValidationFailed(
+            message="A JSON object is required.", fields={"non_field_errors": ["Expected an object."]}
+        )
+    return data
+
+
+def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, Any]:
+    serializer = s.ItemWriteSerializer(data=_data(request), partial=partial, context={"event": event})
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class AuctionViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    queryset = Item.objects.none()
+
+
+class EventItemsViewSet(AuctionViewSet):
+    """``/events/{id}/items/``: the catalogue (everyone for a visible event) and item creation."""
+
+    serializer_class = s.ItemSerializer
+    filterset_class = ItemFilter
+
+    @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
+    def list(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        member = authz.is_member(request.user, event.npo_id)
+        qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
+        page = self.paginate_queryset(qs)
+        context = {"request": request, "show_reserve": member}
+        return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.ItemWriteSerializer,
+        responses={201: s.ItemSerializer, **ERRORS},
+        summary="Create a draft item (events.manage)",
+    )
+    def create(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        _require(request.user, event.npo_id, MANAGE)
+        values = _write_values(request, event, partial=False)
+        item = services.item_create(event=event, actor=request.user, request=request, **values)
+        item = selectors.item_get_visible(request.user, item.pk)
+        return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": True}).data, status=201)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.ClosingTimeSerializer,
+        responses={200: OpenApiResponse(description="{updated}"), **ERRORS},
+        summary="Set the closing time of a group of silent items (all, or one category)",
+    )
+    @action(detail=False, methods=["post"], url_path="closing-time")
+    def closing_time(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        _require(request.user, event.npo_id, MANAGE)
+        serializer = s.ClosingTimeSerializer(data=_data(request))
+        serializer.is_valid(raise_exception=True)
+        count = services.items_set_closing_time(
+            event=event,
+            closes_at=serializer.validated_data["closes_at"],
+            actor=request.user,
+            category=serializer.validated_data.get("category"),
+            request=request,
+        )
+        return Response({"updated": count})
+
+
+class ItemViewSet(AuctionViewSet):
+    """``/items/{id}/…``: one item, its lifecycle, bids, buy-now, live sales and images."""
+
+    serializer_class = s.ItemSerializer
+
+    def get_throttles(self) -> list[Any]:
+        throttles = list(super().get_throttles())
+        if self.request.method == "POST" and self.action in ("bids", "buy_now"):
+            # Per account, on top of the general user rate: a runaway client cannot flood one item.
+            throttles.append(BidRateThrottle())
+        return throttles
+
+    def _item(self, *, annotate: bool = True) -> Item:
+        return selectors.item_get_visible(self.request.user, self.kwargs["pk"], annotate=annotate)
+
+    def _answer(self, item: Item, code: int = 200) -> Response:
+        request = self.request
+        fresh = selectors.item_get_visible(request.user, item.pk)
+        show = authz.is_member(request.user, fresh.event.npo_id)
+        return Response(s.ItemSerializer(fresh, context={"request": request, "show_reserve": show}).data, status=code)
+
+    @extend_schema(tags=TAG, responses={200: s.ItemSerializer, 404: ERRORS[404]}, summary="One item")
+    def retrieve(self, request: Request, pk: Any) -> Response:
+        item = self._item()
+        show = authz.is_member(request.user, item.event.npo_id)
+        return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": show}).data)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.ItemWriteSerializer,
+        responses={200: s.ItemSerializer, **ERRORS},
+        summary="Edit an item (events.manage)",
+    )
+    def partial_update(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, MANAGE)
+        values = _write_values(request, item.event, partial=True)
+        services.item_update(item=item, actor=request.user, request=request, **values)
+        return self._answer(item)
+
+    @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
+    def destroy(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, MANAGE)
+        services.item_delete(item=item, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: s.ItemSerializer, **ERRORS},
+        summary="Open an item (events.manage or auction.clerk; needs a published event)",
+    )
+    @action(detail=True, methods=["post"])
+    def open(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, MANAGE, CLERK)
+        return self._answer(services.item_open(item=item, actor=request.user, request=request))
+
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: s.ItemSerializer, **ERRORS},
+        summary="Close an item now: sold to the leader if the reserve is met, else unsold",
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, MANAGE, CLERK)
+        return self._answer(services.item_close(item=item, actor=request.user, request=request))
+
+    @extend_schema(
+        tags=TAG, request=None, responses={200: s.ItemSerializer, **ERRORS}, summary="Withdraw an item (events.manage)"
+    )
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, MANAGE)
+        return self._answer(services.item_withdraw(item=item, actor=request.user, request=request))
+
+    @extend_schema(
+        tags=TAG,
+        request=s.BidCreateSerializer,
+        responses={200: s.BidRowSerializer(many=True), 201: s.BidResultSerializer, **ERRORS},
+        summary="Bid history (visible rows, newest first) / place a bid (bidding.md)",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def bids(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.bids_history(item))
+            return self.get_paginated_response(s.BidRowSerializer(page, many=True).data)
+        data = _data(request)
+        bidder_number = data.get("bidder_number")
+        if bidder_number is not None:
+            _require(request.user, item.event.npo_id, CLERK)
+
+        def place() -> Response:
+            result = services.bid_place(
+                item=item,
+                user=None if bidder_number is not None else request.user,
+                amount=data.get("amount"),
+                max_amount=data.get("max_amount"),
+                bidder_number=bidder_number,
+                actor=request.user,
+                request=request,
+            )
+            body = {
+                "bid": s.OwnBidSerializer(result.bid).data,
+                "leading": result.leading,
+                "current_bid": money_str(result.current_bid),
+                "min_next_bid": money_str(result.min_next_bid),
+            }
+            return Response(body, status=201)
+
+        return idempotent(request, place)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.BuyNowSerializer,
+        responses={201: s.PurchaseSerializer, **ERRORS},
+        summary="Buy now (silent items end; buy-now-only items never oversell)",
+    )
+    @action(detail=True, methods=["post"], url_path="buy-now")
+    def buy_now(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        data = _data(request)
+
+        def buy() -> Response:
+            purchase = services.buy_now(item=item, user=request.user, quantity=data.get("quantity"), request=request)
+            return Response(s.PurchaseSerializer(purchase).data, status=201)
+
+        return idempotent(request, buy)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.SaleCreateSerializer,
+        responses={200: s.SaleSerializer(many=True), 201: s.SaleSerializer, **ERRORS},
+        summary="Live sales of the item (auction.clerk): list / record a hammer price",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def sales(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        _require(request.user, item.event.npo_id, CLERK)
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.sales_of_item(item))
+            return self.get_paginated_response(s.SaleSerializer(page, many=True).data)
+        data = _data(request)
+
+        def sell() -> Response:
+            sale = services.sale_record(
+                item=item,
+                bidder_number=data.get("bidder_number"),
+                amount=data.get("amount"),
+                below_reserve_ok=data.get("below_reserve_ok") in (True, "true", "True", "1", 1),
+                actor=request.user,
+                request=request,
+            )
+            return Response(s.SaleSerializer(sale).data, status=201)
+
+        return idempotent(request, sell)
+
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: s.SaleSerializer, **ERRORS},
+        summary="Undo a live sale (auction.clerk; audited)",
+    )
+    @action(detail=True, methods=["post"], url_path=r"sales/(?P<sale_id>[^/.]+)/undo")
+    def sale_undo(self, request: Request, pk: Any, sale_id: Any) -> Response:
+        item = self._item(annotate=False)
+        sale = Sale.objects.filter(item=item, pk=selectors._uuid(sale_id)).select_related("paddle").first()
+        if sale is None:
+            raise NotFound(message="Sale not found.")
+        _require(request.user, item.event.npo_id, CLERK)
+        sale = services.sale_undo(sale=sale, actor=request.user, request=request)
+        return Response(s.SaleSerializer(sale).data)
+
+    @extend_schema(
+        tags=TAG,
+        request={"multipart/form-data": s.ImageUploadSerializer},
+        responses={200: s.ItemImageSerializer(many=True), 201: s.ItemImageSerializer, **ERRORS},
+        summary="Item images: list / upload (events.manage)",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def images(self, request: Request, pk: Any) -> Response:
+        item = self._item(annotate=False)
+        if request.method == "GET":
+            return Response(s.ItemImageSerializer(item.images.all(), many=True).data)
+        _require(request.user, item.event.npo_id, MANAGE)
+        upload = request.FILES.get("file")
+        if upload is None:
+            from apps.core.exceptions import ValidationFailed
+
+            raise ValidationFailed(message="file: this field is required.", fields={"file": ["No file was sent."]})
+        image = services.item_image_add(
+            item=item,
+            upload=upload,
+            actor=request.user,
+            caption=str(request.data.get("caption") or ""),
+            request=request,
+        )
+        return Response(s.ItemImageSerializer(image).data, status=201)
+
+    @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete an item image (events.manage)")
+    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[^/.]+)")
+    def image_delete(self, request: Request, pk: Any, image_id: Any) -> Response:
+        item = self._item(annotate=False)
+        image = ItemImage.objects.filter(item=item, pk=selectors._uuid(image_id)).select_related("item__event").first()
+        if image is None:
+            raise NotFound(message="Image not found.")
+        _require(request.user, item.event.npo_id, MANAGE)
+        services.item_image_delete(image=image, actor=request.user, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EventAuctionViewSet(AuctionViewSet):
+    """Per-event auction endpoints: my bids, paddle raise, pledges, totals."""
+
+    @extend_schema(
+        tags=TAG,
+        responses={200: s.MyBidSerializer(many=True), 401: ERRORS[401], 404: ERRORS[404]},
+        summary="The caller's items in the event: leading / outbid / won / lost",
+    )
+    @action(detail=False, methods=["get"], url_path="my-bids")
+    def my_bids(self, request: Request, event_id: Any) -> Response:
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        event = _event(request, event_id)
+        paddles = set(selectors.my_paddle_ids(request.user).filter(event=event).values_list("paddle_id", flat=True))
+        page = self.paginate_queryset(selectors.my_bid_items(user=request.user, event=event))
+        rows = [
+            {
+                "item": {"id": item.pk, "title": item.title, "number": item.number},
+                "state": selectors.my_bid_state(item, paddles),
+                "my_max_bid": item.my_max_bid,  # type: ignore[attr-defined]
+                "current_bid": item.current_bid,
+            }
+            for item in page or []
+        ]
+        return self.get_paginated_response(s.MyBidSerializer(rows, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        request=s.PaddleRaiseWriteSerializer,
+        responses={200: s.PaddleRaiseSerializer, **ERRORS},
+        summary="Paddle raise: levels, flags and running totals / configure (events.manage)",
+    )
+    @action(detail=False, methods=["get", "post"], url_path="paddle-raise")
+    def paddle_raise(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        if request.method == "POST":
+            _require(request.user, event.npo_id, MANAGE)
+            serializer = s.PaddleRaiseWriteSerializer(data=_data(request))
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            services.paddle_raise_configure(
+                event=event,
+                actor=request.user,
+                levels=data.get("levels"),
+                is_open=data.get("open"),
+                phone_pledges=data.get("phone_pledges"),
+                request=request,
+            )
+        return Response(_paddle_raise_body(event))
+
+    @extend_schema(
+        tags=TAG,
+        request=s.PledgeCreateSerializer,
+        responses={200: s.PledgeSerializer(many=True), 201: s.PledgeSerializer, **ERRORS},
+        summary="Pledges: list (auction.clerk or reports.view) / record (clerk by number, donor by phone)",
+    )
+    @action(detail=False, methods=["get", "post"])
+    def pledges(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        if request.method == "GET":
+            _require(request.user, event.npo_id, CLERK, Capability.REPORTS_VIEW)
+            page = self.paginate_queryset(selectors.pledges_of_event(event))
+            return self.get_paginated_response(s.PledgeSerializer(page, many=True).data)
+        data = _data(request)
+        if data.get("bidder_number") is not None:
+            _require(request.user, event.npo_id, CLERK)
+
+        def pledge() -> Response:
+            row = services.pledge_record(
+                event=event,
+                amount=data.get("amount"),
+                actor=request.user,
+                bidder_number=data.get("bidder_number"),
+                request=request,
+            )
+            return Response(s.PledgeSerializer(row).data, status=201)
+
+        return idempotent(request, pledge)
+
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: s.PledgeSerializer, **ERRORS},
+        summary="Undo a pledge (auction.clerk; audited)",
+    )
+    @action(detail=False, methods=["post"], url_path=r"pledges/(?P<pledge_id>[^/.]+)/undo")
+    def pledge_undo(self, request: Request, event_id: Any, pledge_id: Any) -> Response:
+        event = _event(request, event_id)
+        pledge = Pledge.objects.filter(event=event, pk=selectors._uuid(pledge_id)).select_related("paddle").first()
+        if pledge is None:
+            raise NotFound(message="Pledge not found.")
+        _require(request.user, event.npo_id, CLERK)
+        return Response(
+            s.PledgeSerializer(services.pledge_undo(pledge=pledge, actor=request.user, request=request)).data
+        )
+
+    @extend_schema(
+        tags=TAG,
+        responses={200: s.TotalsSerializer, 404: ERRORS[404]},
+        summary="Money raised so far, by source, against the goal",
+    )
+    @action(detail=False, methods=["get"])
+    def totals(self, request: Request, event_id: Any) -> Response:
+        event = _event(request, event_id)
+        return Response(services.event_totals(event))
+
+
+def _paddle_raise_body(event: Any) -> dict[str, Any]:
+    """``{levels, open, phone_pledges, totals_by_level, total, count}``; undone pledges excluded."""
+    settings_row = PaddleRaiseSettings.objects.filter(event=event).first()
+    levels = list(PaddleRaiseLevel.objects.filter(event=event).order_by("-amount"))
+    by_amount = {
+        row["amount"]: (row["count"], row["total"])
+        for row in Pledge.objects.filter(event=event, undone_at__isnull=True)
+        .values("amount")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    }
+    total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
+    count = sum(c for c, _ in by_amount.values())
+    rows = []
+    for level in levels:
+        n, subtotal = by_amount.pop(level.amount, (0, Decimal("0")))
+        rows.append({"level": money_str(level.amount), "label": level.label, "count": n, "total": money_str(subtotal)})
+    if by_amount:  # pledges at amounts that are not (or no longer) a level
+        rows.append(
+            {
+                "level": None,
+                "label": "Other amounts",
+                "count": sum(c for c, _ in by_amount.values()),
+                "total": money_str(sum((t for _, t in by_amount.values()), start=Decimal("0"))),
+            }
+        )
+    return {
+        "levels": [money_str(level.amount) for level in levels],
+        "open": bool(settings_row and settings_row.is_open),
+        "phone_pledges": bool(settings_row and settings_row.phone_pledges),
+        "totals_by_level": rows,
+        "total": money_str(total),
+        "count": count,
+    }

@@ -1,0 +1,98 @@
+"""The notification outbox (bidding.md "Notifications").
+
+Services call :func:`notification_queue` inside their transaction: the row commits with the bid or
+the close, or not at all. After commit the row is handed to Django's mail framework; a failure only
+marks the row ``failed`` (it never reaches the bid), and ``manage.py send_notifications`` retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from apps.auctions import metrics
+from apps.auctions.models import Notification, NotificationStatus
+
+logger = logging.getLogger("augeo.auctions")
+
+MAX_ATTEMPTS = 8
+
+
+def notification_queue(
+    *, kind: str, user: Any, item: Any = None, context: dict[str, Any] | None = None
+) -> Notification | None:
+    """Write an outbox row for ``user`` and send it right after the surrounding transaction commits."""
+    email = getattr(user, "email", "") if user is not None else ""
+    if not email:
+        return None
+    notification = Notification.objects.create(kind=kind, user=user, email=email, item=item, context=context or {})
+    transaction.on_commit(lambda: notifications_send([notification.pk]))
+    return notification
+
+
+def _render(notification: Notification) -> tuple[str, str, str | None]:
+    context = {**notification.context, "email": notification.email, "site_url": getattr(settings, "SITE_URL", "")}
+    base = f"emails/auctions/{notification.kind}"
+    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    text = render_to_string(f"{base}.txt", context)
+    try:
+        html: str | None = render_to_string(f"{base}.html", context)
+    except Exception:
+        html = None
+    return subject, text, html
+
+
+def notification_send(notification: Notification) -> bool:
+    """Deliver one row; never raises. Returns True when the mail framework accepted it."""
+    try:
+        subject, text, html = _render(notification)
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.email])
+        if html:
+            message.attach_alternative(html, "text/html")
+        message.send(fail_silently=False)
+    except Exception as exc:
+        logger.warning("notification %s failed: %s", notification.pk, exc)
+        Notification.objects.filter(pk=notification.pk).update(
+            status=NotificationStatus.FAILED,
+            attempts=notification.attempts + 1,
+            last_error=str(exc)[:500],
+        )
+        metrics.inc(metrics.NOTIFICATIONS, "failed")
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        status=NotificationStatus.SENT, attempts=notification.attempts + 1, sent_at=timezone.now(), last_error=""
+    )
+    metrics.inc(metrics.NOTIFICATIONS, "sent")
+    return True
+
+
+def notifications_send(ids: Iterable[Any]) -> int:
+    """Send the given outbox rows that are still unsent (called after commit). Never raises."""
+    sent = 0
+    try:
+        rows = list(Notification.objects.filter(pk__in=list(ids)).exclude(status=NotificationStatus.SENT))
+    except Exception:  # the database went away after commit: the retry command picks them up
+        logger.exception("could not load notifications")
+        return 0
+    for notification in rows:
+        sent += notification_send(notification)
+    return sent
+
+
+def notifications_retry(*, older_than_seconds: int = 60, limit: int = 500) -> tuple[int, int]:
+    """Retry failed rows and pending rows whose after-commit send never happened (crash between
+    commit and send). Returns (attempted, sent)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    due = Q(status=NotificationStatus.FAILED) | Q(status=NotificationStatus.PENDING, created_at__lte=cutoff)
+    rows = list(Notification.objects.filter(due, attempts__lt=MAX_ATTEMPTS).order_by("created_at")[:limit])
+    sent = sum(notification_send(n) for n in rows)
+    return len(rows), sent

@@ -1,0 +1,118 @@
+"""Reads of the auction, already scoped to the caller (permissions.md "Public reads").
+
+Items of published/closed events are public unless ``draft``/``withdrawn``; members of the event's
+NPO see all of them. The catalogue annotates ``leading`` and ``my_max_bid`` in the same single query
+(the auction state itself is denormalised on the item row), so a page costs the same number of
+queries at any size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.fields import BooleanField, DecimalField
+
+from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, Pledge, Sale
+from apps.core.exceptions import NotFound
+from apps.npos import authz
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except (TypeError, ValueError, AttributeError):
+        raise NotFound(message="Not found.") from None
+
+
+def _public_events_q(prefix: str = "event__") -> Q:
+    return Q(**{f"{prefix}status__in": ["published", "closed"], f"{prefix}deleted_at__isnull": True})
+
+
+def items_visible_q(user: Any) -> Q:
+    """Items ``user`` may see: public statuses of public events, everything of their NPOs."""
+    public = _public_events_q() & Q(status__in=PUBLIC_STATUSES)
+    return public | (authz.scope_q(user, None, npo_path="event__npo") & Q(event__deleted_at__isnull=True))
+
+
+def my_paddle_ids(user: Any) -> QuerySet[Any]:
+    """The paddles of every guest row linked to ``user`` (a lazy subquery)."""
+    from apps.attendance.models import Guest
+
+    return Guest.objects.filter(user=user, paddle__isnull=False).values("paddle_id")
+
+
+def with_bidder_fields(qs: QuerySet[Item], user: Any) -> QuerySet[Item]:
+    """Annotate ``leading`` and ``my_max_bid`` for a signed-in caller (one query, no N+1)."""
+    if not getattr(user, "is_authenticated", False):
+        return qs.annotate(
+            leading=Value(None, output_field=BooleanField(null=True)),
+            my_max_bid=Value(None, output_field=DecimalField(max_digits=12, decimal_places=2, null=True)),
+        )
+    from apps.attendance.models import Guest
+
+    mine = Q(paddle_id__in=my_paddle_ids(user)) | Q(user=user)
+    top = (
+        Bid.objects.filter(mine, item=OuterRef("pk"), max_amount__isnull=False)
+        .order_by("-max_amount")
+        .values("max_amount")[:1]
+    )
+    return qs.annotate(
+        leading=Exists(Guest.objects.filter(user=user, paddle_id=OuterRef("leader_paddle_id"))),
+        my_max_bid=Subquery(top, output_field=DecimalField(max_digits=12, decimal_places=2)),
+    )
+
+
+def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
+    """The catalogue of one (already visible) event."""
+    qs = Item.objects.filter(event=event).select_related("event").prefetch_related("images")
+    if not member:
+        qs = qs.filter(status__in=PUBLIC_STATUSES)
+    return with_bidder_fields(qs, user).order_by("display_order", "number")
+
+
+def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True) -> Item:
+    """The item if ``user`` may see it, else 404 (also for another tenant's drafts)."""
+    qs = Item.objects.filter(items_visible_q(user), pk=_uuid(item_id)).select_related("event", "event__npo")
+    if annotate:
+        qs = with_bidder_fields(qs.prefetch_related("images"), user)
+    item = qs.first()
+    if item is None:
+        raise NotFound(message="Item not found.")
+    return item
+
+
+def bids_history(item: Item) -> QuerySet[Bid]:
+    """The public history: visible rows, newest (highest sequence) first. Maximums are not read."""
+    return (
+        Bid.objects.filter(item=item, visible=True)
+        .select_related("paddle")
+        .only("id", "amount", "automatic", "sequence", "created_at", "paddle__number", "item_id")
+        .order_by("-sequence")
+    )
+
+
+def sales_of_item(item: Item) -> QuerySet[Sale]:
+    return Sale.objects.filter(item=item).select_related("paddle").order_by("-created_at")
+
+
+def pledges_of_event(event: Any) -> QuerySet[Pledge]:
+    return Pledge.objects.filter(event=event).select_related("paddle").order_by("-created_at")
+
+
+def my_bid_items(*, user: Any, event: Any) -> QuerySet[Item]:
+    """Items of ``event`` the caller's paddle (or the caller) has bid on, with ``my_max_bid``."""
+    mine = Q(paddle_id__in=my_paddle_ids(user)) | Q(user=user)
+    has_bid = Exists(Bid.objects.filter(mine, item=OuterRef("pk")))
+    qs = Item.objects.filter(has_bid, event=event).exclude(status=ItemStatus.DRAFT)
+    return with_bidder_fields(qs, user).order_by("number")
+
+
+def my_bid_state(item: Item, paddles: set[Any]) -> str:
+    """``leading`` / ``outbid`` while open; ``won`` / ``lost`` once closed (or withdrawn)."""
+    if item.status == ItemStatus.OPEN:
+        return "leading" if item.leader_paddle_id in paddles else "outbid"
+    if item.status == ItemStatus.SOLD and item.winner_paddle_id in paddles:
+        return "won"
+    return "lost"

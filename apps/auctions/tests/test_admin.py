@@ -1,0 +1,155 @@
+"""The auction admin: tenant scoping, no maximums in the bid history, actions and the clerk pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.auctions import services
+from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge, Sale
+from apps.auctions.tests.factories import ItemFactory, bidder
+from apps.events.tests.factories import PublishedEventFactory
+from apps.npos.tests.factories import MembershipFactory
+from apps.users.tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+
+
+def admin_client(npo, role="admin") -> tuple[Client, object]:
+    user = UserFactory(is_staff=True)
+    MembershipFactory(npo=npo, user=user, role=role)
+    client = Client()
+    client.force_login(user)
+    return client, user
+
+
+def test_changelist_is_scoped_to_own_npo() -> None:
+    mine = ItemFactory(title="Mine")
+    ItemFactory(title="Theirs")
+    client, _ = admin_client(mine.event.npo)
+    response = client.get(reverse("admin:auctions_item_changelist"))
+    assert response.status_code == 200
+    assert b"Mine" in response.content and b"Theirs" not in response.content
+
+
+def test_change_page_bid_history_hides_maximums() -> None:
+    item = ItemFactory()
+    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
+    client, _ = admin_client(item.event.npo)
+    response = client.get(reverse("admin:auctions_item_change", args=[item.pk]))
+    assert response.status_code == 200
+    assert b"987.65" not in response.content and b"101" in response.content
+
+
+def test_add_item_through_admin_uses_service_numbering() -> None:
+    event = PublishedEventFactory()
+    client, _ = admin_client(event.npo)
+    ItemFactory(event=event, number=7)
+    response = client.post(
+        reverse("admin:auctions_item_add"),
+        {
+            "event": event.pk,
+            "title": "Admin lot",
+            "kind": "silent",
+            "starting_bid": "10",
+            "quantity": 1,
+            "display_order": 0,
+            "description": "",
+            "category": "",
+            "donated_by": "",
+            "images-TOTAL_FORMS": 0,
+            "images-INITIAL_FORMS": 0,
+            "bids-TOTAL_FORMS": 0,
+            "bids-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    created = Item.objects.get(title="Admin lot")
+    assert created.number == 8 and created.status == ItemStatus.DRAFT
+
+
+def test_actions_open_close_withdraw() -> None:
+    event = PublishedEventFactory()
+    a = ItemFactory(event=event, status=ItemStatus.DRAFT)
+    b = ItemFactory(event=event, status=ItemStatus.DRAFT)
+    client, _ = admin_client(event.npo)
+    url = reverse("admin:auctions_item_changelist")
+    client.post(url, {"action": "open_items", "_selected_action": [a.pk, b.pk]})
+    assert set(Item.objects.values_list("status", flat=True)) == {ItemStatus.OPEN}
+    client.post(url, {"action": "close_items", "_selected_action": [a.pk]})
+    client.post(url, {"action": "withdraw_items", "_selected_action": [a.pk, b.pk]})
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.status == ItemStatus.UNSOLD and b.status == ItemStatus.WITHDRAWN
+
+
+def test_actions_skip_other_npos_rows() -> None:
+    other = ItemFactory(status=ItemStatus.DRAFT)
+    client, _ = admin_client(PublishedEventFactory().npo)
+    client.post(reverse("admin:auctions_item_changelist"), {"action": "open_items", "_selected_action": [other.pk]})
+    other.refresh_from_db()
+    assert other.status == ItemStatus.DRAFT
+
+
+def test_live_sale_page_records_a_sale() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE, quantity=1, reserve=D("500"))
+    bidder(item.event, 101)
+    client, clerk = admin_client(item.event.npo, "auctioneer")
+    url = reverse("admin:auctions_live_sale")
+    assert client.get(url).status_code == 200
+    data = {"event": item.event_id, "item_number": item.number, "bidder_number": 101, "amount": "400"}
+    response = client.post(url, data)
+    assert response.status_code == 200 and b"BELOW_RESERVE" in response.content
+    response = client.post(url, {**data, "below_reserve_ok": "on"})
+    assert response.status_code == 302
+    sale = Sale.objects.get()
+    assert sale.entered_by == clerk and sale.amount == D("400") and sale.below_reserve
+    response = client.post(url, {**data, "below_reserve_ok": "on"})
+    assert b"ITEM_ALREADY_SOLD" in response.content
+    response = client.post(url, {**data, "item_number": 999})
+    assert b"No item with this number" in response.content
+    assert b"#%d" % item.number in client.get(f"{url}?event={item.event_id}").content
+
+
+def test_live_sale_page_refuses_other_npos_events() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE)
+    bidder(item.event, 101)
+    client, _ = admin_client(PublishedEventFactory().npo, "auctioneer")
+    data = {"event": item.event_id, "item_number": item.number, "bidder_number": 101, "amount": "400"}
+    response = client.post(reverse("admin:auctions_live_sale"), data)
+    assert response.status_code == 200 and Sale.objects.count() == 0
+
+
+def test_paddle_raise_page_records_pledges() -> None:
+    event = PublishedEventFactory()
+    bidder(event, 101)
+    services.paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
+    client, _ = admin_client(event.npo, "auctioneer")
+    url = reverse("admin:auctions_paddle_raise")
+    response = client.post(url, {"event": event.pk, "bidder_number": 101, "amount": "500"})
+    assert response.status_code == 302
+    assert Pledge.objects.get().amount == D("500")
+    response = client.post(url, {"event": event.pk, "bidder_number": 404, "amount": "500"})
+    assert b"BIDDER_NUMBER_UNKNOWN" in response.content
+    page = client.get(f"{url}?event={event.pk}")
+    assert b"Running total: 500.00" in page.content
+
+
+def test_sale_and_pledge_undo_actions() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE)
+    bidder(item.event, 101)
+    client, clerk = admin_client(item.event.npo, "auctioneer")
+    sale = services.sale_record(item=item, bidder_number=101, amount="100", actor=clerk)
+    pledge = services.pledge_record(event=item.event, amount="50", bidder_number=101, actor=clerk)
+    assert client.get(reverse("admin:auctions_sale_changelist")).status_code == 200
+    client.post(reverse("admin:auctions_sale_changelist"), {"action": "undo_sales", "_selected_action": [sale.pk]})
+    client.post(
+        reverse("admin:auctions_pledge_changelist"), {"action": "undo_pledges", "_selected_action": [pledge.pk]}
+    )
+    sale.refresh_from_db()
+    pledge.refresh_from_db()
+    assert sale.undone_at and pledge.undone_at
