@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import override_settings
 
 from apps.core import health
 
@@ -41,7 +42,12 @@ def test_ready_is_503_when_the_database_is_down(client):
     assert body["checks"]["cache"]["status"] == "ok"
 
 
+# The mocks below target the generic get/set path; with Redis configured the check PINGs instead.
+LOCMEM = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 @pytest.mark.django_db
+@override_settings(CACHES=LOCMEM)
 def test_ready_is_503_when_the_cache_is_down(client):
     from django.core.cache import caches
 
@@ -54,6 +60,7 @@ def test_ready_is_503_when_the_cache_is_down(client):
 
 
 @pytest.mark.django_db
+@override_settings(CACHES=LOCMEM)
 def test_ready_detects_a_cache_that_swallows_writes(client):
     """django-redis with IGNORE_EXCEPTIONS answers None instead of raising."""
     from django.core.cache import caches

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from apps.core.models import AuditEntry, IdempotencyKey
@@ -75,6 +77,9 @@ def test_other_apps_can_register_pruners():
         PRUNERS.pop("test things")
 
 
+@override_settings(
+    STORAGES={**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+)
 def test_ensure_storage_is_a_noop_on_file_storage():
     out = io.StringIO()
     call_command("ensure_storage", stdout=out)
