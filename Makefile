@@ -47,7 +47,9 @@ services-down:
 	bash scripts/services.sh down
 
 bench: install-test
-	$(BIN)/python bench/run.py
+	@test -n "$$DATABASE_URL" || { echo 'needs PostgreSQL: bash scripts/services.sh up && eval "$$(bash scripts/services.sh env)"'; exit 1; }
+	$(BIN)/python bench/checkin.py
+	$(BIN)/python bench/bids.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media .services .coverage

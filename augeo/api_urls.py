@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from apps.core.api.views import ApiRootView
+
 urlpatterns = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("apps.users.api.urls")),
     path("", include("apps.npos.api.urls")),
     path("", include("apps.events.api.urls")),

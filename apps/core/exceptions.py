@@ -11,18 +11,30 @@ from typing import Any
 
 
 class DomainError(Exception):
-    """A business rule refused the operation. ``status`` is the HTTP status the API answers with."""
+    """A business rule refused the operation. ``status`` is the HTTP status the API answers with.
+
+    ``headers`` are HTTP headers the API adds to the error answer (e.g. ``Retry-After`` on a 429);
+    a subclass may set them in its ``__init__`` or a caller may pass ``headers={...}``.
+    """
 
     status = 400
     default_code = "DOMAIN_ERROR"
 
     def __init__(
-        self, code: str | None = None, message: str = "", *, fields: dict[str, list[str]] | None = None, **extra: Any
+        self,
+        code: str | None = None,
+        message: str = "",
+        *,
+        fields: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         self.code = code or self.default_code
         self.message = message or self.code.replace("_", " ").capitalize()
         self.fields = fields
         self.extra = extra
+        if headers is not None or not hasattr(self, "headers"):
+            self.headers: dict[str, str] = dict(headers or {})
         super().__init__(self.message)
 
 

@@ -120,7 +120,7 @@ def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     """``(status, envelope, headers)`` for any exception. Unexpected ones are logged with their
     traceback (server side only) and answer a bare 500 ``INTERNAL_ERROR``."""
     if isinstance(exc, DomainError):
-        return exc.status, error_body(exc.code, exc.message, fields=exc.fields, **exc.extra), {}
+        return exc.status, error_body(exc.code, exc.message, fields=exc.fields, **exc.extra), dict(exc.headers)
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

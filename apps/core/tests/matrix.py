@@ -53,7 +53,7 @@ ACTORS = ["super", *MEMBERS, *OTHERS, "donor", "anon"]
 GROUPS = {"all": ACTORS, "members": MEMBERS, "others": OTHERS}
 
 # Apps whose ``tests/matrix.py`` is collected, in dependency order (a later build may use earlier objects).
-APP_ORDER = ["users", "npos", "events", "attendance", "auctions"]
+APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions"]
 
 
 def expect(**statuses: int) -> dict[str, int]:
@@ -156,3 +156,11 @@ def build_world() -> dict[str, Any]:
         if build is not None:
             build(world)
     return world
+
+
+# Rows of the core app itself (collected through APP_ORDER like any app's).
+def build(world: dict[str, Any]) -> None:
+    """Core endpoints need nothing beyond the base world."""
+
+
+ROWS = [Row("GET", "/api/v1/", expect(all=200), name="API root is public")]

@@ -2,6 +2,9 @@
 
 Each app contributes a ``demo.py`` with a ``seed(out)`` function; they run in dependency order and
 each must be safe to run again (get-or-create by natural keys). Credentials are printed at the end.
+
+The demo's own activity (outbid notices, invitations to made-up addresses) would otherwise flood
+the console mail backend, so mail is captured in memory while seeding and only counted.
 """
 
 from __future__ import annotations
@@ -9,8 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 
 SEED_MODULES = [
     "apps.users.demo",
@@ -25,14 +30,17 @@ class Command(BaseCommand):
     help = "Load demo data (safe to run repeatedly) and print the demo credentials."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        credentials: list[tuple[str, str, str]] = []
-        for module_name in SEED_MODULES:
-            try:
+        credentials: dict[str, tuple[str, str]] = {}
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            for module_name in SEED_MODULES:
                 module = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            with transaction.atomic():
-                credentials.extend(module.seed(self.stdout) or [])
+                with transaction.atomic():
+                    for label, email, password in module.seed(self.stdout) or []:
+                        credentials.setdefault(email, (label, password))
+            suppressed = len(mail.outbox)
+        if suppressed:
+            self.stdout.write(f"({suppressed} demo e-mails were generated and not sent)")
         self.stdout.write(self.style.SUCCESS("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
-        for role, email, password in credentials:
-            self.stdout.write(f"  {role:<28} {email:<36} {password}")
+        for email, (label, password) in credentials.items():
+            self.stdout.write(f"  {label:<34} {email:<32} {password}")
