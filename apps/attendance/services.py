@@ -36,6 +36,7 @@ from apps.attendance.models import (
     Table,
 )
 from apps.attendance.selectors import paddle_has_activity
+from apps.core import metrics
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus, FoodOption
@@ -597,6 +598,8 @@ def guest_check_in(
     paddle_ensure(guest=locked, actor=actor)
     now = timezone.now()
     Guest.objects.filter(pk=locked.pk).update(checked_in_at=now, checked_in_by=actor, updated_at=now)
+    # Counted only once the check-in is committed; a repeat scan (above) is never counted twice.
+    transaction.on_commit(metrics.check_ins.inc)
     audit_record(
         actor=actor,
         action="attendance.guest_checked_in",

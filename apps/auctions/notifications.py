@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -25,6 +25,8 @@ from apps.auctions.models import Notification, NotificationStatus
 logger = logging.getLogger("augeo.auctions")
 
 MAX_ATTEMPTS = 8
+#: Seconds an SMTP exchange may take when ``EMAIL_TIMEOUT`` is not configured.
+SEND_TIMEOUT_SECONDS = 10
 
 
 def notification_queue(
@@ -35,7 +37,9 @@ def notification_queue(
     if not email:
         return None
     notification = Notification.objects.create(kind=kind, user=user, email=email, item=item, context=context or {})
-    transaction.on_commit(lambda: notifications_send([notification.pk]))
+    # robust: whatever the callback raises is logged, never turned into an error for the bid (or
+    # close) that has already committed; the row stays pending/failed for ``send_notifications``.
+    transaction.on_commit(lambda: notifications_send([notification.pk]), robust=True)
     return notification
 
 
@@ -55,24 +59,43 @@ def notification_send(notification: Notification) -> bool:
     """Deliver one row; never raises. Returns True when the mail framework accepted it."""
     try:
         subject, text, html = _render(notification)
-        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [notification.email])
+        # A bounded timeout: the first attempt runs in the request thread right after commit, and a
+        # hanging SMTP server must not hold the bidder's answer (Django's default is no timeout).
+        connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or SEND_TIMEOUT_SECONDS)
+        message = EmailMultiAlternatives(
+            subject, text, settings.DEFAULT_FROM_EMAIL, [notification.email], connection=connection
+        )
         if html:
             message.attach_alternative(html, "text/html")
         message.send(fail_silently=False)
     except Exception as exc:
         logger.warning("notification %s failed: %s", notification.pk, exc)
-        Notification.objects.filter(pk=notification.pk).update(
+        metrics.inc(metrics.NOTIFICATIONS, "failed")
+        _mark(
+            notification,
             status=NotificationStatus.FAILED,
             attempts=notification.attempts + 1,
-            last_error=str(exc)[:500],
+            last_error=(str(exc) or exc.__class__.__name__)[:500],
         )
-        metrics.inc(metrics.NOTIFICATIONS, "failed")
         return False
-    Notification.objects.filter(pk=notification.pk).update(
-        status=NotificationStatus.SENT, attempts=notification.attempts + 1, sent_at=timezone.now(), last_error=""
-    )
     metrics.inc(metrics.NOTIFICATIONS, "sent")
+    _mark(
+        notification,
+        status=NotificationStatus.SENT,
+        attempts=notification.attempts + 1,
+        sent_at=timezone.now(),
+        last_error="",
+    )
     return True
+
+
+def _mark(notification: Notification, **fields: Any) -> None:
+    """Record the outcome of an attempt; a database hiccup here is logged, never raised (a row left
+    ``pending`` is picked up by ``send_notifications`` after its grace period)."""
+    try:
+        Notification.objects.filter(pk=notification.pk).update(**fields)
+    except Exception:
+        logger.exception("could not record the outcome of notification %s", notification.pk)
 
 
 def notifications_send(ids: Iterable[Any]) -> int:
@@ -84,7 +107,7 @@ def notifications_send(ids: Iterable[Any]) -> int:
         logger.exception("could not load notifications")
         return 0
     for notification in rows:
-        sent += notification_send(notification)
+        sent += notification_send(notification)  # never raises
     return sent
 
 

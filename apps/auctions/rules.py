@@ -8,6 +8,7 @@ service cannot drift from the rulebook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from apps.core.exceptions import Conflict
 
 CENT = Decimal("0.01")
+#: A plain decimal number as text ("125", "125.5", "-3", ".50"): no exponent, no NaN/Infinity.
+_MONEY_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 #: (upper bound inclusive, increment) — bidding.md "Amounts". Above the last bound: 250.
 INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
@@ -39,8 +42,10 @@ def money_str(value: Decimal | None) -> str | None:
 def parse_money(raw: Any) -> Decimal:
     """A strictly positive amount with at most 2 decimals, from a string or a number.
 
-    Raises ``ValueError`` with a human message otherwise (malformed, NaN/Infinity, zero, negative,
-    more than two decimals). Floats are accepted only through their shortest ``repr`` so ``12.5``
+    Raises ``ValueError`` with a human message otherwise (malformed, NaN/Infinity, exponent
+    notation, zero, negative, more than two decimals). Decimal places are counted as written, the
+    way DRF's ``DecimalField`` counts them for every other money field of the API: ``"1.500"`` has
+    three and is refused. Floats are accepted only through their shortest ``repr`` so ``12.5``
     means 12.50, never 12.4999….
     """
     if isinstance(raw, bool) or raw is None:
@@ -49,17 +54,21 @@ def parse_money(raw: Any) -> Decimal:
         raw = repr(raw)
     if isinstance(raw, int):
         raw = str(raw)
+    if isinstance(raw, str):
+        raw = raw.strip()
+        if not _MONEY_TEXT.fullmatch(raw):
+            raise ValueError("A valid amount is required.")
     if not isinstance(raw, (str, Decimal)):
         raise ValueError("A valid amount is required.")
     try:
-        value = Decimal(raw.strip()) if isinstance(raw, str) else raw
+        value = Decimal(raw) if isinstance(raw, str) else raw
     except (InvalidOperation, ValueError):
         raise ValueError("A valid amount is required.") from None
     if not value.is_finite():
         raise ValueError("A valid amount is required.")
     if value <= 0:
         raise ValueError("The amount must be greater than zero.")
-    exponent = value.normalize().as_tuple().exponent
+    exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
         raise ValueError("Use at most two decimal places.")
     if value >= Decimal("10000000000"):  # max_digits=12, decimal_places=2

@@ -228,6 +228,7 @@ def bid_place(
         )
     if bidder_number is not None:
         _require_clerk(actor, _npo_id(item))
+        _int_parse(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
     try:
         with transaction.atomic():
             # Cheap gates before any paddle is handed out; repeated under the lock below.
@@ -556,7 +557,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, requ
         if item.status in FINAL_STATUSES:
             return item
         if item.status != ItemStatus.OPEN:
-            raise Conflict("INVALID_TRANSITION", f"A {item.status} item cannot be closed.")
+            raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be closed.")
         if only_if_due and (item.closes_at is None or item.closes_at > now):
             return item
         winner_user = None
@@ -723,7 +724,7 @@ def item_open(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
     ``opens_at`` defaults to now."""
     item = _lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
-        raise Conflict("INVALID_TRANSITION", f"A {item.status} item cannot be opened.")
+        raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be opened.")
     if item.event.status != "published":
         raise Conflict("EVENT_NOT_PUBLISHED", "Publish the event before opening items.")
     item.status = ItemStatus.OPEN
@@ -741,7 +742,7 @@ def item_withdraw(*, item: Item, actor: Any, request: HttpRequest | None = None)
     """``draft``/``open`` → ``withdrawn`` (hidden from donors, refuses bids; bid rows are kept)."""
     item = _lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.OPEN):
-        raise Conflict("INVALID_TRANSITION", f"A {item.status} item cannot be withdrawn.")
+        raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be withdrawn.")
     if item.quantity_sold:
         raise Conflict("INVALID_TRANSITION", "Undo the sales or purchases first.")
     item.status = ItemStatus.WITHDRAWN
@@ -899,14 +900,16 @@ def pledge_record(
     allowed (409 ``PADDLE_RAISE_CLOSED``). With levels configured the amount must be one of them."""
     value = amount_parse(amount, "amount")
     assert value is not None
-    if event.npo.status == NPOStatus.SUSPENDED:
-        raise Conflict("NPO_SUSPENDED", "This organisation is suspended.")
     levels = list(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True))
     if levels and value not in levels:
         raise ValidationFailed(
             message="amount: choose one of the giving levels.",
             fields={"amount": [f"One of {', '.join(str(v) for v in levels)}."]},
         )
+    if bidder_number is not None:
+        _int_parse(bidder_number, "bidder_number")  # 400 before any business rule (409)
+    if event.npo.status == NPOStatus.SUSPENDED:
+        raise Conflict("NPO_SUSPENDED", "This organisation is suspended.")
     if bidder_number is not None:
         _require_clerk(actor, event.npo_id)
         bidder = _bidder_for_number(number=bidder_number, event=event)

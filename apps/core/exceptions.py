@@ -14,7 +14,7 @@ class DomainError(Exception):
     """A business rule refused the operation. ``status`` is the HTTP status the API answers with.
 
     ``headers`` are HTTP headers the API adds to the error answer (e.g. ``Retry-After`` on a 429);
-    a subclass may set them in its ``__init__`` or a caller may pass ``headers={...}``.
+    pass ``headers={...}`` (a subclass passes them on to ``super().__init__``).
     """
 
     status = 400
@@ -33,8 +33,7 @@ class DomainError(Exception):
         self.message = message or self.code.replace("_", " ").capitalize()
         self.fields = fields
         self.extra = extra
-        if headers is not None or not hasattr(self, "headers"):
-            self.headers: dict[str, str] = dict(headers or {})
+        self.headers: dict[str, str] = dict(headers or {})
         super().__init__(self.message)
 
 

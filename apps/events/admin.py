@@ -73,6 +73,11 @@ class EventAdminForm(forms.ModelForm):
             for field, errors in (exc.fields or {}).items():
                 messages_: list[Any] = list(errors)
                 self.add_error(field if field in self.fields else None, messages_)
+        if self.instance.pk and "capacity" in cleaned:
+            try:  # the service checks again under the row lock; this turns it into a form error
+                services._check_capacity_not_below_registered(self.instance, {"capacity": cleaned["capacity"]})
+            except DomainError as exc:
+                self.add_error("capacity" if "capacity" in self.fields else None, exc.message)
         return cleaned
 
 

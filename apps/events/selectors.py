@@ -100,6 +100,16 @@ def _exists(app_label: str, model_name: str, **lookup: Any) -> bool:
         return False
 
 
+def event_registered_guests(event: Event) -> int:
+    """Guests of the event's confirmed registrations (walk-ins included) — what the attendance app
+    counts against ``capacity``. Looked up by name: events must not import attendance."""
+    try:
+        model = apps.get_model("attendance", "Guest")
+    except LookupError:  # pragma: no cover - attendance is always installed
+        return 0
+    return int(model._base_manager.filter(event=event, registration__status="confirmed").count())
+
+
 def event_has_activity(event: Event) -> bool:
     """True once anybody registered (any registration, cancelled ones included) or bid."""
     return _exists("attendance", "Registration", event=event) or _exists("auctions", "Bid", item__event=event)

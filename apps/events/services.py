@@ -46,7 +46,12 @@ from apps.events.models import (
     MediaStatus,
     Sponsor,
 )
-from apps.events.selectors import event_has_activity, event_media_bytes, food_option_in_use
+from apps.events.selectors import (
+    event_has_activity,
+    event_media_bytes,
+    event_registered_guests,
+    food_option_in_use,
+)
 from apps.npos.models import NPO, NPOStatus
 
 UNSET: Any = object()  # "field not sent" for optional file arguments (None means "remove it")
@@ -230,6 +235,24 @@ def _check_version(event: Event, version: int | None) -> None:
         )
 
 
+def _check_capacity_not_below_registered(event: Event, changes: dict[str, Any]) -> None:
+    """Lowering ``capacity`` below the guests already registered is 409 ``CAPACITY_BELOW_OCCUPANCY``
+    (the same rule as a table's capacity, product.md §4): nobody is un-registered by an edit. Walk-ins
+    count, as they do for the seats taken. ``event`` is locked, and registrations lock the event row
+    too, so the count cannot change before this update commits. Unlimited (``None``), unchanged or
+    raised capacities are always accepted, even when walk-ins already pushed the count above them."""
+    capacity = changes.get("capacity")
+    if capacity is None or (event.capacity is not None and capacity >= event.capacity):
+        return  # unlimited, unchanged or raised: never refused (walk-ins may already exceed it)
+    registered = event_registered_guests(event)
+    if capacity < registered:
+        raise Conflict(
+            "CAPACITY_BELOW_OCCUPANCY",
+            f"{registered} guests are already registered; the capacity cannot be lower.",
+            occupancy=registered,
+        )
+
+
 def _save_bumped(event: Event, fields: list[str]) -> None:
     """Save ``fields`` and bump ``version`` (the row is locked by the caller)."""
     event.version += 1
@@ -270,6 +293,7 @@ def event_update(
                 else:
                     changes["slug"] = slug
             _check_version(locked, version)
+            _check_capacity_not_below_registered(locked, changes)
             for field, value in changes.items():
                 setattr(locked, field, value)
             fields = list(changes)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from typing import Any
 
 from django.apps import apps
@@ -421,9 +422,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_token() -> tuple[str, str]:
-    token = secrets.token_urlsafe(32)
+def _new_token(invitation_id: uuid.UUID) -> tuple[str, str]:
+    """A fresh token for the invitation: its id (32 hex digits) followed by 256 random bits.
+
+    The id prefix is not a secret (the random part is); it lets :func:`invitation_accept` tell a
+    token that was replaced by a resend (410 ``GONE``, like a revoked one) from one that never
+    existed (404). Only the hash of the whole token is stored."""
+    token = invitation_id.hex + secrets.token_urlsafe(32)
     return token, token_hash(token)
+
+
+def _invitation_id_of(token: str) -> uuid.UUID | None:
+    """The invitation id a token of :func:`_new_token`'s shape starts with, if it has one."""
+    try:
+        return uuid.UUID(hex=token[:32]) if len(token) > 32 else None
+    except ValueError:
+        return None
 
 
 def _send_invitation(invitation: Invitation, token: str, actor: Any) -> None:
@@ -459,8 +473,10 @@ def invitation_create(
     Invitation.objects.filter(npo=npo, email__iexact=email, status=InvitationStatus.PENDING).update(
         status=InvitationStatus.REVOKED, updated_at=timezone.now()
     )
-    token, hashed = _new_token()
+    invitation_id = uuid.uuid4()
+    token, hashed = _new_token(invitation_id)
     invitation = Invitation.objects.create(
+        id=invitation_id,
         npo=npo,
         email=email,
         role=role,
@@ -494,7 +510,7 @@ def invitation_resend(
     invitation = _lock_invitation(invitation)
     if invitation.status != InvitationStatus.PENDING:
         raise Conflict("INVALID_TRANSITION", f"An invitation that is {invitation.status} cannot be resent.")
-    token, hashed = _new_token()
+    token, hashed = _new_token(invitation.pk)
     invitation.token_hash = hashed
     invitation.expires_at = timezone.now() + settings.INVITATION_TTL
     invitation.sent_count += 1
@@ -522,19 +538,28 @@ def invitation_revoke(*, invitation: Invitation, actor: Any, request: HttpReques
 @transaction.atomic
 def invitation_accept(*, token: str, user: Any, request: HttpRequest | None = None) -> Membership:
     """The signed-in ``user`` accepts: their e-mail must be the invited address (403 otherwise);
-    an expired, revoked or already used token is 410 ``GONE``; an active member gets 409
-    ``ALREADY_MEMBER``. A removed member is reactivated with the invited role."""
+    an expired, revoked, replaced (by a resend) or already used token is 410 ``GONE``; an active
+    member gets 409 ``ALREADY_MEMBER``; a token that never existed is 404. A removed member is
+    reactivated with the invited role."""
     token = (token or "").strip()
-    try:
-        invitation = Invitation.objects.select_for_update().select_related("npo").get(token_hash=token_hash(token))
-    except Invitation.DoesNotExist as exc:
-        raise NotFound(message="This invitation does not exist.") from exc
+    superseded = False
+    locked = Invitation.objects.select_for_update().select_related("npo")
+    invitation = locked.filter(token_hash=token_hash(token)).first()
+    if invitation is None:
+        # A token replaced by a resend still names its invitation: answer as for a revoked one.
+        invitation_id = _invitation_id_of(token)
+        invitation = locked.filter(pk=invitation_id).first() if invitation_id else None
+        superseded = True
+    if invitation is None:
+        raise NotFound(message="This invitation does not exist.")
     if invitation.npo.deleted_at is not None:
         raise Gone(message="This NPO no longer exists.")
     if invitation.email.lower() != (user.email or "").lower():
         raise PermissionDenied(message="This invitation was sent to a different e-mail address.")
     if invitation.status == InvitationStatus.REVOKED:
         raise Gone(message="This invitation was revoked.")
+    if superseded and invitation.status == InvitationStatus.PENDING:
+        raise Gone(message="This invitation link was replaced by a newer one; use the latest e-mail.")
     existing = Membership.objects.select_for_update().filter(npo=invitation.npo, user=user).first()
     if existing is not None and existing.status == MembershipStatus.ACTIVE:
         raise Conflict("ALREADY_MEMBER", "You are already a member of this NPO.")

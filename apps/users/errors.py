@@ -27,8 +27,11 @@ class AccountLocked(DomainError):
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
-        self.headers = {"Retry-After": str(self.retry_after)}
-        super().__init__(message="Too many failed sign-in attempts; try again later.", retry_after=self.retry_after)
+        super().__init__(
+            message="Too many failed sign-in attempts; try again later.",
+            headers={"Retry-After": str(self.retry_after)},
+            retry_after=self.retry_after,
+        )
 
 
 class InvalidToken(DomainError):

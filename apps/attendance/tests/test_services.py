@@ -183,3 +183,31 @@ def test_event_full_reports_seats_left():
     with pytest.raises(Conflict) as exc:
         services.registration_create(event=event, user=UserFactory(), guests=[{}, {}])
     assert exc.value.code == "EVENT_FULL" and exc.value.extra["seats_left"] == 2
+
+
+def test_check_in_counter_counts_committed_first_check_ins_only(event, staff, django_capture_on_commit_callbacks):
+    """``augeo_check_ins_total`` (apps.core.metrics) grows once per guest checked in, after commit:
+    a repeat scan and a rolled-back check-in are not counted; a walk-in is."""
+    from django.db import transaction
+
+    from apps.core import metrics
+
+    guest = RegistrationFactory(event=event).guests.get()
+    before = metrics.check_ins._value.get()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.guest_check_in(guest=guest, actor=staff)
+    assert len(callbacks) == 1
+    assert metrics.check_ins._value.get() == before + 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.guest_check_in(guest=guest, actor=staff).already_checked_in is True
+    assert metrics.check_ins._value.get() == before + 1
+
+    other = RegistrationFactory(event=event).guests.get()
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        services.guest_check_in(guest=other, actor=staff)
+        raise RuntimeError("rolled back")
+    assert metrics.check_ins._value.get() == before + 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.walk_in_register(event=event, actor=staff, first_name="Walk", last_name="In")
+    assert metrics.check_ins._value.get() == before + 2

@@ -45,6 +45,12 @@ ERRORS = {
 }
 
 
+def _signed_in(request: Request) -> None:
+    """401 for anonymous callers of a read that is not public (before any 404)."""
+    if not getattr(request.user, "is_authenticated", False):
+        raise NotAuthenticated()
+
+
 def _require(user: Any, npo_id: Any, *capabilities: str) -> None:
     """401 for anonymous callers, 403 unless ``user`` holds one of ``capabilities`` in the NPO."""
     if not getattr(user, "is_authenticated", False):
@@ -70,6 +76,22 @@ def _data(request: Request) -> dict[str, Any]:
             message="A JSON object is required.", fields={"non_field_errors": ["Expected an object."]}
         )
     return data
+
+
+def _flag(raw: Any, field: str) -> bool:
+    """An optional boolean of a JSON/form body (absent or null = false); anything else is 400."""
+    if raw is None or raw == "":
+        return False
+    from rest_framework.fields import BooleanField
+
+    try:
+        return bool(BooleanField().to_internal_value(raw))
+    except Exception:
+        from apps.core.exceptions import ValidationFailed
+
+        raise ValidationFailed(
+            message=f"{field}: must be true or false.", fields={field: ["Must be true or false."]}
+        ) from None
 
 
 def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, Any]:
@@ -277,6 +299,7 @@ class ItemViewSet(AuctionViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def sales(self, request: Request, pk: Any) -> Response:
+        _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, CLERK)
         if request.method == "GET":
@@ -289,7 +312,7 @@ class ItemViewSet(AuctionViewSet):
                 item=item,
                 bidder_number=data.get("bidder_number"),
                 amount=data.get("amount"),
-                below_reserve_ok=data.get("below_reserve_ok") in (True, "true", "True", "1", 1),
+                below_reserve_ok=_flag(data.get("below_reserve_ok"), "below_reserve_ok"),
                 actor=request.user,
                 request=request,
             )
@@ -361,8 +384,7 @@ class EventAuctionViewSet(AuctionViewSet):
     )
     @action(detail=False, methods=["get"], url_path="my-bids")
     def my_bids(self, request: Request, event_id: Any) -> Response:
-        if not request.user.is_authenticated:
-            raise NotAuthenticated()
+        _signed_in(request)
         event = _event(request, event_id)
         paddles = set(selectors.my_paddle_ids(request.user).filter(event=event).values_list("paddle_id", flat=True))
         page = self.paginate_queryset(selectors.my_bid_items(user=request.user, event=event))
@@ -409,6 +431,7 @@ class EventAuctionViewSet(AuctionViewSet):
     )
     @action(detail=False, methods=["get", "post"])
     def pledges(self, request: Request, event_id: Any) -> Response:
+        _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         event = _event(request, event_id)
         if request.method == "GET":
             _require(request.user, event.npo_id, CLERK, Capability.REPORTS_VIEW)

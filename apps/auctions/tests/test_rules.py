@@ -85,7 +85,10 @@ def test_min_next_bid_explicit() -> None:
 # --- amounts -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["", "abc", "1e", None, True, [], {}, "NaN", "Infinity", "-Infinity", "1.2.3"])
+@pytest.mark.parametrize(
+    "raw",
+    ["", "abc", "1e", None, True, [], {}, "NaN", "Infinity", "-Infinity", "1.2.3", "1e3", "1E+2", "0x10", "1_000"],
+)
 def test_parse_money_rejects_malformed(raw: object) -> None:
     with pytest.raises(ValueError):
         parse_money(raw)
@@ -97,7 +100,7 @@ def test_parse_money_rejects_zero_and_negative(raw: object) -> None:
         parse_money(raw)
 
 
-@pytest.mark.parametrize("raw", ["1.001", "10.555", 0.125])
+@pytest.mark.parametrize("raw", ["1.001", "10.555", 0.125, "1.500", "100.000", Decimal("5.000")])
 def test_parse_money_rejects_three_decimals(raw: object) -> None:
     with pytest.raises(ValueError, match="two decimal"):
         parse_money(raw)
@@ -117,7 +120,10 @@ def test_parse_money_rejects_too_large() -> None:
         (7, "7.00"),
         ("1.10", "1.10"),
         (" 3 ", "3.00"),
-        ("1.500", "1.50"),
+        ("1.50", "1.50"),
+        (".5", "0.50"),
+        ("+4", "4.00"),
+        (Decimal("9.9"), "9.90"),
     ],
 )
 def test_parse_money_accepts(raw: object, expected: str) -> None:

@@ -290,3 +290,34 @@ def test_nested_validation_errors_keep_nesting():
 def test_status_body_for_unknown_status():
     assert status_body(418)["error"]["code"] == "ERROR"
     assert status_body(599)["error"]["code"] == "INTERNAL_ERROR"
+
+
+def test_domain_error_headers_reach_the_response():
+    """A DomainError may carry HTTP headers (e.g. ``Retry-After`` on a 429); the handler sends them
+    and keeps them out of the envelope."""
+    from apps.core.exceptions import Conflict, DomainError
+
+    class Locked(DomainError):
+        status = 429
+        default_code = "ACCOUNT_LOCKED"
+
+    status, body, headers = error_parts(Locked(headers={"Retry-After": "30"}, retry_after=30))
+    assert (status, headers) == (429, {"Retry-After": "30"})
+    assert body["error"] == {"code": "ACCOUNT_LOCKED", "message": "Account locked", "retry_after": 30}
+    assert error_parts(Conflict("EVENT_FULL"))[2] == {}
+
+
+def test_domain_error_headers_through_drf_and_middleware():
+    from apps.core.api.exceptions import exception_handler
+    from apps.core.middleware import ApiErrorMiddleware
+    from apps.users.errors import AccountLocked
+
+    response = exception_handler(AccountLocked(42), {})
+    assert response.status_code == 429 and response["Retry-After"] == "42"
+    assert response.data["error"]["code"] == "ACCOUNT_LOCKED"
+
+    from django.test import RequestFactory
+
+    middleware = ApiErrorMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
+    response = middleware.process_exception(RequestFactory().post("/api/v1/x/"), AccountLocked(7))
+    assert response is not None and response.status_code == 429 and response["Retry-After"] == "7"

@@ -175,3 +175,14 @@ def test_add_event_in_admin(npo: Any, admin: Any) -> None:
     assert r.status_code == 302, r.content.decode()[:3000]
     event = Event.objects.get(name="Admin Gala")
     assert (event.slug, event.status, event.created_by) == ("admin-gala", EventStatus.DRAFT, admin)
+
+
+def test_change_form_refuses_capacity_below_registered_guests(published: Any, admin: Any, donor: Any) -> None:
+    reg = Registration.objects.create(event=published, user=donor, code="ADMCAP")
+    Guest.objects.create(registration=reg, event=published, is_registrant=True)
+    Guest.objects.create(registration=reg, event=published)
+    r = _login(admin).post(f"{CHANGELIST}{published.pk}/change/", _form(published, capacity="1"))
+    assert r.status_code == 200
+    assert "2 guests are already registered" in r.content.decode()
+    published.refresh_from_db()
+    assert published.capacity is None

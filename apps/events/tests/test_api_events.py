@@ -311,3 +311,34 @@ class TestPublic:
         with django_assert_num_queries(5):
             r = client.get("/api/v1/public/events/published-gala/")
         assert len(r.json()["sponsors"]) == 6
+
+
+class TestCapacity:
+    """Lowering ``capacity`` below the guests already registered is 409 CAPACITY_BELOW_OCCUPANCY."""
+
+    def _register(self, event: Any, guests: int) -> None:
+        from apps.attendance.models import Guest, Registration
+        from apps.users.tests.factories import UserFactory
+
+        registration = Registration.objects.create(event=event, user=UserFactory(), code=f"CAP{guests:03d}")
+        for i in range(guests):
+            Guest.objects.create(registration=registration, event=event, is_registrant=i == 0)
+
+    def test_below_registered_guests_is_409(self, published: Any, admin: Any) -> None:
+        self._register(published, 3)
+        url = f"{URL}{published.pk}/"
+        r = client_for(admin).patch(url, {"capacity": 2}, format="json")
+        assert r.status_code == 409, r.json()
+        assert r.json()["error"]["code"] == "CAPACITY_BELOW_OCCUPANCY"
+        assert r.json()["error"]["occupancy"] == 3
+        published.refresh_from_db()
+        assert (published.capacity, published.version) == (None, 1)
+        r = client_for(admin).patch(url, {"capacity": 3}, format="json")
+        assert (r.status_code, r.json()["capacity"]) == (200, 3)
+        r = client_for(admin).patch(url, {"capacity": None}, format="json")
+        assert (r.status_code, r.json()["capacity"]) == (200, None)
+
+    def test_stale_version_wins_over_capacity(self, published: Any, admin: Any) -> None:
+        self._register(published, 2)
+        r = client_for(admin).patch(f"{URL}{published.pk}/", {"capacity": 1, "version": 7}, format="json")
+        assert (r.status_code, r.json()["error"]["code"]) == (409, "VERSION_CONFLICT")

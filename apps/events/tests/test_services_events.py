@@ -271,3 +271,36 @@ def test_markdown_is_sanitised() -> None:
     assert "javascript:" not in html
     assert "onclick" not in html
     assert markdown_to_html("") == ""
+
+
+class TestCapacityBelowRegistered:
+    def _party(self, event: Any, size: int, *, cancelled: bool = False) -> None:
+        from apps.attendance.models import Guest, Registration, RegistrationStatus
+        from apps.users.tests.factories import UserFactory
+
+        status = RegistrationStatus.CANCELLED if cancelled else RegistrationStatus.CONFIRMED
+        registration = Registration.objects.create(
+            event=event, user=UserFactory(), code=f"P{size}{int(cancelled)}", status=status
+        )
+        for i in range(size):
+            Guest.objects.create(registration=registration, event=event, is_registrant=i == 0)
+
+    def test_refused_below_confirmed_guests_only(self, published: Any, admin: Any) -> None:
+        self._party(published, 2)
+        self._party(published, 5, cancelled=True)  # cancelled parties released their seats
+        with pytest.raises(Conflict) as exc:
+            services.event_update(event=published, actor=admin, data={"capacity": 1})
+        assert exc.value.code == "CAPACITY_BELOW_OCCUPANCY"
+        assert services.event_update(event=published, actor=admin, data={"capacity": 2}).capacity == 2
+
+    def test_unchanged_or_raised_capacity_is_accepted_even_when_walk_ins_exceed_it(
+        self, published: Any, admin: Any
+    ) -> None:
+        published.capacity = 1
+        published.save(update_fields=["capacity"])
+        self._party(published, 3)  # e.g. walk-ins, which ignore capacity
+        event = services.event_update(event=published, actor=admin, data={"capacity": 1, "tagline": "Sold out"})
+        assert (event.capacity, event.tagline) == (1, "Sold out")
+        assert services.event_update(event=event, actor=admin, data={"capacity": 2}).capacity == 2  # raised
+        with pytest.raises(Conflict):
+            services.event_update(event=event, actor=admin, data={"capacity": 1})

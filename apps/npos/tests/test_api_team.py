@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -163,7 +164,15 @@ def test_accept_expired_and_revoked_are_gone(npo, npo_admin, django_capture_on_c
     assert resent.json()["sent_count"] == 2
     new_token = _token_from_outbox()
     assert new_token != token
-    assert client_for(invitee).post("/api/v1/invitations/accept/", {"token": token}).status_code == 404
+    # The replaced token is refused like a revoked one (410), not as unknown.
+    replaced = client_for(invitee).post("/api/v1/invitations/accept/", {"token": token})
+    assert replaced.status_code == 410
+    assert replaced.json()["error"]["code"] == "GONE"
+    # Only the invited address learns that: anyone else gets the same 403 as for the live token.
+    assert client_for(UserFactory()).post("/api/v1/invitations/accept/", {"token": token}).status_code == 403
+    # A token of the same shape naming no invitation is unknown (404).
+    forged = uuid.uuid4().hex + token[32:]
+    assert client_for(invitee).post("/api/v1/invitations/accept/", {"token": forged}).status_code == 404
     # Revoke: the new token is now gone too.
     assert client.delete(f"/api/v1/npos/{npo.pk}/invitations/{response.json()['id']}/").status_code == 204
     revoked = client_for(invitee).post("/api/v1/invitations/accept/", {"token": new_token})
@@ -235,3 +244,20 @@ def test_invitation_email_contains_npo_and_role(npo, npo_admin, django_capture_o
     assert npo.name in message.subject
     assert "Auctioneer" in message.body
     assert "&#x27;" not in message.body and "&amp;" not in message.body
+
+
+def test_accept_after_resend_uses_the_new_token(npo, npo_admin, django_capture_on_commit_callbacks):
+    """Resend twice: only the latest token works; both older ones answer 410, and the accepted
+    invitation's tokens then answer 409 to the new member (ALREADY_MEMBER)."""
+    client = client_for(npo_admin)
+    created = _invite(client, npo, "thrice@example.org", capture=django_capture_on_commit_callbacks).json()
+    tokens = [_token_from_outbox()]
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/api/v1/npos/{npo.pk}/invitations/{created['id']}/resend/")
+        tokens.append(_token_from_outbox())
+    invitee = UserFactory(email="thrice@example.org")
+    accept = client_for(invitee)
+    assert [accept.post("/api/v1/invitations/accept/", {"token": t}).status_code for t in tokens[:2]] == [410, 410]
+    assert accept.post("/api/v1/invitations/accept/", {"token": tokens[2]}).status_code == 200
+    assert accept.post("/api/v1/invitations/accept/", {"token": tokens[0]}).json()["error"]["code"] == "ALREADY_MEMBER"

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import phonenumbers
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.npos.models import Membership
@@ -93,12 +94,14 @@ class DetailSerializer(serializers.Serializer):
 
 
 class MembershipSummarySerializer(serializers.ModelSerializer):
+    """One item of ``memberships``: exactly ``{npo, role}`` as api.md names it (the NPO's id and the
+    role in it); apps read the NPO's name from ``GET /npos/{id}/``."""
+
     npo = serializers.UUIDField(source="npo_id", read_only=True)
-    npo_name = serializers.CharField(source="npo.name", read_only=True)
 
     class Meta:
         model = Membership
-        fields = ["npo", "npo_name", "role"]
+        fields = ["npo", "role"]
         read_only_fields = fields
 
 
@@ -109,8 +112,8 @@ SOCIAL_LINKS_MAX = 10
 class UserSerializer(serializers.ModelSerializer):
     """The own profile (``/users/me/``) and the ``user`` of a login or sign-up answer.
 
-    ``memberships`` lists the active memberships of NPOs that are not deleted, as ``{npo, role}``
-    (plus the NPO's name for display). ``phone`` is stored in E.164; ``social_links`` is an object of
+    ``memberships`` lists the active memberships of NPOs that are not deleted, exactly as
+    ``{npo, role}``. ``phone`` is stored in E.164; ``social_links`` is an object of
     network name → http(s) URL.
     """
 
@@ -157,6 +160,7 @@ class UserSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "email", "is_superuser", "date_joined"]
 
+    @extend_schema_field(MembershipSummarySerializer(many=True))
     def get_memberships(self, user: User) -> list[dict[str, Any]]:
         from apps.users.selectors import active_memberships
 

@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.exceptions import error_body
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import ValidationFailed
 from apps.core.throttling import (
@@ -31,7 +30,6 @@ from apps.core.throttling import (
 )
 from apps.users import services
 from apps.users.api import serializers as s
-from apps.users.errors import AccountLocked
 from apps.users.tokens import SESSION_CLAIM
 
 TAG = ["accounts"]
@@ -120,15 +118,14 @@ class LoginView(PublicAuthView):
             200: s.LoginResponseSerializer,
             401: error("INVALID_CREDENTIALS"),
             403: error("EMAIL_NOT_VERIFIED (the password was right)"),
+            429: error("ACCOUNT_LOCKED (with Retry-After) or THROTTLED"),
         },
         summary="Sign in: access (15 min) and refresh (7 days) tokens",
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginSerializer, request)
-        try:
-            user = services.auth_login(request=request._request, email=data["email"], password=data["password"])
-        except AccountLocked as exc:
-            return Response(error_body(exc.code, exc.message, **exc.extra), status=exc.status, headers=exc.headers)
+        # A locked pair raises AccountLocked: the handler answers 429 with its Retry-After header.
+        user = services.auth_login(request=request._request, email=data["email"], password=data["password"])
         pair = services.session_start(user=user)
         return Response({**pair, "user": s.UserSerializer(user).data})
 

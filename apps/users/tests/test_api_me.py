@@ -60,7 +60,7 @@ def test_memberships_only_active_in_live_npos(user):
     MembershipFactory(npo=gone, user=user, role="cashier")
     type(gone).all_objects.filter(pk=gone.pk).update(deleted_at=timezone.now())
     body = client_for(user).get(ME).json()
-    assert body["memberships"] == [{"npo": str(live.id), "npo_name": "A", "role": "staff"}]
+    assert body["memberships"] == [{"npo": str(live.id), "role": "staff"}]
 
 
 def test_me_query_count_does_not_grow_with_memberships(user, django_assert_max_num_queries):
@@ -266,3 +266,23 @@ def test_nul_bytes_in_login_are_400(api_client, field):
     payload = {"email": "a@example.org", "password": "a-long-enough-passphrase"}
     payload[field] = payload[field][:3] + "\x00" + payload[field][3:]
     assert api_client.post("/api/v1/auth/login/", payload, format="json").status_code == 400
+
+
+def test_me_has_the_named_fields_with_their_types(user):
+    """api.md "Accounts": ``id``, ``email``, ``first_name``, ``last_name``, ``phone``,
+    ``memberships: [{npo, role}]`` (each item exactly these two keys) and ``is_superuser``."""
+    import uuid
+
+    npo = NPOFactory(name="Named")
+    MembershipFactory(npo=npo, user=user, role="cashier")
+    response = client_for(user).get(ME)
+    assert response.status_code == 200
+    body = response.json()
+    assert uuid.UUID(body["id"]) == user.id
+    assert body["email"] == user.email
+    assert (body["first_name"], body["last_name"]) == (user.first_name, user.last_name)
+    assert isinstance(body["phone"], str)
+    assert body["is_superuser"] is False
+    assert body["memberships"] == [{"npo": str(npo.id), "role": "cashier"}]
+    patched = client_for(user).patch(ME, {"phone": "+14155550123"}, format="json")
+    assert patched.status_code == 200 and patched.json()["phone"] == "+14155550123"

@@ -45,7 +45,7 @@ def test_login_returns_tokens_and_user(api_client, user):
     assert set(body) == {"access", "refresh", "user"}
     assert body["user"]["id"] == str(user.id)
     assert body["user"]["is_superuser"] is False
-    assert body["user"]["memberships"] == [{"npo": str(npo.id), "npo_name": "Food Bank", "role": "coordinator"}]
+    assert body["user"]["memberships"] == [{"npo": str(npo.id), "role": "coordinator"}]
     user.refresh_from_db()
     assert user.last_login is not None
     assert AuditEntry.objects.filter(action="auth.login", actor=user).exists()
