@@ -73,7 +73,7 @@ def test_many_threads_bidding_on_one_hot_item() -> None:
             minimum = services.item_min_next_bid(fresh)
             amount = minimum + D(rng.choice([0, 0, 5, 10]))
             top = amount + D(rng.choice([0, 0, 15, 60, 250])) if rng.random() < 0.6 else None
-            for _try in range(3):  # like a phone: on BID_TOO_LOW, bid again at the minimum it names
+            for _try in range(5):  # like a phone: on BID_TOO_LOW, bid again at the minimum it names
                 try:
                     services.bid_place(item=fresh, user=users[i], amount=str(amount), max_amount=top and str(top))
                     outcomes.append("ok")
