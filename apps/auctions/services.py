@@ -725,6 +725,13 @@ def item_open(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
     item = _lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
         raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be opened.")
+    if item.kind == ItemKind.SILENT and item.starting_bid <= 0:
+        # Drafts may be incomplete; an open silent item must advertise a minimum a donor can bid
+        # (every bid is above zero).
+        raise ValidationFailed(
+            message="Set a starting bid above zero before opening this item.",
+            fields={"starting_bid": ["A silent item needs a starting bid above zero."]},
+        )
     if item.event.status != "published":
         raise Conflict("EVENT_NOT_PUBLISHED", "Publish the event before opening items.")
     item.status = ItemStatus.OPEN

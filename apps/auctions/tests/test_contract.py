@@ -324,11 +324,11 @@ def test_paddle_with_bids_survives_cancellation() -> None:
 def test_open_defaults_opens_at_and_needs_published_event() -> None:
     draft_event = EventFactory()
     admin = member(draft_event.npo)
-    item = services.item_create(event=draft_event, actor=admin, title="Quilt")
+    item = services.item_create(event=draft_event, actor=admin, title="Quilt", starting_bid=Decimal("50"))
     r = client_for(admin).post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 409 and error(r) == "EVENT_NOT_PUBLISHED"
     event = PublishedEventFactory(npo=draft_event.npo)
-    item = services.item_create(event=event, actor=admin, title="Lamp")
+    item = services.item_create(event=event, actor=admin, title="Lamp", starting_bid=Decimal("50"))
     clerk = client_for(member(event.npo, "auctioneer"))
     r = clerk.post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 200 and r.json()["status"] == "open" and r.json()["opens_at"] is not None
@@ -505,3 +505,15 @@ def test_member_only_reads_are_401_before_404_for_anonymous_callers() -> None:
     public = ItemFactory(kind=ItemKind.LIVE)
     assert outsider.get(f"/api/v1/items/{public.pk}/sales/").status_code == 403
     assert outsider.get(f"/api/v1/events/{public.event_id}/pledges/").status_code == 403
+
+
+def test_a_silent_item_cannot_open_with_a_zero_starting_bid() -> None:
+    """A zero start would advertise ``min_next_bid`` "0.00", which no valid bid can meet."""
+    from apps.auctions.models import Item
+
+    item = ItemFactory(status=ItemStatus.DRAFT, starting_bid=Decimal("0"))
+    admin = MembershipFactory(npo=item.event.npo, role="admin").user
+    response = client_for(admin).post(f"/api/v1/items/{item.id}/open/")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"starting_bid": ["A silent item needs a starting bid above zero."]}
+    assert Item.objects.get(pk=item.pk).status == "draft"
