@@ -768,22 +768,30 @@ def _check_capacity_value(capacity: Any) -> None:
 def table_create(
     *, event: Event, actor: Any, number: int, capacity: int, name: str = "", captain: Guest | None = None
 ) -> Table:
-    """A new table; its number is unique within the event. A captain must already be seated here, so a
-    brand-new table has none."""
+    """A new table; its number is unique within the event.
+
+    The captain must be a guest seated at the table (product.md §4). A table that does not exist yet
+    has nobody seated, so naming a captain on creation seats that guest there first (moving them
+    from any other table) — what a planner building the seating chart means by it.
+    """
     _check_capacity_value(capacity)
-    if captain is not None:
-        raise ValidationFailed(
-            message="The captain must be a guest seated at this table.",
-            fields={"captain": ["Seat the captain at the table first."]},
-        )
     _check_number_free(event.pk, number)
     try:
         with transaction.atomic():
-            return Table.objects.create(event=event, number=number, name=name or "", capacity=capacity)
+            table = Table.objects.create(event=event, number=number, name=name or "", capacity=capacity)
     except IntegrityError:
         raise ValidationFailed(
             message=f"Table {number} already exists.", fields={"number": ["A table with this number already exists."]}
         ) from None
+    if captain is not None:
+        if captain.event_id != event.pk:
+            raise ValidationFailed(
+                message="The captain must be a guest of this event.", fields={"captain": ["Not a guest of this event."]}
+            )
+        guest_assign_table(guest=captain, actor=actor, table=table)
+        table.captain = captain
+        table.save(update_fields=["captain", "updated_at"])
+    return table
 
 
 @transaction.atomic

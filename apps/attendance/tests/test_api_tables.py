@@ -72,12 +72,31 @@ def test_captain_must_be_seated_there(event, coordinator):
     assert res.status_code == 400
     res = client.patch(tables_url(event, f"{table.id}/"), {"captain": str(seated.id)}, format="json")
     assert res.status_code == 200 and res.json()["captain_name"] == seated.full_name
-    res = client.post(tables_url(event), {"number": 50, "capacity": 2, "captain": str(seated.id)}, format="json")
-    assert res.status_code == 400
     # moving the captain away clears the captaincy
     client.patch(f"/api/v1/events/{event.id}/guests/{seated.id}/", {"table": None}, format="json")
     table.refresh_from_db()
     assert table.captain is None
+
+
+def test_creating_a_table_with_a_captain_seats_the_captain_there(event, coordinator):
+    guest = RegistrationFactory(event=event).guests.get()
+    old_table = TableFactory(event=event)
+    Guest.objects.filter(pk=guest.pk).update(table=old_table)
+    Table.objects.filter(pk=old_table.pk).update(captain=guest)
+    client = client_for(coordinator)
+    res = client.post(tables_url(event), {"number": 50, "capacity": 2, "captain": str(guest.id)}, format="json")
+    assert res.status_code == 201, res.json()
+    assert res.json()["captain"] == str(guest.id) and res.json()["occupancy"] == 1
+    guest.refresh_from_db()
+    old_table.refresh_from_db()
+    assert str(guest.table_id) == res.json()["id"]
+    assert old_table.captain is None  # leaving a table ends its captaincy
+    # a guest of another event is refused and nothing is created
+    res = client.post(
+        tables_url(event), {"number": 51, "capacity": 2, "captain": str(GuestFactory().id)}, format="json"
+    )
+    assert res.status_code == 400
+    assert not Table.objects.filter(event=event, number=51).exists()
 
 
 def _party(event, size):
