@@ -246,7 +246,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = GuestFilter
     ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
-    ordering = ["last_name", "first_name", "created_at"]
+    ordering = None  # default order comes from selectors.guests_search (an expression DRF cannot name)
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     queryset = Guest.objects.none()
@@ -254,12 +254,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
     def get_queryset(self) -> QuerySet[Guest]:
         if getattr(self, "swagger_fake_view", False):
             return Guest.objects.none()
-        event = self.get_event()
-        qs = selectors.guests_of_event(event)
-        term = self.request.query_params.get("search", "")
-        if term.strip():
-            qs = qs.filter(selectors.guest_search_q(event, term))
-        return qs
+        return selectors.guests_search(self.get_event(), self.request.query_params.get("search", ""))
 
     @extend_schema(
         operation_id="events_guests_list", parameters=[SEARCH_PARAM, CSV_PARAM], responses=s.GuestSerializer(many=True)
