@@ -3,18 +3,25 @@
 Services call :func:`notification_queue` inside their transaction: the row commits with the bid or
 the close, or not at all. After commit the row is handed to Django's mail framework; a failure only
 marks the row ``failed`` (it never reaches the bid), and ``manage.py send_notifications`` retries.
+
+The hand-over runs on a small background thread pool (``AUGEO_NOTIFICATIONS_ASYNC``, on by default)
+so the bidder's answer never waits for an SMTP exchange. Nothing is lost if the process dies first:
+the row is still ``pending`` and ``send_notifications`` (cron) picks it up after a grace period.
+Tests run the hand-over inline so they can assert on ``mail.outbox``.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -39,8 +46,41 @@ def notification_queue(
     notification = Notification.objects.create(kind=kind, user=user, email=email, item=item, context=context or {})
     # robust: whatever the callback raises is logged, never turned into an error for the bid (or
     # close) that has already committed; the row stays pending/failed for ``send_notifications``.
-    transaction.on_commit(lambda: notifications_send([notification.pk]), robust=True)
+    transaction.on_commit(lambda: notifications_dispatch([notification.pk]), robust=True)
     return notification
+
+
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """One pool per process, created lazily (after gunicorn forks its workers)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="augeo-mail")
+        return _executor
+
+
+def _send_in_background(ids: list[Any]) -> None:
+    try:
+        notifications_send(ids)
+    finally:
+        connection.close()  # the pool thread's own database connection
+
+
+def notifications_dispatch(ids: Iterable[Any]) -> None:
+    """Hand committed outbox rows to the mail framework: on the background pool, or inline when
+    ``AUGEO_NOTIFICATIONS_ASYNC`` is off. Never raises."""
+    ids = list(ids)
+    if getattr(settings, "AUGEO_NOTIFICATIONS_ASYNC", True):
+        try:
+            _pool().submit(_send_in_background, ids)
+            return
+        except RuntimeError:  # interpreter shutting down: send inline rather than drop it
+            pass
+    notifications_send(ids)
 
 
 def _render(notification: Notification) -> tuple[str, str, str | None]:

@@ -355,3 +355,6 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
+# Outbid/won e-mails are handed to the mail framework on a background thread after commit, so a
+# slow SMTP server never delays a bidder's answer; the outbox + `send_notifications` cover crashes.
+AUGEO_NOTIFICATIONS_ASYNC = env.bool("AUGEO_NOTIFICATIONS_ASYNC", default=True)

@@ -16,3 +16,5 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),
 }
+# Inline, so tests can assert on mail.outbox right after the request (one test covers the pool).
+AUGEO_NOTIFICATIONS_ASYNC = False
