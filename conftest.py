@@ -31,6 +31,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(message)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _azure_container() -> None:
+    """With Azure storage configured (CI's Azurite), make sure the container exists, as
+    ``manage.py ensure_storage`` does at deploy time — a fresh Azurite has none."""
+    if settings.AZURE_CONNECTION_STRING:
+        from django.core.management import call_command
+
+        call_command("ensure_storage", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
 @pytest.fixture(autouse=True)
 def _isolated_media(settings: Any, tmp_path: Any) -> Any:
     settings.MEDIA_ROOT = str(tmp_path / "media")

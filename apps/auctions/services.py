@@ -784,44 +784,41 @@ def items_set_closing_time(
 def item_image_add(
     *, item: Item, upload: Any, actor: Any, caption: str = "", request: HttpRequest | None = None
 ) -> ItemImage:
-    """Validate an uploaded picture by content and store it under a server-made name."""
-    from django.core.files.storage import default_storage
-
-    from apps.core.files import server_name, validate_image
+    """Validate an uploaded picture by content and store it under a server-made name (503 when the
+    storage is down; the blob is removed again if the row cannot be written)."""
+    from apps.core import uploads
+    from apps.core.files import validate_image
 
     checked = validate_image(upload)
-    name = default_storage.save(server_name(f"items/{item.pk}", checked.extension), upload)
-    last = item.images.order_by("-display_order").values_list("display_order", flat=True).first()
-    image = ItemImage.objects.create(
-        item=item,
-        file=name,
-        content_type=checked.content_type,
-        size=checked.size,
-        width=checked.width,
-        height=checked.height,
-        caption=caption[:250],
-        display_order=(last or 0) + 1,
-    )
+    name = uploads.store(upload, prefix=f"items/{item.pk}", checked=checked)
+    try:
+        last = item.images.order_by("-display_order").values_list("display_order", flat=True).first()
+        image = ItemImage.objects.create(
+            item=item,
+            file=name,
+            content_type=checked.content_type,
+            size=checked.size,
+            width=checked.width,
+            height=checked.height,
+            caption=caption[:250],
+            display_order=(last or 0) + 1,
+        )
+    except Exception:
+        uploads.discard(name)
+        raise
     audit_record(actor=actor, action="item.image_add", obj=item, npo_id=_npo_id(item), request=request)
     return image
 
 
 @transaction.atomic
 def item_image_delete(*, image: ItemImage, actor: Any, request: HttpRequest | None = None) -> None:
+    from apps.core import uploads
+
     item = image.item
     name = image.file.name
     image.delete()
     audit_record(actor=actor, action="item.image_delete", obj=item, npo_id=_npo_id(item), request=request)
-
-    def _remove() -> None:
-        from django.core.files.storage import default_storage
-
-        try:
-            default_storage.delete(name)
-        except Exception:  # pragma: no cover - storage hiccup: an orphan blob, never a failed request
-            logger.warning("could not delete %s", name, exc_info=True)
-
-    transaction.on_commit(_remove)
+    uploads.delete_on_commit(name)
 
 
 # --- paddle raise ------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from apps.core import uploads
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError, ValidationFailed
-from apps.events import files, services
+from apps.events import services
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
 from apps.npos.capabilities import Capability
 
@@ -99,7 +100,7 @@ class EventMediaInline(_ChildInline):
 
     @admin.display(description="file")
     def preview(self, media: EventMedia) -> str:
-        url = files.file_url(media.file.name) if media.status == "ready" else None
+        url = uploads.file_url(media.file.name) if media.status == "ready" else None
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, media) if url else str(media)
 
 
@@ -130,7 +131,7 @@ class SponsorInline(_ChildInline):
 
     @admin.display(description="logo")
     def logo_preview(self, sponsor: Sponsor) -> str:
-        url = files.file_url(sponsor.logo_thumbnail.name)
+        url = uploads.file_url(sponsor.logo_thumbnail.name)
         return format_html('<img src="{}" alt="" style="max-height:40px">', url) if url else "—"
 
 

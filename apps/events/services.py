@@ -30,11 +30,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.core import uploads
 from apps.core.exceptions import Conflict, FileTooLarge, ValidationFailed
 from apps.core.files import CheckedFile, server_name, validate_image, validate_media
 from apps.core.services import audit_record
 from apps.core.storage import is_azure
-from apps.events import files
 from apps.events.models import (
     Event,
     EventLink,
@@ -195,7 +195,7 @@ def event_create(
         if _slug_taken(requested_slug):
             raise ValidationFailed(message="This slug is already in use.", fields={"slug": ["Already in use."]})
     checked = _validated_logo(logo)
-    logo_name = files.store(logo, prefix=f"npos/{npo.pk}/event-logos", checked=checked) if checked else ""
+    logo_name = uploads.store(logo, prefix=f"npos/{npo.pk}/event-logos", checked=checked) if checked else ""
     try:
         for attempt in range(5):
             slug = requested_slug or _generate_slug(values["name"])
@@ -214,7 +214,7 @@ def event_create(
                     raise
         raise ValidationFailed(message="Could not find a free slug.", fields={"slug": ["Choose a slug."]})
     except BaseException:
-        files.discard(logo_name)
+        uploads.discard(logo_name)
         raise
 
 
@@ -273,7 +273,7 @@ def event_update(
     (the NPO's then shows)."""
     changes = {k: v for k, v in data.items() if k in EVENT_FIELDS}
     checked = _validated_logo(logo)
-    new_logo = files.store(logo, prefix=f"npos/{event.npo_id}/event-logos", checked=checked) if checked else ""
+    new_logo = uploads.store(logo, prefix=f"npos/{event.npo_id}/event-logos", checked=checked) if checked else ""
     try:
         with transaction.atomic():
             locked = _lock(event)
@@ -298,13 +298,13 @@ def event_update(
                 setattr(locked, field, value)
             fields = list(changes)
             if logo is not UNSET:
-                files.delete_on_commit(locked.logo.name)
+                uploads.delete_on_commit(locked.logo.name)
                 locked.logo = new_logo
                 fields.append("logo")
             _save_bumped(locked, fields)
             _audit(actor, "event.update", locked, request, fields=sorted(fields))
     except BaseException:
-        files.discard(new_logo)
+        uploads.discard(new_logo)
         raise
     return locked
 
@@ -402,7 +402,7 @@ def event_delete(*, event: Event, actor: Any, request: HttpRequest | None = None
         locked.slug = f"{locked.slug[:180]}-deleted-{uuid.uuid4().hex[:8]}"
         locked.save(update_fields=["deleted_at", "slug", "updated_at"])
         return
-    files.delete_on_commit(*names)
+    uploads.delete_on_commit(*names)
 
 
 # --- Media --------------------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def media_create(
     a renamed file), 413 over the per-file or per-event cap, 503 when storage is down."""
     checked = validate_media(upload, max_bytes=settings.AUGEO_MAX_MEDIA_BYTES)
     _check_media_total(event, checked.size)  # early: do not upload what the cap refuses anyway
-    name = files.store(upload, prefix=f"events/{event.pk}/media", checked=checked)
+    name = uploads.store(upload, prefix=f"events/{event.pk}/media", checked=checked)
     try:
         with transaction.atomic():
             _lock(event)  # serialise uploads of one event so parallel ones cannot overshoot the cap
@@ -452,7 +452,7 @@ def media_create(
                 created_by=_user(actor),
             )
     except BaseException:
-        files.discard(name)
+        uploads.discard(name)
         raise
 
 
@@ -469,7 +469,7 @@ def media_update(*, media: EventMedia, actor: Any, data: dict[str, Any]) -> Even
 def media_delete(*, media: EventMedia, actor: Any) -> None:
     name = media.file.name
     media.delete()
-    files.delete_on_commit(name)
+    uploads.delete_on_commit(name)
 
 
 @dataclass(frozen=True)
@@ -481,7 +481,7 @@ class DirectUpload:
 
 
 def _direct_storage() -> Any:
-    storage = files.storage()
+    storage = uploads.storage()
     if not is_azure(storage):
         raise Conflict(
             "DIRECT_UPLOAD_UNAVAILABLE",
@@ -522,7 +522,7 @@ def media_upload_url_create(
     )
     expires_at = timezone.now() + timedelta(seconds=ttl)
     name = server_name(f"events/{event.pk}/media", DIRECT_UPLOAD_TYPES.get(content_type, "bin"))
-    with files.storage_guard():
+    with uploads.storage_guard():
         from azure.storage.blob import BlobSasPermissions, generate_blob_sas
 
         blob_name = storage._get_valid_path(name)
@@ -560,7 +560,7 @@ def media_upload_url_create(
 
 def _reject_upload(media: EventMedia, error: Exception) -> NoReturn:
     """An invalid direct upload: remove the blob and the pending row, then raise ``error``."""
-    files.discard(media.file.name)
+    uploads.discard(media.file.name)
     with transaction.atomic():
         EventMedia.objects.filter(pk=media.pk, status=MediaStatus.PENDING).delete()
     raise error
@@ -578,7 +578,7 @@ def media_confirm(*, media: EventMedia, actor: Any) -> EventMedia:
     blob = storage.client.get_blob_client(storage._get_valid_path(media.file.name))
     limit = settings.AUGEO_MAX_MEDIA_BYTES
     size: int | None = None
-    with files.storage_guard(), contextlib.suppress(ResourceNotFoundError):
+    with uploads.storage_guard(), contextlib.suppress(ResourceNotFoundError):
         size = blob.get_blob_properties(timeout=storage.timeout).size
     if size is None:
         _reject_upload(
@@ -597,14 +597,14 @@ def media_confirm(*, media: EventMedia, actor: Any) -> EventMedia:
     except FileTooLarge as exc:
         _reject_upload(media, exc)
     with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as buffer:
-        with files.storage_guard():
+        with uploads.storage_guard():
             blob.download_blob(timeout=storage.timeout, max_concurrency=2).readinto(buffer)
         buffer.seek(0)
         try:
             checked = validate_media(buffer, max_bytes=limit)
         except (ValidationFailed, FileTooLarge) as exc:
             _reject_upload(media, exc)
-    with files.storage_guard():
+    with uploads.storage_guard():
         # Serve it with the type we found, whatever the client sent with its PUT.
         blob.set_http_headers(content_settings=ContentSettings(content_type=checked.content_type))
     with transaction.atomic():
@@ -722,13 +722,13 @@ def food_option_delete(*, option: FoodOption, actor: Any) -> None:
 def _store_sponsor_logo(event: Event, logo: Any) -> tuple[str, str]:
     """Validate, store the logo and a generated PNG thumbnail; returns both names."""
     checked = validate_image(logo, field="logo")
-    thumbnail = files.thumbnail_png(logo)
+    thumbnail = uploads.thumbnail_png(logo)
     prefix = f"events/{event.pk}/sponsors"
-    logo_name = files.store(logo, prefix=prefix, checked=checked)
+    logo_name = uploads.store(logo, prefix=prefix, checked=checked)
     try:
-        thumb_name = files.store_bytes(thumbnail, prefix=prefix, extension="png", content_type="image/png")
+        thumb_name = uploads.store_bytes(thumbnail, prefix=prefix, extension="png", content_type="image/png")
     except BaseException:
-        files.discard(logo_name)
+        uploads.discard(logo_name)
         raise
     return logo_name, thumb_name
 
@@ -757,7 +757,7 @@ def sponsor_create(*, event: Event, actor: Any, data: dict[str, Any], logo: Any 
         sponsor = Sponsor(event=event, logo=names[0], logo_thumbnail=names[1], **values)
         _save_unique(sponsor)
     except BaseException:
-        files.discard(*names)
+        uploads.discard(*names)
         raise
     return sponsor
 
@@ -774,13 +774,13 @@ def sponsor_update(*, sponsor: Sponsor, actor: Any, data: dict[str, Any], logo: 
                 setattr(sponsor, field, value)
             fields = list(values)
             if logo is not UNSET:
-                files.delete_on_commit(sponsor.logo.name, sponsor.logo_thumbnail.name)
+                uploads.delete_on_commit(sponsor.logo.name, sponsor.logo_thumbnail.name)
                 sponsor.logo, sponsor.logo_thumbnail = names
                 fields += ["logo", "logo_thumbnail"]
             if fields:
                 _save_unique(sponsor, update_fields=[*fields, "updated_at"])
     except BaseException:
-        files.discard(*names)
+        uploads.discard(*names)
         raise
     return sponsor
 
@@ -789,7 +789,7 @@ def sponsor_update(*, sponsor: Sponsor, actor: Any, data: dict[str, Any], logo: 
 def sponsor_delete(*, sponsor: Sponsor, actor: Any) -> None:
     names = (sponsor.logo.name, sponsor.logo_thumbnail.name)
     sponsor.delete()
-    files.delete_on_commit(*names)
+    uploads.delete_on_commit(*names)
 
 
 @transaction.atomic

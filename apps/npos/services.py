@@ -29,8 +29,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from apps.core import uploads
 from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
-from apps.core.files import server_name, validate_image
+from apps.core.files import validate_image
 from apps.core.services import audit_record
 from apps.npos import emails
 from apps.npos.capabilities import Role
@@ -326,9 +327,7 @@ def npo_branding_update(
     old_logo_name = npo.logo.name if npo.logo else ""
     if logo is not None:
         checked = validate_image(logo, max_bytes=NPO_LOGO_MAX_BYTES, field="logo")
-        logo.seek(0)
-        # The field's upload_to ("npo-logos/") adds the folder; the name itself is server-generated.
-        npo.logo.save(server_name("npo-logos", checked.extension).rsplit("/", 1)[1], logo, save=False)
+        npo.logo.name = uploads.store(logo, prefix="npo-logos", checked=checked)
         changed.append("logo")
     elif remove_logo and old_logo_name:
         npo.logo = ""
@@ -344,8 +343,7 @@ def npo_branding_update(
             details={"changed": changed},
         )
         if "logo" in changed and old_logo_name:
-            storage = npo.logo.storage
-            transaction.on_commit(lambda: storage.delete(old_logo_name))
+            uploads.delete_on_commit(old_logo_name)
     return npo
 
 

@@ -22,8 +22,6 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -33,8 +31,9 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.core.exceptions import PermissionDenied, ServiceUnavailable, ValidationFailed
-from apps.core.files import server_name, validate_image
+from apps.core import uploads
+from apps.core.exceptions import PermissionDenied, ValidationFailed
+from apps.core.files import validate_image
 from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.users import emails, lockout, tokens
@@ -382,13 +381,6 @@ def _normalised_image(upload: IO[bytes], extension: str) -> tuple[bytes, str]:
     return out.getvalue(), ext
 
 
-def _storage_delete(name: str) -> None:
-    try:
-        default_storage.delete(name)
-    except Exception:  # an orphaned blob is harmless; the request already succeeded
-        logger.warning("could not delete old profile picture %s", name)
-
-
 @transaction.atomic
 def user_picture_set(*, user: User, upload: IO[bytes] | Any) -> User:
     """Validate (decode) the upload, store it under a server-generated name, replace the old one."""
@@ -399,16 +391,13 @@ def user_picture_set(*, user: User, upload: IO[bytes] | Any) -> User:
         raise ValidationFailed(
             message="The file is not a valid image.", fields={"file": ["Upload a JPEG, PNG, WebP or GIF image."]}
         ) from exc
-    try:
-        saved = default_storage.save(server_name("profile-pictures", ext), ContentFile(content))
-    except Exception as exc:  # storage backends raise their own families (OSError, AzureError, …)
-        logger.warning("profile picture storage failed: %s", exc.__class__.__name__)
-        raise ServiceUnavailable(message="File storage is unavailable; retry shortly.") from exc
+    content_type = "image/jpeg" if ext == "jpg" else f"image/{ext}"
+    saved = uploads.store_bytes(content, prefix="profile-pictures", extension=ext, content_type=content_type)
     old = user.profile_picture.name
     user.profile_picture.name = saved
     user.save(update_fields=["profile_picture", "updated_at"])
     if old:
-        transaction.on_commit(lambda: _storage_delete(old))
+        uploads.delete_on_commit(old)
     return user
 
 
@@ -418,7 +407,7 @@ def user_picture_remove(*, user: User) -> User:
     if old:
         user.profile_picture.name = ""
         user.save(update_fields=["profile_picture", "updated_at"])
-        transaction.on_commit(lambda: _storage_delete(old))
+        uploads.delete_on_commit(old)
     return user
 
 

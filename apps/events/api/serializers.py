@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.events import files
+from apps.core import uploads
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, LinkKind, LogoSize, Sponsor
 from apps.events.text import markdown_to_html
 
@@ -103,7 +103,7 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_logo(self, event: Event) -> str | None:
         name = event.logo.name or (event.npo.logo.name if event.npo.logo else "")
-        return _absolute(self.context, files.file_url(name))
+        return _absolute(self.context, uploads.file_url(name))
 
     def get_branding_inherited(self, event: Event) -> list[str]:
         inherited = [f for f in COLOR_FIELDS if not getattr(event, f) and getattr(event.npo, f, None)]
@@ -202,7 +202,7 @@ class EventMediaSerializer(serializers.ModelSerializer):
     def get_url(self, media: EventMedia) -> str | None:
         if media.status != "ready":
             return None
-        return _absolute(self.context, files.file_url(media.file.name))
+        return _absolute(self.context, uploads.file_url(media.file.name))
 
 
 class MediaUploadSerializer(serializers.Serializer):
@@ -289,11 +289,11 @@ class SponsorSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_logo(self, sponsor: Sponsor) -> str | None:
-        return _absolute(self.context, files.file_url(sponsor.logo.name))
+        return _absolute(self.context, uploads.file_url(sponsor.logo.name))
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_logo_thumbnail(self, sponsor: Sponsor) -> str | None:
-        return _absolute(self.context, files.file_url(sponsor.logo_thumbnail.name))
+        return _absolute(self.context, uploads.file_url(sponsor.logo_thumbnail.name))
 
     def to_representation(self, instance: Sponsor) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -1,5 +1,6 @@
-"""File plumbing for events: store validated uploads under server names, make thumbnails, delete
-blobs after commit, and turn storage outages into 503 ``SERVICE_UNAVAILABLE``.
+"""Storing uploads: validated files under server names, thumbnails, blob deletion after commit, and
+storage outages turned into 503 ``SERVICE_UNAVAILABLE`` — one module for every app that keeps files
+(event media and logos, sponsor logos, item images, profile pictures, NPO logos).
 
 Everything goes through Django's storage API (``storages["default"]``): the local disk on the
 embedded default, a private Azure Blob container in production and CI. Only the direct-to-blob
@@ -23,7 +24,7 @@ from PIL import Image, ImageOps
 from apps.core.exceptions import DomainError, ServiceUnavailable
 from apps.core.files import CheckedFile, server_name
 
-logger = logging.getLogger("augeo.events.files")
+logger = logging.getLogger("augeo.uploads")
 
 try:  # the Azure SDK is installed everywhere, but keep the module importable without it
     from azure.core.exceptions import AzureError
