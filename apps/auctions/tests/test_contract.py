@@ -517,3 +517,14 @@ def test_a_silent_item_cannot_open_with_a_zero_starting_bid() -> None:
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"starting_bid": ["A silent item needs a starting bid above zero."]}
     assert Item.objects.get(pk=item.pk).status == "draft"
+
+
+def test_plain_text_mail_is_not_html_escaped(django_capture_on_commit_callbacks) -> None:
+    """Subjects and text bodies are plain text: an apostrophe must not arrive as ``&#x27;``."""
+    item = ItemFactory(title="Chef's table for six")
+    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
+    message = mail.outbox[-1]
+    assert "Chef's table for six" in message.subject and "&#x27;" not in message.subject
+    assert "Chef's table for six" in message.body and "&#x27;" not in message.body
