@@ -5,12 +5,13 @@ raise entry. Everything is tenant-scoped (``TenantScopedAdmin``) and goes throug
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -189,8 +190,27 @@ class ItemAdmin(TenantScopedAdmin):
         qs = Event.objects.filter(status="published").select_related("npo").order_by("-starts_at")
         return authz.scope(qs, request.user, CLERK)
 
+    def _selected_event_id(self, request: HttpRequest, form: forms.Form, events: QuerySet[Any]) -> str | None:
+        """The ``?event=`` (or posted) event, only when it is one of the clerk's events.
+
+        Anything else — another NPO's event, a malformed id typed into the address bar — is ignored
+        rather than looked up (a malformed UUID in a filter would be a server error).
+        """
+        raw = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        try:
+            event_id = str(uuid.UUID(str(raw))) if raw else None
+        except ValueError:
+            return None
+        return event_id if event_id and events.filter(pk=event_id).exists() else None
+
+    def _require_clerk(self, request: HttpRequest) -> None:
+        """Only people who may clerk somewhere (or super admins) get the clerk pages at all."""
+        if not (request.user.is_superuser or authz.npo_ids_with(request.user, CLERK).exists()):
+            raise PermissionDenied
+
     def live_sale_view(self, request: HttpRequest) -> HttpResponse:
         """Item number + bidder number + hammer price → a recorded sale, in seconds."""
+        self._require_clerk(request)
         events = self._clerk_events(request)
         form = LiveSaleForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
@@ -221,7 +241,7 @@ class ItemAdmin(TenantScopedAdmin):
                         messages.SUCCESS,
                     )
                     return HttpResponseRedirect(f"{reverse('admin:auctions_live_sale')}?event={event.pk}")
-        event_id = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        event_id = self._selected_event_id(request, form, events)
         recent = Sale.objects.filter(item__event__in=events).select_related("item", "paddle").order_by("-created_at")
         if event_id:
             recent = recent.filter(item__event_id=event_id)
@@ -237,6 +257,7 @@ class ItemAdmin(TenantScopedAdmin):
 
     def paddle_raise_view(self, request: HttpRequest) -> HttpResponse:
         """Bidder number + amount → a pledge; the running total and count per level beside it."""
+        self._require_clerk(request)
         events = self._clerk_events(request)
         form = PledgeEntryForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
@@ -256,9 +277,9 @@ class ItemAdmin(TenantScopedAdmin):
                     request, f"Pledge of {pledge.amount} from bidder {pledge.paddle.number}.", messages.SUCCESS
                 )
                 return HttpResponseRedirect(f"{reverse('admin:auctions_paddle_raise')}?event={event.pk}")
-        event_id = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        event_id = self._selected_event_id(request, form, events)
         summary = None
-        if event_id and events.filter(pk=event_id).exists():
+        if event_id:
             form.initial["event"] = event_id
             live = Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
             summary = {

@@ -116,3 +116,32 @@ class ApiErrorMiddleware:
             if name in response:
                 replacement[name] = response[name]
         return replacement
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    return "\x00" in request.path_info or any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+    )
+
+
+class NulByteGuardMiddleware:
+    """Refuses (400) a request whose path or query string contains a NUL character.
+
+    Search boxes, filters and lookups turn query parameters into SQL parameters, and PostgreSQL text
+    cannot hold a NUL: psycopg raises ``DataError`` while the page is built — a server error for a
+    mistyped or hostile address, on every admin changelist (Django's and third-party ones too) and
+    every filtered API list. Refusing it here covers them all at once. Request bodies are already
+    covered: form and serializer fields reject NULs (``ProhibitNullCharactersValidator``), and the
+    API maps any remaining ``DataError`` to 400.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            message = "NUL characters are not allowed in the address."
+            if is_api(request):
+                return JsonResponse(error_body("VALIDATION_ERROR", message, fields={"query": [message]}), status=400)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)

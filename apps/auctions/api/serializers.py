@@ -34,7 +34,7 @@ class ItemImageSerializer(serializers.ModelSerializer):
 class ItemSerializer(serializers.ModelSerializer):
     """An item as donors see it; ``reserve`` is added only when ``context["show_reserve"]``."""
 
-    current_bid = _money(read_only=True)
+    current_bid = _money(read_only=True, allow_null=True)  # null until the first bid
     min_next_bid = serializers.SerializerMethodField()
     quantity_left = serializers.IntegerField(read_only=True)
     images = ItemImageSerializer(many=True, read_only=True)
@@ -73,6 +73,9 @@ class ItemSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    #: Dropped for anonymous callers by to_representation (apps.core.api.schema).
+    SCHEMA_OPTIONAL_FIELDS = ("leading", "my_max_bid")
 
     def get_min_next_bid(self, obj: Item) -> str | None:
         return money_str(item_min_next_bid(obj))

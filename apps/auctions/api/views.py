@@ -342,7 +342,7 @@ class ItemViewSet(AuctionViewSet):
         responses={200: s.ItemImageSerializer(many=True), 201: s.ItemImageSerializer, **ERRORS},
         summary="Item images: list / upload (events.manage)",
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain array (api.md)
     def images(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         if request.method == "GET":

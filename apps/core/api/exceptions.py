@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -133,6 +133,11 @@ def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         return 400, error_body("VALIDATION_ERROR", "Too many fields in the request.", fields={}), {}
     elif isinstance(exc, SuspiciousOperation):
         return 400, error_body("VALIDATION_ERROR", "Bad request.", fields={}), {}
+    elif isinstance(exc, DataError):
+        # Input the database cannot store (a NUL inside JSON text, an out-of-range number) that
+        # slipped past validation: the client's data, so 400 — never a 500.
+        logger.warning("database refused the data: %s", exc.__class__.__name__)
+        return 400, error_body("VALIDATION_ERROR", "The request contains data that cannot be stored.", fields={}), {}
     elif isinstance(exc, OperationalError):
         # The message may carry host names or credentials: log the class only.
         logger.warning("database unavailable: %s", exc.__class__.__name__)

@@ -12,12 +12,22 @@ Every operation gets the error responses it can actually answer, all pointing at
 * 429 ``THROTTLED`` with ``Retry-After`` — operations with throttles.
 
 A response a view declares itself (``@extend_schema(responses={409: ...})``) is kept as declared.
+
+Two corrections make the schema describe what the API really answers (found by
+``scripts/fuzz.sh``'s response-schema check):
+
+* a string field that accepts ``""`` (``allow_blank``) loses its ``email``/``uri`` format — a blank
+  NPO e-mail or website is valid and is answered as ``""``;
+* ``@action(pagination_class=None)`` is documented as a plain array, not a page;
+* a serializer may list ``SCHEMA_OPTIONAL_FIELDS``: fields its ``to_representation`` drops for
+  some callers (private sponsor contacts, a donor's own bid state), so they are not ``required``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
@@ -56,8 +66,50 @@ DESCRIPTIONS = {
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+BLANKABLE_FORMATS = frozenset({"email", "uri"})
+
+
+def accepts_blank(field: Any) -> bool:
+    """The field takes or answers ``""``: ``allow_blank``, or a read-only copy of a ``blank`` model field."""
+    if getattr(field, "allow_blank", False):
+        return True
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    source = getattr(field, "source", None)
+    if model is None or not isinstance(source, str) or "." in source:
+        return False
+    try:
+        return bool(model._meta.get_field(source).blank)
+    except FieldDoesNotExist:  # a property or method: nothing says it may be blank
+        return False
+
+
 class AutoSchema(SpectacularAutoSchema):
     """Adds the envelope responses listed in the module docstring to every operation."""
+
+    def _get_paginator(self) -> Any:
+        # ``@action(pagination_class=None)`` reaches the live view through the route's initkwargs,
+        # which drf-spectacular does not apply to the view it inspects: honour it here, so an
+        # action answering a plain array is not documented as a page.
+        handler = getattr(self.view, getattr(self.view, "action", None) or "", None)
+        action_kwargs = getattr(handler, "kwargs", None) or {}
+        if "pagination_class" in action_kwargs and action_kwargs["pagination_class"] is None:
+            return None
+        return super()._get_paginator()
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        # drf-spectacular adds email/uri formats here too (from the field's validators).
+        super()._insert_field_validators(field, schema)
+        if schema.get("format") in BLANKABLE_FORMATS and accepts_blank(field):
+            del schema["format"]
+
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> Any:
+        schema = super()._map_basic_serializer(serializer, direction)
+        optional = getattr(serializer, "SCHEMA_OPTIONAL_FIELDS", ())
+        if optional and direction == "response" and schema.get("required"):
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+            if not schema["required"]:
+                del schema["required"]
+        return schema
 
     def _error_component(self) -> ResolvedComponent:
         component = ResolvedComponent(

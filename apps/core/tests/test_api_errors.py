@@ -72,6 +72,7 @@ def test_permission_denied(auth_client):
         ("django-404", 404, "NOT_FOUND"),
         ("django-403", 403, "PERMISSION_DENIED"),
         ("database", 503, "SERVICE_UNAVAILABLE"),
+        ("data", 400, "VALIDATION_ERROR"),
         ("unexpected", 500, "INTERNAL_ERROR"),
     ],
 )
@@ -321,3 +322,18 @@ def test_domain_error_headers_through_drf_and_middleware():
     middleware = ApiErrorMiddleware(lambda request: None)  # type: ignore[arg-type,return-value]
     response = middleware.process_exception(RequestFactory().post("/api/v1/x/"), AccountLocked(7))
     assert response is not None and response.status_code == 429 and response["Retry-After"] == "7"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/public/events/?search=a%00b", "/api/v1/npos/?status=%00"])
+def test_nul_in_an_api_query_string_is_400_envelope(api_client, path):
+    """PostgreSQL cannot hold a NUL in text; the guard refuses it before any query is built."""
+    response = api_client.get(path)
+    assert response.status_code == 400
+    assert _error(response)["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.django_db
+def test_nul_in_an_admin_query_string_is_400(admin_client):
+    response = admin_client.get("/admin/npos/npo/?q=%00")
+    assert response.status_code == 400
+    assert b"NUL" in response.content

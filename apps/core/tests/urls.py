@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -66,6 +66,8 @@ class RaiseView(APIView):
             raise DjangoPermissionDenied
         if kind == "database":
             raise OperationalError("connection to server at 10.0.0.1 failed: password=hunter2")
+        if kind == "data":
+            raise DataError("A string literal cannot contain NUL (0x00) characters. password=hunter2")
         raise RuntimeError("secret internals: password=hunter2")
 
 

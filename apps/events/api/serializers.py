@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,6 +13,8 @@ from apps.events.models import Event, EventLink, EventMedia, FoodOption, LinkKin
 from apps.events.text import markdown_to_html
 
 COLOR_FIELDS = ("primary_color", "secondary_color", "accent_color", "background_color")
+#: File URLs are null while there is no file (no logo, media not yet confirmed).
+NULLABLE_URI: dict[str, Any] = {"type": "string", "format": "uri", "nullable": True}
 
 
 def _absolute(context: dict[str, Any], url: str | None) -> str | None:
@@ -100,7 +101,7 @@ class EventSerializer(serializers.ModelSerializer):
     def get_background_color(self, event: Event) -> str:
         return self._color(event, "background_color")
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_logo(self, event: Event) -> str | None:
         name = event.logo.name or (event.npo.logo.name if event.npo.logo else "")
         return _absolute(self.context, uploads.file_url(name))
@@ -198,7 +199,7 @@ class EventMediaSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_url(self, media: EventMedia) -> str | None:
         if media.status != "ready":
             return None
@@ -268,6 +269,7 @@ class SponsorSerializer(serializers.ModelSerializer):
     logo_thumbnail = serializers.SerializerMethodField()
 
     PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone", "donation_amount")
+    SCHEMA_OPTIONAL_FIELDS = PRIVATE_FIELDS  # apps.core.api.schema: absent for the public
 
     class Meta:
         model = Sponsor
@@ -287,11 +289,11 @@ class SponsorSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_logo(self, sponsor: Sponsor) -> str | None:
         return _absolute(self.context, uploads.file_url(sponsor.logo.name))
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_logo_thumbnail(self, sponsor: Sponsor) -> str | None:
         return _absolute(self.context, uploads.file_url(sponsor.logo_thumbnail.name))
 

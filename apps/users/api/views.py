@@ -68,7 +68,7 @@ class RegisterView(PublicAuthView):
     def post(self, request: Request) -> Response:
         data = _valid(s.RegisterSerializer, request)
         user = services.user_register(request=request._request, **data)
-        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+        return Response(s.UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(PublicAuthView):
@@ -127,7 +127,7 @@ class LoginView(PublicAuthView):
         # A locked pair raises AccountLocked: the handler answers 429 with its Retry-After header.
         user = services.auth_login(request=request._request, email=data["email"], password=data["password"])
         pair = services.session_start(user=user)
-        return Response({**pair, "user": s.UserSerializer(user).data})
+        return Response({**pair, "user": s.UserSerializer(user, context={"request": request}).data})
 
 
 class RefreshView(PublicAuthView):
@@ -247,7 +247,7 @@ class MeView(APIView):
 
     @extend_schema(tags=TAG, responses={200: s.UserSerializer}, summary="Own profile")
     def get(self, request: Request) -> Response:
-        return Response(s.UserSerializer(request.user).data)
+        return Response(s.UserSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(
         tags=TAG,
@@ -259,7 +259,7 @@ class MeView(APIView):
         serializer = s.UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(user=request.user, data=serializer.validated_data)  # type: ignore[arg-type]
-        return Response(s.UserSerializer(user).data)
+        return Response(s.UserSerializer(user, context={"request": request}).data)
 
 
 class MePictureView(APIView):
@@ -287,7 +287,7 @@ class MePictureView(APIView):
                 message="Attach the picture in the field `file`.", fields={"file": ["No file was submitted."]}
             )
         user = services.user_picture_set(user=request.user, upload=upload)  # type: ignore[arg-type]
-        return Response(s.UserSerializer(user).data)
+        return Response(s.UserSerializer(user, context={"request": request}).data)
 
     @extend_schema(
         tags=TAG,

@@ -1,0 +1,20 @@
+"""Regressions found by ``scripts/fuzz.sh`` (schemathesis against /api/schema/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.users.tests.test_api_me import ME, PICTURE, image_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_profile_picture_is_an_absolute_url(auth_client):
+    """The schema says ``format: uri``; disk storage's ``/media/…`` used to be answered as is."""
+    r = auth_client.put(PICTURE, {"file": upload(image_bytes())}, format="multipart")
+    assert r.status_code == 200
+    assert r.json()["profile_picture"].startswith("http://testserver/media/profile-pictures/")
+    me = auth_client.get(ME).json()
+    assert me["profile_picture"] == r.json()["profile_picture"]
+    patched = auth_client.patch(ME, {"first_name": "Pat"}, format="json").json()
+    assert patched["profile_picture"] == r.json()["profile_picture"]

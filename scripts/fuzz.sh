@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Fuzz the REST API with schemathesis against our own OpenAPI schema (/api/schema/).
+#
+#   bash scripts/fuzz.sh                      # all three actors, bounded (< ~10 minutes)
+#   FUZZ_MAX_EXAMPLES=50 FUZZ_ACTORS=admin bash scripts/fuzz.sh
+#
+# What it does: installs requirements/fuzz.txt into .venv, builds a throwaway SQLite database
+# (/tmp/augeo-fuzz.sqlite3: migrate + seed_demo), starts `manage.py runserver` on a free loopback
+# port (DEBUG off, throttles raised so the fuzzer is not rate limited), signs in the demo donor,
+# NPO admin and super admin, and runs schemathesis once per actor with its Bearer token.
+#
+# Checks: not_a_server_error (api.md: "never a 500 for any input"), response_schema_conformance
+# (the documented responses match the schema) and error_envelope (scripts/fuzz_hooks.py: every 4xx/5xx
+# is the JSON envelope {"error": {"code", "message", "fields"?}}).
+#
+# Excluded operations (they would sabotage the run rather than test anything):
+#   POST /api/v1/auth/logout-all/       revokes every token of the caller, the fuzzer's own included
+#   POST /api/v1/auth/password-change/  a success revokes the caller's tokens too (and changes the demo
+#                                       password the later actors' logins rely on)
+# Both are covered by apps/users/tests. The actors run donor → NPO admin → super admin, so the super
+# admin's state changes (suspend, reject, delete) come last.
+#
+# Exit code: 0 when every actor's run passed, 1 otherwise. The server log (with tracebacks) is
+# kept at $FUZZ_DIR/server.log, schemathesis' JUnit reports in $FUZZ_DIR/<actor>.xml.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PY="$ROOT/.venv/bin/python"
+FUZZ_DIR="${FUZZ_DIR:-/tmp/augeo-fuzz}"
+MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-5}"
+MAX_TIME="${FUZZ_MAX_TIME:-180}"  # seconds per actor: three actors stay under ~10 minutes
+ACTORS="${FUZZ_ACTORS:-donor npo_admin admin}"
+WORKERS="${FUZZ_WORKERS:-1}"  # >1 trips a hypothesis thread-safety bug (Runtime Error: AST recursion depth)
+SEED="${FUZZ_SEED:-}"
+DEMO_PASSWORD="augeo-demo-2026"
+
+log() { printf '[fuzz] %s\n' "$*" >&2; }
+
+[ -x "$PY" ] || { log "no .venv: run 'make install-test' first"; exit 1; }
+log "installing requirements/fuzz.txt"
+"$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check -r requirements/fuzz.txt 2>&1 \
+  | grep -v "is ignored" >&2 || true
+
+mkdir -p "$FUZZ_DIR"
+export DJANGO_SETTINGS_MODULE=augeo.settings.local
+export DJANGO_DEBUG=false
+export DATABASE_URL="sqlite:////tmp/augeo-fuzz.sqlite3"
+unset REDIS_URL AZURE_STORAGE_CONNECTION_STRING
+for scope in ANON USER LOGIN LOGIN_IP REGISTER PASSWORD_RESET BID CONTACT; do
+  export "THROTTLE_RATE_${scope}=1000000/min"
+done
+
+rm -f /tmp/augeo-fuzz.sqlite3 /tmp/augeo-fuzz.sqlite3-wal /tmp/augeo-fuzz.sqlite3-shm
+log "migrating and seeding /tmp/augeo-fuzz.sqlite3"
+"$PY" manage.py migrate --noinput >"$FUZZ_DIR/migrate.log" 2>&1 || { cat "$FUZZ_DIR/migrate.log"; exit 1; }
+"$PY" manage.py seed_demo >"$FUZZ_DIR/seed.log" 2>&1 || { cat "$FUZZ_DIR/seed.log"; exit 1; }
+
+PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+BASE="http://127.0.0.1:$PORT"
+"$PY" manage.py runserver "127.0.0.1:$PORT" --noreload >"$FUZZ_DIR/server.log" 2>&1 &
+SERVER_PID=$!
+stop_server() { kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; }
+trap stop_server EXIT
+
+for _ in $(seq 1 60); do
+  curl -fsS -o /dev/null "$BASE/health/live/" 2>/dev/null && break
+  sleep 0.5
+done
+curl -fsS -o /dev/null "$BASE/health/live/" || { log "server did not start"; cat "$FUZZ_DIR/server.log"; exit 1; }
+log "server on $BASE (pid $SERVER_PID)"
+
+token_for() {
+  curl -fsS -H 'Content-Type: application/json' \
+    -d "{\"email\": \"$1\", \"password\": \"$DEMO_PASSWORD\"}" "$BASE/api/v1/auth/login/" \
+    | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["access"])'
+}
+
+email_for() {
+  case "$1" in
+    donor) echo "donor@augeo.local" ;;
+    npo_admin) echo "npo-admin@augeo.local" ;;
+    admin) echo "admin@augeo.local" ;;
+    *) log "unknown actor $1"; return 1 ;;
+  esac
+}
+
+# Sign every actor in before fuzzing: an earlier actor's run may not change a later one's login.
+declare -A TOKENS
+for actor in $ACTORS; do
+  TOKENS[$actor]="$(token_for "$(email_for "$actor")")" || { log "login failed for $actor"; exit 1; }
+done
+
+export SCHEMATHESIS_HOOKS="$ROOT/scripts/fuzz_hooks.py"
+STATUS=0
+SUMMARY=()
+for actor in $ACTORS; do
+  log "schemathesis as $actor (max $MAX_EXAMPLES examples per operation)"
+  "$ROOT/.venv/bin/schemathesis" run "$BASE/api/schema/" \
+    --checks not_a_server_error,response_schema_conformance,error_envelope \
+    --exclude-path /api/v1/auth/logout-all/ \
+    --exclude-path /api/v1/auth/password-change/ \
+    -H "Authorization: Bearer ${TOKENS[$actor]}" \
+    --max-examples "$MAX_EXAMPLES" \
+    --max-time "$MAX_TIME" \
+    --workers "$WORKERS" \
+    --request-timeout 20 \
+    --suppress-health-check all \
+    --report junit --report-junit-path "$FUZZ_DIR/$actor.xml" \
+    ${SEED:+--seed "$SEED"} \
+    | tee "$FUZZ_DIR/$actor.log"
+  rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || STATUS=1
+  cases=$(grep -E '[0-9]+ generated,' "$FUZZ_DIR/$actor.log" | tail -1 | sed 's/^ *//')
+  outcome=$(grep -E '^=+ .* in [0-9.]+s =+$' "$FUZZ_DIR/$actor.log" | tail -1 | tr -d '=' | sed 's/^ *//; s/ *$//')
+  SUMMARY+=("$actor: exit $rc — $cases — $outcome")
+done
+
+stop_server
+trap - EXIT
+five_hundreds=$(grep -cE '" 5[0-9]{2} ' "$FUZZ_DIR/server.log" || true)
+log "summary"
+for line in "${SUMMARY[@]}"; do log "  $line"; done
+log "  5xx lines in server log: $five_hundreds ($FUZZ_DIR/server.log)"
+exit "$STATUS"
