@@ -249,9 +249,9 @@ def bid_place(
                 request=request,
             )
     except Conflict as exc:
-        metrics.inc(metrics.BIDS, exc.code.lower())
+        metrics.bid_rejected(exc.code)
         raise
-    metrics.inc(metrics.BIDS, "accepted")
+    metrics.bid_accepted()
     return result
 
 
@@ -436,9 +436,9 @@ def buy_now(
                 details={"bidder_number": bidder.paddle.number, "quantity": units, "amount": str(purchase.amount)},
             )
     except Conflict as exc:
-        metrics.inc(metrics.BIDS, f"buy_now_{exc.code.lower()}")
+        metrics.bid_rejected(exc.code)
         raise
-    metrics.inc(metrics.SALES, "buy_now")
+    metrics.funds_raised(source="buy_now", amount=purchase.amount, currency=item.event.npo.currency)
     return purchase
 
 
@@ -504,7 +504,7 @@ def sale_record(
             "below_reserve": below,
         },
     )
-    metrics.inc(metrics.SALES, "live")
+    metrics.funds_raised(source="live", amount=value, currency=item.event.npo.currency)
     return sale
 
 
@@ -945,7 +945,7 @@ def pledge_record(
         request=request,
         details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
     )
-    metrics.inc(metrics.SALES, "pledge")
+    metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
     return pledge
 
 
