@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist workers for `make test` (one per core; 0 runs in one process).
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint fmt venv install-local install-test migrate seed services-up services-down bench clean
 
@@ -28,7 +30,7 @@ run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov --cov-report=term --cov-fail-under=90 $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

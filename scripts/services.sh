@@ -79,7 +79,7 @@ pg_up() {
 redis_up() {
   mkdir -p "$STATE/redis"
   if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then log "redis already running on $REDIS_PORT"; return; fi
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --dir "$STATE/redis" \
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --databases 64 --daemonize yes --dir "$STATE/redis" \
     --save "" --appendonly no --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log"
   for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
   log "redis started on 127.0.0.1:$REDIS_PORT"

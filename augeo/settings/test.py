@@ -4,8 +4,11 @@ Service variables (DATABASE_URL, REDIS_URL, AZURE_STORAGE_CONNECTION_STRING) are
 same suite runs on the embedded default and on the real services that ``.ci/run`` starts.
 """
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 from .base import *  # noqa: F403
-from .base import REST_FRAMEWORK, THROTTLE_RATES
+from .base import CACHES, REDIS_URL, REST_FRAMEWORK, THROTTLE_RATES
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -18,3 +21,13 @@ REST_FRAMEWORK = {
 }
 # Inline, so tests can assert on mail.outbox right after the request (one test covers the pool).
 AUGEO_NOTIFICATIONS_ASYNC = False
+
+# pytest-xdist: each worker gets its own Redis database, because tests clear the cache (FLUSHDB)
+# and one worker's flush must not wipe another's throttle or cache state mid-test. Databases are
+# already separate (pytest-django suffixes the test database name per worker).
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _XDIST_WORKER.startswith("gw"):
+    _parts = urlsplit(REDIS_URL)
+    _base_db = int((_parts.path or "/0").lstrip("/") or 0)
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{_base_db + 1 + int(_XDIST_WORKER[2:])}"))
+    CACHES["default"]["LOCATION"] = REDIS_URL
