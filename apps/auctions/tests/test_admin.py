@@ -153,3 +153,66 @@ def test_sale_and_pledge_undo_actions() -> None:
     sale.refresh_from_db()
     pledge.refresh_from_db()
     assert sale.undone_at and pledge.undone_at
+
+
+# --- private fields never answer questions (issue 9, item 1) --------------------------------------
+
+
+@pytest.mark.parametrize("role", ["staff", "cashier", "auctioneer", "admin"])
+def test_admin_changelist_refuses_lookup_on_private_max(role: str) -> None:
+    """Bisecting ``?leader_max__gte=`` used to return the item when the leader's private maximum was
+    at least the guess (and not otherwise) — to every member. Every such lookup is now a 400."""
+    item = ItemFactory(title="Bisected lot")
+    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
+    client, _ = admin_client(item.event.npo, role=role)
+    url = reverse("admin:auctions_item_changelist")
+    assert client.get(url).status_code == 200
+    for query in (
+        {"leader_max__gte": "700"},
+        {"leader_max__gte": "701"},
+        {"leader_max": "700"},
+        {"leader_max__range": "600,800"},
+        {"bids__max_amount__gte": "700"},
+        {"reserve__gte": "1"},
+        {"leader_paddle__bids__max_amount__gte": "700"},
+    ):
+        response = client.get(url, query)
+        assert response.status_code == 400, f"{query}: {response.status_code}"
+        assert b"Bisected lot" not in response.content
+
+
+def test_admin_changelist_refuses_undeclared_lookups_even_for_super_admins() -> None:
+    item = ItemFactory(title="Lot", starting_bid=D("10"))
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(superuser)
+    url = reverse("admin:auctions_item_changelist")
+    assert client.get(url, {"starting_bid__gte": "5"}).status_code == 400
+    assert client.get(url, {"leader_max__gte": "1"}).status_code == 400
+    # The declared filters still work: status, kind and the event (a relation filter).
+    for query in ({"status__exact": "open"}, {"kind__exact": "silent"}, {"event__id__exact": str(item.event_id)}):
+        response = client.get(url, query)
+        assert response.status_code == 200, query
+        assert [i.pk for i in response.context["cl"].result_list] == [item.pk]
+
+
+def test_ordering_and_search_cannot_reach_a_private_field() -> None:
+    """``?o=`` sorts by a list_display column and ``?q=`` searches search_fields; neither may include
+    a private field (the system check guards every registered admin; this is the item admin's case)."""
+    from django.contrib import admin as django_admin
+
+    from apps.core.admin import touches_private_field
+
+    model_admin = django_admin.site._registry[Item]
+    for name in [*model_admin.list_display, *model_admin.search_fields, *model_admin.ordering]:
+        assert not touches_private_field(Item, name.lstrip("-=^@")), name
+
+
+def test_item_form_shows_the_reserve_only_to_events_manage() -> None:
+    item = ItemFactory(reserve=D("555.55"))
+    for role, shown in (("admin", True), ("coordinator", True), ("staff", False), ("cashier", False)):
+        client, _ = admin_client(item.event.npo, role=role)
+        response = client.get(reverse("admin:auctions_item_change", args=[item.pk]))
+        assert response.status_code == 200
+        assert (b"555.55" in response.content) is shown, role
+        assert (b'name="reserve"' in response.content or b"field-reserve" in response.content) is shown, role
