@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from apps.auctions import services
-from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge, Sale
+from apps.auctions.models import Item, ItemImage, ItemKind, ItemStatus, Pledge, Sale
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
@@ -216,3 +217,102 @@ def test_item_form_shows_the_reserve_only_to_events_manage() -> None:
         assert response.status_code == 200
         assert (b"555.55" in response.content) is shown, role
         assert (b'name="reserve"' in response.content or b"field-reserve" in response.content) is shown, role
+
+
+# --- pictures through the upload service (issue 9, item 19) --------------------------------------
+
+
+def _item_change_data(item: Item, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": item.title,
+        "description": item.description,
+        "category": "",
+        "kind": item.kind,
+        "donated_by": "",
+        "sponsor": "",
+        "starting_bid": str(item.starting_bid),
+        "bid_increment": "",
+        "fair_market_value": "",
+        "reserve": "",
+        "buy_now_price": "",
+        "quantity": 1,
+        "opens_at_0": "",
+        "opens_at_1": "",
+        "closes_at_0": "",
+        "closes_at_1": "",
+        "display_order": 0,
+        "images-TOTAL_FORMS": 0,
+        "images-INITIAL_FORMS": 0,
+        "bids-TOTAL_FORMS": 0,
+        "bids-INITIAL_FORMS": 0,
+        **extra,
+    }
+
+
+def _gif_with_html() -> bytes:
+    """A valid GIF carrying an HTML payload after its trailer (a polyglot)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, format="GIF")
+    return buffer.getvalue() + b"<html><script>alert(document.cookie)</script></html>"
+
+
+def test_admin_item_image_upload_goes_through_the_upload_service(
+    tmp_path: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """``poc.html`` (a GIF with a script inside, declared ``text/html``) used to be stored under the
+    client's name and type; it is now stored as ``items/<id>/<uuid>.gif``, ``image/gif``, audited."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.core.models import AuditEntry
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    item = ItemFactory(status=ItemStatus.DRAFT, opens_at=None, description="")
+    client, user = admin_client(item.event.npo)
+    upload = SimpleUploadedFile("poc.html", _gif_with_html(), content_type="text/html")
+    data = _item_change_data(item, **{"images-TOTAL_FORMS": 1, "images-0-file": upload, "images-0-caption": "Front"})
+    response = client.post(reverse("admin:auctions_item_change", args=[item.pk]), data)
+    assert response.status_code == 302, response.content[:3000]
+    image = ItemImage.objects.get(item=item)
+    assert image.file.name.startswith(f"items/{item.pk}/") and image.file.name.endswith(".gif")
+    assert "poc" not in image.file.name
+    assert (image.content_type, image.caption, image.width, image.height) == ("image/gif", "Front", 4, 4)
+    assert (tmp_path / image.file.name).exists()
+    assert AuditEntry.objects.filter(action="item.image_add", actor=user, object_id=str(item.pk)).exists()
+
+    # Deleting the row through the inline deletes the blob (after commit) and is audited.
+    data = _item_change_data(
+        item,
+        **{
+            "images-TOTAL_FORMS": 1,
+            "images-INITIAL_FORMS": 1,
+            "images-0-id": str(image.pk),
+            "images-0-item": str(item.pk),
+            "images-0-DELETE": "on",
+        },
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:auctions_item_change", args=[item.pk]), data)
+    assert response.status_code == 302, response.content[:3000]
+    assert not ItemImage.objects.filter(item=item).exists()
+    assert not (tmp_path / image.file.name).exists()
+    assert AuditEntry.objects.filter(action="item.image_delete", object_id=str(item.pk)).exists()
+
+
+def test_admin_item_image_upload_refuses_what_is_not_an_image(tmp_path: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    item = ItemFactory(status=ItemStatus.DRAFT, opens_at=None, description="")
+    client, _ = admin_client(item.event.npo)
+    upload = SimpleUploadedFile("x.gif", b"<html><script>alert(1)</script></html>", content_type="image/gif")
+    data = _item_change_data(item, **{"images-TOTAL_FORMS": 1, "images-0-file": upload})
+    response = client.post(reverse("admin:auctions_item_change", args=[item.pk]), data)
+    assert response.status_code == 200  # the form again, with the error
+    assert b"not a valid image" in response.content
+    assert not ItemImage.objects.exists()
+    assert not any(tmp_path.rglob("*.*"))
