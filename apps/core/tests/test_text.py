@@ -157,13 +157,15 @@ def test_data_migration_renders_existing_rows(app: str, name: str, factory_path:
 
     module_path, factory_name = factory_path.rsplit(".", 1)
     factory: Any = getattr(importlib.import_module(module_path), factory_name)
-    row = factory(**{f: "*old*" for f in fields})
+    row = factory(**dict.fromkeys(fields, "*old*"))
     model = type(row)
     too_long = "y" * 20_001
     # Rows written before the columns existed: text without HTML (one of them beyond today's bounds).
     model._base_manager.filter(pk=row.pk).update(**{f"{f}_html": "" for f in fields})
     other = factory()
-    model._base_manager.filter(pk=other.pk).update(**{f: too_long for f in fields}, **{f"{f}_html": "" for f in fields})
+    model._base_manager.filter(pk=other.pk).update(
+        **dict.fromkeys(fields, too_long), **{f"{f}_html": "" for f in fields}
+    )
     importlib.import_module(f"apps.{app}.migrations.{name}").render_existing(registry, None)
     row = model._base_manager.get(pk=row.pk)
     other = model._base_manager.get(pk=other.pk)
