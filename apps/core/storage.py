@@ -12,6 +12,7 @@ reported). This subclass passes the options through, so a storage outage answers
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient
@@ -30,6 +31,14 @@ class AzureStorage(_AzureStorage):
         if self.connection_string:
             return BlobServiceClient.from_connection_string(self.connection_string, **(self.client_options or {}))
         return super()._get_service_client()
+
+    def _get_content_settings_parameters(self, name: str, content: Any = None) -> dict[str, Any]:
+        params: dict[str, Any] = super()._get_content_settings_parameters(name, content)
+        if not getattr(content, "content_type_checked", False):
+            # Not from apps.core.uploads (e.g. a plain admin file field): the type the client
+            # declared in its multipart part is never stored; go by the name.
+            params["content_type"] = mimetypes.guess_type(name)[0] or self.default_content_type
+        return params
 
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         """Blob properties stored with an upload: non-images are downloads (see the module docstring)."""

@@ -58,6 +58,8 @@ class _TypedFile(File):
     """A file that carries the content type *we* determined, so the Azure backend stores that one
     rather than the type the client declared in the multipart part."""
 
+    content_type_checked = True  # apps.core.storage.AzureStorage trusts only these types
+
     def __init__(self, file: Any, name: str, content_type: str) -> None:
         super().__init__(file, name)
         self.content_type = content_type

@@ -319,3 +319,18 @@ def test_uploads_other_than_images_are_served_as_attachments(azure: Any, draft: 
         name = EventMedia.objects.get(pk=r.json()["id"]).file.name
         properties = azure.client.get_blob_client(azure._get_valid_path(name)).get_blob_properties()
         assert (properties.content_settings.content_disposition == "attachment") is not inline
+
+
+@pytest.mark.azure
+def test_a_type_declared_by_the_client_is_never_stored(azure: Any) -> None:
+    """Files that reach the storage without the upload service (a plain admin file field) are
+    stored with the type their name implies, not the one in the multipart part."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    name = azure.save("probe/picture.gif", SimpleUploadedFile("p.gif", image_bytes("GIF"), content_type="text/html"))
+    try:
+        properties = azure.client.get_blob_client(azure._get_valid_path(name)).get_blob_properties()
+        assert properties.content_settings.content_type == "image/gif"
+        assert properties.content_settings.content_disposition in (None, "")
+    finally:
+        azure.delete(name)
