@@ -3,6 +3,7 @@ served as downloads unless they are images."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Any
 
@@ -50,6 +51,7 @@ def _xref_stream_pdf() -> bytes:
         (FTYP + _box(b"moov") + b"\x00\x00\x00\x01mdat" + (16 + 40).to_bytes(8, "big") + b"\x02" * 40, "video/mp4"),
         (WEBM_BYTES, "video/webm"),
     ],
+    ids=["pdf", "pillow-pdf", "xref-stream-pdf", "mp4", "mp4-box-to-eof", "mp4-64bit-box", "webm"],
 )
 def test_valid_containers_are_accepted(data: bytes, content_type: str) -> None:
     assert _check(data).content_type == content_type
@@ -79,6 +81,7 @@ def test_valid_containers_are_accepted(data: bytes, content_type: str) -> None:
         WEBM_BYTES[:18],  # the header without a Segment
         bytes.fromhex("1A45DFA3FF") + b"\x00" * 20,  # a header of unknown size
     ],
+    ids=lambda data: f"{len(data)}-{hashlib.sha256(data).hexdigest()[:8]}",
 )
 def test_header_followed_by_something_else_is_refused(data: bytes) -> None:
     with pytest.raises(ValidationFailed) as caught:
