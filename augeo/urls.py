@@ -18,7 +18,10 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    from apps.core.uploads import serve_media
+
+    # Non-images are served as downloads (Content-Disposition: attachment), see serve_media.
+    urlpatterns += static(settings.MEDIA_URL, view=serve_media, document_root=settings.MEDIA_ROOT)
 
 handler400 = "apps.core.views.bad_request"
 handler403 = "apps.core.views.permission_denied"

@@ -41,22 +41,30 @@ CLERK = Capability.AUCTION_CLERK
 
 
 class ItemImageForm(forms.ModelForm):
+    """A new picture is checked by content here (a form error, not a message after the fact); it is
+    stored by ``services.item_image_add`` in ``ItemAdmin.save_formset``, never by the formset, so
+    the client's file name and declared type are never used. Existing pictures are read-only: the
+    API has no update either (delete and upload again)."""
+
     class Meta:
         model = ItemImage
-        fields = ["file", "caption", "display_order"]
+        fields = ["file", "caption"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:  # (a new row has a pk already: UUID default)
+            for name in self.fields:
+                self.fields[name].disabled = True
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")
-        if upload is not None and hasattr(upload, "content_type"):  # a new upload, not the stored file
+        if upload is not None and self.instance._state.adding:
             from apps.core.files import validate_image
 
             try:
-                checked = validate_image(upload)
+                validate_image(upload)
             except DomainError as exc:
                 raise ValidationError(exc.message) from exc
-            self.instance.content_type = checked.content_type
-            self.instance.size = checked.size
-            self.instance.width, self.instance.height = checked.width, checked.height
         return upload
 
 
@@ -66,8 +74,17 @@ class ItemImageInline(TenantScopedTabularInline):
     extra = 0
     npo_path = "item__event__npo"
     change_capability = MANAGE
-    fields = ["file", "caption", "display_order", "width", "height"]
-    readonly_fields = ["width", "height"]
+    fields = ["preview", "file", "caption", "content_type", "width", "height", "display_order"]
+    readonly_fields = ["preview", "content_type", "width", "height", "display_order"]
+
+    @admin.display(description="picture")
+    def preview(self, image: ItemImage) -> str:
+        from django.utils.html import format_html
+
+        from apps.core import uploads
+
+        url = uploads.file_url(image.file.name) if not image._state.adding else None
+        return format_html('<img src="{}" alt="" style="max-height:60px">', url) if url else "—"
 
 
 class BidHistoryInline(TenantScopedTabularInline):
@@ -151,6 +168,32 @@ class ItemAdmin(TenantScopedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Item) -> None:
         services.item_delete(item=obj, actor=request.user, request=request)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Pictures go through the upload service (validated by content, a server-made name, the
+        content type from the content, an audit row; deletion removes the blob after commit)."""
+        if formset.model is not ItemImage:
+            return super().save_formset(request, form, formset, change)
+        item = form.instance
+        # What Django's change message reads (``construct_change_message``).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for image_form in formset.deleted_forms:
+            if not image_form.instance._state.adding:
+                services.item_image_delete(image=image_form.instance, actor=request.user, request=request)
+                formset.deleted_objects.append(image_form.instance)
+        deleted = set(formset.deleted_forms)
+        for image_form in formset.extra_forms:
+            if image_form in deleted or not image_form.has_changed():
+                continue
+            upload = image_form.cleaned_data.get("file")
+            if upload:
+                caption = image_form.cleaned_data.get("caption") or ""
+                formset.new_objects.append(
+                    services.item_image_add(
+                        item=item, upload=upload, caption=caption, actor=request.user, request=request
+                    )
+                )
+        return None
 
     def _each(self, request: HttpRequest, queryset: QuerySet[Item], verb: str, func: Any) -> None:
         done = 0

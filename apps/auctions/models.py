@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.models import BaseModel
+from apps.core.text import MarkdownFieldsMixin, markdown_validator
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
@@ -49,19 +50,23 @@ PUBLIC_STATUSES = (ItemStatus.OPEN, ItemStatus.CLOSED, ItemStatus.SOLD, ItemStat
 FINAL_STATUSES = (ItemStatus.SOLD, ItemStatus.UNSOLD)
 
 
-class Item(BaseModel):
+class Item(MarkdownFieldsMixin, BaseModel):
     """One lot of an event's auction.
 
     ``number`` is unique per event and handed out by ``item_create`` under the event's row lock.
     ``reserve`` is never serialised for non-members. The auction state fields below ``closes_at``
     are written only by services while holding this row's lock (``select_for_update``); they are
     derived from the bid/purchase/sale rows and checked by ``invariants.check_item``.
+    ``description_html`` is the Markdown description rendered on save (``apps.core.text``).
     """
+
+    markdown_fields = {"description": "description_html"}
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="items")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="Markdown", validators=[markdown_validator])
+    description_html = models.TextField(blank=True, editable=False)
     category = models.CharField(max_length=100, blank=True, db_index=True)
     kind = models.CharField(max_length=12, choices=ItemKind.choices, default=ItemKind.SILENT)
     status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.DRAFT)

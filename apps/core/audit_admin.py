@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin import DeclaredLookupsOnly
 from apps.core.models import AuditEntry
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
@@ -25,8 +26,11 @@ def _is_superuser(request: HttpRequest) -> bool:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only changelist and detail of audit entries (see the module docstring)."""
+class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """Read-only changelist and detail of audit entries (see the module docstring).
+
+    Only the declared filters are accepted in the query string: the ``data`` column holds amounts,
+    and ``?data__amount__gte=`` would otherwise bisect them."""
 
     list_display = ("created_at", "action", "actor", "object_type", "object_repr", "npo_id", "ip_address")
     list_filter = ("action", "object_type")

@@ -19,10 +19,12 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
+from django.http import HttpRequest, HttpResponseBase
+from django.views import static
 from PIL import Image, ImageOps
 
 from apps.core.exceptions import DomainError, ServiceUnavailable
-from apps.core.files import CheckedFile, server_name
+from apps.core.files import CheckedFile, served_inline, server_name
 
 logger = logging.getLogger("augeo.uploads")
 
@@ -55,6 +57,8 @@ def storage_guard() -> Iterator[None]:
 class _TypedFile(File):
     """A file that carries the content type *we* determined, so the Azure backend stores that one
     rather than the type the client declared in the multipart part."""
+
+    content_type_checked = True  # apps.core.storage.AzureStorage trusts only these types
 
     def __init__(self, file: Any, name: str, content_type: str) -> None:
         super().__init__(file, name)
@@ -120,3 +124,14 @@ def file_url(name: str | None) -> str | None:
     except Exception:  # a URL that cannot be signed must not break a whole list
         logger.warning("could not build a URL for %s", name)
         return None
+
+
+def serve_media(request: HttpRequest, path: str, document_root: str | None = None) -> HttpResponseBase:
+    """``/media/…`` from the local disk (``DJANGO_DEBUG`` only; production uses Azure SAS URLs):
+    Django's static view, plus ``Content-Disposition: attachment`` for everything but images so an
+    upload is never rendered as a page of this site."""
+    response = static.serve(request, path, document_root=document_root)
+    if not served_inline(path):
+        response["Content-Disposition"] = "attachment"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

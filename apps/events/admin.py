@@ -115,6 +115,9 @@ class FoodOptionInline(_ChildInline):
 
 
 class SponsorInline(_ChildInline):
+    """Contacts and the donation amount are shown only to ``events.manage`` (as in the API); the
+    base hides them for everyone else (``apps.core.admin.PRIVATE_FIELDS``)."""
+
     model = Sponsor
     fields = [
         "name",
@@ -124,6 +127,7 @@ class SponsorInline(_ChildInline):
         "website",
         "contact_name",
         "contact_email",
+        "contact_phone",
         "donation_amount",
         "display_order",
     ]

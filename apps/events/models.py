@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from apps.core.models import BaseModel, SoftDeleteModel
+from apps.core.text import MarkdownFieldsMixin, markdown_validator
 
 
 class EventStatus(models.TextChoices):
@@ -21,20 +22,24 @@ class EventStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class Event(SoftDeleteModel):
+class Event(MarkdownFieldsMixin, SoftDeleteModel):
     """A gala run by one NPO: ``draft → published → closed`` (``published → draft`` while unused).
 
     ``version`` is bumped on every update so concurrent edits are caught (optimistic concurrency,
     api.md "Conventions"). Colours and the logo are optional here: responses fall back to the NPO's
     branding. ``next_bidder_number`` is the first bidder (paddle) number attendance hands out.
+    ``description_html`` is the description rendered on save (``apps.core.text``); reads serve it.
     """
+
+    markdown_fields = {"description": "description_html"}
 
     npo = models.ForeignKey("npos.NPO", on_delete=models.PROTECT, related_name="events")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     status = models.CharField(max_length=12, choices=EventStatus.choices, default=EventStatus.DRAFT, db_index=True)
     tagline = models.CharField(max_length=250, blank=True)
-    description = models.TextField(blank=True, help_text="Markdown")
+    description = models.TextField(blank=True, help_text="Markdown", validators=[markdown_validator])
+    description_html = models.TextField(blank=True, editable=False)
 
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()

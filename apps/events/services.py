@@ -502,8 +502,10 @@ def media_upload_url_create(
     *, event: Event, actor: Any, size: int, filename: str = "", content_type: str = ""
 ) -> DirectUpload:
     """Start a direct-to-blob upload: a pending (invisible) media row that reserves ``size`` bytes of
-    the event's cap, and a write-only SAS URL (create+write, ≤ 15 minutes) for its server-named blob.
+    the event's cap, and a create-only SAS URL (``c``, ≤ 15 minutes) for its server-named blob.
     The client PUTs the file there (``x-ms-blob-type: BlockBlob``), then calls :func:`media_confirm`.
+    Create-only means the URL cannot overwrite the blob once it exists: what ``confirm`` validated
+    is what stays stored (with ``w`` the same URL could swap the file afterwards).
     """
     storage = _direct_storage()
     content_type = (content_type or "").split(";")[0].strip().lower()
@@ -533,7 +535,7 @@ def media_upload_url_create(
             blob_name,
             account_key=storage.account_key,
             user_delegation_key=delegation_key,
-            permission=BlobSasPermissions(create=True, write=True),
+            permission=BlobSasPermissions(create=True),
             expiry=expires_at,
             start=timezone.now() - timedelta(minutes=1),  # tolerate clock skew
         )
@@ -568,7 +570,11 @@ def _reject_upload(media: EventMedia, error: Exception) -> NoReturn:
 
 def media_confirm(*, media: EventMedia, actor: Any) -> EventMedia:
     """Finish a direct upload: download the blob, check size and type by content, and make the media
-    visible — or delete blob and row and answer 400/413. Confirming a ready media is a no-op."""
+    visible — or delete blob and row and answer 400/413. Confirming a ready media is a no-op.
+
+    At most the size limit + 1 byte is ever downloaded, whatever the blob's reported size: one byte
+    more than allowed is enough to refuse it, and the server never pulls an unbounded blob.
+    """
     if media.status == MediaStatus.READY:
         return media
     storage = _direct_storage()
@@ -598,15 +604,19 @@ def media_confirm(*, media: EventMedia, actor: Any) -> EventMedia:
         _reject_upload(media, exc)
     with tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE) as buffer:
         with uploads.storage_guard():
-            blob.download_blob(timeout=storage.timeout, max_concurrency=2).readinto(buffer)
+            blob.download_blob(offset=0, length=limit + 1, timeout=storage.timeout, max_concurrency=2).readinto(buffer)
         buffer.seek(0)
         try:
             checked = validate_media(buffer, max_bytes=limit)
         except (ValidationFailed, FileTooLarge) as exc:
             _reject_upload(media, exc)
     with uploads.storage_guard():
-        # Serve it with the type we found, whatever the client sent with its PUT.
-        blob.set_http_headers(content_settings=ContentSettings(content_type=checked.content_type))
+        # Serve it with the type we found, whatever the client sent with its PUT; only images inline.
+        # (By content: the name's extension came from the type the client announced.)
+        disposition = None if checked.content_type.startswith("image/") else "attachment"
+        blob.set_http_headers(
+            content_settings=ContentSettings(content_type=checked.content_type, content_disposition=disposition)
+        )
     with transaction.atomic():
         locked = EventMedia.objects.select_for_update().get(pk=media.pk)
         locked.kind = checked.kind

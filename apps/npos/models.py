@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.models import BaseModel, SoftDeleteModel
+from apps.core.text import MarkdownFieldsMixin, markdown_validator
 from apps.npos.capabilities import Role
 
 
@@ -20,16 +21,21 @@ class NPOStatus(models.TextChoices):
     SUSPENDED = "suspended", "Suspended"
 
 
-class NPO(SoftDeleteModel):
+class NPO(MarkdownFieldsMixin, SoftDeleteModel):
     """A nonprofit organisation: the tenant every event, item and membership belongs to.
 
     Its ``status`` moves only through :mod:`apps.npos.services` (the workflow of product.md §2);
     ``review_notes`` keeps the super admin's last decision notes (a rejection's reasons).
+    ``description`` and ``mission`` are Markdown, rendered on save into the ``*_html`` columns.
     """
 
+    markdown_fields = {"description": "description_html", "mission": "mission_html"}
+
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    mission = models.TextField(blank=True)
+    description = models.TextField(blank=True, help_text="Markdown", validators=[markdown_validator])
+    description_html = models.TextField(blank=True, editable=False)
+    mission = models.TextField(blank=True, help_text="Markdown", validators=[markdown_validator])
+    mission_html = models.TextField(blank=True, editable=False)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
     website = models.URLField(blank=True)

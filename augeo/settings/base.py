@@ -351,6 +351,9 @@ AUGEO_MAX_IMAGE_BYTES = env.int("AUGEO_MAX_IMAGE_BYTES", default=5 * 1024 * 1024
 AUGEO_MAX_IMAGE_PIXELS = env.int("AUGEO_MAX_IMAGE_PIXELS", default=40_000_000)
 AUGEO_MAX_MEDIA_BYTES = env.int("AUGEO_MAX_MEDIA_BYTES", default=25 * 1024 * 1024)
 AUGEO_MAX_EVENT_MEDIA_BYTES = env.int("AUGEO_MAX_EVENT_MEDIA_BYTES", default=200 * 1024 * 1024)
+# Markdown fields (event/item/NPO descriptions, legal documents): longer text is a 400; the HTML is
+# rendered once on save (apps.core.text) with a nesting and a time bound.
+AUGEO_MAX_MARKDOWN_CHARS = env.int("AUGEO_MAX_MARKDOWN_CHARS", default=20_000)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # Audit entries older than this are removed by `manage.py prune_expired` (product.md §10).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
 from apps.auctions.rules import money_str
 from apps.auctions.services import item_min_next_bid
+from apps.core.text import markdown_validator
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -49,6 +50,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "number",
             "title",
             "description",
+            "description_html",
             "category",
             "kind",
             "status",
@@ -102,7 +104,9 @@ class ItemWriteSerializer(serializers.Serializer):
     """Input of create/PATCH. Cross-field rules live in ``services._item_validate``."""
 
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, validators=[markdown_validator], help_text="Markdown."
+    )
     category = serializers.CharField(max_length=100, required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=ItemKind.choices, required=False)
     donated_by = serializers.CharField(max_length=200, required=False, allow_blank=True)

@@ -218,3 +218,23 @@ def test_closing_time_for_a_category() -> None:
     a.refresh_from_db()
     b.refresh_from_db()
     assert a.closes_at.year == 2031 and b.closes_at is None
+
+
+def test_item_markdown_is_rendered_on_save_and_bounded() -> None:
+    """Issue 9, item 17: item descriptions are Markdown, stored rendered; bombs are a 400."""
+    event = PublishedEventFactory()
+    client = client_for(member(event.npo))
+    url = f"/api/v1/events/{event.pk}/items/"
+    r = client.post(url, {"title": "Jersey", "description": "*Signed*"}, format="json")
+    assert r.status_code == 201 and r.json()["description_html"] == "<p><em>Signed</em></p>\n"
+    item_id = r.json()["id"]
+    nested = "".join("    " * i + "- x\n" for i in range(300))
+    for body in ({"title": "Bomb", "description": nested}, {"title": "Long", "description": "w" * 20_001}):
+        r = client.post(url, body, format="json")
+        assert r.status_code == 400 and "description" in r.json()["error"]["fields"], r.content[:200]
+        r = client.patch(f"/api/v1/items/{item_id}/", {"description": body["description"]}, format="json")
+        assert r.status_code == 400
+    assert Item.objects.filter(event=event).count() == 1
+    listed = client_for(None).get(url).json()["results"]
+    assert listed == [] or listed[0]["description_html"] == "<p><em>Signed</em></p>\n"
+    assert client.get(f"/api/v1/items/{item_id}/").json()["description_html"] == "<p><em>Signed</em></p>\n"

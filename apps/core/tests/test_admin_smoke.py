@@ -12,7 +12,10 @@ pages of the first object the user sees, and asserts:
 * a changelist never lists objects of an NPO the user is not an active member of (compared by
   primary key against ``response.context["cl"].result_list``), and another NPO's object opened by
   URL is "not found" (a redirect to the index), never rendered;
-* no page ever contains a bid's private maximum (bidding.md rule 6).
+* no page ever contains a bid's private maximum (bidding.md rule 6);
+* a changelist answers 400 (or a redirect) to any field lookup its own filters do not produce —
+  ``?<field>__gte=`` on every model field of every admin, and every lookup worth trying on the
+  private fields — so nothing can be bisected from the address bar (issue 9, item 1).
 
 The custom pages (live-sale and paddle-raise clerk pages, the NPO reject-notes action page, the
 admin index and app indexes) are fetched as every user too, including with hostile query strings.
@@ -353,6 +356,80 @@ def test_private_maximum_never_shown(world: World, email: str) -> None:
     for name in ("core_auditentry", "auctions_notification", "auctions_sale", "auctions_pledge"):
         _check_page(client.get(reverse(f"admin:{name}_changelist")), f"{name} as {email}", (200, 403))
     assert seen == {SUPER: 2, STAFF: 1, CASHIER: 1, HOPE_ADMIN: 1, RIVERSIDE_ADMIN: 1}[email]
+
+
+#: Lookups tried on every private field (``apps.core.admin.PRIVATE_FIELDS``); other fields get ``__gte``.
+PRIVATE_LOOKUPS = {
+    "": "0",
+    "__exact": "0",
+    "__gte": "0",
+    "__gt": "0",
+    "__lte": "99999",
+    "__lt": "99999",
+    "__in": "0,1",
+    "__range": "0,99999",
+    "__isnull": "1",
+    "__regex": ".",
+    "__startswith": "1",
+}
+
+
+def _probe_value(field: Any) -> str:
+    """A value the field's ``__gte`` accepts, so a lookup Django allowed would filter, not error."""
+    if isinstance(field, models.DateTimeField | models.DateField):
+        return "2000-01-01"
+    if isinstance(field, models.UUIDField) or (field.is_relation and field.many_to_one):
+        return "00000000-0000-0000-0000-000000000000"
+    if isinstance(field, models.BooleanField):
+        return "1"
+    if isinstance(field, models.IntegerField | models.DecimalField | models.FloatField):
+        return "0"
+    return "a"
+
+
+def _declared_keys(response: Any) -> set[str]:
+    """The query keys the changelist's own filters (and date hierarchy) put in their links."""
+    cl = response.context["cl"]
+    keys = {key for spec in cl.filter_specs for key in spec.expected_parameters()}
+    if cl.date_hierarchy:
+        keys |= {f"{cl.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+    return keys
+
+
+@pytest.mark.parametrize("email", [STAFF, CASHIER, HOPE_ADMIN])
+def test_changelists_refuse_field_lookups_they_do_not_declare(world: World, email: str) -> None:
+    """As a member: ``?<field>__gte=`` on every model field of every registered admin (and every
+    lookup worth trying on a private field) is a 400 or a redirect, never a filtered list."""
+    from apps.core.admin import PRIVATE_FIELDS, touches_private_field
+
+    client = _client(world, email)
+    tried = 0
+    for label, model_admin in ADMINS:
+        opts = model_admin.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        plain = client.get(url)
+        if plain.status_code != 200:
+            assert plain.status_code in (302, 403), f"{label} as {email}: {plain.status_code}"
+            continue
+        declared = _declared_keys(plain)
+        leaks = [k for k in declared if touches_private_field(model_admin.model, k)]
+        assert not leaks, f"{label} filters a private field: {leaks}"
+        private = PRIVATE_FIELDS.get(label, {})
+        for fld in opts.get_fields():
+            if not fld.concrete:
+                continue
+            lookups = PRIVATE_LOOKUPS if fld.name in private else {"__gte": _probe_value(fld)}
+            for suffix, value in lookups.items():
+                key = f"{fld.name}{suffix}"
+                if key in declared:
+                    continue
+                response = client.get(url, {key: value})
+                tried += 1
+                assert response.status_code in (302, 400), f"{label} ?{key}={value} as {email}: {response.status_code}"
+                # Private fields are refused outright (not merely redirected as a bad value).
+                if fld.name in private:
+                    assert response.status_code == 400, f"{label} ?{key}={value} as {email}"
+    assert tried > 100
 
 
 # --- custom pages --------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core import uploads
+from apps.core.text import markdown_validator
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, LinkKind, LogoSize, Sponsor
-from apps.events.text import markdown_to_html
 
 COLOR_FIELDS = ("primary_color", "secondary_color", "accent_color", "background_color")
 #: File URLs are null while there is no file (no logo, media not yet confirmed).
@@ -33,7 +33,9 @@ class EventSerializer(serializers.ModelSerializer):
     the NPO's branding (``branding_inherited`` lists what came from the NPO)."""
 
     npo_name = serializers.CharField(source="npo.name", read_only=True)
-    description_html = serializers.SerializerMethodField(help_text="The Markdown description, rendered and sanitised.")
+    description_html = serializers.CharField(
+        read_only=True, help_text="The Markdown description, rendered and sanitised (stored on save)."
+    )
     primary_color = serializers.SerializerMethodField()
     secondary_color = serializers.SerializerMethodField()
     accent_color = serializers.SerializerMethodField()
@@ -83,9 +85,6 @@ class EventSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_description_html(self, event: Event) -> str:
-        return markdown_to_html(event.description)
-
     def _color(self, event: Event, field: str) -> str:
         return getattr(event, field) or getattr(event.npo, field, "") or ""
 
@@ -119,7 +118,9 @@ class _EventInputBase(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.CharField(max_length=220, required=False, help_text="Generated from the name when omitted.")
     tagline = serializers.CharField(max_length=250, required=False, allow_blank=True)
-    description = serializers.CharField(required=False, allow_blank=True, help_text="Markdown.")
+    description = serializers.CharField(
+        required=False, allow_blank=True, validators=[markdown_validator], help_text="Markdown."
+    )
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
     timezone = serializers.CharField(max_length=64, required=False, help_text="IANA name, e.g. America/Chicago.")

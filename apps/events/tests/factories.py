@@ -91,7 +91,22 @@ def upload(name: str = "photo.png", data: bytes | None = None, content_type: str
     return SimpleUploadedFile(name, image_bytes() if data is None else data, content_type=content_type)
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-MP4_BYTES = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
+def _pdf() -> bytes:
+    """The smallest structurally valid PDF: header, one object, an xref table, startxref, %%EOF."""
+    body = b"%PDF-1.4\n1 0 obj<<>>endobj\n"
+    xref = b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer<</Size 2>>\n"
+    return body + xref + b"startxref\n" + str(len(body)).encode() + b"\n%%EOF\n"
+
+
+PDF_BYTES = _pdf()
+#: ``ftyp`` (24 bytes), an empty ``moov`` and a 72-byte ``mdat``: boxes that tile the file.
+MP4_BYTES = (
+    b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    + b"\x00\x00\x00\x08moov"
+    + b"\x00\x00\x00\x48mdat"
+    + b"\x00" * 64
+)
+#: An EBML header (version 1, DocType "webm") and an 8-byte Segment.
+WEBM_BYTES = bytes.fromhex("1A45DFA38B428681014282") + b"\x84webm" + bytes.fromhex("1853806788") + b"\x00" * 8
 HTML_BYTES = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
 SVG_BYTES = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>'

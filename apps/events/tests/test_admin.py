@@ -186,3 +186,36 @@ def test_change_form_refuses_capacity_below_registered_guests(published: Any, ad
     assert "2 guests are already registered" in r.content.decode()
     published.refresh_from_db()
     assert published.capacity is None
+
+
+def test_admin_event_page_hides_sponsor_money_and_contacts_without_events_manage(
+    draft: Any, admin: Any, coordinator: Any, staff: Any, npo: Any
+) -> None:
+    """The event page showed every sponsor's donation amount and contact details to every member
+    (staff, cashiers); the API shows them only to ``events.manage``, and now so does the admin."""
+    from decimal import Decimal
+
+    from apps.events.tests.factories import SponsorFactory
+    from apps.npos.capabilities import Role
+    from apps.npos.tests.factories import MembershipFactory
+    from apps.users.tests.factories import UserFactory
+
+    SponsorFactory(
+        event=draft,
+        name="Acme",
+        contact_name="Connie Contact",
+        contact_email="connie@acme.example",
+        contact_phone="+15550001234",
+        donation_amount=Decimal("24680.13"),
+    )
+    cashier = UserFactory()
+    MembershipFactory(npo=npo, user=cashier, role=Role.CASHIER)
+    secrets = ("24680.13", "24,680.13", "Connie Contact", "connie@acme.example", "+15550001234")
+    for user, shown in ((admin, True), (coordinator, True), (staff, False), (cashier, False)):
+        page = _login(user).get(f"{CHANGELIST}{draft.pk}/change/")
+        assert page.status_code == 200
+        content = page.content.decode()
+        assert "Acme" in content  # the sponsor itself is public
+        for secret in secrets[2:]:
+            assert (secret in content) is shown, (user, secret)
+        assert any(s in content for s in secrets[:2]) is shown, user

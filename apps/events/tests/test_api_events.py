@@ -342,3 +342,58 @@ class TestCapacity:
         self._register(published, 2)
         r = client_for(admin).patch(f"{URL}{published.pk}/", {"capacity": 1, "version": 7}, format="json")
         assert (r.status_code, r.json()["error"]["code"]) == (409, "VERSION_CONFLICT")
+
+
+class TestMarkdownBounds:
+    """Issue 9, item 17: one published description could stall or break every event list."""
+
+    NESTED_300 = "".join("    " * i + "- x\n" for i in range(300))  # RecursionError in Python-Markdown
+
+    def test_markdown_bracket_bomb_does_not_stall_the_public_event_list(
+        self, published: Any, admin: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import time
+
+        from apps.core import text
+
+        r = client_for(admin).patch(f"{URL}{published.pk}/", {"description": "[" * 10_000}, format="json")
+        assert r.status_code == 200, r.json()
+        assert r.json()["description_html"].startswith("<p>[[[")
+
+        def never(value: str) -> str:
+            raise AssertionError("a read rendered Markdown")
+
+        monkeypatch.setattr(text, "_render", never)
+        text._render_bounded.cache_clear()
+        for url in ("/api/v1/public/events/", URL, f"/api/v1/public/events/{published.slug}/", f"{URL}{published.pk}/"):
+            started = time.perf_counter()
+            response = client_for(None).get(url)
+            assert response.status_code == 200
+            assert time.perf_counter() - started < 1.0, url
+
+    def test_markdown_nested_list_in_description_is_a_400_not_a_500(self, published: Any, admin: Any) -> None:
+        url = f"{URL}{published.pk}/"
+        for description in (self.NESTED_300, "- " * 300 + "x"):
+            r = client_for(admin).patch(url, {"description": description, "tagline": "changed"}, format="json")
+            assert r.status_code == 400, r.content[:200]
+            assert r.json()["error"]["code"] == "VALIDATION_ERROR"
+            assert "description" in r.json()["error"]["fields"]
+        published.refresh_from_db()
+        assert (published.version, published.tagline) == (1, "")  # nothing half-written
+        assert client_for(None).get("/api/v1/public/events/").status_code == 200
+
+    def test_markdown_longer_than_the_limit_is_a_400(self, draft: Any, admin: Any, npo: Any) -> None:
+        r = client_for(admin).patch(f"{URL}{draft.pk}/", {"description": "a" * 20_001}, format="json")
+        assert r.status_code == 400 and r.json()["error"]["fields"]["description"]
+        r = client_for(admin).post(URL, _body(npo, description="b" * 20_001), format="json")
+        assert r.status_code == 400 and "description" in r.json()["error"]["fields"]
+        assert Event.objects.filter(npo=npo).count() == 1
+        r = client_for(admin).post(URL, _body(npo, description="b" * 20_000), format="json")
+        assert r.status_code == 201
+
+    def test_admin_form_refuses_a_nested_description(self, draft: Any) -> None:
+        from apps.events.admin import EventAdminForm
+
+        form = EventAdminForm(instance=draft, data={"description": self.NESTED_300})
+        assert not form.is_valid()
+        assert "description" in form.errors

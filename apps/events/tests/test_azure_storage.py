@@ -241,4 +241,96 @@ def test_confirm_while_storage_down_keeps_the_pending_row(dead_azure: Any, draft
 def test_upload_url_signs_locally_even_when_storage_is_down(dead_azure: Any, draft: Any, admin: Any) -> None:
     r = client_for(admin).post(f"/api/v1/events/{draft.pk}/media/upload-url/", {"size": 10}, format="json")
     assert r.status_code == 201
-    assert "sp=cw" in r.json()["upload_url"]
+    assert "sp=c&" in r.json()["upload_url"] or r.json()["upload_url"].endswith("sp=c")
+
+
+# --- issue 9, items 13 and 14 ------------------------------------------------------------------
+
+
+@pytest.mark.azure
+def test_direct_upload_url_cannot_overwrite_the_confirmed_blob(azure: Any, draft: Any, admin: Any) -> None:
+    """The SAS granted create + write for 15 minutes: after ``confirm`` validated the picture, the
+    same URL could replace it with anything. It is create-only now."""
+    client = client_for(admin)
+    data = image_bytes("PNG", (30, 20))
+    body = _start_direct(client, draft, len(data))
+    assert "sp=c&" in body["upload_url"] or body["upload_url"].endswith("sp=c")
+    assert requests.put(body["upload_url"], data=data, headers=body["headers"], timeout=10).status_code == 201
+    r = client.post(f"/api/v1/events/{draft.pk}/media/{body['media']['id']}/confirm/")
+    assert r.status_code == 200, r.json()
+    again = requests.put(body["upload_url"], data=HTML_BYTES, headers=body["headers"], timeout=10)
+    assert again.status_code == 403, again.text[:300]
+    assert requests.get(r.json()["url"], timeout=10).content == data
+
+
+@pytest.mark.azure
+def test_confirm_downloads_at_most_the_limit_plus_one_byte(
+    azure: Any, draft: Any, admin: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even when the reported size is small (a blob swapped between the check and the download),
+    ``confirm`` never reads more than the limit + 1 byte, and refuses what is over the limit."""
+    from azure.storage.blob import BlobClient
+
+    settings.AUGEO_MAX_MEDIA_BYTES = 500
+    client = client_for(admin)
+    body = _start_direct(client, draft, 100)
+    requests.put(body["upload_url"], data=b"\0" * 5000, headers=body["headers"], timeout=10)
+
+    class Small:
+        size = 100
+
+    lengths: list[Any] = []
+    real_download = BlobClient.download_blob
+
+    def spy(self: Any, *args: Any, **kwargs: Any) -> Any:
+        lengths.append((kwargs.get("offset"), kwargs.get("length")))
+        return real_download(self, *args, **kwargs)
+
+    monkeypatch.setattr(BlobClient, "get_blob_properties", lambda self, **kw: Small())
+    monkeypatch.setattr(BlobClient, "download_blob", spy)
+    r = client.post(f"/api/v1/events/{draft.pk}/media/{body['media']['id']}/confirm/")
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "FILE_TOO_LARGE")
+    assert lengths == [(0, 501)]
+    assert not EventMedia.objects.exists()
+
+
+@pytest.mark.azure
+@pytest.mark.parametrize("direct", [False, True])
+def test_uploads_other_than_images_are_served_as_attachments(azure: Any, draft: Any, admin: Any, direct: bool) -> None:
+    """A PDF (or video) — possibly also valid HTML — is downloaded, never rendered: the blob
+    carries ``Content-Disposition: attachment`` and so does its SAS URL; images stay inline."""
+    from apps.events.tests.factories import PDF_BYTES
+
+    client = client_for(admin)
+    for data, content_type, inline in ((PDF_BYTES, "application/pdf", False), (image_bytes(), "image/png", True)):
+        if direct:
+            body = _start_direct(client, draft, len(data), content_type)
+            requests.put(body["upload_url"], data=data, headers=body["headers"], timeout=10)
+            r = client.post(f"/api/v1/events/{draft.pk}/media/{body['media']['id']}/confirm/")
+        else:
+            r = client.post(f"/api/v1/events/{draft.pk}/media/", {"file": upload("f", data)}, format="multipart")
+        assert r.status_code in (200, 201), r.json()
+        url = r.json()["url"]
+        download = requests.get(url, timeout=10)
+        assert download.status_code == 200 and download.content == data
+        assert download.headers["Content-Type"] == content_type
+        assert ("attachment" in download.headers.get("Content-Disposition", "")) is not inline
+        assert ("rscd=attachment" in url) is not inline
+        name = EventMedia.objects.get(pk=r.json()["id"]).file.name
+        properties = azure.client.get_blob_client(azure._get_valid_path(name)).get_blob_properties()
+        assert (properties.content_settings.content_disposition == "attachment") is not inline
+
+
+@pytest.mark.azure
+def test_a_type_declared_by_the_client_is_never_stored(azure: Any) -> None:
+    """Files that reach the storage without the upload service (a plain admin file field) are
+    stored with the type their name implies, not the one in the multipart part."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    name = azure.save("probe/picture.gif", SimpleUploadedFile("p.gif", image_bytes("GIF"), content_type="text/html"))
+    try:
+        properties = azure.client.get_blob_client(azure._get_valid_path(name)).get_blob_properties()
+        assert properties.content_settings.content_type == "image/gif"
+        assert properties.content_settings.content_disposition in (None, "")
+    finally:
+        azure.delete(name)

@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.models import AuditEntry
+from apps.core.text import markdown_html as markdown_to_html
 from apps.events import services
 from apps.events.models import Event, EventStatus, FoodOption
 from apps.events.selectors import event_get_visible, events_visible_to
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
-from apps.events.text import markdown_to_html
 from apps.npos.models import NPOStatus
 
 pytestmark = pytest.mark.django_db

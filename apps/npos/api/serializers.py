@@ -38,7 +38,9 @@ class NPOSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "description",
+            "description_html",
             "mission",
+            "mission_html",
             "email",
             "phone",
             "website",
@@ -56,7 +58,16 @@ class NPOSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "status", "review_notes", "logo_url", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "description_html",
+            "mission_html",
+            "status",
+            "review_notes",
+            "logo_url",
+            "created_at",
+            "updated_at",
+        ]
         extra_kwargs = {"name": {"required": True, "allow_blank": False}, "currency": {"required": False}}
 
     def get_logo_url(self, obj: NPO) -> str | None:

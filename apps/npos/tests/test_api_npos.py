@@ -277,3 +277,23 @@ def test_malformed_social_links_string(npo, npo_admin):
         f"/api/v1/npos/{npo.pk}/branding/", {"social_links": "{not json"}, format="multipart"
     )
     assert response.status_code == 400
+
+
+def test_npo_markdown_is_rendered_on_save_and_bounded(npo, npo_admin):
+    """Issue 9, item 17: the NPO's description and mission are Markdown like event text, rendered
+    once on save; a text beyond the bounds is a 400 and nothing is written."""
+    url = f"/api/v1/npos/{npo.pk}/"
+    response = client_for(npo_admin).patch(url, {"mission": "Feed **all**", "description": "# Us"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["mission_html"] == "<p>Feed <strong>all</strong></p>\n"
+    assert response.json()["description_html"] == "<h1>Us</h1>\n"
+    for field, value in (("mission", "- " * 300 + "x"), ("description", "z" * 20_001)):
+        response = client_for(npo_admin).patch(url, {field: value, "city": "Nowhere"}, format="json")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+        assert field in response.json()["error"]["fields"]
+    npo.refresh_from_db()
+    assert (npo.mission, npo.city) == ("Feed **all**", npo.city)
+    assert npo.city != "Nowhere"
+    response = client_for(npo_admin).patch(url, {"description_html": "<script>x</script>"}, format="json")
+    assert response.status_code == 200 and response.json()["description_html"] == "<h1>Us</h1>\n"
