@@ -64,7 +64,8 @@ class GuestSerializer(serializers.ModelSerializer):
         return obj.checked_in_at is not None
 
     def get_linked(self, obj: Guest) -> bool:
-        """Whether an account is linked (the registrant, or an invited guest who signed in)."""
+        """Whether an account is linked: the registrant, or an invited guest who *accepted* the
+        invitation. Entering an address never links it, so this does not tell whether it has an account."""
         return obj.user_id is not None
 
 
@@ -243,3 +244,14 @@ class TableInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     capacity = serializers.IntegerField(min_value=1, max_value=10_000)
     captain = serializers.UUIDField(required=False, allow_null=True, help_text="A guest seated at this table")
+
+
+class GuestInvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the guest invitation e-mail")
+
+
+class GuestInvitationAcceptedSerializer(serializers.Serializer):
+    """The guest now linked to the caller, and the registration (party) they belong to."""
+
+    guest = GuestSerializer()
+    registration = RegistrationSerializer()
