@@ -20,8 +20,8 @@ from typing import Any
 from django.http import HttpResponse
 
 _FORMULA_START = "=+-@\t\r"
-#: A formula start at the beginning of the cell or after a separator (and optional spaces).
-_FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;,])(\s*)([=+\-@\t\r])")
+#: A formula start after a separator inside the cell (spaces allowed in between).
+_FORMULA_AFTER_SEPARATOR = re.compile(r"([;,])(\s*)([=+\-@\t\r])")
 _PHONE = re.compile(r"[+-][0-9 ().-]*[0-9][0-9 ().-]*")
 
 
@@ -29,11 +29,14 @@ def csv_safe_cell(value: Any) -> Any:
     """``value`` with every spreadsheet formula neutralised; non-text values unchanged."""
     if not isinstance(value, str) or not value:
         return value
-    if _PHONE.fullmatch(value) and any(ch.isdigit() for ch in value):
+    if _PHONE.fullmatch(value):
         return value  # a phone number such as +1 (415) 555-0123, not a formula
     if not any(ch in value for ch in _FORMULA_START):
         return value
-    return _FORMULA_AFTER_SEPARATOR.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
+    value = _FORMULA_AFTER_SEPARATOR.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", value)
+    if value[0] in _FORMULA_START or value.lstrip()[:1] in _FORMULA_START:
+        value = "'" + value
+    return value
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
