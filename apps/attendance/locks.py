@@ -25,11 +25,14 @@ levels 2-5, so the per-event allocation lock is never held while waiting for a h
 ``Idempotency-Key`` request both run in the key's transaction; the order is the same, so it stays
 deadlock-free.) An event close locks the event and then its items (1 → 5) and touches no party rows.
 
-Party rows are locked ``FOR NO KEY UPDATE``: it excludes every other writer of the row (and a
-DELETE) just like ``FOR UPDATE``, but not the ``KEY SHARE`` lock PostgreSQL's foreign-key check takes
-at COMMIT. A bid that outbids a leader writes the leader's automatic row, whose foreign key is checked
-against the *leader's* paddle — which the leader's own next bid may be holding while it waits for the
-item: with ``FOR UPDATE`` that wait is a deadlock.
+Event, party and guest rows are locked ``FOR NO KEY UPDATE``: it excludes every other writer of the
+row (and a DELETE) just like ``FOR UPDATE``, but not the ``KEY SHARE`` lock PostgreSQL's foreign-key
+check takes at COMMIT — a lock *below* in the order that a committing transaction needs on a row
+locked *above*. Two cases the race tests found: a bid that outbids a leader writes the leader's
+automatic row, whose foreign key is checked against the leader's paddle, which the leader's own next
+bid holds while it waits for the item; and a transaction that updates a guest row twice re-checks
+all its foreign keys, the event's included, while a pledge or a close holds the event row. With
+``FOR UPDATE`` both waits close a cycle: a deadlock.
 
 On SQLite (the embedded default) ``SELECT … FOR UPDATE`` is a no-op and write transactions are
 serialised by the database itself.

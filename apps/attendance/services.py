@@ -64,7 +64,7 @@ GUEST_FIELDS = ("first_name", "last_name", "email", "phone", "food_option")
 
 
 def _lock_event(event_id: Any) -> Event:
-    return Event.objects.select_for_update().get(pk=event_id)
+    return Event.objects.select_for_update(no_key=True).get(pk=event_id)
 
 
 def _is_manager(actor: Any, event: Event) -> bool:
@@ -324,7 +324,7 @@ def registration_cancel(*, registration: Registration, actor: Any, request: Http
     registration.cancelled_at = timezone.now()
     registration.save(update_fields=["status", "cancelled_at", "updated_at"])
 
-    guests = list(Guest.objects.select_for_update().filter(registration=registration).order_by("pk"))
+    guests = list(Guest.objects.select_for_update(no_key=True).filter(registration=registration).order_by("pk"))
     guest_ids = [g.pk for g in guests]
     Table.objects.filter(captain_id__in=guest_ids).update(captain=None, updated_at=timezone.now())
     released: list[int] = []
@@ -612,7 +612,7 @@ def _reload_guest(pk: Any) -> Guest:
 def guest_undo_check_in(*, guest: Guest, actor: Any, request: HttpRequest | None = None) -> Guest:
     """Undo a check-in (a mis-scan). Audited. The bidder number stays with the guest: bids may already
     carry it, and the guest gets the same number when checked in again."""
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    locked = Guest.objects.select_for_update(no_key=True).get(pk=guest.pk)
     if locked.checked_in_at is None:
         raise Conflict("NOT_CHECKED_IN", "This guest is not checked in.")
     previous = locked.checked_in_at
@@ -828,7 +828,7 @@ def table_delete(*, table: Table, actor: Any) -> None:
 def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, request: HttpRequest | None = None) -> Guest:
     """Seat a guest at a table of the same event (``None`` unseats). Full → 409 ``TABLE_FULL``. A captain
     who leaves the table stops being its captain."""
-    locked = Guest.objects.select_for_update().select_related("registration").get(pk=guest.pk)
+    locked = Guest.objects.select_for_update(no_key=True).select_related("registration").get(pk=guest.pk)
     _require_confirmed(locked.registration)
     if table is not None:
         if table.event_id != locked.event_id:
@@ -864,7 +864,7 @@ def tables_auto_assign(*, event: Event, actor: Any, request: HttpRequest | None 
     """
     # Guest rows before table rows: the order guest_assign_table uses too (apps.attendance.locks).
     guests = list(
-        Guest.objects.select_for_update(of=("self",))
+        Guest.objects.select_for_update(of=("self",), no_key=True)
         .filter(event=event, registration__status=RegistrationStatus.CONFIRMED)
         .select_related("registration")
         .order_by("registration__created_at", "-is_registrant", "created_at")

@@ -746,7 +746,7 @@ def item_create(*, event: Any, actor: Any, request: HttpRequest | None = None, *
     creators never pick the same number; the unique constraint backs it)."""
     from apps.events.models import Event
 
-    Event.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True).first()
+    Event.objects.select_for_update(no_key=True).filter(pk=event.pk).values_list("pk", flat=True).first()
     last = Item.objects.filter(event=event).order_by("-number").values_list("number", flat=True).first()
     item = Item(event=event, number=(last or 0) + 1, created_by=actor, status=ItemStatus.DRAFT)
     for name in EDITABLE_FIELDS:
@@ -1028,7 +1028,7 @@ def pledge_record(
         ref = _bidder_resolve(user=actor, event=event, actor=actor)
         source = PledgeSource.PHONE
     with transaction.atomic():
-        locked_event = Event.objects.select_for_update().get(pk=event.pk)  # level 1 of the lock order
+        locked_event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)  # level 1 of the lock order
         if locked_event.status == "closed":
             raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
         bidder = _bidder_lock(ref, event=locked_event)
