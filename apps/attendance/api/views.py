@@ -202,10 +202,8 @@ class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
         return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIView):
-    """One guest of a registration; a guest id of another registration is 404."""
-
-    serializer_class = s.GuestSerializer
+class RegistrationGuestMixin(RegistrationAccessMixin):
+    """One guest of a visible registration; a guest id of another registration is 404."""
 
     def get_guest(self) -> tuple[Registration, Guest]:
         registration = self.get_registration()
@@ -214,6 +212,12 @@ class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIVi
             raise NotFound(message="Guest not found.")
         guest.registration = registration
         return registration, guest
+
+
+class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIView):
+    """One guest of a registration; a guest id of another registration is 404."""
+
+    serializer_class = s.GuestSerializer
 
     def get(self, request: Request, pk: Any, guest_id: Any) -> Response:
         return Response(s.GuestSerializer(self.get_guest()[1]).data)
@@ -235,9 +239,11 @@ class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIVi
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegistrationGuestInviteView(RegistrationGuestDetailView):
+class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIView):
     """Send the guest a new invitation e-mail (owner or ``attendance.manage``); the previous link
     stops working. At most 3 a day per guest and 20 per registration (429 ``THROTTLED``)."""
+
+    serializer_class = s.GuestSerializer
 
     @extend_schema(
         request=None,
