@@ -58,7 +58,7 @@ logger = logging.getLogger("augeo.auctions")
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def amount_parse(raw: Any, field: str = "amount", *, required: bool = True, allow_zero: bool = False) -> Decimal | None:
+def amount_parse(raw: Any, field: str = "amount", *, required: bool = True) -> Decimal | None:
     """Money input → Decimal (:func:`apps.core.money.money_parse`: ASCII digits, ≤ ``AUGEO_MAX_AMOUNT``),
     or 400 ``VALIDATION_ERROR`` naming ``field``."""
     if raw is None or raw == "":
@@ -66,7 +66,7 @@ def amount_parse(raw: Any, field: str = "amount", *, required: bool = True, allo
             return None
         raise ValidationFailed(message=f"{field}: this field is required.", fields={field: ["This field is required."]})
     try:
-        return money_parse(raw, allow_zero=allow_zero)
+        return money_parse(raw)
     except ValueError as exc:
         raise ValidationFailed(message=f"{field}: {exc}", fields={field: [str(exc)]}) from None
 
