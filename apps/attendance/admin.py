@@ -168,7 +168,7 @@ class GuestAdmin(TenantScopedAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Guest], search_term: str) -> Any:
         term = search_term.strip().lstrip("#")
-        if term.isdigit() and len(term) <= 9:
+        if term.isascii() and term.isdigit() and len(term) <= 9:  # "²".isdigit() is True
             # An exact bidder number, as read off a paddle.
             return queryset.filter(paddle__number=int(term)), False
         return super().get_search_results(request, queryset, search_term)

@@ -16,7 +16,9 @@ The file has a header row; column names are case-insensitive:
 ``bidder_number``
     a bidder number; rows of the same party may share one, another party's number is an error.
 
-Errors are reported with the file's row number (the header is row 1). Imports ignore event capacity
+Errors are reported with the file's row number (the header is row 1); hostile values (``"²"``, which
+``str.isdigit()`` accepts, or a 23-digit bidder number) are row errors too, never a traceback. Names
+follow the same rule as the API (plain text, at most 60 characters, no addresses). Imports ignore event capacity
 like walk-ins (staff are loading a known list) and send no e-mails, so a re-run cannot spam anyone;
 a party whose account already has a confirmed registration for the event is an error, so a second
 run of the same file fails instead of duplicating guests.
@@ -34,12 +36,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from apps.attendance.invitations import mail_name_problem
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource, RegistrationStatus, Table
 from apps.attendance.services import _new_code
+from apps.core.money import int_parse
 from apps.events.models import Event
 
 COLUMNS = ["registrant_email", "first_name", "last_name", "email", "phone", "meal", "table", "bidder_number"]
 MAX_ROWS = 20_000
+#: The largest bidder / table number (the API's limit; the columns are 32-bit integers).
+MAX_NUMBER = 999_999_999
+
+
+def _number(text: str) -> int | None:
+    """A positive whole number of ASCII digits up to :data:`MAX_NUMBER`, else ``None``."""
+    value = int_parse(text) if text[:1] not in "+-" else None
+    return value if value is not None and 0 < value <= MAX_NUMBER else None
 
 
 @dataclass
@@ -92,6 +104,8 @@ def _read(stream: IO[Any]) -> tuple[list[dict[str, str]], list[str]]:
 
 
 def _email(value: str) -> bool:
+    if len(value) > 254:  # the column's length; Django's validator alone allows up to 320
+        return False
     try:
         validate_email(value)
     except ValidationError:
@@ -127,9 +141,12 @@ def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: 
         email = cell["email"].lower()
         if email and not _email(email):
             problems.append(f"email: {cell['email']!r} is not a valid e-mail address")
-        for key, limit in (("first_name", 150), ("last_name", 150), ("phone", 30)):
-            if len(cell[key]) > limit:
-                problems.append(f"{key}: at most {limit} characters")
+        for key in ("first_name", "last_name"):
+            problem = mail_name_problem(cell[key])
+            if problem:
+                problems.append(f"{key}: {problem[0].lower()}{problem[1:].rstrip('.')}")
+        if len(cell["phone"]) > 30 or not cell["phone"].isprintable():
+            problems.append("phone: at most 30 printable characters")
         meal = None
         if cell["meal"]:
             meal = meals.get(cell["meal"].lower())
@@ -137,16 +154,17 @@ def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: 
                 problems.append(f"meal: {cell['meal']!r} is not a meal option of this event")
         table = None
         if cell["table"]:
-            if not cell["table"].isdigit() or int(cell["table"]) not in tables:
+            table_number = _number(cell["table"])
+            if table_number is None or table_number not in tables:
                 problems.append(f"table: no table {cell['table']!r} in this event")
             else:
-                table = tables[int(cell["table"])]
+                table = tables[table_number]
         number = None
         if cell["bidder_number"]:
-            if not cell["bidder_number"].isdigit() or int(cell["bidder_number"]) <= 0:
-                problems.append("bidder_number: must be a positive whole number")
+            number = _number(cell["bidder_number"])
+            if number is None:
+                problems.append(f"bidder_number: must be a whole number from 1 to {MAX_NUMBER}")
             else:
-                number = int(cell["bidder_number"])
                 if number in taken_numbers:
                     problems.append(f"bidder_number: {number} is already held in this event")
         if problems:

@@ -119,8 +119,10 @@ class Table(BaseModel):
 
 class Guest(BaseModel):
     """A person attending under a registration; may be a placeholder (no name yet) and may have no
-    account. ``user`` is set for the registrant and, once they sign in with the guest's e-mail
-    address, for an invited guest — that is what lets them bid from their own phone.
+    account. ``user`` is set for the registrant and, for an invited guest, only when that account
+    accepts the guest invitation (the single-use link in the invitation e-mail, see
+    :class:`GuestInvitation`) — never because an address matches. That is what lets them bid from
+    their own phone.
 
     ``event`` is denormalised from the registration so the check-in list and its search indexes are a
     single-table scan. Search uses trigram GIN indexes on PostgreSQL (migration 0002).
@@ -175,3 +177,57 @@ class Guest(BaseModel):
     @property
     def bidder_number(self) -> int | None:
         return self.paddle.number if self.paddle_id and self.paddle else None
+
+
+class GuestInvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+
+
+class GuestInvitation(BaseModel):
+    """One invitation e-mail sent to a guest's address, with the single-use token its link carries.
+
+    Accepting it (``POST /api/v1/guest-invitations/accept/``) is the only way an account is linked to
+    an invited guest. Only the SHA-256 of the token is stored. A newer invitation to the same guest,
+    or a change of the guest's e-mail, revokes the pending one (410 afterwards); "expired" is not a
+    status, ``expires_at`` decides.
+
+    The rows are also the send log the daily limits count (per guest and per registration,
+    ``apps.attendance.invitations``), which is why they stay when the guest is removed
+    (``guest`` becomes NULL): deleting and re-adding a guest does not reset the count.
+    """
+
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="invitations")
+    guest = models.ForeignKey(Guest, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations")
+    email = models.EmailField(max_length=254)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=GuestInvitationStatus.choices, default=GuestInvitationStatus.PENDING
+    )
+    expires_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["registration", "created_at"]),
+            models.Index(fields=["guest", "created_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guest"], condition=Q(status="pending"), name="guest_invitation_one_pending_per_guest"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=GuestInvitationStatus.values), name="guest_invitation_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.status})"

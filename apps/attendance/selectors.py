@@ -18,10 +18,6 @@ from apps.npos.capabilities import Capability
 _GUEST_RELATED = ("paddle", "table", "food_option", "registration")
 
 
-def _is_superuser(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
-
-
 def _uuid_or_404(value: Any) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
@@ -34,11 +30,8 @@ def event_get_visible(user: Any, event_id: Any) -> Event:
     404 otherwise. Mirrors ``apps.events.selectors.events_visible_to`` (kept here so attendance does
     not depend on that module's load order)."""
     pk = _uuid_or_404(event_id)
-    qs = Event.objects.select_related("npo").filter(pk=pk)
-    if not _is_superuser(user):
-        # (scope_q is an empty Q for super admins, and ``Q(...) | Q()`` would drop it: handled above.)
-        qs = qs.filter(Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED]) | authz.scope_q(user, None))
-    event = qs.first()
+    public = Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED])
+    event = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk).first()
     if event is None:
         raise NotFound(message="Event not found.")
     return event
@@ -58,9 +51,9 @@ def registrations_visible_to(user: Any) -> QuerySet[Registration]:
     """Registrations the caller owns plus every registration of NPOs where they hold attendance.view."""
     if not getattr(user, "is_authenticated", False):
         return Registration.objects.none()
-    qs = Registration.objects.all()
-    if not _is_superuser(user):
-        qs = qs.filter(Q(user=user) | authz.scope_q(user, Capability.ATTENDANCE_VIEW, npo_path="event__npo"))
+    qs = Registration.objects.filter(
+        Q(user=user) | authz.scope_q(user, Capability.ATTENDANCE_VIEW, npo_path="event__npo")
+    )
     return qs.select_related("event", "event__npo", "user").prefetch_related(_guests_prefetch())
 
 
@@ -95,6 +88,13 @@ def registration_of_user_for_event(*, user: Any, event: Event) -> Registration |
     if own is not None:
         return own
     return base.filter(guests__user=user).order_by("created_at").first()
+
+
+def registration_with_guests(guest: Guest) -> Registration:
+    """The registration of ``guest`` with its guests, as the registration endpoints answer it."""
+    return (Registration.objects.select_related("event", "user").prefetch_related(_guests_prefetch())).get(
+        pk=guest.registration_id
+    )
 
 
 # --- guests ----------------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def guest_search_q(event: Event, term: str) -> Q:
         if registration_ids:
             q |= Q(registration_id__in=registration_ids)
     digits = term.lstrip("#")
-    if digits.isdigit() and len(digits) <= 9:
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # "²".isdigit() is True
         paddle_ids = list(Paddle.objects.filter(event=event, number=int(digits)).values_list("id", flat=True))
         if paddle_ids:
             q |= Q(paddle_id__in=paddle_ids)

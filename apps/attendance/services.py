@@ -3,11 +3,10 @@
 Shape (pretix's check-in service): lock the rows that matter, validate, raise a domain error with a
 machine-readable code, write, audit, and send e-mails only after the transaction commits.
 
-Lock order, to stay deadlock-free with the auctions app (a bid locks its item, then may call
-:func:`paddle_ensure`): event row (registrations, capacity) → guest row → the per-event paddle
-allocation lock → table rows. The paddle lock is a PostgreSQL transaction-level advisory lock rather
-than the event row, so a bid (item → paddle lock) and an event close (event → items) never wait on
-each other in a cycle. On SQLite, transactions are ``IMMEDIATE`` and already serialise writers.
+Every service here takes its locks in the platform's one order, written down (with the reasons) in
+:mod:`apps.attendance.locks`: event → registration → guest → paddle allocation / paddle rows → item,
+with table rows after guests. Guest invitations (the e-mail, its limits, accepting it) live in
+:mod:`apps.attendance.invitations`.
 """
 
 from __future__ import annotations
@@ -15,18 +14,25 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.attendance.invitations import (
+    guest_invitation_send,
+    guest_invitations_revoke,
+    invitation_limits_check,
+    mail_name_problem,
+)
+from apps.attendance.locks import lock_guest, lock_paddle, lock_paddle_allocation, lock_registration
 from apps.attendance.models import (
     Guest,
     Paddle,
@@ -50,7 +56,6 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 #: A party larger than this is a data-entry mistake or abuse; staff seat big groups via import.
 MAX_GUESTS_PER_REGISTRATION = 30
-_PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key: "attendance paddles"
 
 GUEST_FIELDS = ("first_name", "last_name", "email", "phone", "food_option")
 
@@ -59,16 +64,7 @@ GUEST_FIELDS = ("first_name", "last_name", "email", "phone", "food_option")
 
 
 def _lock_event(event_id: Any) -> Event:
-    return Event.objects.select_for_update().get(pk=event_id)
-
-
-def _lock_paddle_allocation(event_id: Any) -> None:
-    """Serialise bidder-number allocation within one event until the transaction ends."""
-    if connection.vendor != "postgresql":
-        return
-    key = uuid.UUID(str(event_id)).int & 0x7FFFFFFF
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PADDLE_LOCK_NAMESPACE, key])
+    return Event.objects.select_for_update(no_key=True).get(pk=event_id)
 
 
 def _is_manager(actor: Any, event: Event) -> bool:
@@ -111,14 +107,28 @@ def _food_option(event: Event, value: Any, field_name: str, errors: dict[str, li
     return None
 
 
+def names_check(values: dict[str, Any], prefix: str, errors: dict[str, list[str]], *, source: str = "") -> None:
+    """Guest names end up in e-mails sent from the platform's address (the invitation's greeting):
+    plain text, at most 60 characters each, no web or e-mail address (400 on input; see
+    :func:`apps.attendance.invitations.mail_name_problem`). ``source`` names the input field the
+    names were split from (``name``), for the error."""
+    for key in ("first_name", "last_name"):
+        if key in values:
+            problem = mail_name_problem(values[key])
+            if problem:
+                errors.setdefault(f"{prefix}{source or key}", []).append(problem)
+
+
 def _guest_values(event: Event, data: dict[str, Any], prefix: str, errors: dict[str, list[str]]) -> dict[str, Any]:
     """Normalise one guest's input (``name`` or ``first_name``/``last_name``, e-mail, phone, meal)."""
     values: dict[str, Any] = {}
-    if "name" in data and "first_name" not in data and "last_name" not in data:
+    from_name = "name" in data and "first_name" not in data and "last_name" not in data
+    if from_name:
         values["first_name"], values["last_name"] = split_name(data.get("name") or "")
     for key in ("first_name", "last_name", "phone"):
         if key in data:
             values[key] = (data.get(key) or "").strip()
+    names_check(values, prefix, errors, source="name" if from_name else "")
     if "email" in data:
         values["email"] = (data.get("email") or "").strip().lower()
     if "food_option" in data:
@@ -169,44 +179,20 @@ def _mail_context(registration: Registration, guest: Guest | None = None) -> dic
     }
 
 
-def _invite(guest: Guest) -> None:
-    """The guest's own invitation: signing in (or signing up) with this address links the guest to
-    their account so they can bid from their own phone."""
-    if not guest.email or guest.is_registrant:
-        return
-    guest.invited_at = timezone.now()
-    Guest.objects.filter(pk=guest.pk).update(invited_at=guest.invited_at)
-    _send(
-        "guest_invitation",
-        f"You are invited to {guest.registration.event.name}",
-        guest.email,
-        _mail_context(guest.registration, guest),
-    )
-
-
-def _link_existing_accounts(guests: Iterable[Guest]) -> None:
-    """Link new guests whose e-mail belongs to a verified account at once (the same rule as signing in)."""
-    from apps.users.models import User
-
-    by_email = {g.email: g for g in guests if g.email and g.user_id is None}
-    if not by_email:
-        return
-    users = User.objects.filter(email__in=list(by_email), email_verified_at__isnull=False, is_active=True)
-    for user in users:
-        _link_user(user)
-
-
 def _release_paddle_if_unused(paddle_id: Any) -> bool:
-    """Delete the paddle when no guest holds it and it has no auction activity. True when released."""
-    if paddle_id is None:
-        return False
-    paddle = Paddle.objects.filter(pk=paddle_id).first()
+    """Delete the paddle when no guest holds it and it has no auction activity. True when released.
+
+    The paddle row is locked first, and the auction services lock it before writing a row for it
+    (``apps.attendance.locks``): a bid either committed before this check (it sees the activity and
+    keeps the paddle) or finds the paddle gone and answers 409. ``ProtectedError`` stays as a guard
+    for any writer that skipped the lock."""
+    paddle = lock_paddle(paddle_id)
     if paddle is None or Guest.objects.filter(paddle=paddle).exists() or paddle_has_activity(paddle):
         return False
     try:
         with transaction.atomic():
             paddle.delete()
-    except (ProtectedError, IntegrityError):  # a bid arrived meanwhile: it stays
+    except ProtectedError:  # pragma: no cover - every auction writer takes the paddle lock first
         return False
     return True
 
@@ -247,6 +233,11 @@ def registration_create(
         errors["guests"] = [f"At most {MAX_GUESTS_PER_REGISTRATION - 1} guests per registration."]
     registrant_meal = _food_option(event, food_option, "food_option", errors)
     guest_values = [_guest_values(event, g, f"guests.{i}.", errors) for i, g in enumerate(guests)]
+    invited = sum(1 for values in guest_values if values.get("email"))
+    per_day = settings.GUEST_INVITATIONS_PER_REGISTRATION_PER_DAY
+    if invited > per_day and "guests" not in errors:
+        # A new party's invitations all go out now: more than a day's allowance can never succeed.
+        errors["guests"] = [f"At most {per_day} guests with an e-mail address at once; add the others later."]
     if errors:
         raise ValidationFailed(message="The registration is invalid.", fields=errors)
 
@@ -283,7 +274,6 @@ def registration_create(
         request=request,
         details={"guests": 1 + len(extra)},
     )
-    _link_existing_accounts(extra)
     _send(
         "registration_confirmed",
         f"Your registration for {event.name}: {registration.code}",
@@ -291,7 +281,7 @@ def registration_create(
         _mail_context(registration, registrant),
     )
     for guest in extra:
-        _invite(guest)
+        guest_invitation_send(guest=guest, registration=registration, actor=user)
     return registration
 
 
@@ -305,7 +295,7 @@ def registration_update(
     meal = _food_option(event, data.get("food_option"), "food_option", errors) if "food_option" in data else None
     if errors:
         raise ValidationFailed(message="The registration is invalid.", fields=errors)
-    registration = Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
+    registration = lock_registration(registration.pk)
     _require_confirmed(registration)
     _require_open_for(actor, registration.event)
     if "notes" in data:
@@ -322,19 +312,23 @@ def registration_update(
 def registration_cancel(*, registration: Registration, actor: Any, request: HttpRequest | None = None) -> Registration:
     """Cancel: frees the seats (capacity counts confirmed parties only), unseats the guests (and any
     captaincy), and releases bidder numbers that have no bids, purchases, sales or pledges. A paddle
-    with activity stays with the party: its statement must remain its own (bidding.md)."""
-    registration = Registration.objects.select_for_update().select_related("event").get(pk=registration.pk)
+    with activity stays with the party: its statement must remain its own (bidding.md).
+
+    Bids, purchases, sales and pledges lock the same registration row first and re-check it
+    (``apps.attendance.locks``), so a bid racing this cancellation either lands before it (its paddle
+    is then kept) or is refused with 409 ``NOT_REGISTERED``."""
+    registration = lock_registration(registration.pk)
     _require_confirmed(registration)
     _require_open_for(actor, registration.event)
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = timezone.now()
     registration.save(update_fields=["status", "cancelled_at", "updated_at"])
 
-    guests = list(Guest.objects.select_for_update().filter(registration=registration))
+    guests = list(Guest.objects.select_for_update(no_key=True).filter(registration=registration).order_by("pk"))
     guest_ids = [g.pk for g in guests]
     Table.objects.filter(captain_id__in=guest_ids).update(captain=None, updated_at=timezone.now())
     released: list[int] = []
-    _lock_paddle_allocation(registration.event_id)
+    lock_paddle_allocation(registration.event_id)
     for paddle in Paddle.objects.filter(Q(registration=registration) | Q(guests__in=guest_ids)).distinct():
         if paddle_has_activity(paddle):
             continue
@@ -360,13 +354,14 @@ def registration_cancel(*, registration: Registration, actor: Any, request: Http
 def guest_add(
     *, registration: Registration, actor: Any, data: dict[str, Any], request: HttpRequest | None = None
 ) -> Guest:
-    """Add one guest (possibly a placeholder) to a party; capacity applies."""
+    """Add one guest (possibly a placeholder) to a party; capacity applies. A guest with an e-mail
+    gets an invitation (daily limits: 429 ``THROTTLED``)."""
     errors: dict[str, list[str]] = {}
     values = _guest_values(registration.event, data, "", errors)
     if errors:
         raise ValidationFailed(message="The guest is invalid.", fields=errors)
     event = _lock_event(registration.event_id)
-    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    registration = lock_registration(registration.pk)
     _require_confirmed(registration)
     _require_open_for(actor, event)
     if Guest.objects.filter(registration=registration).count() >= MAX_GUESTS_PER_REGISTRATION:
@@ -375,44 +370,73 @@ def guest_add(
             fields={"guests": [f"At most {MAX_GUESTS_PER_REGISTRATION} guests per registration."]},
         )
     _check_capacity(event, 1)
-    guest = Guest.objects.create(registration=registration, event=event, **values)
-    _link_existing_accounts([guest])
-    _invite(guest)
+    guest = Guest(registration=registration, event=event, **values)
+    if guest.email:
+        invitation_limits_check(registration=registration, guests=[guest])
+    guest.save()
+    guest_invitation_send(guest=guest, registration=registration, actor=actor)
     return guest
 
 
 @transaction.atomic
 def guest_update(*, guest: Guest, actor: Any, data: dict[str, Any], request: HttpRequest | None = None) -> Guest:
-    """Edit a guest's name, e-mail, phone or meal. A new e-mail address gets its own invitation; the
-    registrant's e-mail stays the account's."""
-    registration = guest.registration
+    """Edit a guest's name, e-mail, phone or meal; the registrant's e-mail stays the account's.
+
+    A new e-mail is a new person: the old address's account is unlinked, the guest's paddle is
+    released (when no one else in the party holds it) and the new address gets its own invitation —
+    an account is linked again only when it accepts that invitation. A guest whose paddle has any
+    bid, purchase, sale or pledge keeps their identity: 409 ``GUEST_HAS_ACTIVITY`` (otherwise a
+    registrant could hand those bids and their private maximum to another account).
+    """
     errors: dict[str, list[str]] = {}
-    values = _guest_values(registration.event, data, "", errors)
+    values = _guest_values(guest.registration.event, data, "", errors)
     if guest.is_registrant and "email" in values and values["email"] != (guest.email or "").lower():
         errors.setdefault("email", []).append("The registrant's e-mail is their account's address.")
     if errors:
         raise ValidationFailed(message="The guest is invalid.", fields=errors)
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    registration = lock_registration(guest.registration_id)
+    locked = lock_guest(guest.pk)
     _require_confirmed(registration)
     _require_open_for(actor, registration.event)
-    email_changed = "email" in values and values["email"] != locked.email
+    email_changed = "email" in values and values["email"] != (locked.email or "").lower()
+    old_paddle_id = locked.paddle_id
+    if email_changed:
+        if old_paddle_id is not None and paddle_has_activity(Paddle(pk=old_paddle_id)):
+            raise Conflict(
+                "GUEST_HAS_ACTIVITY",
+                "This guest's bidder number has bids, purchases or pledges; their e-mail cannot change. "
+                "Add the new person as another guest instead.",
+            )
+        if values["email"]:
+            invitation_limits_check(registration=registration, guests=[locked])
     for key, value in values.items():
         setattr(locked, key, value)
-    if email_changed and not locked.is_registrant and locked.user_id is not None:
+    if email_changed:
         locked.user = None  # the old address's account no longer speaks for this guest
+        locked.paddle = None
+        guest_invitations_revoke(guest=locked)
     locked.save()
-    if email_changed and locked.email:
-        _link_existing_accounts([locked])
-        locked.refresh_from_db()
-        _invite(locked)
+    if email_changed:
+        if old_paddle_id is not None:
+            lock_paddle_allocation(registration.event_id)
+            _release_paddle_if_unused(old_paddle_id)
+        guest_invitation_send(guest=locked, registration=registration, actor=actor)
+        audit_record(
+            actor=actor,
+            action="attendance.guest_email_changed",
+            obj=locked,
+            npo_id=registration.event.npo_id,
+            request=request,
+            details={"released_paddle": old_paddle_id is not None},
+        )
     return locked
 
 
 @transaction.atomic
 def guest_remove(*, guest: Guest, actor: Any, request: HttpRequest | None = None) -> None:
     """Remove an extra guest from a party (the registrant stays; cancel the registration instead)."""
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
-    registration = guest.registration
+    registration = lock_registration(guest.registration_id)
+    locked = lock_guest(guest.pk)
     _require_confirmed(registration)
     _require_open_for(actor, registration.event)
     if locked.is_registrant:
@@ -421,47 +445,11 @@ def guest_remove(*, guest: Guest, actor: Any, request: HttpRequest | None = None
         raise Conflict("INVALID_TRANSITION", "This guest is checked in; undo the check-in first.")
     paddle_id = locked.paddle_id
     Table.objects.filter(captain=locked).update(captain=None)
+    guest_invitations_revoke(guest=locked)
     locked.delete()
     if paddle_id is not None:
-        _lock_paddle_allocation(registration.event_id)
+        lock_paddle_allocation(registration.event_id)
         _release_paddle_if_unused(paddle_id)
-
-
-def _link_user(user: Any) -> int:
-    """One unlinked guest per event whose e-mail is ``user``'s, unless the user already attends it."""
-    attending = Guest.objects.filter(user=user, registration__status=RegistrationStatus.CONFIRMED).values("event_id")
-    candidates = (
-        Guest.objects.filter(
-            user__isnull=True, email__iexact=user.email, registration__status=RegistrationStatus.CONFIRMED
-        )
-        .exclude(event_id__in=attending)
-        .order_by("event_id", "created_at")
-    )
-    linked = 0
-    seen: set[Any] = set()
-    for guest in candidates:
-        if guest.event_id in seen:
-            continue
-        seen.add(guest.event_id)
-        linked += Guest.objects.filter(pk=guest.pk, user__isnull=True).update(user=user, updated_at=timezone.now())
-    return linked
-
-
-@transaction.atomic
-def guests_link_to_user(user: Any) -> int:
-    """Link guest records invited with ``user``'s e-mail to their account — "signing in with that
-    address links the guest to their own account" (product.md §4). Returns how many were linked.
-
-    Only verified addresses count (otherwise anyone could sign up with a guest's address and bid on
-    their behalf). Called from the ``user_logged_in`` signal (session logins), from the ``User``
-    ``post_save`` receiver when ``last_login`` or ``email_verified_at`` is written (simplejwt's login
-    updates ``last_login``; verification sets ``email_verified_at``), and may be called directly.
-    """
-    if user is None or not getattr(user, "pk", None) or not getattr(user, "email", ""):
-        return 0
-    if not getattr(user, "email_verified_at", None) or not getattr(user, "is_active", True):
-        return 0
-    return _link_user(user)
 
 
 # --- bidder numbers (paddles) ----------------------------------------------------------------------------
@@ -501,15 +489,20 @@ def _allocate_paddle(event: Event, registration_id: Any) -> Paddle:
 @transaction.atomic
 def paddle_ensure(*, guest: Guest, actor: Any = None) -> Paddle:
     """The guest's paddle, giving them the lowest free number ≥ ``event.next_bidder_number`` when they
-    have none. Safe under concurrency: the guest row is locked (one paddle per guest even when two
-    tablets scan the same ticket), allocation holds a per-event lock, and ``(event, number)`` is unique.
-    Used by check-in and by the auctions app on a bidder's first bid."""
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    have none. Safe under concurrency: the registration and guest rows are locked (one paddle per
+    guest even when two tablets scan the same ticket, none for a party being cancelled), allocation
+    holds a per-event lock, and ``(event, number)`` is unique. Used by check-in and by the auctions app
+    on a bidder's first bid (in its own short transaction, before the bid locks the item). A cancelled
+    registration gets no paddle: 409 ``NOT_REGISTERED``."""
+    registration = lock_registration(guest.registration_id)
+    locked = lock_guest(guest.pk)
     if locked.paddle_id is not None:
         paddle = Paddle.objects.get(pk=locked.paddle_id)
+    elif registration.status != RegistrationStatus.CONFIRMED:
+        raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
     else:
         event = Event.objects.get(pk=locked.event_id)
-        _lock_paddle_allocation(event.pk)
+        lock_paddle_allocation(event.pk)
         paddle = _allocate_paddle(event, locked.registration_id)
         Guest.objects.filter(pk=locked.pk).update(paddle=paddle, updated_at=timezone.now())
     guest.paddle = paddle
@@ -525,10 +518,11 @@ def guest_set_bidder_number(
     number away. The guest's previous paddle is released when nobody holds it and it has no activity."""
     if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number <= 0):
         raise ValidationFailed(message="A bidder number is a positive integer.", fields={"bidder_number": ["Invalid."]})
-    locked = Guest.objects.select_for_update().select_related("registration").get(pk=guest.pk)
-    _require_confirmed(locked.registration)
-    event = Event.objects.get(pk=locked.event_id)
-    _lock_paddle_allocation(event.pk)
+    registration = lock_registration(guest.registration_id)
+    locked = lock_guest(guest.pk)
+    _require_confirmed(registration)
+    event = registration.event
+    lock_paddle_allocation(event.pk)
     old = Paddle.objects.filter(pk=locked.paddle_id).first() if locked.paddle_id else None
     if number is None:
         target = None
@@ -584,8 +578,8 @@ def guest_check_in(
     """Check a guest in and make sure they hold a bidder number (idempotent: a repeat scan answers
     ``already_checked_in`` with the same number and writes nothing). An explicit ``bidder_number`` is
     set by hand first (same rules as :func:`guest_set_bidder_number`)."""
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
-    registration = Registration.objects.select_related("event").get(pk=locked.registration_id)
+    registration = lock_registration(guest.registration_id)
+    locked = lock_guest(guest.pk)
     _require_confirmed(registration)
     if registration.event.status == EventStatus.DRAFT:
         raise Conflict("EVENT_NOT_PUBLISHED", "The event is not published.")
@@ -618,7 +612,7 @@ def _reload_guest(pk: Any) -> Guest:
 def guest_undo_check_in(*, guest: Guest, actor: Any, request: HttpRequest | None = None) -> Guest:
     """Undo a check-in (a mis-scan). Audited. The bidder number stays with the guest: bids may already
     carry it, and the guest gets the same number when checked in again."""
-    locked = Guest.objects.select_for_update().get(pk=guest.pk)
+    locked = Guest.objects.select_for_update(no_key=True).get(pk=guest.pk)
     if locked.checked_in_at is None:
         raise Conflict("NOT_CHECKED_IN", "This guest is not checked in.")
     previous = locked.checked_in_at
@@ -666,6 +660,8 @@ def walk_in_register(
 
     errors: dict[str, list[str]] = {}
     meal = _food_option(event, food_option, "food_option", errors)
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    names_check({"first_name": first_name, "last_name": last_name}, "", errors)
     if errors:
         raise ValidationFailed(message="The walk-in is invalid.", fields=errors)
     email = (email or "").strip().lower()
@@ -832,7 +828,7 @@ def table_delete(*, table: Table, actor: Any) -> None:
 def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, request: HttpRequest | None = None) -> Guest:
     """Seat a guest at a table of the same event (``None`` unseats). Full → 409 ``TABLE_FULL``. A captain
     who leaves the table stops being its captain."""
-    locked = Guest.objects.select_for_update().select_related("registration").get(pk=guest.pk)
+    locked = Guest.objects.select_for_update(no_key=True).select_related("registration").get(pk=guest.pk)
     _require_confirmed(locked.registration)
     if table is not None:
         if table.event_id != locked.event_id:
@@ -866,6 +862,13 @@ def tables_auto_assign(*, event: Event, actor: Any, request: HttpRequest | None 
     split, filling the emptiest tables first; a warning names it. Whoever finds no seat at all is
     reported in ``unassigned``.
     """
+    # Guest rows before table rows: the order guest_assign_table uses too (apps.attendance.locks).
+    guests = list(
+        Guest.objects.select_for_update(of=("self",), no_key=True)
+        .filter(event=event, registration__status=RegistrationStatus.CONFIRMED)
+        .select_related("registration")
+        .order_by("registration__created_at", "-is_registrant", "created_at")
+    )
     tables = list(Table.objects.select_for_update().filter(event=event).order_by("number"))
     occupied = dict(
         Guest.objects.filter(table__in=tables, registration__status=RegistrationStatus.CONFIRMED)
@@ -875,12 +878,6 @@ def tables_auto_assign(*, event: Event, actor: Any, request: HttpRequest | None 
     )
     free = {t.pk: t.capacity - occupied.get(t.pk, 0) for t in tables}
     by_id = {t.pk: t for t in tables}
-    guests = list(
-        Guest.objects.select_for_update(of=("self",))
-        .filter(event=event, registration__status=RegistrationStatus.CONFIRMED)
-        .select_related("registration")
-        .order_by("registration__created_at", "-is_registrant", "created_at")
-    )
     seated_at: dict[Any, set[Any]] = {}
     parties: dict[Any, list[Guest]] = {}
     for g in guests:

@@ -19,9 +19,12 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.models import BaseModel
+from apps.core.money import validate_money
 from apps.core.text import MarkdownFieldsMixin, markdown_validator
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
+#: Money a person types in (the admin's forms run model validators): at most AUGEO_MAX_AMOUNT.
+MONEY_INPUT: dict[str, Any] = {**MONEY, "validators": [validate_money]}
 
 
 class ItemKind(models.TextChoices):
@@ -72,11 +75,11 @@ class Item(MarkdownFieldsMixin, BaseModel):
     status = models.CharField(max_length=10, choices=ItemStatus.choices, default=ItemStatus.DRAFT)
     donated_by = models.CharField(max_length=200, blank=True)
     sponsor = models.ForeignKey("events.Sponsor", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    starting_bid = models.DecimalField(**MONEY, default=0)
-    bid_increment = models.DecimalField(**MONEY, null=True, blank=True, help_text="Empty = tiered by price")
-    fair_market_value = models.DecimalField(**MONEY, null=True, blank=True)
-    reserve = models.DecimalField(**MONEY, null=True, blank=True)
-    buy_now_price = models.DecimalField(**MONEY, null=True, blank=True)
+    starting_bid = models.DecimalField(**MONEY_INPUT, default=0)
+    bid_increment = models.DecimalField(**MONEY_INPUT, null=True, blank=True, help_text="Empty = tiered by price")
+    fair_market_value = models.DecimalField(**MONEY_INPUT, null=True, blank=True)
+    reserve = models.DecimalField(**MONEY_INPUT, null=True, blank=True)
+    buy_now_price = models.DecimalField(**MONEY_INPUT, null=True, blank=True)
     quantity = models.PositiveIntegerField(default=1)
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
@@ -298,7 +301,7 @@ class PaddleRaiseLevel(BaseModel):
     """A giving level ("5,000 — a year of meals"); with none configured any positive amount goes."""
 
     event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="paddle_raise_levels")
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(**MONEY_INPUT)
     label = models.CharField(max_length=200, blank=True)
 
     class Meta:

@@ -8,16 +8,12 @@ service cannot drift from the rulebook.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from apps.core.exceptions import Conflict
-
-CENT = Decimal("0.01")
-#: A plain decimal number as text ("125", "125.5", "-3", ".50"): no exponent, no NaN/Infinity.
-_MONEY_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+from apps.core.money import money, money_parse
 
 #: (upper bound inclusive, increment) — bidding.md "Amounts". Above the last bound: 250.
 INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
@@ -30,50 +26,14 @@ INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
 TOP_INCREMENT = Decimal("250")
 
 
-def money(value: Decimal) -> Decimal:
-    """``value`` with exactly two places (the storage and wire format)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def money_str(value: Decimal | None) -> str | None:
     return None if value is None else str(money(value))
 
 
 def parse_money(raw: Any) -> Decimal:
-    """A strictly positive amount with at most 2 decimals, from a string or a number.
-
-    Raises ``ValueError`` with a human message otherwise (malformed, NaN/Infinity, exponent
-    notation, zero, negative, more than two decimals). Decimal places are counted as written, the
-    way DRF's ``DecimalField`` counts them for every other money field of the API: ``"1.500"`` has
-    three and is refused. Floats are accepted only through their shortest ``repr`` so ``12.5``
-    means 12.50, never 12.4999….
-    """
-    if isinstance(raw, bool) or raw is None:
-        raise ValueError("A valid amount is required.")
-    if isinstance(raw, float):
-        raw = repr(raw)
-    if isinstance(raw, int):
-        raw = str(raw)
-    if isinstance(raw, str):
-        raw = raw.strip()
-        if not _MONEY_TEXT.fullmatch(raw):
-            raise ValueError("A valid amount is required.")
-    if not isinstance(raw, (str, Decimal)):
-        raise ValueError("A valid amount is required.")
-    try:
-        value = Decimal(raw) if isinstance(raw, str) else raw
-    except (InvalidOperation, ValueError):
-        raise ValueError("A valid amount is required.") from None
-    if not value.is_finite():
-        raise ValueError("A valid amount is required.")
-    if value <= 0:
-        raise ValueError("The amount must be greater than zero.")
-    exponent = value.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        raise ValueError("Use at most two decimal places.")
-    if value >= Decimal("10000000000"):  # max_digits=12, decimal_places=2
-        raise ValueError("The amount is too large.")
-    return money(value)
+    """A strictly positive amount (the platform's one money parser, :func:`apps.core.money.money_parse`):
+    ASCII digits, at most 2 decimals as written, at most ``AUGEO_MAX_AMOUNT``. ``ValueError`` otherwise."""
+    return money_parse(raw)
 
 
 def bid_increment_at(price: Decimal, explicit: Decimal | None = None) -> Decimal:

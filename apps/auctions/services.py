@@ -6,9 +6,12 @@ immutable rows plus the denormalised item state, audit, queue notifications in t
 one transaction — and send mail only after commit. The API, the admin and the commands call these
 functions and nothing else.
 
-Lock order, everywhere: event row (only when a paddle number is handed out or an item number is
-allocated) → item row → sale/pledge row. ``event_close`` (events app) locks the event and then
-closes its items, so no path takes an item lock before the event lock.
+Locks follow the platform's one order, written down with its reasons in :mod:`apps.attendance.locks`:
+event → registration → guest → paddle → item → sale/pledge. Every bid, purchase, sale and pledge
+locks the bidder's registration and paddle before the item (:func:`_bidder_lock`) and re-checks
+them there, so a cancellation racing a bid is decided one way or the other, never half; a first-time
+bidder's paddle is allocated in its own short transaction before any of that (:func:`_bidder_resolve`).
+``event_close`` (events app) locks the event and then closes its items.
 """
 
 from __future__ import annotations
@@ -42,8 +45,9 @@ from apps.auctions.models import (
     Sale,
 )
 from apps.auctions.notifications import notification_queue
-from apps.auctions.rules import AuctionState, min_next_bid, money, money_str, parse_money, proxy_resolve
+from apps.auctions.rules import AuctionState, min_next_bid, money_str, proxy_resolve
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from apps.core.money import int_parse, max_amount, money, money_parse
 from apps.core.services import audit_record
 from apps.npos import authz
 from apps.npos.capabilities import Capability
@@ -55,13 +59,14 @@ logger = logging.getLogger("augeo.auctions")
 
 
 def amount_parse(raw: Any, field: str = "amount", *, required: bool = True) -> Decimal | None:
-    """Money input → Decimal, or 400 ``VALIDATION_ERROR`` naming ``field``."""
+    """Money input → Decimal (:func:`apps.core.money.money_parse`: ASCII digits, ≤ ``AUGEO_MAX_AMOUNT``),
+    or 400 ``VALIDATION_ERROR`` naming ``field``."""
     if raw is None or raw == "":
         if not required:
             return None
         raise ValidationFailed(message=f"{field}: this field is required.", fields={field: ["This field is required."]})
     try:
-        return parse_money(raw)
+        return money_parse(raw)
     except ValueError as exc:
         raise ValidationFailed(message=f"{field}: {exc}", fields={field: [str(exc)]}) from None
 
@@ -71,16 +76,11 @@ def _int_parse(raw: Any, field: str, *, minimum: int = 1, required: bool = True)
         if not required:
             return None
         raise ValidationFailed(message=f"{field}: this field is required.", fields={field: ["This field is required."]})
-    if isinstance(raw, bool):
+    value = int_parse(raw)
+    if value is None:
         raise ValidationFailed(
             message=f"{field}: a whole number is required.", fields={field: ["A whole number is required."]}
         )
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        raise ValidationFailed(
-            message=f"{field}: a whole number is required.", fields={field: ["A whole number is required."]}
-        ) from None
     if value < minimum or value > 2_000_000_000:
         raise ValidationFailed(
             message=f"{field}: must be at least {minimum}.", fields={field: [f"Must be at least {minimum}."]}
@@ -130,15 +130,31 @@ def _check_biddable(item: Item, now: Any) -> None:
 @dataclass
 class Bidder:
     """Who a bid, purchase or pledge is for: the paddle, the donor's account (if any), and who to
-    notify about it."""
+    notify about it. Built by :func:`_bidder_lock` with the party's rows locked."""
 
     paddle: Any
     user: Any  # the bidding account; None for clerk-entered bids
     notify_user: Any  # who gets outbid / won mail for this paddle
 
 
-def _bidder_for_user(*, user: Any, event: Any, actor: Any) -> Bidder:
+@dataclass(frozen=True)
+class BidderRef:
+    """The bidder as read before any lock: a donor's guest row, or a clerk's paddle number."""
+
+    registration_id: Any
+    guest_id: Any = None  # a donor bidding for themselves
+    user: Any = None
+    paddle_id: Any = None  # a clerk acting for a bidder number
+    number: int | None = None
+
+
+def _bidder_resolve(*, user: Any, event: Any, actor: Any) -> BidderRef:
+    """The signed-in donor's guest row for ``event`` (409 ``NOT_REGISTERED`` / ``CHECKIN_REQUIRED``),
+    with a paddle: a first-time bidder gets the lowest free number here, in its own short transaction
+    (``paddle_ensure``), so the per-event allocation lock is never held while a hot item's lock is
+    awaited. Call it outside the bid's transaction; :func:`_bidder_lock` re-checks it all."""
     from apps.attendance.selectors import bidder_guest_for
+    from apps.attendance.services import paddle_ensure
 
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(message="Sign in to bid.")
@@ -147,24 +163,54 @@ def _bidder_for_user(*, user: Any, event: Any, actor: Any) -> Bidder:
         raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
     if event.checkin_required_to_bid and guest.checked_in_at is None:
         raise Conflict("CHECKIN_REQUIRED", "Check in at the event to bid.")
-    paddle = guest.paddle
-    if paddle is None:
-        from apps.attendance.services import paddle_ensure
-
-        paddle = paddle_ensure(guest=guest, actor=actor)
-    return Bidder(paddle=paddle, user=user, notify_user=user)
+    if guest.paddle_id is None:
+        paddle_ensure(guest=guest, actor=actor)
+    return BidderRef(registration_id=guest.registration_id, guest_id=guest.pk, user=user)
 
 
-def _bidder_for_number(*, number: Any, event: Any) -> Bidder:
-    """A clerk acting for a bidder number (phone/absentee bids, live sales, pledges)."""
+def _bidder_resolve_number(*, number: Any, event: Any) -> BidderRef:
+    """A clerk acting for a bidder number (phone/absentee bids, live sales, pledges); 409
+    ``BIDDER_NUMBER_UNKNOWN`` for a number not issued in the event."""
     from apps.attendance.selectors import paddle_by_number
 
     value = _int_parse(number, "bidder_number")
     paddle = paddle_by_number(event=event, number=value)  # type: ignore[arg-type]
     if paddle is None:
         raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {value} was not issued for this event.")
-    registration = paddle.registration
-    notify_user = registration.user if registration is not None and registration.user_id else None
+    return BidderRef(registration_id=paddle.registration_id, paddle_id=paddle.pk, number=value)
+
+
+def _bidder_lock(ref: BidderRef, *, event: Any) -> Bidder:
+    """Inside the write's transaction, before the item lock: lock the party's registration, the
+    guest and the paddle (``apps.attendance.locks``) and re-check that they still may act — a
+    registration cancelled meanwhile, or a paddle released, is 409 ``NOT_REGISTERED``; a clerk's
+    number released meanwhile is ``BIDDER_NUMBER_UNKNOWN``. A paddle of a cancelled party is never
+    eligible, whoever enters the bid, sale or pledge."""
+    from apps.attendance.locks import lock_guest, lock_paddle, lock_registration
+    from apps.attendance.models import RegistrationStatus
+    from apps.attendance.services import paddle_ensure
+
+    if ref.registration_id is None:
+        raise Conflict("NOT_REGISTERED", "This bidder number belongs to no registration.")
+    registration = lock_registration(ref.registration_id)
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
+    if ref.guest_id is not None:
+        guest = lock_guest(ref.guest_id)
+        if guest.user_id is None or guest.user_id != getattr(ref.user, "pk", None):
+            raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
+        if event.checkin_required_to_bid and guest.checked_in_at is None:
+            raise Conflict("CHECKIN_REQUIRED", "Check in at the event to bid.")
+        if guest.paddle_id is None:  # the number was taken away since it was allocated: a new one
+            paddle_ensure(guest=guest)
+        paddle = lock_paddle(guest.paddle_id)
+        if paddle is None:  # pragma: no cover - the guest row (locked) still points at it
+            raise Conflict("NOT_REGISTERED", "Your bidder number was released; please retry.")
+        return Bidder(paddle=paddle, user=ref.user, notify_user=ref.user)
+    paddle = lock_paddle(ref.paddle_id)
+    if paddle is None or paddle.registration_id != registration.pk:
+        raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {ref.number} was not issued for this event.")
+    notify_user = registration.user if registration.user_id else None
     return Bidder(paddle=paddle, user=None, notify_user=notify_user)
 
 
@@ -230,15 +276,14 @@ def bid_place(
         _require_clerk(actor, _npo_id(item))
         _int_parse(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
     try:
+        # Cheap gates before any paddle is handed out; repeated under the locks below.
+        _check_biddable(item, timezone.now())
+        if bidder_number is not None:
+            ref = _bidder_resolve_number(number=bidder_number, event=item.event)
+        else:
+            ref = _bidder_resolve(user=user, event=item.event, actor=actor)
         with transaction.atomic():
-            # Cheap gates before any paddle is handed out; repeated under the lock below.
-            _check_biddable(item, timezone.now())
-            if bidder_number is not None:
-                bidder = _bidder_for_number(number=bidder_number, event=item.event)
-                if bidder.paddle.registration is not None and bidder.paddle.registration.status != "confirmed":
-                    raise Conflict("NOT_REGISTERED", "This bidder's registration is cancelled.")
-            else:
-                bidder = _bidder_for_user(user=user, event=item.event, actor=actor)
+            bidder = _bidder_lock(ref, event=item.event)
             result = _bid_apply(
                 item_id=item.pk,
                 bidder=bidder,
@@ -337,14 +382,7 @@ def _bid_apply(
         obj=item,
         npo_id=_npo_id(item),
         request=request,
-        # Never the maximum: the audit log is readable by NPO members (bidding.md rule 6).
-        details={
-            "bidder_number": bidder.paddle.number,
-            "amount": str(amount),
-            "rule": outcome.rule,
-            "current_bid": str(outcome.current),
-            "sequence": own_row.sequence,
-        },
+        details=_bid_audit_details(outcome, own_row, bidder.paddle.number),
     )
     return BidResult(
         bid=own_row,
@@ -353,6 +391,24 @@ def _bid_apply(
         min_next_bid=item_min_next_bid(item),
         item=item,
     )
+
+
+def _bid_audit_details(outcome: Any, own_row: Bid, bidder_number: int) -> dict[str, Any]:
+    """What the audit log keeps of a bid: only amounts the public history shows (bidding.md rule 6).
+
+    NPO members who may bid themselves read the audit log in the admin. The amount typed is not
+    always visible — a leader raising their maximum with a single amount (rule 2) types the new
+    private maximum, and a challenger beaten by a proxy (rule 3) typed less than their visible row —
+    so the entry carries the bidder's own *visible* row amount, or none for a rule-2 raise."""
+    details: dict[str, Any] = {
+        "bidder_number": bidder_number,
+        "rule": outcome.rule,
+        "current_bid": str(outcome.current),
+        "sequence": own_row.sequence,
+    }
+    if own_row.visible:
+        details["amount"] = str(own_row.amount)
+    return details
 
 
 def item_min_next_bid(item: Item) -> Decimal | None:
@@ -384,9 +440,10 @@ def buy_now(
     units = _int_parse(1 if quantity is None else quantity, "quantity")
     assert units is not None
     try:
+        _check_buyable(item, timezone.now())
+        ref = _bidder_resolve(user=user, event=item.event, actor=actor)
         with transaction.atomic():
-            _check_buyable(item, timezone.now())
-            bidder = _bidder_for_user(user=user, event=item.event, actor=actor)
+            bidder = _bidder_lock(ref, event=item.event)
             item = _lock_item(item.pk)
             now = timezone.now()
             _check_buyable(item, now)
@@ -404,6 +461,11 @@ def buy_now(
             left = item.quantity - item.quantity_sold
             if units > left:
                 raise Conflict("SOLD_OUT", "Not enough units left.", quantity_left=left)
+            if price * units > max_amount():  # a purchase is a money input too (and must fit its column)
+                raise ValidationFailed(
+                    message=f"quantity: the total cannot be more than {money(max_amount())}.",
+                    fields={"quantity": [f"The total cannot be more than {money(max_amount())}; buy fewer units."]},
+                )
             purchase = Purchase.objects.create(
                 item=item,
                 paddle=bidder.paddle,
@@ -458,14 +520,19 @@ def sale_record(
     """Record a live-auction sale (hammer price to a bidder number); up to ``quantity`` sales.
 
     409 ``ITEM_ALREADY_SOLD`` past the quantity, ``BELOW_RESERVE`` under the reserve without
-    ``below_reserve_ok``, ``BIDDER_NUMBER_UNKNOWN``, ``NOT_LIVE_ITEM`` for other kinds.
+    ``below_reserve_ok``, ``BIDDER_NUMBER_UNKNOWN``, ``NOT_LIVE_ITEM`` for other kinds; the same
+    eligibility as a bid: a cancelled party's paddle is ``NOT_REGISTERED``, a closed event
+    ``EVENT_CLOSED`` (totals never change after the close).
     """
     value = amount_parse(amount, "amount")
     assert value is not None
     _require_clerk(actor, _npo_id(item))
-    bidder = _bidder_for_number(number=bidder_number, event=item.event)
+    ref = _bidder_resolve_number(number=bidder_number, event=item.event)
+    bidder = _bidder_lock(ref, event=item.event)
     item = _lock_item(item.pk)
     now = timezone.now()
+    if item.event.status == "closed":
+        raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
     _check_npo_active(item)
     if item.kind != ItemKind.LIVE:
         raise Conflict("NOT_LIVE_ITEM", "Only live-auction items are sold by the auctioneer.")
@@ -621,6 +688,11 @@ def items_close_for_event(*, event: Any, actor: Any = None) -> list[Item]:
 
 # --- item lifecycle ----------------------------------------------------------------------------
 
+#: Read by the bidding rules; frozen once an item has bids or sales (``item_update``).
+PRICE_RULE_FIELDS = ("kind", "starting_bid", "bid_increment", "reserve")
+#: Money fields of an item, bounded like every money input (``apps.core.money``).
+ITEM_MONEY_FIELDS = ("starting_bid", "bid_increment", "fair_market_value", "reserve", "buy_now_price")
+
 EDITABLE_FIELDS = (
     "title",
     "description",
@@ -641,8 +713,18 @@ EDITABLE_FIELDS = (
 
 
 def _item_validate(item: Item) -> None:
-    """Cross-field rules the database constraints also enforce, as a friendly 400 first."""
+    """Cross-field rules the database constraints also enforce, as a friendly 400 first; and the
+    money ceiling for every price (the API's MoneyField and the model validators check it too, this
+    is the one that holds for every caller)."""
     errors: dict[str, list[str]] = {}
+    for name in ITEM_MONEY_FIELDS:
+        value = getattr(item, name)
+        if value is None:
+            continue
+        try:
+            money_parse(value, allow_zero=True)
+        except ValueError as exc:
+            errors[name] = [str(exc)]
     if item.kind == ItemKind.SILENT and item.quantity != 1:
         errors["quantity"] = ["A silent item has quantity 1."]
     if item.kind == ItemKind.BUY_NOW_ONLY and item.buy_now_price is None:
@@ -664,7 +746,7 @@ def item_create(*, event: Any, actor: Any, request: HttpRequest | None = None, *
     creators never pick the same number; the unique constraint backs it)."""
     from apps.events.models import Event
 
-    Event.objects.select_for_update().filter(pk=event.pk).values_list("pk", flat=True).first()
+    Event.objects.select_for_update(no_key=True).filter(pk=event.pk).values_list("pk", flat=True).first()
     last = Item.objects.filter(event=event).order_by("-number").values_list("number", flat=True).first()
     item = Item(event=event, number=(last or 0) + 1, created_by=actor, status=ItemStatus.DRAFT)
     for name in EDITABLE_FIELDS:
@@ -680,14 +762,22 @@ def item_create(*, event: Any, actor: Any, request: HttpRequest | None = None, *
 
 @transaction.atomic
 def item_update(*, item: Item, actor: Any, request: HttpRequest | None = None, **data: Any) -> Item:
-    """Edit an item under its lock (never overwriting the auction state a bid just wrote). Once an
-    item has bids or sales its kind, starting bid and increment are fixed (409 INVALID_TRANSITION)."""
+    """Edit an item under its lock (never overwriting the auction state a bid just wrote).
+
+    Once an item has bids or sales, the fields the price rules read are frozen (409 ``ITEM_HAS_BIDS``):
+    kind, starting bid, increment and reserve. Rule 5 (the reserve lifts the price) is applied when a
+    bid arrives, so a reserve lowered below the leader's maximum would leave the item ``unsold`` at
+    close, and one raised after it was met would turn a sale into ``unsold``."""
     item = _lock_item(item.pk)
     changed = [name for name in EDITABLE_FIELDS if name in data and getattr(item, name) != data[name]]
     has_activity = item.last_sequence > 0 or item.quantity_sold > 0
-    frozen = {"kind", "starting_bid", "bid_increment"} & set(changed)
+    frozen = set(PRICE_RULE_FIELDS) & set(changed)
     if frozen and has_activity:
-        raise Conflict("INVALID_TRANSITION", f"{', '.join(sorted(frozen))} cannot change once bidding started.")
+        raise Conflict(
+            "ITEM_HAS_BIDS",
+            f"{', '.join(sorted(frozen))} cannot change once the item has bids or sales.",
+            frozen=sorted(frozen),
+        )
     if "kind" in changed and item.status != ItemStatus.DRAFT:
         raise Conflict("INVALID_TRANSITION", "The kind of an open item cannot change.")
     if item.status in FINAL_STATUSES and changed:
@@ -855,7 +945,7 @@ def paddle_raise_configure(
                 label = str(raw.get("label") or "")[:200]
                 raw = raw.get("amount")
             try:
-                value = parse_money(raw)
+                value = money_parse(raw)
             except ValueError as exc:
                 raise ValidationFailed(
                     message=f"levels[{index}]: {exc}", fields={"levels": [f"Item {index}: {exc}"]}
@@ -890,7 +980,6 @@ def paddle_raise_configure(
     return settings_row
 
 
-@transaction.atomic
 def pledge_record(
     *,
     event: Any,
@@ -899,9 +988,16 @@ def pledge_record(
     bidder_number: Any = None,
     request: HttpRequest | None = None,
 ) -> Pledge:
-    """Record a paddle-raise pledge: by a clerk for ``bidder_number`` (``auction.clerk``; any time),
-    or by the signed-in donor from their phone while the raise is open and phone pledges are
-    allowed (409 ``PADDLE_RAISE_CLOSED``). With levels configured the amount must be one of them."""
+    """Record a paddle-raise pledge: by a clerk for ``bidder_number`` (``auction.clerk``), or by the
+    signed-in donor from their phone while the raise is open and phone pledges are allowed (409
+    ``PADDLE_RAISE_CLOSED``). With levels configured the amount must be one of them.
+
+    The same eligibility as a bid: a cancelled party's paddle is 409 ``NOT_REGISTERED``. Once the
+    event is closed its totals are final: 409 ``EVENT_CLOSED``, checked under the event's row lock
+    so a pledge racing the close cannot land after it.
+    """
+    from apps.events.models import Event
+
     value = amount_parse(amount, "amount")
     assert value is not None
     levels = list(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True))
@@ -914,9 +1010,11 @@ def pledge_record(
         _int_parse(bidder_number, "bidder_number")  # 400 before any business rule (409)
     if event.npo.status == NPOStatus.SUSPENDED:
         raise Conflict("NPO_SUSPENDED", "This organisation is suspended.")
+    if event.status == "closed":
+        raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
     if bidder_number is not None:
         _require_clerk(actor, event.npo_id)
-        bidder = _bidder_for_number(number=bidder_number, event=event)
+        ref = _bidder_resolve_number(number=bidder_number, event=event)
         source = PledgeSource.CLERK
     else:
         settings_row = PaddleRaiseSettings.objects.filter(event=event).first()
@@ -927,24 +1025,29 @@ def pledge_record(
             or event.status != "published"
         ):
             raise Conflict("PADDLE_RAISE_CLOSED", "The paddle raise is not taking pledges from phones right now.")
-        bidder = _bidder_for_user(user=actor, event=event, actor=actor)
+        ref = _bidder_resolve(user=actor, event=event, actor=actor)
         source = PledgeSource.PHONE
-    pledge = Pledge.objects.create(
-        event=event,
-        paddle=bidder.paddle,
-        amount=value,
-        source=source,
-        user=bidder.user,
-        entered_by=actor if source == PledgeSource.CLERK else None,
-    )
-    audit_record(
-        actor=actor,
-        action="pledge.record",
-        obj=pledge,
-        npo_id=event.npo_id,
-        request=request,
-        details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
-    )
+    with transaction.atomic():
+        locked_event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)  # level 1 of the lock order
+        if locked_event.status == "closed":
+            raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
+        bidder = _bidder_lock(ref, event=locked_event)
+        pledge = Pledge.objects.create(
+            event=event,
+            paddle=bidder.paddle,
+            amount=value,
+            source=source,
+            user=bidder.user,
+            entered_by=actor if source == PledgeSource.CLERK else None,
+        )
+        audit_record(
+            actor=actor,
+            action="pledge.record",
+            obj=pledge,
+            npo_id=event.npo_id,
+            request=request,
+            details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
+        )
     metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
     return pledge
 

@@ -89,3 +89,20 @@ class IdempotencyKeyReused(DomainError):
 
     status = 422
     default_code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Throttled(DomainError):
+    """Too many of something within a time window (429 ``THROTTLED``); ``Retry-After`` says when the
+    next one will be accepted."""
+
+    status = 429
+    default_code = "THROTTLED"
+
+    def __init__(self, message: str, *, retry_after: int, **extra: Any) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(
+            message=message,
+            headers={"Retry-After": str(self.retry_after)},
+            retry_after=self.retry_after,
+            **extra,
+        )

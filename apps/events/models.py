@@ -13,6 +13,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from apps.core.models import BaseModel, SoftDeleteModel
+from apps.core.money import validate_money
 from apps.core.text import MarkdownFieldsMixin, markdown_validator
 
 
@@ -66,7 +67,9 @@ class Event(MarkdownFieldsMixin, SoftDeleteModel):
     logo = models.FileField(max_length=255, blank=True)
 
     # Fundraising and ticketing settings
-    goal_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    goal_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[validate_money]
+    )
     capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty = unlimited")
     checkin_required_to_bid = models.BooleanField(default=False)
     soft_close_minutes = models.PositiveIntegerField(default=0)
@@ -215,7 +218,9 @@ class Sponsor(BaseModel):
     contact_name = models.CharField(max_length=150, blank=True)
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=30, blank=True)
-    donation_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    donation_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, validators=[validate_money]
+    )
     display_order = models.PositiveIntegerField(default=0)
 
     class Meta:

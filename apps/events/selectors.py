@@ -24,13 +24,7 @@ PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED)
 def events_visible_to(user: Any) -> QuerySet[Event]:
     """Published/closed events for everyone plus every event of NPOs where ``user`` is an active
     member (super admin: all). One query, whatever the number of memberships."""
-    qs = Event.objects.select_related("npo")
-    if getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False):
-        return qs
-    public = Q(status__in=PUBLIC_STATUSES)
-    if not getattr(user, "is_authenticated", False):
-        return qs.filter(public)
-    return qs.filter(public | Q(npo__in=authz.npo_ids_with(user, None)))
+    return Event.objects.select_related("npo").filter(Q(status__in=PUBLIC_STATUSES) | authz.scope_q(user, None))
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:

@@ -223,7 +223,9 @@ def _user(actor: Any) -> Any:
 
 
 def _lock(event: Event) -> Event:
-    return Event.objects.select_for_update().select_related("npo").get(pk=event.pk)
+    # FOR NO KEY UPDATE (apps.attendance.locks): excludes every other writer of the event row but not
+    # the KEY SHARE lock a foreign-key check on a guest, paddle or pledge takes at COMMIT.
+    return Event.objects.select_for_update(no_key=True).select_related("npo").get(pk=event.pk)
 
 
 def _check_version(event: Event, version: int | None) -> None:

@@ -66,9 +66,14 @@ def scope(queryset: QuerySet[M], user: Any, capability: str | None, *, npo_path:
 
 
 def scope_q(user: Any, capability: str | None, *, npo_path: str = "npo") -> models.Q:
-    """The same restriction as a ``Q`` so callers can OR it with public visibility."""
+    """The same restriction as a ``Q`` so callers can OR it with public visibility.
+
+    Safe to combine either way: super admins get a tautology (``pk IS NOT NULL``), never an empty
+    ``Q()`` — Django drops an empty ``Q`` from ``Q(public) | Q()``, which would have narrowed super
+    admins to the public rows; anonymous users get a contradiction (``pk IN ()``), which Django drops
+    from an OR and which empties an AND."""
     if _is_superuser(user):
-        return models.Q()
+        return models.Q(pk__isnull=False)
     if not getattr(user, "is_authenticated", False):
         return models.Q(pk__in=[])
     return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})

@@ -8,9 +8,11 @@ Everything that differs between a laptop, CI and production is read from environ
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -354,6 +356,17 @@ AUGEO_MAX_EVENT_MEDIA_BYTES = env.int("AUGEO_MAX_EVENT_MEDIA_BYTES", default=200
 # Markdown fields (event/item/NPO descriptions, legal documents): longer text is a 400; the HTML is
 # rendered once on save (apps.core.text) with a nesting and a time bound.
 AUGEO_MAX_MARKDOWN_CHARS = env.int("AUGEO_MAX_MARKDOWN_CHARS", default=20_000)
+# Every money input (bids, sales, pledges, item prices, goals...) is at most this (apps/core/money.py).
+# Twice the ceiling must fit a DECIMAL(12, 2) column: the minimum next bid is a current bid plus an
+# increment, each at most the ceiling.
+AUGEO_MAX_AMOUNT = Decimal(env.str("AUGEO_MAX_AMOUNT", default="1000000.00"))
+if not Decimal("0") < AUGEO_MAX_AMOUNT <= Decimal("4999999999.99"):
+    raise ImproperlyConfigured("AUGEO_MAX_AMOUNT must be between 0.01 and 4999999999.99.")
+# How long the link in a guest's invitation e-mail can be accepted, and how many invitation e-mails
+# one guest / one registration may trigger per 24 hours (apps/attendance/invitations.py).
+GUEST_INVITATION_TTL = timedelta(days=env.int("GUEST_INVITATION_TTL_DAYS", default=30))
+GUEST_INVITATIONS_PER_GUEST_PER_DAY = env.int("GUEST_INVITATIONS_PER_GUEST_PER_DAY", default=3)
+GUEST_INVITATIONS_PER_REGISTRATION_PER_DAY = env.int("GUEST_INVITATIONS_PER_REGISTRATION_PER_DAY", default=20)
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 # Audit entries older than this are removed by `manage.py prune_expired` (product.md §10).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)

@@ -64,7 +64,8 @@ class GuestSerializer(serializers.ModelSerializer):
         return obj.checked_in_at is not None
 
     def get_linked(self, obj: Guest) -> bool:
-        """Whether an account is linked (the registrant, or an invited guest who signed in)."""
+        """Whether an account is linked: the registrant, or an invited guest who *accepted* the
+        invitation. Entering an address never links it, so this does not tell whether it has an account."""
         return obj.user_id is not None
 
 
@@ -199,9 +200,11 @@ class GuestInputSerializer(serializers.Serializer):
     """One guest: ``name`` (split at the last space) or ``first_name``/``last_name``; all optional —
     a guest with no name is a placeholder to be named later."""
 
-    name = serializers.CharField(max_length=301, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=121, required=False, allow_blank=True)
+    # Names go into invitation e-mails: plain text, at most 60 characters, no addresses (the service
+    # checks the rest, apps.attendance.invitations.mail_name_problem).
+    first_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     food_option = serializers.UUIDField(required=False, allow_null=True, help_text="A meal option id of this event")
@@ -230,8 +233,8 @@ class CheckInSerializer(serializers.Serializer):
 
 
 class WalkInSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=150)
-    last_name = serializers.CharField(max_length=150, allow_blank=True)
+    first_name = serializers.CharField(max_length=60)
+    last_name = serializers.CharField(max_length=60, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     food_option = serializers.UUIDField(required=False, allow_null=True)
@@ -243,3 +246,14 @@ class TableInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True)
     capacity = serializers.IntegerField(min_value=1, max_value=10_000)
     captain = serializers.UUIDField(required=False, allow_null=True, help_text="A guest seated at this table")
+
+
+class GuestInvitationAcceptSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200, help_text="The token from the guest invitation e-mail")
+
+
+class GuestInvitationAcceptedSerializer(serializers.Serializer):
+    """The guest now linked to the caller, and the registration (party) they belong to."""
+
+    guest = GuestSerializer()
+    registration = RegistrationSerializer()

@@ -16,6 +16,16 @@ urlpatterns = [
         name="attendance-registration-guest-detail",
     ),
     path(
+        "registrations/<uuid:pk>/guests/<uuid:guest_id>/invite/",
+        views.RegistrationGuestInviteView.as_view(),
+        name="attendance-registration-guest-invite",
+    ),
+    path(
+        "guest-invitations/accept/",
+        views.GuestInvitationAcceptView.as_view(),
+        name="attendance-guest-invitation-accept",
+    ),
+    path(
         "events/<uuid:event_id>/registrations/",
         views.EventRegistrationsView.as_view(),
         name="attendance-event-registrations",

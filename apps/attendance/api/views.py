@@ -11,20 +11,22 @@ from typing import Any
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance import selectors, services
+from apps.attendance import invitations, selectors, services
 from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
-from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer, csv_response
+from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
 from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
+from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
+from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.events.models import Event
 from apps.npos import authz
@@ -200,10 +202,8 @@ class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
         return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
 
 
-class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIView):
-    """One guest of a registration; a guest id of another registration is 404."""
-
-    serializer_class = s.GuestSerializer
+class RegistrationGuestMixin(RegistrationAccessMixin):
+    """One guest of a visible registration; a guest id of another registration is 404."""
 
     def get_guest(self) -> tuple[Registration, Guest]:
         registration = self.get_registration()
@@ -212,6 +212,12 @@ class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIVi
             raise NotFound(message="Guest not found.")
         guest.registration = registration
         return registration, guest
+
+
+class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIView):
+    """One guest of a registration; a guest id of another registration is 404."""
+
+    serializer_class = s.GuestSerializer
 
     def get(self, request: Request, pk: Any, guest_id: Any) -> Response:
         return Response(s.GuestSerializer(self.get_guest()[1]).data)
@@ -231,6 +237,60 @@ class RegistrationGuestDetailView(RegistrationAccessMixin, generics.GenericAPIVi
         self.require_change(registration)
         services.guest_remove(guest=guest, actor=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIView):
+    """Send the guest a new invitation e-mail (owner or ``attendance.manage``); the previous link
+    stops working. At most 3 a day per guest and 20 per registration (429 ``THROTTLED``)."""
+
+    serializer_class = s.GuestSerializer
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.GuestSerializer,
+            409: OpenApiResponse(description="INVALID_TRANSITION: the registrant, or a guest who already joined"),
+            429: OpenApiResponse(description="THROTTLED: daily invitation limit; see Retry-After"),
+        },
+    )
+    def post(self, request: Request, pk: Any, guest_id: Any) -> Response:
+        registration, guest = self.get_guest()
+        self.require_change(registration)
+        invitations.guest_invitation_resend(guest=guest, actor=request.user, ip=client_ip(request))
+        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+
+
+class GuestInvitationAcceptView(generics.GenericAPIView):
+    """Accept a guest invitation as the signed-in user: links your account to the invited guest, so
+    you see the party's registration and bid under it. Your verified e-mail must be the invited
+    address (403); a used, replaced or expired invitation is 410 ``GONE``."""
+
+    serializer_class = s.GuestInvitationAcceptSerializer
+
+    @extend_schema(
+        request=s.GuestInvitationAcceptSerializer,
+        responses={
+            200: s.GuestInvitationAcceptedSerializer,
+            403: OpenApiResponse(description="PERMISSION_DENIED: unverified, or another e-mail address"),
+            404: OpenApiResponse(description="NOT_FOUND: unknown token"),
+            409: OpenApiResponse(description="ALREADY_REGISTERED: you already attend this event"),
+            410: OpenApiResponse(description="GONE: used, replaced, expired, or the registration was cancelled"),
+        },
+        summary="Accept a guest invitation",
+    )
+    def post(self, request: Request) -> Response:
+        body = s.GuestInvitationAcceptSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        guest = invitations.guest_invitation_accept(
+            token=body.validated_data["token"], user=request.user, ip=client_ip(request)
+        )
+        registration = selectors.registration_with_guests(guest)
+        return Response(
+            {
+                "guest": s.GuestSerializer(services._reload_guest(guest.pk)).data,
+                "registration": s.RegistrationSerializer(registration).data,
+            }
+        )
 
 
 # --- the event's guest list, check-in, walk-ins -----------------------------------------------------------

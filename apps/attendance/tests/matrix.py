@@ -1,9 +1,10 @@
 """Permission-matrix rows for every attendance endpoint (format: ``apps/core/tests/matrix.py``).
 
 ``build`` adds, in NPO A: a published event ``att_event`` with a meal option, the donor's registration
-``att_reg`` (registrant guest ``att_guest``, extra guest ``att_guest2``), a table ``att_table``; and a
-draft event ``att_draft``. Published events are visible to everyone, so outsiders get 403 there;
-drafts and registrations they may not see answer 404.
+``att_reg`` (registrant guest ``att_guest``, extra guest ``att_guest2`` with an e-mail), a table
+``att_table``; a draft event ``att_draft``; and, in a third event, the donor invited as a guest of the
+admin's party (its token ``att_invite_token``). Published events are visible to everyone, so outsiders
+get 403 there; drafts and registrations they may not see answer 404.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ def _manage(ok: int) -> dict[str, int]:
 
 
 def build(world: dict[str, Any]) -> None:
-    from apps.attendance.models import Guest, Registration, Table
+    from apps.attendance.invitations import token_hash
+    from apps.attendance.models import Guest, GuestInvitation, Registration, Table
     from apps.events.models import Event, EventStatus, FoodOption
 
     npo = world["npo_obj"]
@@ -62,8 +64,32 @@ def build(world: dict[str, Any]) -> None:
     guest = Guest.objects.create(
         registration=reg, event=event, user=donor, first_name="Dana", last_name="Donor", is_registrant=True
     )
-    guest2 = Guest.objects.create(registration=reg, event=event, first_name="Gus", last_name="Guest")
+    guest2 = Guest.objects.create(
+        registration=reg, event=event, first_name="Gus", last_name="Guest", email="gus@matrix.test"
+    )
     table = Table.objects.create(event=event, number=1, capacity=8)
+    # The donor is invited as a guest of the admin's party in another event (api.md: an account is
+    # linked only by accepting the invitation); only the donor's verified address may accept it.
+    other_event = Event.objects.create(
+        npo=npo,
+        name="Attendance matrix invitation gala",
+        slug="attendance-matrix-invitation-gala",
+        status=EventStatus.PUBLISHED,
+        starts_at=start,
+        ends_at=start + timezone.timedelta(hours=4),
+    )
+    host = world["users"]["admin"]
+    party = Registration.objects.create(event=other_event, user=host, code="MTRX33")
+    Guest.objects.create(registration=party, event=other_event, user=host, is_registrant=True)
+    invited = Guest.objects.create(registration=party, event=other_event, email=donor.email)
+    token = "matrix-guest-invitation-token"
+    GuestInvitation.objects.create(
+        registration=party,
+        guest=invited,
+        email=donor.email,
+        token_hash=token_hash(token),
+        expires_at=timezone.now() + timezone.timedelta(days=1),
+    )
     world.update(
         att_event=str(event.id),
         att_draft=str(draft.id),
@@ -72,6 +98,7 @@ def build(world: dict[str, Any]) -> None:
         att_guest=str(guest.id),
         att_guest2=str(guest2.id),
         att_table=str(table.id),
+        att_invite_token=token,
         att_event_obj=event,
         att_guest_obj=guest,
     )
@@ -97,6 +124,13 @@ ROWS = [
     Row("GET", f"{R}/guests/{{att_guest2}}/", _registration(200, change=False)),
     Row("PATCH", f"{R}/guests/{{att_guest2}}/", _registration(200, change=True), data={"phone": "+1555"}),
     Row("DELETE", f"{R}/guests/{{att_guest2}}/", _registration(204, change=True)),
+    Row("POST", f"{R}/guests/{{att_guest2}}/invite/", _registration(200, change=True)),
+    Row(
+        "POST",
+        "/api/v1/guest-invitations/accept/",
+        expect(all=403, donor=200, **ANON),
+        data=lambda w: {"token": w["att_invite_token"]},
+    ),
     Row("GET", f"{E}/registrations/", expect(**VIEW)),
     Row("POST", f"{E}/registrations/", expect(all=201, donor=409, **ANON), data={}),
     Row(

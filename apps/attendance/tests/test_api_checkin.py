@@ -343,3 +343,13 @@ def test_staff_role_member_lists_only_own_npo_events(event):
     draft = EventFactory(npo=event.npo, status=EventStatus.DRAFT)
     assert client_for(other_staff).get(guests_url(draft)).status_code == 404
     assert Guest.objects.count() == 0
+
+
+def test_csv_export_neutralises_a_formula_after_a_separator(event, staff):
+    """Only a formula at the start of a cell was neutralised; with ``;`` as the list separator a
+    spreadsheet starts a new cell inside ``Ann;=HYPERLINK(...)``."""
+    GuestFactory(registration=RegistrationFactory(event=event), first_name="Ann;=HYPERLINK(1)", phone="1,@SUM(A1)")
+    res = client_for(staff).get(guests_url(event), {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(res.content.decode())))
+    row = next(r for r in rows if r[0].startswith("Ann"))
+    assert row[0].startswith("Ann;'=HYPERLINK(1)") and row[3] == "1,'@SUM(A1)"

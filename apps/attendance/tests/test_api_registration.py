@@ -4,7 +4,6 @@ import pytest
 from django.core import mail
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
-from apps.attendance.services import guests_link_to_user
 from apps.attendance.tests.factories import (
     EventFactory,
     FoodOptionFactory,
@@ -222,48 +221,6 @@ def test_owner_cannot_change_after_close_but_staff_can(donor, coordinator):
     res = client_for(donor).patch(f"/api/v1/registrations/{reg.id}/", {"notes": "late"})
     assert res.status_code == 409 and res.json()["error"]["code"] == "REGISTRATION_CLOSED"
     assert client_for(coordinator).patch(f"/api/v1/registrations/{reg.id}/", {"notes": "ok"}).status_code == 200
-
-
-def test_invited_guest_is_linked_on_login_and_sees_my_registration(event, donor, client):
-    reg = RegistrationFactory(event=event, user=donor)
-    guest = GuestFactory(registration=reg, email="friend@example.net")
-    friend = UserFactory(email="friend@example.net")  # created after the guest: linked on save/login
-    guest.refresh_from_db()
-    assert guest.user == friend
-    # session login links too (another invitation after the account exists)
-    other_event = EventFactory()
-    other_guest = GuestFactory(registration=RegistrationFactory(event=other_event), email="friend@example.net")
-    client.force_login(friend)  # django.contrib.auth.login sends user_logged_in
-    other_guest.refresh_from_db()
-    assert other_guest.user == friend
-    res = client_for(friend).get(f"/api/v1/events/{event.id}/my-registration/")
-    assert res.status_code == 200
-    assert res.json()["is_owner"] is False
-    assert res.json()["code"] == reg.code
-
-
-def test_unverified_account_is_not_linked(event):
-    guest = GuestFactory(registration=RegistrationFactory(event=event), email="x@example.net")
-    user = UserFactory(email="x@example.net", email_verified_at=None)
-    assert guests_link_to_user(user) == 0
-    guest.refresh_from_db()
-    assert guest.user is None
-
-
-def test_linking_skips_events_the_user_already_attends(event):
-    user = UserFactory(email="y@example.net")
-    RegistrationFactory(event=event, user=user)
-    guest = GuestFactory(registration=RegistrationFactory(event=event), email="y@example.net")
-    assert guests_link_to_user(user) == 0
-    guest.refresh_from_db()
-    assert guest.user is None
-
-
-def test_guest_added_with_known_verified_email_is_linked_at_once(event, donor):
-    friend = UserFactory(email="known@example.net")
-    res = client_for(donor).post(url(event), {"guests": [{"email": "known@example.net"}]}, format="json")
-    assert res.status_code == 201
-    assert Guest.objects.get(email="known@example.net").user == friend
 
 
 def test_staff_event_registration_list_and_filters(event, staff, donor):

@@ -119,3 +119,28 @@ def test_full_table_and_bad_files(setup, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_guests", str(event.id), str(path))
     assert not Registration.objects.exists()
+
+
+def test_import_guests_hostile_values_are_row_errors(setup, tmp_path, capsys):
+    """``"²".isdigit()`` is True (then ``int()`` raised) and a 23-digit bidder number overflowed the
+    column: both were tracebacks. Every hostile value is a row error now, and nothing is imported."""
+    event = setup
+    text = (
+        "registrant_email,first_name,last_name,email,phone,meal,table,bidder_number\n"
+        "a@example.net,Ann,Able,,,,\u00b2,\n"
+        "b@example.net,Bo,Baker,,,,,\u00b2\n"
+        "c@example.net,Cy,Cole,,,,,12345678901234567890123\n"
+        "d@example.net,Di,Dale,,,,,\u0661\u0660\u0661\n"
+        "e@example.net,Ed,Eve,,,,-1,+5\n"
+        "f@example.net,Win at,evil.example,,,,,\n"
+        "g@example.net,Gus,Gray,,+1\x0055,,,\n"
+        f"h@example.net,Hal,Hunt,{'x' * 250}@example.net,,,,\n"
+    )
+    with pytest.raises(CommandError, match="8 error"):
+        call_command("import_guests", str(event.id), write(tmp_path, text))
+    err = capsys.readouterr().err
+    for row in range(2, 10):
+        assert f"row {row}:" in err, row
+    assert "table: no table '²'" in err and "bidder_number: must be a whole number from 1 to 999999999" in err
+    assert "last_name: names cannot contain web or e-mail addresses" in err
+    assert Registration.objects.count() == 0 and Paddle.objects.count() == 0

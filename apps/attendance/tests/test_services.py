@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db import IntegrityError
 
-from apps.attendance import selectors, services
+from apps.attendance import invitations, selectors, services
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
 from apps.attendance.tests.factories import (
     EventFactory,
@@ -137,13 +137,14 @@ def test_guest_remove_refuses_checked_in_and_releases_paddle(event, staff):
     assert not Paddle.objects.filter(event=event, number=number).exists()
 
 
-def test_email_change_relinks_and_reinvites(event, donor, mailoutbox, django_capture_on_commit_callbacks):
+def test_email_change_unlinks_and_reinvites(event, donor, mailoutbox, django_capture_on_commit_callbacks):
     reg = RegistrationFactory(event=event, user=donor)
     guest = GuestFactory(registration=reg, email="old@example.net", user=UserFactory(email="old@example.net"))
-    new_user = UserFactory(email="new@example.net")
+    UserFactory(email="new@example.net")
     with django_capture_on_commit_callbacks(execute=True):
         updated = services.guest_update(guest=guest, actor=donor, data={"email": "NEW@example.net"})
-    assert updated.user == new_user
+    # The new address's account is linked only when it accepts the invitation, never by e-mail match.
+    assert updated.user is None
     assert [m.to for m in mailoutbox] == [["new@example.net"]]
     with pytest.raises(ValidationFailed):
         services.guest_update(guest=reg.guests.get(is_registrant=True), actor=donor, data={"email": "x@y.z"})
@@ -154,6 +155,7 @@ def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, djang
         raise OSError("smtp down")
 
     monkeypatch.setattr(services, "send_mail", boom)
+    monkeypatch.setattr(invitations, "send_mail", boom)
     with django_capture_on_commit_callbacks(execute=True):
         reg = services.registration_create(event=event, user=donor, guests=[{"email": "g@example.net"}])
     assert reg.status == RegistrationStatus.CONFIRMED

@@ -28,6 +28,6 @@ class ItemFilter(django_filters.FilterSet):
         q = Q(title__icontains=value) | Q(description__icontains=value) | Q(donated_by__icontains=value)
         q |= Q(category__icontains=value)
         digits = value.lstrip("#")
-        if digits.isdigit() and len(digits) <= 9:
+        if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # "²".isdigit() is True
             q |= Q(number=int(digits))
         return queryset.filter(q)

@@ -3,7 +3,6 @@ the caller's own ``my_max_bid`` and own bid answer, never in histories."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from rest_framework import serializers
@@ -11,6 +10,7 @@ from rest_framework import serializers
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
 from apps.auctions.rules import money_str
 from apps.auctions.services import item_min_next_bid
+from apps.core.money import MoneyField
 from apps.core.text import markdown_validator
 
 
@@ -111,11 +111,11 @@ class ItemWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ItemKind.choices, required=False)
     donated_by = serializers.CharField(max_length=200, required=False, allow_blank=True)
     sponsor = serializers.UUIDField(required=False, allow_null=True)
-    starting_bid = _money(required=False, min_value=Decimal(0))
-    bid_increment = _money(required=False, allow_null=True, min_value=Decimal("0.01"))
-    fair_market_value = _money(required=False, allow_null=True, min_value=Decimal(0))
-    reserve = _money(required=False, allow_null=True, min_value=Decimal(0))
-    buy_now_price = _money(required=False, allow_null=True, min_value=Decimal("0.01"))
+    starting_bid = MoneyField(required=False, allow_zero=True)
+    bid_increment = MoneyField(required=False, allow_null=True)
+    fair_market_value = MoneyField(required=False, allow_null=True, allow_zero=True)
+    reserve = MoneyField(required=False, allow_null=True, allow_zero=True)
+    buy_now_price = MoneyField(required=False, allow_null=True)
     quantity = serializers.IntegerField(required=False, min_value=1, max_value=100000)
     opens_at = serializers.DateTimeField(required=False, allow_null=True)
     closes_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -79,7 +79,7 @@ def test_item_fields_reserve_and_private_maximum() -> None:
     assert [r["amount"] for r in history["results"]] == ["120.00", "110.00", "100.00"]
     assert [r["sequence"] for r in history["results"]] == [3, 2, 1]
     assert set(history["results"][0]) == {"id", "bidder_number", "amount", "automatic", "sequence", "created_at"}
-    assert "200" not in str(history)
+    assert "200.00" not in str(history)  # (not "200": a created_at may contain those digits)
 
 
 def test_catalogue_constant_queries(django_assert_max_num_queries) -> None:
@@ -176,7 +176,7 @@ def test_frozen_fields_after_bids() -> None:
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
     client = client_for(member(item.event.npo))
     r = client.patch(f"/api/v1/items/{item.pk}/", {"starting_bid": "1"}, format="json")
-    assert r.status_code == 409 and r.json()["error"]["code"] == "INVALID_TRANSITION"
+    assert r.status_code == 409 and r.json()["error"]["code"] == "ITEM_HAS_BIDS"
     assert (
         client.patch(f"/api/v1/items/{item.pk}/", {"description": "Now with a view"}, format="json").status_code == 200
     )

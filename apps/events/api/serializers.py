@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core import uploads
+from apps.core.money import MoneyField
 from apps.core.text import markdown_validator
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, LinkKind, LogoSize, Sponsor
 
@@ -140,9 +141,7 @@ class _EventInputBase(serializers.Serializer):
     logo = serializers.FileField(
         required=False, allow_null=True, allow_empty_file=True, help_text="Image (multipart); null or empty removes."
     )
-    goal_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
+    goal_amount = MoneyField(required=False, allow_null=True, allow_zero=True)
     capacity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True)
     checkin_required_to_bid = serializers.BooleanField(required=False)
     soft_close_minutes = serializers.IntegerField(min_value=0, max_value=120, required=False)
@@ -315,9 +314,7 @@ class SponsorInputSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     contact_phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    donation_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
-    )
+    donation_amount = MoneyField(required=False, allow_null=True, allow_zero=True)
     display_order = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
