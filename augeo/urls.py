@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/live/", core_views.health_live, name="health-live"),
     path("health/ready/", core_views.health_ready, name="health-ready"),
+    path("", include("apps.live.urls")),  # /events/{slug}/display/ (the projector)
     path("", include("django_prometheus.urls")),
 ]
 

@@ -19,8 +19,8 @@ from apps.events.models import Event
 
 #: How many rows each list of the display shows.
 LATEST = 8
-HOTTEST = 5
-CLOSING = 5
+HOTTEST = 4
+CLOSING = 4
 
 
 def event_visible_id(user: Any, raw_id: Any) -> uuid.UUID | None:

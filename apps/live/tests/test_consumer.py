@@ -142,7 +142,8 @@ def test_malformed_and_unknown_frames_are_ignored(memory_layer: None) -> None:
     async def scenario() -> None:
         socket = Socket(f"/ws/events/{event.pk}/")
         assert await socket.open()
-        for text in ("not json", "[1, 2]", '{"type": 5}', '{"type": "subscribe", "event": 1}', "{", "x" * 20000, '"ping"'):
+        junk = ("not json", "[1, 2]", '{"type": 5}', '{"type": "subscribe", "event": 1}', "{", "x" * 20000, '"ping"')
+        for text in junk:
             await socket.send(text)
         await socket.send(data=b"\x00\xffbinary")
         await socket.send('{"type": "ping", "extra": {"deep": [1, 2, 3]}}')

@@ -113,7 +113,8 @@ def _bid_times(users: list[Any], item: Any, count: int) -> list[float]:
     amount = D("100")
     for i in range(count):
         started = time.perf_counter()
-        response = client_for(users[i % 2]).post(f"/api/v1/items/{item.pk}/bids/", {"amount": str(amount)}, format="json")
+        body = {"amount": str(amount)}
+        response = client_for(users[i % 2]).post(f"/api/v1/items/{item.pk}/bids/", body, format="json")
         times.append(time.perf_counter() - started)
         assert response.status_code == 201, response.content
         amount = D(response.json()["min_next_bid"])

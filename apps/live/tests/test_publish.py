@@ -27,7 +27,9 @@ D = Decimal
 COMMON = {"type", "event", "at"}
 #: live.md "Messages": exactly these fields besides type/event/at.
 SPEC = {
-    "bid_placed": {"item", "number", "current_bid", "min_next_bid", "bid_count", "bidder_number", "sequence", "closes_at"},
+    "bid_placed": {
+        *("item", "number", "current_bid", "min_next_bid", "bid_count", "bidder_number", "sequence", "closes_at"),
+    },
     "item_updated": {"item", "status", "closes_at"},
     "item_closed": {"item", "status", "current_bid", "bidder_number"},
     "sale": {"item", "bidder_number", "amount", "undone"},
@@ -118,7 +120,7 @@ def test_item_lifecycle_sales_pledges_and_totals(layer: str) -> None:
     event.save()
     live_item = ItemFactory(event=event, kind=ItemKind.LIVE, starting_bid=D("0"))
     staff = clerk(event)
-    donor = bidder(event, 150)
+    bidder(event, 150)  # the paddle the clerk sells to and pledges for
     PaddleRaiseSettings.objects.create(event=event, is_open=True)
     PaddleRaiseLevel.objects.create(event=event, amount=D("500"), label="A table")
     PaddleRaiseLevel.objects.create(event=event, amount=D("100"), label="A week of meals")
