@@ -73,7 +73,12 @@ def test_display_updates_live_and_recovers_from_a_dropped_socket() -> None:
             expect(first).to_contain_text("#101", timeout=2_000)
             expect(page.locator("#hot")).to_contain_text("Weekend at the lake", timeout=2_000)
 
-            api(server, tokens["clerk"], f"/api/v1/items/{live_item.pk}/sales/", {"bidder_number": 102, "amount": "2500"})
+            api(
+                server,
+                tokens["clerk"],
+                f"/api/v1/items/{live_item.pk}/sales/",
+                {"bidder_number": 102, "amount": "2500"},
+            )
             expect(page.locator("#raised")).to_have_text("$2,500", timeout=2_000)
             expect(page.locator("#percent")).to_have_text("25%", timeout=2_000)
             expect(page.locator("#thermometer")).to_have_js_property("value", 25, timeout=2_000)
