@@ -113,9 +113,8 @@ def _account_token_consume(*, token: Any, purpose: str) -> AccountToken:
 
 
 def _verification_send(user: User) -> None:
-    ttl = settings.EMAIL_VERIFICATION_TTL
-    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.EMAIL_VERIFICATION, ttl=ttl)
-    emails.send_on_commit("verify_email", user, token=secret, ttl_hours=int(ttl.total_seconds() // 3600))
+    """Queue the verification mail (its token is minted when the mail is built, after commit)."""
+    emails.email_queue(emails.VERIFY_EMAIL, to=user.email, user=user)
 
 
 @transaction.atomic
@@ -145,11 +144,12 @@ def user_register(
 
 @transaction.atomic
 def email_verification_resend(*, email: str) -> None:
-    """Send a fresh verification e-mail when the address belongs to an active, unverified account.
-    Says nothing either way (the API answers 202 whatever the address)."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True, email_verified_at__isnull=True).first()
-    if user is not None:
-        _verification_send(user)
+    """Queue a fresh verification e-mail for the address; it goes out only when the address belongs
+    to an active, unverified account (decided at send time, so every address takes the same path and
+    time, and the API answers 202 whatever the address)."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    emails.email_queue(emails.VERIFY_EMAIL, to=email, user=user)
 
 
 @transaction.atomic
@@ -294,14 +294,15 @@ def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor
 
 @transaction.atomic
 def password_reset_request(*, email: str, request: HttpRequest | None = None, actor: Any = None) -> None:
-    """E-mail a reset link when the address belongs to an active account; silent otherwise."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
-        return
-    ttl = settings.PASSWORD_RESET_TTL
-    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, ttl=ttl)
-    audit_record(actor=actor, action="auth.password_reset_requested", obj=user, request=request)
-    emails.send_on_commit("password_reset", user, token=secret, ttl_minutes=int(ttl.total_seconds() // 60))
+    """Queue a reset link for the address. Existing and unknown addresses take the same path and
+    time — one lookup, one audit entry, one outbox row, no mail work in the request —; whether a mail
+    goes out (an active account) is decided when the row is sent, after the answer."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    audit_record(
+        actor=actor, action="auth.password_reset_requested", obj=user, request=request, details={"email": email}
+    )
+    emails.email_queue(emails.PASSWORD_RESET, to=email, user=user)
 
 
 @transaction.atomic
