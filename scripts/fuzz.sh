@@ -31,7 +31,8 @@ FUZZ_DIR="${FUZZ_DIR:-/tmp/augeo-fuzz}"
 MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-5}"
 MAX_TIME="${FUZZ_MAX_TIME:-180}"  # seconds per actor: three actors stay under ~10 minutes
 ACTORS="${FUZZ_ACTORS:-donor npo_admin admin}"
-WORKERS="${FUZZ_WORKERS:-1}"  # >1 trips a hypothesis thread-safety bug (Runtime Error: AST recursion depth)
+WORKERS="${FUZZ_WORKERS:-1}"  # >1 trips a hypothesis thread-safety bug (RuntimeError: AST recursion depth)
+CHECKS="${FUZZ_CHECKS:-not_a_server_error,response_schema_conformance,error_envelope,ignored_auth,negative_data_rejection}"
 SEED="${FUZZ_SEED:-}"
 DEMO_PASSWORD="augeo-demo-2026"
 
@@ -97,7 +98,7 @@ SUMMARY=()
 for actor in $ACTORS; do
   log "schemathesis as $actor (max $MAX_EXAMPLES examples per operation)"
   "$ROOT/.venv/bin/schemathesis" run "$BASE/api/schema/" \
-    --checks not_a_server_error,response_schema_conformance,error_envelope \
+    --checks "$CHECKS" \
     --exclude-path /api/v1/auth/logout-all/ \
     --exclude-path /api/v1/auth/password-change/ \
     -H "Authorization: Bearer ${TOKENS[$actor]}" \

@@ -20,7 +20,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     search_fields = ["to", "ref"]
     ordering = ["-created_at"]
     fields = ["template", "to", "user", "ref", "status", "attempts", "last_error", "created_at", "sent_at"]
-    readonly_fields = fields
+    readonly_fields = ["template", "to", "user", "ref", "status", "attempts", "last_error", "created_at", "sent_at"]
     list_select_related = ["user"]
 
     def _superuser(self, request: HttpRequest) -> bool:

@@ -266,7 +266,7 @@ class OutstandingTokenAdmin(_ReadOnlySuperuserAdmin):
     search_fields = ["jti", "user__email"]
     ordering = ["-created_at"]
     fields = ["jti", "user", "created_at", "expires_at"]
-    readonly_fields = fields
+    readonly_fields = ["jti", "user", "created_at", "expires_at"]
 
 
 @admin.register(BlacklistedToken)
@@ -278,7 +278,7 @@ class BlacklistedTokenAdmin(_ReadOnlySuperuserAdmin):
     search_fields = ["token__jti", "token__user__email"]
     ordering = ["-blacklisted_at"]
     fields = ["token_jti", "token_user", "token_created_at", "token_expires_at", "blacklisted_at"]
-    readonly_fields = fields
+    readonly_fields = ["token_jti", "token_user", "token_created_at", "token_expires_at", "blacklisted_at"]
 
     @admin.display(description="jti", ordering="token__jti")
     def token_jti(self, obj: BlacklistedToken) -> str:

@@ -17,7 +17,7 @@ from apps.core.models import OutboxEmail
 from apps.users.models import AccountTokenPurpose, User
 
 VERIFY_EMAIL = "verify_email"
-PASSWORD_RESET = "password_reset"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
 
 
 def email_queue(template: str, *, to: str, user: User | None = None) -> None:

@@ -36,9 +36,9 @@ from django.utils import timezone
 
 from apps.users.models import LoginLock, LoginLockScope
 
-DEVICE_TOKEN_SALT = "augeo.users.device-token"
+DEVICE_TOKEN_SALT = "augeo.users.device-token"  # noqa: S105 - a signing salt, public by design
 #: Header API clients send their device token in; browsers send the cookie instead.
-DEVICE_TOKEN_HEADER = "HTTP_X_DEVICE_TOKEN"
+DEVICE_TOKEN_HEADER = "HTTP_X_DEVICE_TOKEN"  # noqa: S105 - a header name
 
 
 def failure_limit() -> int:

@@ -7,10 +7,9 @@ Everything that differs between a laptop, CI and production is read from environ
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
-
-import ipaddress
 
 import environ
 from csp.constants import NONE, SELF

@@ -65,9 +65,8 @@ from apps.attendance.models import Guest, Paddle
 from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ItemKind, ItemStatus
-from apps.core.models import OutboxEmail, OutboxStatus
 from apps.auctions.tests.factories import ItemFactory, bidder, register
-from apps.core.models import AuditEntry
+from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
 from apps.npos.models import NPOStatus
 from apps.npos.tests.factories import MembershipFactory

@@ -10,9 +10,9 @@ import pytest
 from django.core import mail
 
 from apps.auctions import services
+from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core import outbox
 from apps.core.models import OutboxEmail, OutboxStatus
-from apps.auctions.tests.factories import ItemFactory, bidder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

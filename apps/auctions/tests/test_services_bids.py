@@ -14,10 +14,9 @@ from apps.attendance.models import Paddle
 from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
-from apps.core.models import OutboxEmail, OutboxStatus
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from apps.core.models import AuditEntry
+from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.npos.models import NPOStatus
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory

@@ -3,7 +3,7 @@
 Both parameters are validated as the schema types them (positive integers, ``page_size`` at most
 100): ``page=abc``, ``page=0`` or ``page_size=1000`` is 400 ``VALIDATION_ERROR`` naming the
 parameter — DRF silently fell back to the default page size, so a schema-violating request was
-answered 200. Digits are ASCII only (``"１"`` is not a page number).
+answered 200. Digits are ASCII only (a full-width digit is not a page number).
 """
 
 from __future__ import annotations

@@ -199,4 +199,3 @@ class AugeoJWTScheme(SimpleJWTScheme):
 
     target_class = "apps.users.authentication.JWTAuthentication"
     name = "jwtAuth"
-

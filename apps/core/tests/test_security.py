@@ -209,8 +209,16 @@ def test_stale_login_counters_are_pruned():
 
     now = timezone.now()
     old = LoginLock.objects.create(scope="account", key="a" * 64, failures=2, last_failure_at=now - timedelta(hours=1))
-    LoginLock.objects.create(scope="account", key="b" * 64, failures=5, last_failure_at=now, locked_until=now + timedelta(minutes=9))
-    LoginLock.objects.create(scope="device", key="c" * 64, failures=5, last_failure_at=now - timedelta(days=2), locked_until=now + timedelta(days=100))
+    LoginLock.objects.create(
+        scope="account", key="b" * 64, failures=5, last_failure_at=now, locked_until=now + timedelta(minutes=9)
+    )
+    LoginLock.objects.create(
+        scope="device",
+        key="c" * 64,
+        failures=5,
+        last_failure_at=now - timedelta(days=2),
+        locked_until=now + timedelta(days=100),
+    )
     assert prune_login_locks(now=now, dry_run=True) == 1
     assert prune_login_locks(now=now, dry_run=False) == 1
     assert not LoginLock.objects.filter(pk=old.pk).exists() and LoginLock.objects.count() == 2

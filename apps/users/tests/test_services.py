@@ -8,14 +8,12 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import IntegrityError
-from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.exceptions import PermissionDenied, ValidationFailed
-from apps.users import services
+from apps.users import lockout, services
 from apps.users.authentication import JWTAuthentication
-from apps.users import lockout
 from apps.users.models import AccountToken, User
 from apps.users.tests.conftest import bearer
 from apps.users.tests.factories import UserFactory
