@@ -126,6 +126,10 @@ class Locked(Exception):
         self.seconds_left = max(1, int(seconds_left))
 
 
+class DeviceSpent(Exception):
+    """The device token was invalidated (by a parallel attempt, say): the client is untrusted now."""
+
+
 def _streak_over(row: LoginLock, now: datetime) -> bool:
     """A failure streak ends when its lock has run out, or the window passed without a failure."""
     if row.locked_until is not None:
@@ -142,14 +146,16 @@ def device_is_trusted(key: str) -> bool:
 def attempt_reserve(*, scope: str, key: str) -> Attempt:
     """Charge one attempt to the counter before the password is checked (see the module docstring).
 
-    Raises ``Locked`` while an account lock runs (the attempt is not counted). A device counter is
-    never "locked" here: callers check ``device_is_trusted`` first and fall back to the account.
+    Raises ``Locked`` while an account lock runs (the attempt is not counted), ``DeviceSpent`` when
+    the device token is no longer valid (the caller charges the account instead).
     """
     now = timezone.now()
     limit = failure_limit()
     with transaction.atomic():
         row, _ = LoginLock.objects.select_for_update().get_or_create(scope=scope, key=key)
         if row.locked_until is not None and row.locked_until > now:
+            if scope == LoginLockScope.DEVICE:
+                raise DeviceSpent()
             raise Locked(math.ceil((row.locked_until - now).total_seconds()))
         if _streak_over(row, now):
             row.failures, row.locked_until = 0, None

@@ -196,15 +196,20 @@ def auth_login(*, email: str, password: str, ip: str | None = None, device_token
     email = normalize_email(email)
     user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
     device = lockout.device_key(device_token, user_id=user_id)
-    if device is not None and not lockout.device_is_trusted(device):
-        device = None
-    scope, key = (LoginLockScope.DEVICE, device) if device else (LoginLockScope.ACCOUNT, lockout.account_key(email))
-    details: dict[str, Any] = {"email": email, "device": bool(device)}
-    try:
-        attempt = lockout.attempt_reserve(scope=scope, key=key)
-    except lockout.Locked as exc:
-        audit_record(actor=None, action="auth.login_locked", ip_address=ip, details=details)
-        raise AccountLocked(exc.seconds_left) from exc
+    attempt: lockout.Attempt | None = None
+    if device is not None and lockout.device_is_trusted(device):
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.DEVICE, key=device)
+        except lockout.DeviceSpent:  # a parallel attempt just finished the token
+            attempt = None
+    details: dict[str, Any] = {"email": email, "device": attempt is not None}
+    if attempt is None:
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.ACCOUNT, key=lockout.account_key(email))
+        except lockout.Locked as exc:
+            audit_record(actor=None, action="auth.login_locked", ip_address=ip, details=details)
+            raise AccountLocked(exc.seconds_left) from exc
+    scope = attempt.scope
 
     user = authenticate(request=None, email=email, password=password)
     if user is None:
@@ -221,7 +226,7 @@ def auth_login(*, email: str, password: str, ip: str | None = None, device_token
         audit_record(actor=user, action="auth.login_unverified", obj=user, ip_address=ip)
         raise EmailNotVerified(message="Verify your e-mail address first; we can send the link again.")
     update_last_login(User, user)
-    audit_record(actor=user, action="auth.login", obj=user, ip_address=ip, details={"device": bool(device)})
+    audit_record(actor=user, action="auth.login", obj=user, ip_address=ip, details={"device": details["device"]})
     return LoginResult(user=user, device_token=lockout.device_token_issue(user_id=user.pk))
 
 
