@@ -43,3 +43,15 @@ def test_the_schema_types_the_page_parameters():
     params = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/npos/"]["get"]["parameters"]}
     assert params["page"] == {"type": "integer", "minimum": 1}
     assert params["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
+
+
+@pytest.mark.parametrize("query", ["npo=", "npo=%20", "status="])
+def test_empty_typed_filters_are_400(api_client, query):
+    """scripts/fuzz.sh (negative_data_rejection): `?npo=` (a UUID) answered the unfiltered list."""
+    response = api_client.get(f"/api/v1/public/events/?{query}")
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["fields"]) == {query.split("=")[0]}
+
+
+def test_free_text_filters_may_be_empty(api_client):
+    assert api_client.get("/api/v1/public/events/?search=").status_code == 200

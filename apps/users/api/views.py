@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api.parsers import JSONParser
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import ValidationFailed
 from apps.core.net import client_ip
@@ -267,6 +268,9 @@ class MeView(APIView):
     """The signed-in user's own profile, with their active memberships."""
 
     permission_classes = [IsAuthenticated]
+    # JSON only: a multipart PATCH passed `social_links` as a string the JSON field ignored, so an
+    # invalid value was answered 200 (the picture has its own multipart endpoint).
+    parser_classes = [JSONParser]
 
     @extend_schema(tags=TAG, responses={200: s.UserSerializer}, summary="Own profile")
     def get(self, request: Request) -> Response:
