@@ -178,14 +178,3 @@ def lockout_reset(*, email: str) -> int:
     """Lift the account lock of ``email`` (password reset, operators); returns the rows removed."""
     count, _ = LoginLock.objects.filter(scope=LoginLockScope.ACCOUNT, key=account_key(email)).delete()
     return count
-
-
-def lock_seconds_left(email: str) -> int | None:
-    """Seconds until untrusted clients may try ``email`` again, or ``None`` when not locked."""
-    now = timezone.now()
-    locked_until = (
-        LoginLock.objects.filter(scope=LoginLockScope.ACCOUNT, key=account_key(email), locked_until__gt=now)
-        .values_list("locked_until", flat=True)
-        .first()
-    )
-    return None if locked_until is None else max(1, math.ceil((locked_until - now).total_seconds()))

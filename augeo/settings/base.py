@@ -260,12 +260,10 @@ REST_FRAMEWORK = {
         "apps.core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
-    # JSON nested deeper than AUGEO_MAX_JSON_DEPTH is a 400, never a RecursionError (500).
-    "DEFAULT_PARSER_CLASSES": [
-        "apps.core.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON in (api.md); JSON nested deeper than AUGEO_MAX_JSON_DEPTH is a 400, never a RecursionError.
+    # Upload endpoints declare MultiPartParser themselves. Form bodies elsewhere let an empty field
+    # ("food_option=") silently mean "not given", so a schema-violating request was accepted.
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.api.metadata.Metadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",

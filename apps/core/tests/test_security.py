@@ -235,3 +235,12 @@ def test_old_outbox_rows_are_pruned():
     OutboxEmail.objects.create(template="auctions/won", to="a@example.org", status="sent")
     assert prune_outbox(now=now, dry_run=False) == 2
     assert sorted(OutboxEmail.objects.values_list("status", flat=True)) == ["failed", "sent"]
+
+
+def test_json_endpoints_refuse_form_bodies(auth_client):
+    """scripts/fuzz.sh (negative_data_rejection): with form/multipart bodies an empty field
+    (`currency=`, `food_option=`) silently meant "not given" and a schema-violating request was
+    answered 201. Only upload endpoints take multipart; everything else is JSON (api.md)."""
+    response = auth_client.post("/api/v1/npos/", {"name": "Form NPO", "currency": ""}, format="multipart")
+    assert response.status_code == 415 and response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert auth_client.post("/api/v1/npos/", {"name": "Form NPO", "currency": ""}, format="json").status_code == 400
