@@ -45,3 +45,18 @@ class JSONParser(parsers.JSONParser):
         if json_depth_exceeds(data, limit):
             raise ParseError(f"JSON nested deeper than {limit} levels.")
         return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, refusing a body without a single part.
+
+    Django's parser reads a malformed body (``--boundary\\r\\nFalse--boundary--``) as an empty form, so
+    a PATCH carrying garbage was answered 200 as "nothing to change". An upload endpoint that means
+    "no change" can be sent ``{}`` as JSON.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        result = super().parse(stream, media_type, parser_context)
+        if not result.data and not result.files:
+            raise ParseError("The multipart body has no parts.")
+        return result

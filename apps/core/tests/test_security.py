@@ -244,3 +244,17 @@ def test_json_endpoints_refuse_form_bodies(auth_client):
     response = auth_client.post("/api/v1/npos/", {"name": "Form NPO", "currency": ""}, format="multipart")
     assert response.status_code == 415 and response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert auth_client.post("/api/v1/npos/", {"name": "Form NPO", "currency": ""}, format="json").status_code == 400
+
+
+def test_a_multipart_body_without_parts_is_400(user, auth_client):
+    """scripts/fuzz.sh (negative_data_rejection): `--boundary\\r\\nFalse--boundary--` parsed as an empty
+    form, so PATCH …/branding/ with garbage answered 200 "nothing changed"."""
+    from apps.npos.tests.factories import MembershipFactory
+
+    npo = MembershipFactory(user=user, role="admin").npo
+    body = b"--xyz\r\nFalse--xyz--\r\n"
+    for url in (f"/api/v1/npos/{npo.pk}/branding/", "/api/v1/users/me/picture/"):
+        method = auth_client.patch if "branding" in url else auth_client.put
+        response = method(url, body, content_type="multipart/form-data; boundary=xyz")
+        assert response.status_code == 400, (url, response.content)
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
