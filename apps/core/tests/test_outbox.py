@@ -151,7 +151,7 @@ def test_legacy_auction_rows_move_into_the_outbox():
     from apps.auctions.models import Notification
     from apps.auctions.tests.factories import ItemFactory
 
-    migration = importlib.import_module("apps.auctions.migrations.0002_notifications_to_outbox")
+    migration = importlib.import_module("apps.auctions.migrations.0004_notifications_to_outbox")
     item = ItemFactory()
     user = UserFactory()
     legacy = Notification.objects.create(
