@@ -1,19 +1,25 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from apps.core import views as core_views
+from apps.core.api.views import CachedSchemaView
+from apps.users import views as users_views
 
 urlpatterns = [
+    # Before admin.site.urls: the admin's login goes through the one sign-in service (lockout).
+    path("admin/login/", users_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("augeo.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/schema/", CachedSchemaView.as_view(), name="schema"),
+    # Swagger UI from the app's own static files (drf-spectacular-sidecar) and with its start-up
+    # script as a separate file, so it works offline and under the Content-Security-Policy.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("health/live/", core_views.health_live, name="health-live"),
     path("health/ready/", core_views.health_ready, name="health-ready"),
+    path("metrics", core_views.metrics, name="prometheus-django-metrics"),
     path("", include("apps.live.urls")),  # /events/{slug}/display/ (the projector)
-    path("", include("django_prometheus.urls")),
 ]
 
 if settings.DEBUG:

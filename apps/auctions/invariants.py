@@ -25,7 +25,7 @@ from typing import Any
 
 from django.db.models import Sum
 
-from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Notification, Purchase, Sale
+from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Purchase, Sale
 from apps.auctions.rules import min_next_bid
 
 
@@ -113,12 +113,13 @@ def check_item(item: Item | Any) -> list[str]:
             problems.append("the winner is not the leader at the current bid")
         if item.status == ItemStatus.SOLD and not (bought or won):
             problems.append("sold without a purchase or a winning bid")
-    from apps.core.models import AuditEntry
+    from apps.auctions.notifications import item_ref
+    from apps.core.models import AuditEntry, OutboxEmail
 
     closes = AuditEntry.objects.filter(action="item.close", object_id=str(item.pk)).count()
     if closes > 1:
         problems.append(f"closed {closes} times")
-    if Notification.objects.filter(item=item, kind="won").count() > 1:
+    if OutboxEmail.objects.filter(ref=item_ref(item), template="auctions/won").count() > 1:
         problems.append("more than one 'won' notification")
     return problems
 

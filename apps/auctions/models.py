@@ -362,12 +362,9 @@ class NotificationStatus(models.TextChoices):
 
 
 class Notification(BaseModel):
-    """The outbox: written in the same transaction as the bid/close that caused it, handed to the
-    mail framework after commit, retried by ``manage.py send_notifications`` when sending failed.
-
-    The message is rendered at send time from ``context`` so the bid transaction does no template
-    work.
-    """
+    """Legacy, read-only: the auction's former outbox. Outbid/won mails are ``core.OutboxEmail`` rows
+    now (``apps.auctions.notifications``); migration 0002 moved the rows there. Kept only while the
+    auction admin still registers it; nothing writes to it."""
 
     kind = models.CharField(max_length=10, choices=NotificationKind.choices)
     user = models.ForeignKey(

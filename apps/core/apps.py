@@ -12,4 +12,5 @@ class CoreConfig(AppConfig):
         from apps.core import (
             audit_admin,  # noqa: F401
             metrics,  # noqa: F401
+            outbox_admin,  # noqa: F401
         )

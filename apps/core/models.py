@@ -95,3 +95,49 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.scope})"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled (nothing to send)"
+
+
+class OutboxEmail(BaseModel):
+    """The e-mail outbox: one row per message, written in the transaction of the change that causes
+    it (a sign-up, a reset request, a bid), handed to the mail framework after commit, retried by
+    ``manage.py send_notifications`` when sending failed or never happened (``apps.core.outbox``).
+
+    The message is rendered at send time from ``template`` (``templates/emails/<template>…``) and
+    ``context``, so the request does no template or SMTP work. ``context`` never holds a secret: a
+    mail that carries one (verification and reset links) has its token minted at send time by the
+    template's context builder. ``ref`` names the domain object the mail is about
+    (``"auctions.item:<uuid>"``) for admins and invariant checks.
+    """
+
+    template = models.CharField(max_length=100)
+    to = models.EmailField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ref = models.CharField(max_length=100, blank=True, db_index=True)
+    context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = "outbox e-mail"
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "sent", "failed", "cancelled"]),
+                name="outbox_email_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} → {self.to}"

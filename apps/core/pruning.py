@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import QuerySet
 
-from apps.core.models import AuditEntry, IdempotencyKey
+from apps.core.models import AuditEntry, IdempotencyKey, OutboxEmail, OutboxStatus
 
 Pruner = Callable[..., int]
 PRUNERS: dict[str, Pruner] = {}
@@ -50,3 +50,16 @@ def prune_audit_entries(*, now: datetime, dry_run: bool) -> int:
     """Audit entries older than ``AUDIT_RETENTION_DAYS`` (env, default 365)."""
     cutoff = now - timedelta(days=settings.AUDIT_RETENTION_DAYS)
     return _delete(AuditEntry.objects.filter(created_at__lt=cutoff), dry_run)
+
+
+#: Delivered or cancelled e-mails are kept this long (support questions: "did the mail go out?").
+OUTBOX_RETENTION = timedelta(days=30)
+
+
+@pruner("old outbox e-mails")
+def prune_outbox(*, now: datetime, dry_run: bool) -> int:
+    """Sent or cancelled outbox rows older than 30 days (failed ones stay for an operator to see)."""
+    queryset = OutboxEmail.objects.filter(
+        status__in=[OutboxStatus.SENT, OutboxStatus.CANCELLED], created_at__lt=now - OUTBOX_RETENTION
+    )
+    return _delete(queryset, dry_run)

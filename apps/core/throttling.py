@@ -4,10 +4,14 @@ Scopes and their rates live in ``settings.THROTTLE_RATES`` (``THROTTLE_RATE_<SCO
 they are read from DRF's ``api_settings`` on every request, so ``override_settings(REST_FRAMEWORK=…)``
 in a test takes effect without reloading modules.
 
-- ``login``, ``register``, ``password_reset``: keyed on the normalised e-mail address in the body,
-  so guessing one account's password is slow wherever it comes from, while a gala room behind one
-  public IP is not slowed down by one guest's typos. Without an address they fall back to the IP.
+- ``register``, ``password_reset``: keyed on the normalised e-mail address in the body, so mail to
+  one address stays rare wherever the requests come from, while a gala room behind one public IP is
+  not slowed down by one guest. Without an address they fall back to the IP.
 - ``login_ip``: a generous per-IP ceiling on logins (hundreds of guests sign in within minutes).
+  Password guessing is bounded by the lockout in the database (``apps.users.lockout``: per account
+  and per device token), deliberately not by a throttle keyed on the e-mail alone — that one let
+  anybody keep a named user from signing in.
+- ``anon`` / ``user``: the defaults of every view (per IP for anonymous callers, per account).
 - ``bid``: per signed-in user; ``contact``: per IP (for other apps).
 
 The client IP is ``apps.core.net.client_ip`` (trusted proxies), the same address the lockout and the
@@ -87,10 +91,6 @@ class AccountRateThrottle(ScopedRateThrottle):
         return super().client_key(request)
 
 
-class LoginRateThrottle(AccountRateThrottle):
-    scope = "login"
-
-
 class LoginIPRateThrottle(ScopedRateThrottle):
     scope = "login_ip"
 
@@ -117,6 +117,18 @@ class BidRateThrottle(ScopedRateThrottle):
 
 class ContactRateThrottle(ScopedRateThrottle):
     scope = "contact"
+
+
+class UserRateThrottle(ScopedRateThrottle):
+    """DRF's ``user`` scope for signed-in callers (anonymous ones are the ``anon`` scope's)."""
+
+    scope = "user"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": _digest(f"user:{user.pk}")}
 
 
 class AnonIPRateThrottle(ScopedRateThrottle):

@@ -60,3 +60,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     from django.views.csrf import csrf_failure as default_csrf_failure
 
     return default_csrf_failure(request, reason)
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format, for the monitoring system only: a request passes with
+    ``Authorization: Bearer <METRICS_TOKEN>`` (when a token is configured) or from an address in
+    ``METRICS_ALLOWED_CIDRS`` (default loopback; the client address as ``apps.core.net.client_ip``
+    sees it, so a forged ``X-Forwarded-For`` does not help). Anything else is 403 — the counters
+    (funds raised, bid volume) are business data."""
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare
+    from django_prometheus.exports import ExportToDjangoView
+
+    from apps.core.net import client_ip, in_networks, parse_networks
+
+    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    by_token = bool(token) and scheme.lower() == "bearer" and constant_time_compare(credentials.strip(), token)
+    allowed = parse_networks(tuple(getattr(settings, "METRICS_ALLOWED_CIDRS", ()) or ()))
+    if not by_token and not in_networks(client_ip(request), allowed):
+        return HttpResponse("Forbidden.\n", status=403, content_type="text/plain; charset=utf-8")
+    return ExportToDjangoView(request)

@@ -9,15 +9,63 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.core.exceptions import DomainError
-from apps.users import services
+from apps.core.net import client_ip
+from apps.users import lockout, services
+from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
+
+#: Where the admin login form leaves its outcome for ``apps.users.views.admin_login`` (which sets
+#: the device cookie or the 429 status on the response the form cannot reach).
+LOGIN_OUTCOME_ATTR = "_augeo_admin_login"
+
+
+class AdminLoginForm(AdminAuthenticationForm):
+    """The admin's login form, through the same sign-in service as the API (lockout, device tokens,
+    audit): the admin gets exactly the per-account rules of ``/api/v1/auth/login/``."""
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
+        request = self.request
+        outcome: dict[str, Any] = {}
+        if request is not None:
+            setattr(request, LOGIN_OUTCOME_ATTR, outcome)
+        try:
+            result = services.auth_login(
+                email=email,
+                password=password,
+                ip=client_ip(request) if request is not None else None,
+                device_token=lockout.device_token_from(request) if request is not None else None,
+            )
+        except AccountLocked as exc:
+            outcome["retry_after"] = exc.retry_after
+            minutes = max(1, round(exc.retry_after / 60))
+            raise forms.ValidationError(
+                f"Too many failed sign-in attempts; try again in about {minutes} minute(s).", code="locked"
+            ) from exc
+        except EmailNotVerified as exc:
+            raise forms.ValidationError(exc.message, code="unverified") from exc
+        except InvalidCredentials as exc:
+            raise self.get_invalid_login_error() from exc
+        self.user_cache = result.user
+        self.confirm_login_allowed(result.user)  # active staff only
+        outcome["device_token"] = result.device_token
+        return self.cleaned_data
+
+
+admin.site.login_form = AdminLoginForm
 
 
 def _is_superuser(request: HttpRequest) -> bool:
@@ -179,3 +227,71 @@ class UserAdmin(DjangoUserAdmin):
             "Reset e-mail sent",
             lambda u: services.password_reset_request(email=u.email, actor=request.user, request=request),
         )
+
+
+# --- simplejwt's token blacklist: no token text, read-only ------------------------------------------
+
+
+class _ReadOnlySuperuserAdmin(admin.ModelAdmin):
+    """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_superuser(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_superuser(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+for _model in (BlacklistedToken, OutstandingToken):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(OutstandingToken)
+class OutstandingTokenAdmin(_ReadOnlySuperuserAdmin):
+    """Issued refresh tokens by id (jti), owner and dates. The token text itself is a live
+    credential for seven days, so it is never shown (simplejwt's own admin lists it in clear)."""
+
+    list_display = ["jti", "user", "created_at", "expires_at"]
+    list_select_related = ["user"]
+    search_fields = ["jti", "user__email"]
+    ordering = ["-created_at"]
+    fields = ["jti", "user", "created_at", "expires_at"]
+    readonly_fields = ["jti", "user", "created_at", "expires_at"]
+
+
+@admin.register(BlacklistedToken)
+class BlacklistedTokenAdmin(_ReadOnlySuperuserAdmin):
+    """Revoked refresh tokens: which (jti), whose and when — never the token text."""
+
+    list_display = ["token_jti", "token_user", "token_created_at", "token_expires_at", "blacklisted_at"]
+    list_select_related = ["token__user"]
+    search_fields = ["token__jti", "token__user__email"]
+    ordering = ["-blacklisted_at"]
+    fields = ["token_jti", "token_user", "token_created_at", "token_expires_at", "blacklisted_at"]
+    readonly_fields = ["token_jti", "token_user", "token_created_at", "token_expires_at", "blacklisted_at"]
+
+    @admin.display(description="jti", ordering="token__jti")
+    def token_jti(self, obj: BlacklistedToken) -> str:
+        return obj.token.jti
+
+    @admin.display(description="user", ordering="token__user")
+    def token_user(self, obj: BlacklistedToken) -> Any:
+        return obj.token.user
+
+    @admin.display(description="created at", ordering="token__created_at")
+    def token_created_at(self, obj: BlacklistedToken) -> Any:
+        return obj.token.created_at
+
+    @admin.display(description="expires at", ordering="token__expires_at")
+    def token_expires_at(self, obj: BlacklistedToken) -> Any:
+        return obj.token.expires_at

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class UsersConfig(AppConfig):
     name = "apps.users"
     label = "users"
+
+    def ready(self) -> None:
+        # Registers the outbox context builders that mint e-mail tokens at send time; must happen in
+        # every process that sends (web workers, `send_notifications`), not only where views load.
+        from apps.users import emails  # noqa: F401

@@ -1,34 +1,53 @@
-"""Account e-mails, rendered from ``templates/emails/`` and sent after the transaction commits."""
+"""Account e-mails (verification, password reset) through the platform's outbox (apps.core.outbox).
+
+The request only queues a row; the e-mail token is minted when the mail is built, by the context
+builders below, so no secret ever sits in the outbox and the request does the same work whether or
+not a mail will go out: a reset or a resend for an address without a (suitable) account queues a
+row that is cancelled at send time. Templates: ``templates/emails/<template>{_subject.txt,.txt,.html}``.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.exceptions import TemplateDoesNotExist
-from django.template.loader import render_to_string
 
-from apps.users.models import User
+from apps.core import outbox
+from apps.core.models import OutboxEmail
+from apps.users.models import AccountTokenPurpose, User
 
-logger = logging.getLogger("augeo.users.emails")
-
-
-def _send(template: str, to: str, context: dict[str, Any]) -> None:
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    body = render_to_string(f"emails/{template}.txt", context)
-    message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-    with contextlib.suppress(TemplateDoesNotExist):  # the HTML part is optional
-        message.attach_alternative(render_to_string(f"emails/{template}.html", context), "text/html")
-    message.send()
+VERIFY_EMAIL = "verify_email"
+PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
 
 
-def send_on_commit(template: str, user: User, **context: Any) -> None:
-    """Queue an e-mail to ``user`` once the surrounding transaction commits (never for a rolled-back
-    change). ``robust``: a mail server outage is logged, it does not fail the request."""
-    context = {"user": user, "frontend_url": settings.FRONTEND_URL.rstrip("/"), **context}
-    email = user.email
-    transaction.on_commit(lambda: _send(template, email, context), robust=True)
+def email_queue(template: str, *, to: str, user: User | None = None) -> None:
+    """Queue an account mail in the current transaction (sent after commit, never if it rolls back)."""
+    outbox.email_queue(template=template, to=to, user=user, ref=f"users.user:{user.pk}" if user else "")
+
+
+def _account(row: OutboxEmail, **filters: Any) -> User:
+    user = User.objects.filter(email=row.to, is_active=True, **filters).first()
+    if user is None:
+        raise outbox.Cancel("no matching account")
+    row.user = user  # the greeting uses the account as it is now
+    return user
+
+
+@outbox.context_builder(VERIFY_EMAIL)
+def _verify_email_context(row: OutboxEmail) -> dict[str, Any]:
+    from apps.users.services import account_token_issue
+
+    user = _account(row, email_verified_at__isnull=True)
+    ttl = settings.EMAIL_VERIFICATION_TTL
+    token = account_token_issue(user=user, purpose=AccountTokenPurpose.EMAIL_VERIFICATION, ttl=ttl)
+    return {"token": token, "ttl_hours": int(ttl.total_seconds() // 3600)}
+
+
+@outbox.context_builder(PASSWORD_RESET)
+def _password_reset_context(row: OutboxEmail) -> dict[str, Any]:
+    from apps.users.services import account_token_issue
+
+    user = _account(row)
+    ttl = settings.PASSWORD_RESET_TTL
+    token = account_token_issue(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, ttl=ttl)
+    return {"token": token, "ttl_minutes": int(ttl.total_seconds() // 60)}

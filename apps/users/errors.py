@@ -20,7 +20,8 @@ class EmailNotVerified(DomainError):
 
 
 class AccountLocked(DomainError):
-    """Too many consecutive failures for this account from this IP (django-axes, in the database)."""
+    """Too many failed sign-ins for this account from clients without a device token (any IP;
+    ``apps.users.lockout``, counted in the database)."""
 
     status = 429
     default_code = "ACCOUNT_LOCKED"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from apps.core.models import BaseModel
 
@@ -87,6 +90,25 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     def is_email_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    # Django signs every session with this hash and drops a session whose hash no longer matches
+    # (checked on each request). Mixing in the revocation cut-off makes "log out everywhere" and a
+    # password reset end admin and browsable-API sessions too, not only JWTs; a password change
+    # ends them through the password hash (the caller's own session is re-signed by the view).
+    _SESSION_HASH_SALT = "apps.users.models.User.get_session_auth_hash"
+
+    def _session_auth_hash(self, secret: str | bytes) -> str:
+        cut_off = self.tokens_valid_after.isoformat() if self.tokens_valid_after else ""
+        return salted_hmac(
+            self._SESSION_HASH_SALT, f"{self.password}|{cut_off}", secret=secret, algorithm="sha256"
+        ).hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_auth_hash(settings.SECRET_KEY)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_auth_hash(fallback_secret)
+
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
 
@@ -129,3 +151,36 @@ class AccountToken(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class LoginLockScope(models.TextChoices):
+    ACCOUNT = "account", "Account (clients without a device token)"
+    DEVICE = "device", "Device token"
+
+
+class LoginLock(models.Model):
+    """Consecutive failed sign-ins, per account or per device token (OWASP "device cookies").
+
+    ``scope=account``: failures of clients *without* a valid device token for the account, from any
+    IP; at the limit the account is locked for them (``locked_until``). ``scope=device``: failures
+    of one device token; at the limit the token is invalid (``locked_until`` = when it would have
+    expired anyway), so that client falls back to the account rules. ``key`` is a SHA-256 digest
+    (of the normalised e-mail, or of the token's nonce): the table names nobody, and an unknown
+    address is counted exactly like a real one (no enumeration through the lock).
+
+    The counters live in the database, never in the cache, so the lock holds during a Redis
+    outage. Rows are written by ``apps.users.lockout`` only, under a row lock.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    scope = models.CharField(max_length=8, choices=LoginLockScope.choices)
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="login_lock_scope_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:12]}…: {self.failures} failure(s)"

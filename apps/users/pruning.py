@@ -19,3 +19,21 @@ def prune_account_tokens(*, now: datetime, dry_run: bool) -> int:
         return queryset.count()
     count, _ = queryset.delete()
     return count
+
+
+@pruner("stale login counters")
+def prune_login_locks(*, now: datetime, dry_run: bool) -> int:
+    """Failure counters whose streak is over: no lock running and no failure within the window
+    (an invalidated device token's row stays until the token would have expired)."""
+    from django.db.models import Q
+
+    from apps.users.lockout import lock_duration
+    from apps.users.models import LoginLock
+
+    queryset = LoginLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).filter(
+        Q(last_failure_at__isnull=True) | Q(last_failure_at__lte=now - lock_duration())
+    )
+    if dry_run:
+        return queryset.count()
+    count, _ = queryset.delete()
+    return count

@@ -3,7 +3,8 @@ profile. The API views, the admin and the commands call these; none of them touc
 
 Audit actions written here: ``auth.register``, ``auth.email_verified``, ``auth.login``,
 ``auth.login_failed``, ``auth.login_unverified``, ``auth.login_locked`` (attempt while locked),
-``auth.lockout`` (the failure that started a lock), ``auth.logout_all``,
+``auth.lockout`` (the failure that started a lock), ``auth.device_token_invalidated`` (the failure
+that finished a device token), ``auth.logout_all``,
 ``auth.password_reset_requested``, ``auth.password_reset``, ``auth.password_change``,
 ``user.activated`` / ``user.deactivated``, ``user.email_verified_by_admin``.
 """
@@ -14,10 +15,10 @@ import hashlib
 import io
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
@@ -34,11 +35,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.core import uploads
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
-from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.users import emails, lockout, tokens
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials, InvalidToken, TokenRefused
-from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
+from apps.users.models import AccountToken, AccountTokenPurpose, LoginLockScope, User, UserManager
 
 logger = logging.getLogger("augeo.users")
 
@@ -112,9 +112,8 @@ def _account_token_consume(*, token: Any, purpose: str) -> AccountToken:
 
 
 def _verification_send(user: User) -> None:
-    ttl = settings.EMAIL_VERIFICATION_TTL
-    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.EMAIL_VERIFICATION, ttl=ttl)
-    emails.send_on_commit("verify_email", user, token=secret, ttl_hours=int(ttl.total_seconds() // 3600))
+    """Queue the verification mail (its token is minted when the mail is built, after commit)."""
+    emails.email_queue(emails.VERIFY_EMAIL, to=user.email, user=user)
 
 
 @transaction.atomic
@@ -144,11 +143,12 @@ def user_register(
 
 @transaction.atomic
 def email_verification_resend(*, email: str) -> None:
-    """Send a fresh verification e-mail when the address belongs to an active, unverified account.
-    Says nothing either way (the API answers 202 whatever the address)."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True, email_verified_at__isnull=True).first()
-    if user is not None:
-        _verification_send(user)
+    """Queue a fresh verification e-mail for the address; it goes out only when the address belongs
+    to an active, unverified account (decided at send time, so every address takes the same path and
+    time, and the API answers 202 whatever the address)."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    emails.email_queue(emails.VERIFY_EMAIL, to=email, user=user)
 
 
 @transaction.atomic
@@ -175,44 +175,59 @@ def user_mark_verified(*, user: User, actor: Any, request: HttpRequest | None = 
 # --- login and sessions ---------------------------------------------------------------------------
 
 
-def auth_login(*, request: HttpRequest, email: str, password: str) -> User:
-    """Check the credentials through Django's ``authenticate`` so django-axes counts failures.
+@dataclass(frozen=True)
+class LoginResult:
+    """A successful sign-in: the user and a fresh device token for the client to keep."""
 
-    Not atomic on purpose: a refused login must still leave its audit entry and its axes failure
-    record behind. Order: locked pair → 429 (even with the right password; the attempt neither
-    counts nor extends the cool-off) → wrong password or inactive account → 401 → right password but
-    unverified e-mail → 403 → success (resets the failure count, updates ``last_login``).
-    ``request`` is Django's ``HttpRequest`` (axes keeps its state on it).
+    user: User
+    device_token: str
+
+
+def auth_login(*, email: str, password: str, ip: str | None = None, device_token: str | None = None) -> LoginResult:
+    """The one sign-in service (API login and the admin's login form); rules in ``apps.users.lockout``.
+
+    Not atomic on purpose: a refused sign-in must leave its counted failure and audit entry behind.
+    Order: a client with a valid device token for the account is charged to that token, any other to
+    the account (locked → 429 even with the right password; the attempt is not counted) → wrong
+    password, unknown or deactivated account → 401 → right password but unverified e-mail → 403 (the
+    streak ends: the password was right) → success: the streak ends, ``last_login`` is stamped and a
+    new device token is issued.
     """
     email = normalize_email(email)
-    seconds_left = lockout.lock_seconds_left(request, email)
-    if seconds_left is not None:
-        audit_record(actor=None, action="auth.login_locked", request=request, details={"email": email})
-        raise AccountLocked(seconds_left)
+    user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
+    device = lockout.device_key(device_token, user_id=user_id)
+    attempt: lockout.Attempt | None = None
+    if device is not None and lockout.device_is_trusted(device):
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.DEVICE, key=device)
+        except lockout.DeviceSpent:  # a parallel attempt just finished the token
+            attempt = None
+    details: dict[str, Any] = {"email": email, "device": attempt is not None}
+    if attempt is None:
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.ACCOUNT, key=lockout.account_key(email))
+        except lockout.Locked as exc:
+            audit_record(actor=None, action="auth.login_locked", ip_address=ip, details=details)
+            raise AccountLocked(exc.seconds_left) from exc
+    scope = attempt.scope
 
-    user = authenticate(request=request, email=email, password=password)
+    user = authenticate(request=None, email=email, password=password)
     if user is None:
-        details: dict[str, Any] = {"email": email}
-        if getattr(request, "axes_locked_out", False):
-            # This failure reached the limit: the pair is locked from the next attempt on. This answer
-            # stays "wrong password" (AxesMiddleware would otherwise swap it for its lockout page).
-            request.axes_locked_out = False  # type: ignore[attr-defined]
-            audit_record(actor=None, action="auth.lockout", request=request, details=details)
-        audit_record(actor=None, action="auth.login_failed", request=request, details=details)
+        if attempt.reached_limit:
+            # This failure started a lock (or finished the device token): from the next attempt on.
+            action = "auth.lockout" if scope == LoginLockScope.ACCOUNT else "auth.device_token_invalidated"
+            audit_record(actor=None, action=action, ip_address=ip, details=details)
+        audit_record(actor=None, action="auth.login_failed", ip_address=ip, details=details)
         raise InvalidCredentials(message="The e-mail address or password is wrong.")
 
     assert isinstance(user, User)
+    lockout.attempt_succeeded(attempt)  # the password was right
     if not user.is_email_verified:
-        lockout.lockout_reset(email=email, ip_address=client_ip(request))  # the password was right
-        audit_record(actor=user, action="auth.login_unverified", obj=user, request=request)
+        audit_record(actor=user, action="auth.login_unverified", obj=user, ip_address=ip)
         raise EmailNotVerified(message="Verify your e-mail address first; we can send the link again.")
-
-    # Not the user_logged_in signal: axes' receiver would create a session row (for its access log)
-    # on every API login. Reset the failure count and stamp last_login directly.
-    lockout.lockout_reset(email=email, ip_address=client_ip(request))
     update_last_login(User, user)
-    audit_record(actor=user, action="auth.login", obj=user, request=request)
-    return user
+    audit_record(actor=user, action="auth.login", obj=user, ip_address=ip, details={"device": details["device"]})
+    return LoginResult(user=user, device_token=lockout.device_token_issue(user_id=user.pk))
 
 
 def session_start(*, user: User) -> dict[str, str]:
@@ -283,14 +298,15 @@ def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor
 
 @transaction.atomic
 def password_reset_request(*, email: str, request: HttpRequest | None = None, actor: Any = None) -> None:
-    """E-mail a reset link when the address belongs to an active account; silent otherwise."""
-    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
-    if user is None:
-        return
-    ttl = settings.PASSWORD_RESET_TTL
-    secret = account_token_issue(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, ttl=ttl)
-    audit_record(actor=actor, action="auth.password_reset_requested", obj=user, request=request)
-    emails.send_on_commit("password_reset", user, token=secret, ttl_minutes=int(ttl.total_seconds() // 60))
+    """Queue a reset link for the address. Existing and unknown addresses take the same path and
+    time — one lookup, one audit entry, one outbox row, no mail work in the request —; whether a mail
+    goes out (an active account) is decided when the row is sent, after the answer."""
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    audit_record(
+        actor=actor, action="auth.password_reset_requested", obj=user, request=request, details={"email": email}
+    )
+    emails.email_queue(emails.PASSWORD_RESET, to=email, user=user)
 
 
 @transaction.atomic

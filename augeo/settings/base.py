@@ -7,6 +7,7 @@ Everything that differs between a laptop, CI and production is read from environ
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -36,9 +38,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_prometheus",
-    "axes",
+    "csp",
     "storages",
     "apps.core",
     "apps.users",
@@ -54,6 +57,7 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -61,7 +65,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
-    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -214,10 +217,8 @@ FRONTEND_URL = env("AUGEO_FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+# Sign-in goes through apps.users.services.auth_login (API and admin), which adds the lockout.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -237,30 +238,39 @@ EMAIL_VERIFICATION_TTL = timedelta(hours=24)
 PASSWORD_RESET_TTL = timedelta(hours=1)
 INVITATION_TTL = timedelta(days=7)
 
-# django-axes: the lock lives in the database (survives a cache outage) and keys on the pair
-# (account, client IP), so one guest's typos never lock out the rest of a gala room.
-AXES_ENABLED = True
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
-AXES_USERNAME_FORM_FIELD = "email"
-AXES_USERNAME_CALLABLE = "apps.users.lockout.axes_username"
-AXES_CLIENT_IP_CALLABLE = "apps.core.net.client_ip"
-AXES_LOCKOUT_CALLABLE = "apps.users.lockout.lockout_response"
-AXES_SENSITIVE_PARAMETERS = ["password", "current_password", "new_password", "token", "refresh", "access"]
+# Brute force (apps.users.lockout, OWASP "device cookies"): 5 failures lock the account for 15 minutes
+# for clients without a device token; a device token (issued by a successful sign-in) has its own
+# limit of 5 failures, after which it is invalid. Counters live in the database.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCK_DURATION = timedelta(seconds=env.int("LOGIN_LOCK_SECONDS", default=15 * 60))
+DEVICE_TOKEN_TTL = timedelta(days=env.int("DEVICE_TOKEN_DAYS", default=180))
+DEVICE_TOKEN_COOKIE_NAME = "augeo_device"
 
-# Number of reverse proxies in front of the app (load balancer, ingress). The client address is
-# taken that many hops from the right of X-Forwarded-For, so the balancer's own address never keys
-# a limit and a client cannot spoof one by prepending entries.
+# Reverse proxies in front of the app (load balancer, ingress). X-Forwarded-For is believed only when
+# the direct peer is in TRUSTED_PROXIES, and for at most NUM_PROXIES hops (apps.core.net.client_ip);
+# a request that bypasses the proxies is keyed on its own address whatever header it forges.
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+
+
+def cidr_list(variable: str, default: list[str]) -> list[str]:
+    """A comma-separated CIDR list from the environment, checked at start-up (a typo must not
+    silently trust or refuse everyone)."""
+    values = env.list(variable, default=default)
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{variable}: {value!r} is not an IP network (CIDR).") from exc
+    return [value.strip() for value in values if value.strip()]
+
+
+TRUSTED_PROXIES = cidr_list("DJANGO_TRUSTED_PROXIES", PRIVATE_NETWORKS if NUM_PROXIES else [])
 
 # --- REST framework -----------------------------------------------------------------------------
 THROTTLE_DEFAULTS = {
     "anon": "300/min",
     "user": "1200/min",
-    "login": "10/min",
     "login_ip": "600/min",
     "register": "20/hour",
     "password_reset": "5/hour",
@@ -280,16 +290,20 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "apps.core.api.filters.FilterBackend",  # django-filter; typed parameters may not be empty
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # Ours, not DRF's: keyed on apps.core.net.client_ip (trusted proxies), failing open on cache errors.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "apps.core.throttling.AnonIPRateThrottle",
+        "apps.core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
-    "NUM_PROXIES": NUM_PROXIES or None,
+    # JSON in (api.md); JSON nested deeper than AUGEO_MAX_JSON_DEPTH is a 400, never a RecursionError.
+    # Upload endpoints declare MultiPartParser themselves. Form bodies elsewhere let an empty field
+    # ("food_option=") silently mean "not given", so a schema-violating request was accepted.
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "apps.core.api.exceptions.exception_handler",
     "DEFAULT_METADATA_CLASS": "apps.core.api.metadata.Metadata",
     "DEFAULT_SCHEMA_CLASS": "apps.core.api.schema.AutoSchema",
@@ -318,6 +332,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Nonprofit fundraising galas: NPOs, events, attendance, auctions.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files (pinned; no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
@@ -348,6 +366,43 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+
+def _blob_origin(connection_string: str) -> str | None:
+    """The origin SAS image URLs point at (the admin shows item pictures, logos)."""
+    parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
+    if parts.get("BlobEndpoint"):
+        from urllib.parse import urlsplit
+
+        endpoint = urlsplit(parts["BlobEndpoint"])
+        return f"{endpoint.scheme}://{endpoint.netloc}"
+    if parts.get("AccountName"):
+        protocol = parts.get("DefaultEndpointsProtocol", "https")
+        return f"{protocol}://{parts['AccountName']}.blob.{parts.get('EndpointSuffix', 'core.windows.net')}"
+    return None
+
+
+# Content-Security-Policy on every HTML page (django-csp): the admin, the browsable API and Swagger UI
+# (served from drf-spectacular-sidecar, its start-up script a separate file) run without inline
+# scripts. Styles allow 'unsafe-inline' (the admin and Swagger UI set style attributes); images may
+# come from blob storage (SAS URLs) and data: URIs (Swagger UI's icons).
+_IMG_SRC = [SELF, "data:"]
+if _blob_origin(AZURE_CONNECTION_STRING):
+    _IMG_SRC.append(str(_blob_origin(AZURE_CONNECTION_STRING)))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": _IMG_SRC,
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Logging ------------------------------------------------------------------------------------
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
@@ -412,12 +467,19 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
-# Outbid/won e-mails are handed to the mail framework on a background thread after commit, so a
-# slow SMTP server never delays a bidder's answer; the outbox + `send_notifications` cover crashes.
-AUGEO_NOTIFICATIONS_ASYNC = env.bool("AUGEO_NOTIFICATIONS_ASYNC", default=True)
 # Live updates (apps/live): a socket whose outgoing queue holds this many messages is a slow client
 # and is dropped (it reconnects and re-reads the REST API); a broadcast waits at most
 # LIVE_PUBLISH_TIMEOUT seconds for the channel layer, on a background thread, never in a request.
 LIVE_SOCKET_QUEUE = env.int("AUGEO_LIVE_SOCKET_QUEUE", default=256)
 LIVE_PUBLISH_TIMEOUT = env.float("AUGEO_LIVE_PUBLISH_TIMEOUT", default=1.0)
 LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
+# Every e-mail is an outbox row (apps.core.outbox) handed to the mail framework on a background thread
+# after commit, so a slow SMTP server never delays an answer (a bid, a password reset); the outbox and
+# `send_notifications` cover crashes. AUGEO_NOTIFICATIONS_ASYNC is the older name of the switch.
+AUGEO_OUTBOX_ASYNC = env.bool("AUGEO_OUTBOX_ASYNC", default=env.bool("AUGEO_NOTIFICATIONS_ASYNC", default=True))
+# JSON bodies nested deeper than this are refused (400) before any view sees them.
+AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
+
+# /metrics: a bearer token (Prometheus `authorization: credentials`) or a source network.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_CIDRS = cidr_list("METRICS_ALLOWED_CIDRS", ["127.0.0.0/8", "::1/128"])

@@ -8,9 +8,10 @@ Refuses to start without ``DJANGO_SECRET_KEY`` (at least 50 characters, not the 
   plain HTTP is redirected except the health probes and ``/metrics``, which balancers and
   Prometheus call over plain HTTP inside the network. HSTS for a year with subdomains and preload
   (``DJANGO_HSTS_SECONDS``, ``DJANGO_HSTS_PRELOAD``), secure cookies.
-* Client address: ``DJANGO_NUM_PROXIES`` (default 1 here) reverse proxies are trusted in
-  ``X-Forwarded-For`` (``apps.core.net.client_ip``), so throttles, the lockout and the audit log key on
-  the client, never on the balancer.
+* Client address: ``DJANGO_NUM_PROXIES`` (default 1 here) hops of ``X-Forwarded-For`` are believed when
+  the direct peer is in ``DJANGO_TRUSTED_PROXIES`` (default: loopback and private ranges)
+  (``apps.core.net.client_ip``), so throttles, the lockout and the audit log key on the client, never
+  on the balancer, and a request that bypasses the balancer cannot forge its address.
 * Logs: one JSON object per line with the request id (``DJANGO_LOG_JSON``, default on).
 * Static files: served by WhiteNoise from ``collectstatic`` output (compressed, far-future cached).
 """
@@ -22,7 +23,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, MIDDLEWARE, REST_FRAMEWORK, SIMPLE_JWT, SPECTACULAR_SETTINGS, STORAGES, env
+from .base import LOGGING, MIDDLEWARE, PRIVATE_NETWORKS, SIMPLE_JWT, SPECTACULAR_SETTINGS, STORAGES, cidr_list, env
 
 _DEV_KEY_PREFIX = "django-insecure"
 
@@ -56,7 +57,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=1)
-REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": NUM_PROXIES or None}
+TRUSTED_PROXIES = cidr_list("DJANGO_TRUSTED_PROXIES", PRIVATE_NETWORKS if NUM_PROXIES else [])
 
 # --- Static files -------------------------------------------------------------------------------
 MIDDLEWARE = list(MIDDLEWARE)

@@ -20,7 +20,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),
 }
 # Inline, so tests can assert on mail.outbox right after the request (one test covers the pool).
-AUGEO_NOTIFICATIONS_ASYNC = False
+AUGEO_OUTBOX_ASYNC = False
 
 # pytest-xdist: each worker gets its own Redis database, because tests clear the cache (FLUSHDB)
 # and one worker's flush must not wipe another's throttle or cache state mid-test. Databases are

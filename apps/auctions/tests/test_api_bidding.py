@@ -393,21 +393,21 @@ def test_bid_rate_limit_per_account(settings) -> None:
 def test_send_notifications_picks_up_stuck_pending_rows() -> None:
     from django.core import mail
 
-    from apps.auctions.models import Notification, NotificationStatus
+    from apps.core.models import OutboxEmail, OutboxStatus
 
     item = ItemFactory()
     user = UserFactory()
-    note = Notification.objects.create(
-        kind="outbid",
+    note = OutboxEmail.objects.create(
+        template="auctions/outbid",
         user=user,
-        email=user.email,
-        item=item,
+        to=user.email,
+        ref=f"auctions.item:{item.pk}",
         context={"item_number": 1, "item_title": "Lamp", "current_bid": "5.00"},
     )
-    Notification.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
+    OutboxEmail.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
     call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == NotificationStatus.SENT and mail.outbox[0].subject.startswith("You have been outbid")
+    assert note.status == OutboxStatus.SENT and mail.outbox[0].subject.startswith("You have been outbid")
 
 
 def test_closing_the_event_closes_its_items_through_the_events_service() -> None:

@@ -23,11 +23,11 @@ from django.db.models import Max
 
 from apps.auctions import services
 from apps.auctions.invariants import check_item
-from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Notification, Purchase
+from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Purchase
 from apps.auctions.rules import AuctionState, proxy_resolve
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import DomainError
-from apps.core.models import AuditEntry, IdempotencyKey
+from apps.core.models import AuditEntry, IdempotencyKey, OutboxEmail
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -148,7 +148,7 @@ def test_two_closers_at_once_one_outcome() -> None:
     item.refresh_from_db()
     assert item.status == ItemStatus.SOLD
     assert AuditEntry.objects.filter(action="item.close", object_id=str(item.pk)).count() == 1
-    assert Notification.objects.filter(item=item, kind="won").count() == 1
+    assert OutboxEmail.objects.filter(ref=f"auctions.item:{item.pk}", template="auctions/won").count() == 1
     assert check_item(item) == []
 
 

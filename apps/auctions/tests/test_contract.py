@@ -64,9 +64,9 @@ from django.utils import timezone
 from apps.attendance.models import Guest, Paddle
 from apps.auctions import services
 from apps.auctions.invariants import check_item
-from apps.auctions.models import Bid, ItemKind, ItemStatus, Notification, NotificationStatus
+from apps.auctions.models import Bid, ItemKind, ItemStatus
 from apps.auctions.tests.factories import ItemFactory, bidder, register
-from apps.core.models import AuditEntry
+from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
 from apps.npos.models import NPOStatus
 from apps.npos.tests.factories import MembershipFactory
@@ -277,7 +277,7 @@ def test_household_shares_one_paddle() -> None:
     r = client_for(partner).post(bids_url(item), {"amount": "110", "max_amount": "250"}, format="json")
     assert r.status_code == 201 and r.json()["leading"] is True and r.json()["bid"]["bidder_number"] == 101
     assert client_for(partner).get(f"/api/v1/items/{item.pk}/").json()["leading"] is True
-    assert Notification.objects.count() == 0
+    assert OutboxEmail.objects.count() == 0
     assert Paddle.objects.filter(event=item.event).count() == 1
 
 
@@ -414,11 +414,11 @@ def test_outbid_mail_failure_through_the_api_marks_row_failed(django_capture_on_
     ):
         r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "110"}, format="json")
     assert r.status_code == 201 and r.json()["leading"] is True
-    note = Notification.objects.get()
-    assert note.kind == "outbid" and note.status == NotificationStatus.FAILED and note.attempts == 1
+    note = OutboxEmail.objects.get()
+    assert note.template == "auctions/outbid" and note.status == OutboxStatus.FAILED and note.attempts == 1
     call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == NotificationStatus.SENT and note.attempts == 2 and mail.outbox[-1].to == [a.email]
+    assert note.status == OutboxStatus.SENT and note.attempts == 2 and mail.outbox[-1].to == [a.email]
 
 
 def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_commit_callbacks) -> None:
@@ -427,34 +427,34 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
     item = ItemFactory()
     a = bidder(item.event, 101)
     services.bid_place(item=item, user=a, amount="100")
-    real_filter = Notification.objects.filter
+    real_filter = OutboxEmail.objects.filter
     # The outbox row loads, then recording the failed attempt raises.
-    flaky = mock.Mock(side_effect=[real_filter(kind="outbid"), RuntimeError("db gone")])
+    flaky = mock.Mock(side_effect=[real_filter(template="auctions/outbid"), RuntimeError("db gone")])
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("smtp down")) as send,
-        mock.patch.object(Notification.objects, "filter", flaky),
+        mock.patch.object(OutboxEmail.objects, "filter", flaky),
         django_capture_on_commit_callbacks(execute=True),
     ):
         r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "110"}, format="json")
     assert r.status_code == 201 and send.call_count == 1 and flaky.call_count == 2
-    note = Notification.objects.get()
-    assert note.status == NotificationStatus.PENDING
-    Notification.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
+    note = OutboxEmail.objects.get()
+    assert note.status == OutboxStatus.PENDING
+    OutboxEmail.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
     call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == NotificationStatus.SENT and mail.outbox[-1].to == [a.email]
+    assert note.status == OutboxStatus.SENT and mail.outbox[-1].to == [a.email]
 
 
 def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with (
-        mock.patch("apps.auctions.notifications.notifications_send", side_effect=RuntimeError("boom")) as send,
+        mock.patch("apps.core.outbox.outbox_send", side_effect=RuntimeError("boom")) as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
         r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "110"}, format="json")
     assert r.status_code == 201 and send.call_count == 1
-    assert Notification.objects.get().status == NotificationStatus.PENDING  # left for send_notifications
+    assert OutboxEmail.objects.get().status == OutboxStatus.PENDING  # left for send_notifications
 
 
 def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_commit_callbacks) -> None:
@@ -468,24 +468,23 @@ def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_comm
     ):
         r = clerk.post(f"/api/v1/items/{item.pk}/close/")
     assert r.status_code == 200 and r.json()["status"] == "sold"
-    note = Notification.objects.get(kind="won")
-    assert note.status == NotificationStatus.FAILED and "timed out" in note.last_error
+    note = OutboxEmail.objects.get(template="auctions/won")
+    assert note.status == OutboxStatus.FAILED and "timed out" in note.last_error
     call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == NotificationStatus.SENT and mail.outbox[-1].to == [winner.email]
+    assert note.status == OutboxStatus.SENT and mail.outbox[-1].to == [winner.email]
 
 
 def test_first_send_uses_a_bounded_timeout(settings) -> None:
-    from apps.auctions.notifications import SEND_TIMEOUT_SECONDS, notification_send
+    from apps.core.outbox import SEND_TIMEOUT_SECONDS, email_send
 
     settings.EMAIL_TIMEOUT = None
-    item = ItemFactory()
     user = UserFactory()
-    note = Notification.objects.create(
-        kind="outbid", user=user, email=user.email, item=item, context={"item_title": "Lamp", "current_bid": "5.00"}
+    note = OutboxEmail.objects.create(
+        template="auctions/outbid", user=user, to=user.email, context={"item_title": "Lamp", "current_bid": "5.00"}
     )
-    with mock.patch("apps.auctions.notifications.get_connection", wraps=get_connection) as conn:
-        assert notification_send(note) is True
+    with mock.patch("apps.core.outbox.get_connection", wraps=get_connection) as conn:
+        assert email_send(note) is True
     assert conn.call_args.kwargs["timeout"] == SEND_TIMEOUT_SECONDS
 
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from apps.auctions import services
 from apps.auctions.invariants import check_event, check_item
-from apps.auctions.models import Bid, Item, ItemKind, Notification, Purchase, Sale
+from apps.auctions.models import Bid, Item, ItemKind, Purchase, Sale
 from apps.auctions.tests.factories import ItemFactory, bidder
-from apps.core.models import AuditEntry
+from apps.core.models import AuditEntry, OutboxEmail
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -79,8 +79,8 @@ def test_detects_unit_violations() -> None:
     Item.objects.filter(pk=item.pk).update(status="sold", quantity_sold=1, winning_amount=D("5"), winner_paddle=paddle)
     AuditEntry.objects.create(action="item.close", object_id=str(item.pk))
     AuditEntry.objects.create(action="item.close", object_id=str(item.pk))
-    Notification.objects.create(kind="won", email="x@example.com", item=item)
-    Notification.objects.create(kind="won", email="x@example.com", item=item)
+    OutboxEmail.objects.create(template="auctions/won", to="x@example.com", ref=f"auctions.item:{item.pk}")
+    OutboxEmail.objects.create(template="auctions/won", to="x@example.com", ref=f"auctions.item:{item.pk}")
     problems = " | ".join(check_item(item))
     for expected in ("quantity_sold", "oversold", "both bought", "not the leader", "closed 2 times", "won"):
         assert expected in problems, expected

@@ -1,4 +1,4 @@
-"""The background hand-over of outbox rows (``AUGEO_NOTIFICATIONS_ASYNC``), with real commits."""
+"""The background hand-over of outbox rows (``AUGEO_OUTBOX_ASYNC``), with real commits."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from unittest import mock
 import pytest
 from django.core import mail
 
-from apps.auctions import notifications, services
-from apps.auctions.models import Notification, NotificationStatus
+from apps.auctions import services
 from apps.auctions.tests.factories import ItemFactory, bidder
+from apps.core import outbox
+from apps.core.models import OutboxEmail, OutboxStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,25 +27,25 @@ def _wait_for(predicate, timeout: float = 5.0) -> bool:
 
 
 def test_outbid_mail_is_sent_off_the_request_thread(settings) -> None:
-    settings.AUGEO_NOTIFICATIONS_ASYNC = True
+    settings.AUGEO_OUTBOX_ASYNC = True
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
     senders: list[str] = []
-    real_send = notifications.notification_send
+    real_send = outbox.email_send
 
     def recording_send(notification):
         senders.append(threading.current_thread().name)
         return real_send(notification)
 
-    with mock.patch.object(notifications, "notification_send", side_effect=recording_send):
+    with mock.patch.object(outbox, "email_send", side_effect=recording_send):
         services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
-        assert _wait_for(lambda: Notification.objects.filter(status=NotificationStatus.SENT).exists())
+        assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())
     assert senders and all(name.startswith("augeo-mail") for name in senders)
     assert [m.subject for m in mail.outbox if "outbid" in m.subject.lower()]
 
 
 def test_a_hanging_mail_server_does_not_hold_the_bid(settings) -> None:
-    settings.AUGEO_NOTIFICATIONS_ASYNC = True
+    settings.AUGEO_OUTBOX_ASYNC = True
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
     release = threading.Event()
@@ -58,5 +59,5 @@ def test_a_hanging_mail_server_does_not_hold_the_bid(settings) -> None:
         services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
         elapsed = time.monotonic() - started
         release.set()
-        assert _wait_for(lambda: Notification.objects.filter(status=NotificationStatus.SENT).exists())
+        assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())
     assert elapsed < 2  # the bid returned while the mail server was still "hanging"

@@ -13,10 +13,10 @@ from django.utils import timezone
 from apps.attendance.models import Paddle
 from apps.auctions import services
 from apps.auctions.invariants import check_item
-from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus, Notification, NotificationStatus
+from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
-from apps.core.models import AuditEntry
+from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.npos.models import NPOStatus
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory
@@ -310,8 +310,9 @@ def test_outbid_notification_sent_after_commit(django_capture_on_commit_callback
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         bid(item, b, "110")
     assert len(callbacks) == 2  # the outbid hand-over, and the bids-placed counter
-    note = Notification.objects.get()
-    assert note.user == a and note.kind == "outbid" and note.status == NotificationStatus.SENT
+    note = OutboxEmail.objects.get()
+    assert note.user == a and note.template == "auctions/outbid" and note.status == OutboxStatus.SENT
+    assert note.ref == f"auctions.item:{item.pk}"
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [a.email] and item.title in mail.outbox[0].body
 
 
@@ -321,7 +322,7 @@ def test_no_notification_when_leader_holds(django_capture_on_commit_callbacks) -
     with django_capture_on_commit_callbacks(execute=True):
         bid(item, a, "100", "500")
         bid(item, b, "110")
-    assert Notification.objects.count() == 0
+    assert OutboxEmail.objects.count() == 0
 
 
 def test_failing_mail_server_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
@@ -334,14 +335,14 @@ def test_failing_mail_server_never_fails_the_bid(django_capture_on_commit_callba
     ):
         r = bid(item, b, "110")
     assert r.leading
-    note = Notification.objects.get()
-    assert note.status == NotificationStatus.FAILED and note.attempts == 1 and "smtp down" in note.last_error
+    note = OutboxEmail.objects.get()
+    assert note.status == OutboxStatus.FAILED and note.attempts == 1 and "smtp down" in note.last_error
     # The retry command delivers it later.
     from django.core.management import call_command
 
     call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == NotificationStatus.SENT and len(mail.outbox) == 1
+    assert note.status == OutboxStatus.SENT and len(mail.outbox) == 1
 
 
 def test_bid_is_audited_without_maximum() -> None:

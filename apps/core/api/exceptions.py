@@ -138,6 +138,11 @@ def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         # slipped past validation: the client's data, so 400 — never a 500.
         logger.warning("database refused the data: %s", exc.__class__.__name__)
         return 400, error_body("VALIDATION_ERROR", "The request contains data that cannot be stored.", fields={}), {}
+    elif isinstance(exc, RecursionError) and "decoding a JSON" in str(exc):
+        # A view that lists DRF's own JSONParser (not apps.core.api.parsers.JSONParser) met a body
+        # like "[" * 200000: the decoder's recursion limit. Malformed input, so 400 — never a 500.
+        message = "Malformed request body: JSON nested too deeply."
+        return 400, error_body("VALIDATION_ERROR", message, fields={"body": ["JSON nested too deeply."]}), {}
     elif isinstance(exc, OperationalError):
         # The message may carry host names or credentials: log the class only.
         logger.warning("database unavailable: %s", exc.__class__.__name__)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -83,8 +84,40 @@ def accepts_blank(field: Any) -> bool:
         return False
 
 
+class _AnonymousProbe:
+    """The bits of a request a permission's ``has_permission`` reads, for an anonymous caller."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.user = AnonymousUser()
+        self.auth = None
+        self.query_params: dict[str, str] = {}
+        self.data: dict[str, Any] = {}
+
+
 class AutoSchema(SpectacularAutoSchema):
-    """Adds the envelope responses listed in the module docstring to every operation."""
+    """Adds the envelope responses listed in the module docstring to every operation, and says
+    which operations anonymous callers may use (``security`` includes ``{}``)."""
+
+    def allows_anonymous(self) -> bool:
+        """Would the view's permissions let an anonymous caller through for this method? Asked of
+        the permissions themselves (``IsAuthenticated | ReadOnly`` composes), so the schema follows
+        the code. Object-level rules (a draft answers 404) come later and do not change the answer."""
+        try:
+            permissions = self.view.get_permissions()
+        except Exception:  # a view that needs a real request to pick its permissions
+            return False
+        probe = _AnonymousProbe(self.method)
+        try:
+            return all(permission.has_permission(probe, self.view) for permission in permissions)
+        except Exception:
+            return False
+
+    def get_auth(self) -> list[dict[str, Any]]:
+        auths = [auth for auth in super().get_auth() if auth]
+        if self.allows_anonymous() or not auths:
+            auths.append({})
+        return auths
 
     def _get_paginator(self) -> Any:
         # ``@action(pagination_class=None)`` reaches the live view through the route's initkwargs,

@@ -78,19 +78,21 @@ print(json.dumps({
     "HSTS": s.SECURE_HSTS_SECONDS,
     "cookies": [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],
     "NUM_PROXIES": s.NUM_PROXIES,
-    "DRF_NUM_PROXIES": s.REST_FRAMEWORK["NUM_PROXIES"],
+    "TRUSTED_PROXIES": s.TRUSTED_PROXIES,
     "formatter": s.LOGGING["handlers"]["console"]["formatter"],
     "CONN_HEALTH_CHECKS": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
     "ENGINE": s.DATABASES["default"]["ENGINE"],
     "JWT_KEY_IS_SECRET": s.SIMPLE_JWT["SIGNING_KEY"] == s.SECRET_KEY,
-    "THROTTLE_LOGIN": s.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login"],
+    "THROTTLE_LOGIN_IP": s.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login_ip"],
+    "CSP": "csp.middleware.CSPMiddleware" in s.MIDDLEWARE,
+    "METRICS_ALLOWED_CIDRS": s.METRICS_ALLOWED_CIDRS,
     "whitenoise": "whitenoise.middleware.WhiteNoiseMiddleware" in s.MIDDLEWARE,
 }))
 """
 
 
 def test_production_values():
-    result = _run(["-c", SETTINGS_SCRIPT], DJANGO_DEBUG="true", THROTTLE_RATE_LOGIN="1000/min")
+    result = _run(["-c", SETTINGS_SCRIPT], DJANGO_DEBUG="true", THROTTLE_RATE_LOGIN_IP="1000/min")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
     assert values["DEBUG"] is False  # DJANGO_DEBUG cannot turn it on
@@ -98,12 +100,14 @@ def test_production_values():
     assert values["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
     assert values["HSTS"] >= 31_536_000
     assert values["cookies"] == [True, True]
-    assert values["NUM_PROXIES"] == 1 and values["DRF_NUM_PROXIES"] == 1
+    assert values["NUM_PROXIES"] == 1 and "10.0.0.0/8" in values["TRUSTED_PROXIES"]
     assert values["formatter"] == "json"
     assert values["CONN_HEALTH_CHECKS"] is True
     assert values["ENGINE"].endswith("postgresql")
     assert values["JWT_KEY_IS_SECRET"] is True
-    assert values["THROTTLE_LOGIN"] == "1000/min"
+    assert values["THROTTLE_LOGIN_IP"] == "1000/min"
+    assert values["CSP"] is True
+    assert values["METRICS_ALLOWED_CIDRS"] == ["127.0.0.0/8", "::1/128"]
     assert values["whitenoise"] is True
 
 

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def test_records_actor_object_npo_ip_and_request_id(user, settings):
     settings.NUM_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     membership = MembershipFactory(user=user)
     request = RequestFactory().post("/x", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9")
     token = request_id_var.set("req-123")

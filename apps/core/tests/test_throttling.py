@@ -31,14 +31,14 @@ def drf_request(data: Any = None, user: Any = None, ip: str = "192.0.2.1") -> Re
 
 def test_missing_scope_rate_lets_everything_through(rates):
     rates()
-    throttle = t.LoginRateThrottle()
+    throttle = t.PasswordResetRateThrottle()
     assert throttle.rate is None
     assert all(throttle.allow_request(drf_request({"email": "a@b.org"}), None) for _ in range(5))
 
 
 def test_account_key_is_normalised_and_hashed(rates):
-    rates(login="5/min")
-    throttle = t.LoginRateThrottle()
+    rates(password_reset="5/min")
+    throttle = t.PasswordResetRateThrottle()
     key_a = throttle.get_cache_key(drf_request({"email": " A@B.org "}), None)
     key_b = throttle.get_cache_key(drf_request({"email": "a@b.org"}, ip="192.0.2.99"), None)
     assert key_a == key_b

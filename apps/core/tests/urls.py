@@ -11,12 +11,14 @@ from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, viewsets
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.api.parsers import JSONParser
 from apps.core.exceptions import Conflict
 from apps.core.idempotency import idempotent
 from apps.core.models import AuditEntry
@@ -39,6 +41,8 @@ class EchoView(APIView):
 
     permission_classes = [AllowAny]
     serializer_class = ThingSerializer
+    # Like the upload endpoints: multipart too (the project default is JSON only).
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request):

@@ -203,6 +203,10 @@ class UserSerializer(serializers.ModelSerializer):
 class LoginResponseSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
+    device_token = serializers.CharField(
+        help_text="Keep it and send it as `X-Device-Token` when signing in to this account again: this "
+        "client is then not subject to the account lock (only to its own limit of 5 failures)."
+    )
     user = UserSerializer()
 
 

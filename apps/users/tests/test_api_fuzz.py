@@ -22,3 +22,11 @@ def test_profile_picture_is_an_absolute_url(auth_client):
     assert me["profile_picture"].split("?")[0] == blob
     patched = auth_client.patch(ME, {"first_name": "Pat"}, format="json").json()
     assert patched["profile_picture"].split("?")[0] == blob
+
+
+def test_profile_patch_refuses_multipart(auth_client):
+    """scripts/fuzz.sh (negative_data_rejection): a multipart PATCH carried `social_links` as a string
+    the JSON field ignored, so an invalid value was answered 200. The profile takes JSON only."""
+    response = auth_client.patch(ME, {"social_links": '{"x": "not a url"}'}, format="multipart")
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "UNSUPPORTED_MEDIA_TYPE"

@@ -42,7 +42,7 @@ def test_login_returns_tokens_and_user(api_client, user):
     response = login(api_client, user.email.upper())
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"access", "refresh", "user"}
+    assert set(body) == {"access", "refresh", "device_token", "user"}
     assert body["user"]["id"] == str(user.id)
     assert body["user"]["is_superuser"] is False
     assert body["user"]["memberships"] == [{"npo": str(npo.id), "role": "coordinator"}]

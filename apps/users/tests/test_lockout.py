@@ -1,4 +1,5 @@
-"""Brute-force lockout: 5 consecutive failures per (account, IP) lock the pair for 15 minutes."""
+"""Brute-force lockout (OWASP "device cookies", apps.users.lockout): 5 failures per account from any
+IP lock it for 15 minutes for clients without a device token; a device token has its own limit."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from axes.models import AccessAttempt
 from django.utils import timezone
 
 from apps.core.models import AuditEntry
-from apps.users.tests.conftest import login
+from apps.users import lockout
+from apps.users.models import LoginLock
+from apps.users.tests.conftest import LOGIN, login
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +20,14 @@ pytestmark = pytest.mark.django_db
 WRONG = "wrong-password-here"
 
 
-def fail(client, email, times, ip="10.0.0.1"):
-    return [login(client, email, WRONG, ip=ip).status_code for _ in range(times)]
+def fail(client, email, times, ip="10.0.0.1", **extra):
+    return [login_as(client, email, WRONG, ip=ip, **extra).status_code for _ in range(times)]
+
+
+def login_as(client, email, password=DEFAULT_PASSWORD, ip="10.0.0.1", device=None, **extra):
+    if device:
+        extra["HTTP_X_DEVICE_TOKEN"] = device
+    return client.post(LOGIN, {"email": email, "password": password}, format="json", REMOTE_ADDR=ip, **extra)
 
 
 def assert_locked(response, at_most=900):
@@ -28,6 +36,12 @@ def assert_locked(response, at_most=900):
     assert error["code"] == "ACCOUNT_LOCKED"
     assert 0 < int(response["Retry-After"]) <= at_most
     assert error["retry_after"] == int(response["Retry-After"])
+
+
+def device_token_for(client, user, ip="10.0.0.1"):
+    response = login_as(client, user.email, ip=ip)
+    assert response.status_code == 200, response.content
+    return response.json()["device_token"]
 
 
 def test_five_failures_lock_even_the_right_password(api_client, user):
@@ -42,8 +56,7 @@ def test_locked_attempts_do_not_extend_the_cool_off(api_client, user):
     fail(api_client, user.email, 5)
     start = timezone.now()
     with time_machine.travel(start + timedelta(minutes=10)):
-        response = login(api_client, user.email, WRONG)
-        assert_locked(response, at_most=5 * 60 + 1)
+        assert_locked(login(api_client, user.email, WRONG), at_most=5 * 60 + 1)
     with time_machine.travel(start + timedelta(minutes=15, seconds=5)):
         assert login(api_client, user.email).status_code == 200
 
@@ -53,7 +66,14 @@ def test_a_success_resets_the_count(api_client, user):
     assert login(api_client, user.email).status_code == 200
     assert fail(api_client, user.email, 4) == [401] * 4
     assert login(api_client, user.email).status_code == 200
-    assert not AccessAttempt.objects.filter(username=user.email).exists()
+    assert not LoginLock.objects.exists()
+
+
+def test_a_streak_ends_when_the_window_passes_without_a_failure(api_client, user):
+    fail(api_client, user.email, 4)
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert fail(api_client, user.email, 4) == [401] * 4
+        assert login(api_client, user.email).status_code == 200
 
 
 def test_right_password_of_unverified_account_resets_the_count(api_client, unverified):
@@ -62,13 +82,16 @@ def test_right_password_of_unverified_account_resets_the_count(api_client, unver
     assert fail(api_client, unverified.email, 4) == [401] * 4
 
 
-def test_lock_is_per_account_and_ip(api_client, user):
+def test_failures_from_many_ips_lock_the_account(api_client, user):
+    """The per-(account, IP) lock let an attacker with many addresses guess on; the count is per account."""
+    for n in range(5):
+        assert login(api_client, user.email, WRONG, ip=f"198.51.100.{n + 1}").status_code == 401
+    assert_locked(login(api_client, user.email, ip="203.0.113.50"))
+
+
+def test_another_account_behind_the_same_ip_is_not_locked(api_client, user):
     other = UserFactory()
     fail(api_client, user.email, 5, ip="10.0.0.1")
-    assert_locked(login(api_client, user.email, ip="10.0.0.1"))
-    # Same account from another IP (the guest's phone on mobile data): not locked.
-    assert login(api_client, user.email, ip="10.0.0.2").status_code == 200
-    # Another account behind the same IP (the gala room): not locked.
     assert login(api_client, other.email, ip="10.0.0.1").status_code == 200
 
 
@@ -78,33 +101,89 @@ def test_lock_keys_on_normalised_email(api_client, user):
     assert_locked(login(api_client, user.email))
 
 
-def test_lock_keys_on_forwarded_client_ip_behind_a_proxy(api_client, user, settings):
+def test_lockout_bypass_by_rotating_x_forwarded_for(api_client, user, settings):
+    """Issue 9 #3: with DJANGO_NUM_PROXIES=1 a client talking to the app directly rotated
+    X-Forwarded-For and every attempt counted for a fresh "IP". An untrusted peer's header is ignored."""
     settings.NUM_PROXIES = 1
-    for _ in range(5):
-        api_client.post(
-            "/api/v1/auth/login/",
-            {"email": user.email, "password": WRONG},
-            format="json",
-            REMOTE_ADDR="10.9.9.9",
-            HTTP_X_FORWARDED_FOR="203.0.113.7",
-        )
-    locked = api_client.post(
-        "/api/v1/auth/login/",
-        {"email": user.email, "password": DEFAULT_PASSWORD},
-        format="json",
-        REMOTE_ADDR="10.9.9.9",
-        HTTP_X_FORWARDED_FOR="203.0.113.7",
-    )
-    assert locked.status_code == 429
-    # Another client behind the same balancer is not affected.
-    other = api_client.post(
-        "/api/v1/auth/login/",
-        {"email": user.email, "password": DEFAULT_PASSWORD},
-        format="json",
-        REMOTE_ADDR="10.9.9.9",
-        HTTP_X_FORWARDED_FOR="203.0.113.8",
-    )
-    assert other.status_code == 200
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for n in range(5):
+        response = login_as(api_client, user.email, WRONG, ip="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        assert response.status_code == 401
+    assert_locked(login_as(api_client, user.email, ip="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.77"))
+    ips = set(AuditEntry.objects.filter(action="auth.login_failed").values_list("ip_address", flat=True))
+    assert ips == {"203.0.113.9"}  # the header changed nothing, not even the audit trail
+
+
+def test_trusted_proxy_failures_from_many_client_ips_lock_the_account(api_client, user, settings):
+    settings.NUM_PROXIES = 1
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    for n in range(5):
+        response = login_as(api_client, user.email, WRONG, ip="10.9.9.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        assert response.status_code == 401
+    ips = set(AuditEntry.objects.filter(action="auth.login_failed").values_list("ip_address", flat=True))
+    assert ips == {f"198.51.100.{n}" for n in range(5)}  # the proxy's header is believed…
+    # …and the account is locked for every untrusted client, whatever address it comes from.
+    assert_locked(login_as(api_client, user.email, ip="10.9.9.9", HTTP_X_FORWARDED_FOR="203.0.113.200"))
+
+
+def test_known_device_signs_in_while_the_account_is_locked(api_client, user):
+    """Issue 9 #4: anyone could keep a named user from signing in. The real user's device token
+    (from an earlier sign-in) is not subject to the account lock."""
+    device = device_token_for(api_client, user, ip="192.0.2.10")
+    attacker = type(api_client)()
+    assert fail(attacker, user.email, 12, ip="198.51.100.1") == [401] * 5 + [429] * 7
+    response = login_as(api_client, user.email, ip="192.0.2.10", device=device)
+    assert response.status_code == 200, response.content
+    assert response.json()["device_token"]
+    # The lock still holds for everybody else, from that same IP too.
+    assert_locked(login(attacker, user.email, ip="192.0.2.10"))
+
+
+def test_device_cookie_works_for_browsers(api_client, user, settings):
+    response = login_as(api_client, user.email)
+    cookie = response.cookies[settings.DEVICE_TOKEN_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and int(cookie["max-age"]) > 0
+    fail(type(api_client)(), user.email, 5, ip="198.51.100.1")
+    browser = type(api_client)()
+    browser.cookies[settings.DEVICE_TOKEN_COOKIE_NAME] = cookie.value
+    assert login_as(browser, user.email).status_code == 200
+
+
+def test_five_failures_with_a_device_token_invalidate_it(api_client, user):
+    device = device_token_for(api_client, user)
+    assert fail(api_client, user.email, 5, device=device) == [401] * 5
+    assert AuditEntry.objects.filter(action="auth.device_token_invalidated").count() == 1
+    # The device's failures did not count against the account: untrusted clients still sign in…
+    assert login_as(type(api_client)(), user.email, ip="192.0.2.1").status_code == 200
+    # …and the spent token is an untrusted client now: subject to the account lock again.
+    fail(type(api_client)(), user.email, 5, ip="198.51.100.1")
+    assert_locked(login_as(api_client, user.email, device=device))
+
+
+def test_a_device_success_resets_its_own_count(api_client, user):
+    device = device_token_for(api_client, user)
+    fail(api_client, user.email, 4, device=device)
+    assert login_as(api_client, user.email, device=device).status_code == 200
+    assert fail(api_client, user.email, 4, device=device) == [401] * 4
+    assert login_as(api_client, user.email, device=device).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["other-account", "tampered", "expired", "garbage"])
+def test_a_device_token_that_is_not_valid_for_the_account_is_ignored(api_client, user, kind):
+    other = UserFactory()
+    token = {
+        "other-account": lambda: device_token_for(api_client, other),
+        "tampered": lambda: device_token_for(api_client, user)[:-2] + "xx",
+        "expired": lambda: lockout.device_token_issue(user_id=user.pk),
+        "garbage": lambda: "x" * 600,
+    }[kind]()
+    api_client.cookies.clear()
+    fail(api_client, user.email, 5, ip="198.51.100.1")
+    if kind == "expired":
+        with time_machine.travel(timezone.now() + timedelta(days=181)):
+            assert login_as(api_client, user.email, device=token).status_code == 200  # lock over by then
+        return
+    assert_locked(login_as(api_client, user.email, device=token))
 
 
 def test_unlocks_after_cool_off(api_client, user):
@@ -119,13 +198,18 @@ def test_unknown_accounts_lock_too(api_client, db):
     assert_locked(login(api_client, "nobody@example.org", WRONG))
 
 
+def test_the_table_names_nobody(api_client, user):
+    fail(api_client, user.email, 2)
+    assert LoginLock.objects.get().key == lockout.account_key(user.email) != user.email
+
+
 @pytest.mark.parametrize(
     "backend",
     ["apps.users.tests.broken_cache.BrokenCache", "django.core.cache.backends.dummy.DummyCache"],
     ids=["cache-raises", "cache-forgets"],
 )
 def test_lock_survives_a_cache_outage(api_client, user, settings, throttle_rates, backend):
-    throttle_rates(login="1000/min", login_ip="1000/min")
+    throttle_rates(login_ip="1000/min")
     settings.CACHES = {"default": {"BACKEND": backend}}
     assert fail(api_client, user.email, 5) == [401] * 5
     assert_locked(login(api_client, user.email))
@@ -146,24 +230,17 @@ def test_password_reset_clears_the_lock(api_client, user, django_capture_on_comm
     assert login(api_client, user.email, "a-brand-new-passphrase").status_code == 200
 
 
-def test_admin_login_form_is_locked_too(client, superuser):
-    """The admin's login form shares the lock (axes backend + middleware)."""
-    for _ in range(5):
-        login_response = client.post(
-            "/admin/login/", {"username": superuser.email, "password": WRONG}, REMOTE_ADDR="10.0.0.1"
-        )
-        assert login_response.status_code in (200, 429)
-    response = client.post(
-        "/admin/login/", {"username": superuser.email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR="10.0.0.1"
-    )
-    assert response.status_code == 429
-    assert response["Retry-After"]
-    assert "text/plain" in response["Content-Type"]
+def test_lockout_reset_command(api_client, user):
+    from django.core.management import call_command
+
+    fail(api_client, user.email, 5)
+    call_command("lockout_reset", user.email.upper())
+    assert login(api_client, user.email).status_code == 200
 
 
 def test_lock_holds_with_redis_unreachable(api_client, user, settings, throttle_rates):
     """The production cache configuration (django-redis, IGNORE_EXCEPTIONS) pointed at a dead port."""
-    throttle_rates(login="3/min", login_ip="3/min")
+    throttle_rates(login_ip="3/min")
     settings.CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
@@ -175,8 +252,43 @@ def test_lock_holds_with_redis_unreachable(api_client, user, settings, throttle_
     assert_locked(login(api_client, user.email))
 
 
-@pytest.mark.redis
-def test_login_throttle_on_real_redis(api_client, user, settings, throttle_rates):
-    throttle_rates(login="2/min", login_ip="1000/min")
-    assert "redis" in settings.CACHES["default"]["BACKEND"].lower()
-    assert [login(api_client, user.email).status_code for _ in range(3)] == [200, 200, 429]
+# --- the admin's login form: the same service, the same rules -----------------------------------------
+
+
+def admin_login(client, email, password=DEFAULT_PASSWORD, ip="10.0.0.1", **extra):
+    return client.post("/admin/login/", {"username": email, "password": password}, REMOTE_ADDR=ip, **extra)
+
+
+def test_admin_login_form_is_locked_per_account(client, superuser):
+    """Issue 9 #3: the admin login had no per-account limit once the IP changed."""
+    for n in range(5):
+        assert admin_login(client, superuser.email, WRONG, ip=f"198.51.100.{n}").status_code == 200  # form again
+    response = admin_login(client, superuser.email, ip="203.0.113.1")
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 900
+    assert b"Too many failed sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_admin_and_api_share_one_lock(client, api_client, superuser):
+    fail(api_client, superuser.email, 5)
+    assert admin_login(client, superuser.email).status_code == 429
+
+
+def test_admin_login_issues_a_device_cookie_that_passes_the_lock(client, superuser, settings):
+    response = admin_login(client, superuser.email)
+    assert response.status_code == 302
+    cookie = response.cookies[settings.DEVICE_TOKEN_COOKIE_NAME]
+    assert cookie["httponly"]
+    client.logout()  # a new, empty cookie jar
+    attacker = type(client)()
+    for _ in range(6):
+        admin_login(attacker, superuser.email, WRONG, ip="198.51.100.1")
+    assert admin_login(attacker, superuser.email).status_code == 429
+    client.cookies[settings.DEVICE_TOKEN_COOKIE_NAME] = cookie.value
+    assert admin_login(client, superuser.email).status_code == 302
+
+
+def test_admin_login_of_an_unverified_or_non_staff_account(client, unverified, user):
+    assert b"Verify your e-mail" in admin_login(client, unverified.email).content
+    response = admin_login(client, user.email)
+    assert response.status_code == 200 and "_auth_user_id" not in client.session

@@ -8,14 +8,12 @@ from unittest import mock
 import pytest
 from django.core import mail
 from django.db import IntegrityError
-from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.exceptions import PermissionDenied, ValidationFailed
-from apps.users import services
+from apps.users import lockout, services
 from apps.users.authentication import JWTAuthentication
-from apps.users.lockout import axes_username, lockout_response
 from apps.users.models import AccountToken, User
 from apps.users.tests.conftest import bearer
 from apps.users.tests.factories import UserFactory
@@ -78,18 +76,20 @@ def test_authentication_without_cut_off(user):
     assert JWTAuthentication().get_user(token) == user
 
 
-def test_lockout_response_shapes():
-    factory = RequestFactory()
-    api = lockout_response(factory.post("/api/v1/auth/login/"), {"email": "a@example.org"})
-    assert api.status_code == 429 and b"ACCOUNT_LOCKED" in api.content and int(api["Retry-After"]) > 0
-    page = lockout_response(factory.post("/admin/login/"), {"username": "a@example.org"})
-    assert page.status_code == 429 and page["Content-Type"].startswith("text/plain")
+def test_account_key_normalises():
+    assert lockout.account_key("  A@B.org ") == lockout.account_key("a@b.org")
 
 
-def test_axes_username_normalises():
-    assert axes_username(None, {"email": "  A@B.org "}) == "a@b.org"
-    assert axes_username(None, {"username": "X@Y.org"}) == "x@y.org"
-    assert axes_username(None, None) == ""
+def test_device_key_refuses_non_strings_and_foreign_payloads(user):
+    from django.core import signing
+
+    assert lockout.device_key(None, user_id=user.pk) is None
+    assert lockout.device_key(123, user_id=user.pk) is None
+    assert lockout.device_key(lockout.device_token_issue(user_id=user.pk), user_id=None) is None
+    not_a_dict = signing.dumps(["x"], salt=lockout.DEVICE_TOKEN_SALT)
+    assert lockout.device_key(not_a_dict, user_id=user.pk) is None
+    other_salt = signing.dumps({"u": str(user.pk), "n": "x"})
+    assert lockout.device_key(other_salt, user_id=user.pk) is None
 
 
 def test_set_active_is_idempotent_and_refuses_self():

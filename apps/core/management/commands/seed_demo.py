@@ -31,9 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         credentials: dict[str, tuple[str, str]] = {}
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", AUGEO_NOTIFICATIONS_ASYNC=False
-        ):
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", AUGEO_OUTBOX_ASYNC=False):
             mail.outbox = []
             for module_name in SEED_MODULES:
                 module = importlib.import_module(module_name)
