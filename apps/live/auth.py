@@ -41,7 +41,7 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
         return True
     if origin in getattr(settings, "CSRF_TRUSTED_ORIGINS", []):
         return True
-    host = _header(scope, b"host")
+    host = _header(scope, b"host") or ""
     return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
 
 

@@ -86,7 +86,7 @@ def display_state(event: Event) -> dict[str, Any]:
         .only("amount", "created_at", "paddle__number", "item__number", "item__title", "item_id")
         .order_by("-created_at")[:LATEST]
     )
-    feed = [
+    feed: list[dict[str, Any]] = [
         {
             "kind": "bid",
             "item": str(b.item_id),
@@ -109,7 +109,7 @@ def display_state(event: Event) -> dict[str, Any]:
         }
         for s in sales
     ]
-    feed.sort(key=lambda row: row["at"], reverse=True)
+    feed.sort(key=lambda row: str(row["at"]), reverse=True)
     open_items = _public_items(event).filter(status=ItemStatus.OPEN)
     hot = open_items.filter(bid_count__gt=0).order_by("-bid_count", "-current_bid", "number")[:HOTTEST]
     closing = open_items.filter(closes_at__gt=now).order_by("closes_at", "number")[:CLOSING]

@@ -150,14 +150,15 @@ def test_a_hanging_channel_layer_times_out_in_the_background(settings: Any) -> N
     listener.listen(16)
     try:
         settings.CHANNEL_LAYERS = channel_layers(f"redis://127.0.0.1:{listener.getsockname()[1]}/0")
-        settings.LIVE_PUBLISH_TIMEOUT = 0.3
+        settings.LIVE_PUBLISH_TIMEOUT = 2.0
         item = ItemFactory()
         alice = bidder(item.event, 101)
         timeouts = metrics.BROADCAST_FAILURES.labels("timeout")
         before = timeouts._value.get()
         started = time.perf_counter()
         response = client_for(alice).post(f"/api/v1/items/{item.pk}/bids/", {"amount": "100"}, format="json")
-        assert response.status_code == 201 and time.perf_counter() - started < 0.3
+        # well under the 2 s the publisher thread waits for the hanging "Redis"
+        assert response.status_code == 201 and time.perf_counter() - started < 1.0
         assert publisher.broadcaster.flush(timeout=5)
         assert timeouts._value.get() == before + 1
     finally:

@@ -44,9 +44,10 @@ def test_first_state_is_rendered_server_side_without_script() -> None:
     assert "Weekend &lt;b&gt;at&lt;/b&gt; the lake" in html  # titles are escaped
     assert "Pearl necklace" in html and "Draft thing" not in html
     assert '<progress class="thermometer" id="thermometer" max="100" value="0.0"' in html
-    assert "450" not in html  # alice's maximum
+    assert "450.00" not in html and "$450" not in html  # alice's maximum
     assert "<script>" not in html and "style=" not in html  # strict CSP: the script is a static file
     assert 'src="/static/live/display.js"' in html
+    assert "script-src 'self'" in response["Content-Security-Policy"]  # and the browser test sees no violation
 
 
 def test_state_json_matches_and_counts_queries(django_assert_max_num_queries) -> None:
@@ -66,7 +67,7 @@ def test_state_json_matches_and_counts_queries(django_assert_max_num_queries) ->
         (102, "200.00"),
     ]
     assert "Draft thing" not in str(state["items"]) and len(state["items"]) == 12
-    assert "450" not in response.content.decode()
+    assert "450.00" not in response.content.decode()
 
 
 def test_draft_events_are_for_members_only() -> None:

@@ -92,7 +92,7 @@ def test_proxy_scenario_never_shows_a_maximum_and_personal_messages_reach_only_t
     text = json.dumps(everything)
     # bob's maximum (999) stays private to the end; alice's (777) only ever became a visible history
     # row when bob passed it — a message carries the resulting state, never a maximum.
-    assert "777" not in text and "999" not in text
+    assert "777.00" not in text and "999.00" not in text
     bids = [m for m in seen if m["type"] == "bid_placed"]
     assert [m["sequence"] for m in bids] == sorted(m["sequence"] for m in bids)
     assert [(m["current_bid"], m["bidder_number"]) for m in bids] == [
