@@ -84,21 +84,34 @@ instance_up() {  # name port
     >"$SO_STATE/$name.log" 2>&1 &)
 }
 
-nginx_conf() {
-  # The directives of deploy/nginx.conf, with loopback upstreams and every path under $SO_STATE.
+# nginx's config, pid, logs and temp files. Run as root, nginx itself runs as nobody, who must be able
+# to reach the folder: when the checkout's parents are private (a clone under /root), a folder in /tmp
+# is used instead (its path is remembered in $SO_STATE/nginx.dir for `down`).
+nginx_dir() {
+  if [ -f "$SO_STATE/nginx.dir" ]; then cat "$SO_STATE/nginx.dir"; return; fi
+  local dir="$SO_STATE/nginx"
+  if [ "$(id -u)" = "0" ] && ! runuser -u nobody -- test -x "$SO_STATE" 2>/dev/null; then
+    dir="/tmp/augeo-scaleout-nginx-$NGINX_PORT"
+  fi
+  echo "$dir" | tee "$SO_STATE/nginx.dir"
+}
+
+nginx_conf() {  # dir
+  # The directives of deploy/nginx.conf, with loopback upstreams and every path under the dir.
+  local d="$1"
   cat <<CONF
 worker_processes 1;
 daemon on;
-pid $SO_STATE/nginx/nginx.pid;
-error_log $SO_STATE/nginx/error.log warn;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
-  access_log $SO_STATE/nginx/access.log;
-  client_body_temp_path $SO_STATE/nginx/body;
-  proxy_temp_path $SO_STATE/nginx/proxy;
-  fastcgi_temp_path $SO_STATE/nginx/fastcgi;
-  uwsgi_temp_path $SO_STATE/nginx/uwsgi;
-  scgi_temp_path $SO_STATE/nginx/scgi;
+  access_log $d/access.log;
+  client_body_temp_path $d/body;
+  proxy_temp_path $d/proxy;
+  fastcgi_temp_path $d/fastcgi;
+  uwsgi_temp_path $d/uwsgi;
+  scgi_temp_path $d/scgi;
   upstream augeo_web {
     server 127.0.0.1:$PORT_A;
     server 127.0.0.1:$PORT_B;
@@ -134,15 +147,15 @@ CONF
 }
 
 nginx_up() {
-  local bin; bin="$(nginx_bin)"
-  mkdir -p "$SO_STATE/nginx"
-  nginx_conf >"$SO_STATE/nginx/nginx.conf"
+  local bin dir; bin="$(nginx_bin)"; dir="$(nginx_dir)"
+  mkdir -p "$dir"
+  nginx_conf "$dir" >"$dir/nginx.conf"
   if [ "$(id -u)" = "0" ]; then
     # Never as root: the master process runs as nobody (a port above 1024 needs no privilege).
-    chown -R nobody "$SO_STATE/nginx"
-    runuser -u nobody -- "$bin" -e "$SO_STATE/nginx/error.log" -p "$SO_STATE/nginx" -c "$SO_STATE/nginx/nginx.conf"
+    chown -R nobody "$dir"
+    runuser -u nobody -- "$bin" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
   else
-    "$bin" -e "$SO_STATE/nginx/error.log" -p "$SO_STATE/nginx" -c "$SO_STATE/nginx/nginx.conf"
+    "$bin" -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf"
   fi
 }
 
@@ -194,7 +207,7 @@ stop_pidfile() {
 }
 
 so_down_quiet() {
-  stop_pidfile "$SO_STATE/nginx/nginx.pid"
+  if [ -f "$SO_STATE/nginx.dir" ]; then stop_pidfile "$(cat "$SO_STATE/nginx.dir")/nginx.pid"; rm -f "$SO_STATE/nginx.dir"; fi
   stop_pidfile "$SO_STATE/a.pid"
   stop_pidfile "$SO_STATE/b.pid"
 }
