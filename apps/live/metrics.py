@@ -24,7 +24,7 @@ CONNECTIONS = Gauge(
 )
 SOCKETS_CLOSED = Counter(
     "augeo_live_sockets_closed",
-    "WebSocket connections the server closed, by reason (slow, token_expired, bad_token, invisible).",
+    "WebSocket connections the server closed, by reason (slow, token_expired, bad_token, invisible, layer_down).",
     ["reason"],
 )
 
