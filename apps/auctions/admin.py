@@ -285,7 +285,9 @@ class ItemAdmin(TenantScopedAdmin):
                     url = reverse("admin:auctions_live_sale")
                     return HttpResponseRedirect(f"{url}?event={event.pk}&done={sale.pk}")
         event_id = self._selected_event_id(request, form, events)
-        recent = Sale.objects.filter(item__event__in=events).select_related("item", "paddle").order_by("-created_at")
+        recent = (
+            Sale.objects.filter(item__event__in=events).select_related("item__event", "paddle").order_by("-created_at")
+        )
         if event_id:
             recent = recent.filter(item__event_id=event_id)
             form.initial["event"] = event_id
@@ -334,7 +336,7 @@ class ItemAdmin(TenantScopedAdmin):
                     for level in PaddleRaiseLevel.objects.filter(event_id=event_id)
                 ],
                 "recent": Pledge.objects.filter(event_id=event_id)
-                .select_related("paddle")
+                .select_related("event", "paddle")
                 .order_by("-created_at")[: clerk.RECENT],
             }
         context = {
