@@ -23,7 +23,12 @@ from apps.core.net import client_ip
 @require_http_methods(["GET", "POST"])
 def guest_invitation_accept(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("token") or request.GET.get("token") or "").strip()[:200]
-    context: dict[str, Any] = {"title": "Your invitation", "token": token, "what": "Link your account to your seat", "kind": "guest"}
+    context: dict[str, Any] = {
+        "title": "Your invitation",
+        "token": token,
+        "what": "Link your account to your seat",
+        "kind": "guest",
+    }
     if request.method == "POST" and request.user.is_authenticated:
         try:
             guest = accept_service(token=token, user=request.user, ip=client_ip(request))

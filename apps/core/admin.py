@@ -63,8 +63,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from apps.core.exceptions import DomainError
 from apps.npos import authz
-from apps.npos.capabilities import Capability
 from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
+from apps.npos.capabilities import Capability
 
 _SAME = object()
 

@@ -62,11 +62,16 @@ class AugeoAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         from apps.events.tonight import tonight_for
 
-        extra = {"tonight": tonight_for(request.user), **(extra_context or {})}
+        from apps.events.admin_imports import KINDS
+
+        user = request.user
+        may_import = user.is_superuser or any(authz.npo_ids_with(user, k.capability).exists() for k in KINDS.values())
+        extra = {"tonight": tonight_for(user), "may_import": may_import, **(extra_context or {})}
         return super().index(request, extra_context=extra)
 
     def get_urls(self) -> list[Any]:
         from apps.attendance import desk
+        from apps.events import admin_imports
 
         urls = [
             path(
@@ -79,6 +84,7 @@ class AugeoAdminSite(admin.AdminSite):
                 self.admin_view(desk.walk_in_view),
                 name="attendance_checkin_walk_in",
             ),
+            path("import/", self.admin_view(admin_imports.import_view), name="augeo_import"),
         ]
         return urls + super().get_urls()
 

@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from apps.npos.zones import viewer_zone
 
-
 SESSION_KEY = "augeo_viewer_zone"
 
 

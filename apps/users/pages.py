@@ -106,7 +106,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             _field_errors(form, exc)
         else:
-            return render(request, "pages/signed_up.html", {"email": user.email, "next": next_url, "title": "Check your inbox"})
+            return render(
+                request, "pages/signed_up.html", {"email": user.email, "next": next_url, "title": "Check your inbox"}
+            )
     return render(request, "pages/sign_up.html", {"form": form, "next": next_url, "title": "Create an account"})
 
 

@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from apps.attendance.models import Guest
 from apps.attendance.tests.conftest import member
-from apps.attendance.tests.factories import EventFactory, FoodOptionFactory, GuestFactory, PaddleFactory, RegistrationFactory, TableFactory
+from apps.attendance.tests.factories import (
+    EventFactory,
+    FoodOptionFactory,
+    GuestFactory,
+    PaddleFactory,
+    RegistrationFactory,
+    TableFactory,
+)
 from apps.core.models import AuditEntry
 from apps.npos.capabilities import Role
 

@@ -12,7 +12,13 @@ from django.test import Client
 from apps.attendance import services
 from apps.attendance.invitations import guest_invitation_send
 from apps.attendance.qr import code_qr_png, code_qr_svg
-from apps.attendance.tests.factories import EventFactory, FoodOptionFactory, GuestFactory, RegistrationFactory, TableFactory
+from apps.attendance.tests.factories import (
+    EventFactory,
+    FoodOptionFactory,
+    GuestFactory,
+    RegistrationFactory,
+    TableFactory,
+)
 from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +73,9 @@ def test_guest_invitation_page_links_my_account(django_capture_on_commit_callbac
     assert guest.user_id == friend.pk
 
 
-def test_registration_mail_gives_the_start_in_the_event_zone_and_a_working_link(django_capture_on_commit_callbacks) -> None:
+def test_registration_mail_gives_the_start_in_the_event_zone_and_a_working_link(
+    django_capture_on_commit_callbacks,
+) -> None:
     # 23:00 UTC is 5:00 PM in Chicago (CST in December); the server runs on UTC.
     event = EventFactory(
         timezone="America/Chicago",

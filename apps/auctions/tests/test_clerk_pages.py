@@ -41,7 +41,9 @@ def test_the_live_event_is_preselected_and_a_sale_flashes_the_bidder_number():
     url = reverse("admin:auctions_live_sale")
     page = client.get(url).content.decode()
     assert f'<option value="{event.pk}" selected>' in page
-    response = client.post(url, {"event": event.pk, "item_number": item.number, "bidder_number": 342, "amount": "2500"}, follow=True)
+    response = client.post(
+        url, {"event": event.pk, "item_number": item.number, "bidder_number": 342, "amount": "2500"}, follow=True
+    )
     html = response.content.decode()
     assert 'id="sold-flash"' in html and '<span class="big-number">Bidder #342</span>' in html and "$2,500" in html
 
@@ -82,6 +84,10 @@ def test_pledge_undo_from_the_page_and_foreign_ids_are_ignored():
 def test_clerk_pages_are_linked_from_the_lists():
     event = PublishedEventFactory()
     client, _ = clerk_client(event.npo)
-    for name in ("admin:auctions_sale_changelist", "admin:auctions_pledge_changelist", "admin:auctions_item_changelist"):
+    for name in (
+        "admin:auctions_sale_changelist",
+        "admin:auctions_pledge_changelist",
+        "admin:auctions_item_changelist",
+    ):
         html = client.get(reverse(name)).content.decode()
         assert reverse("admin:auctions_live_sale") in html and reverse("admin:auctions_paddle_raise") in html

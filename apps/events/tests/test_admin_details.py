@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.auctions import services as auction_services
+from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.models import AuditEntry
 from apps.events.tests.factories import PublishedEventFactory, SponsorFactory
 from apps.npos.tests.factories import MembershipFactory

@@ -76,7 +76,11 @@ def test_other_npos_and_far_events_are_not_tonight(tonight_event):
 def test_today_is_the_event_zones_today():
     # 03:00 UTC on Dec 21 is still Dec 20 (9 PM) in Chicago: an event at 11 PM Chicago time is tonight.
     now = datetime(2026, 12, 21, 3, 0, tzinfo=UTC)
-    event = EventFactory.build(timezone="America/Chicago", starts_at=datetime(2026, 12, 21, 5, 0, tzinfo=UTC), ends_at=datetime(2026, 12, 21, 8, 0, tzinfo=UTC))
+    event = EventFactory.build(
+        timezone="America/Chicago",
+        starts_at=datetime(2026, 12, 21, 5, 0, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 21, 8, 0, tzinfo=UTC),
+    )
     assert is_tonight(event, now)
     event.timezone = "Asia/Tokyo"  # 12:00 Dec 21 local vs 14:00 Dec 21 — still today
     assert is_tonight(event, now)
@@ -90,10 +94,10 @@ def test_brand_is_the_npo_for_a_member_of_one_npo_and_augeo_otherwise(tonight_ev
     MembershipFactory(npo=NPOFactory(), user=staff, role=Role.STAFF)
     staff = type(staff).objects.get(pk=staff.pk)
     html = logged_in(staff).get("/admin/").content.decode()
-    assert '<span>Augeo</span>' in html
+    assert "<span>Augeo</span>" in html
     superuser.is_staff = True
     superuser.save()
-    assert '<span>Augeo</span>' in logged_in(superuser).get("/admin/").content.decode()
+    assert "<span>Augeo</span>" in logged_in(superuser).get("/admin/").content.decode()
 
 
 def test_event_change_page_carries_the_night_links(tonight_event):

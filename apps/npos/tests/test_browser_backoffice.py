@@ -2,7 +2,7 @@
 against one in-process ASGI server for the module, one shared browser.
 
 For each role: sign in through the admin's login form, open the admin index and every Tonight page
-the role has, at 1366×900 and 820×1180 — no console errors (CSP violations included), no horizontal
+the role has, at 1366x900 and 820x1180 — no console errors (CSP violations included), no horizontal
 overflow on the desk and clerk pages at 820 px, only the role's links. Then a guest is checked in by
 typing a registration code on the desk, and a live sale is recorded with the keyboard only.
 Screenshots go to ``.ci/artifacts/backoffice/`` (git-ignored; CI keeps them).
@@ -107,7 +107,10 @@ class Watch:
     def __init__(self, page: Any) -> None:
         self.problems: list[str] = []
         page.on("pageerror", lambda exc: self.problems.append(f"page error: {exc}"))
-        page.on("console", lambda msg: self.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+        page.on(
+            "console",
+            lambda msg: self.problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
+        )
 
 
 def signed_in(browser: Any, server: Any, user: Any, viewport: dict[str, int]) -> tuple[Any, Any, Watch]:

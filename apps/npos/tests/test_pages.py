@@ -20,7 +20,11 @@ def test_invitation_page_asks_to_sign_in_then_accepts() -> None:
     _, token = invitation_create(npo=npo, email=invitee.email, role="staff", actor=admin)
     path = f"/invitations/accept/?token={token}"
     anonymous = Client().get(path)
-    assert anonymous.status_code == 200 and b"Join Food Bank" in anonymous.content and b"/sign-in/?next=" in anonymous.content
+    assert (
+        anonymous.status_code == 200
+        and b"Join Food Bank" in anonymous.content
+        and b"/sign-in/?next=" in anonymous.content
+    )
     client = Client()
     client.force_login(invitee)
     assert not Membership.objects.filter(user=invitee).exists()  # the GET accepted nothing

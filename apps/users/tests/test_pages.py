@@ -39,7 +39,10 @@ def test_verify_email_get_shows_a_button_and_changes_nothing_post_verifies() -> 
 
 def test_the_verification_mail_links_to_this_server_and_the_page_exists(django_capture_on_commit_callbacks) -> None:
     with django_capture_on_commit_callbacks(execute=True):
-        Client().post("/sign-up/", {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.org", "password": "a-long-Passw0rd!"})
+        Client().post(
+            "/sign-up/",
+            {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.org", "password": "a-long-Passw0rd!"},
+        )
     link = re.search(r"http://127\.0\.0\.1:8000(/verify-email/\?token=\S+)", mail.outbox[-1].body)
     assert link is not None
     assert Client().get(link.group(1)).status_code == 200
@@ -54,7 +57,9 @@ def test_reset_password_form_sets_the_new_password() -> None:
     assert b"The two passwords differ" in differs.content
     weak = client.post("/reset-password/", {"token": token, "password": "123", "password_again": "123"})
     assert b"field-error" in weak.content  # the service's password rules, shown on the field
-    done = client.post("/reset-password/", {"token": token, "password": "N3w-passw0rd-x", "password_again": "N3w-passw0rd-x"})
+    done = client.post(
+        "/reset-password/", {"token": token, "password": "N3w-passw0rd-x", "password_again": "N3w-passw0rd-x"}
+    )
     assert b'data-state="reset"' in done.content
     user.refresh_from_db()
     assert user.check_password("N3w-passw0rd-x")
@@ -68,7 +73,9 @@ def test_sign_in_goes_through_the_sign_in_service_and_follows_a_safe_next_only()
     ok = client.post("/sign-in/?next=/events/x/", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert ok.status_code == 302 and ok["Location"] == "/events/x/"
     assert "augeo_device" in ok.cookies
-    evil = Client().post("/sign-in/", {"email": user.email, "password": DEFAULT_PASSWORD, "next": "https://evil.example/"})
+    evil = Client().post(
+        "/sign-in/", {"email": user.email, "password": DEFAULT_PASSWORD, "next": "https://evil.example/"}
+    )
     assert evil["Location"] == "/"
     assert client.post("/sign-out/").status_code == 302
 
@@ -81,5 +88,7 @@ def test_unverified_account_cannot_sign_in_on_the_page() -> None:
 
 def test_sign_up_refuses_a_taken_address_on_the_field() -> None:
     user = UserFactory()
-    res = Client().post("/sign-up/", {"first_name": "A", "last_name": "B", "email": user.email, "password": "a-long-Passw0rd!"})
+    res = Client().post(
+        "/sign-up/", {"first_name": "A", "last_name": "B", "email": user.email, "password": "a-long-Passw0rd!"}
+    )
     assert b"already exists" in res.content and User.objects.filter(email=user.email).count() == 1
