@@ -60,9 +60,8 @@ class AugeoAdminSite(admin.AdminSite):
         return context
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        from apps.events.tonight import tonight_for
-
         from apps.events.admin_imports import KINDS
+        from apps.events.tonight import tonight_for
 
         user = request.user
         may_import = user.is_superuser or any(authz.npo_ids_with(user, k.capability).exists() for k in KINDS.values())
