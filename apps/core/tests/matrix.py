@@ -53,7 +53,7 @@ ACTORS = ["super", *MEMBERS, *OTHERS, "donor", "anon"]
 GROUPS = {"all": ACTORS, "members": MEMBERS, "others": OTHERS}
 
 # Apps whose ``tests/matrix.py`` is collected, in dependency order (a later build may use earlier objects).
-APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions"]
+APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions", "legal"]
 
 
 def expect(**statuses: int) -> dict[str, int]:
