@@ -92,7 +92,7 @@ class LegalDocumentForm(forms.ModelForm):
 
     class Meta:
         model = LegalDocument
-        fields = ["type", "version", "body"]
+        fields = ["type", "body"]  # and the declared ``version``
         widgets = {"body": forms.Textarea(attrs={"rows": 24, "cols": 100})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
