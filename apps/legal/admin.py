@@ -107,7 +107,7 @@ class LegalDocumentForm(forms.ModelForm):
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         version, document_type = data.get("version"), data.get("type")
         if isinstance(version, Version) and document_type:
             taken = LegalDocument.objects.filter(type=document_type, major=version.major, minor=version.minor)
@@ -146,7 +146,7 @@ class LegalDocumentAdmin(SuperAdminOnlyAdmin):
             mark_safe(obj.body_html),  # noqa: S308 - sanitised HTML, see above
         )
 
-    def get_fields(self, request: HttpRequest, obj: LegalDocument | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: LegalDocument | None = None) -> Any:
         if obj is None:
             return ["type", "version", "body"]
         if obj.is_draft:
@@ -191,11 +191,16 @@ class LegalDocumentAdmin(SuperAdminOnlyAdmin):
         return super().response_change(request, obj)
 
     def render_change_form(
-        self, request: HttpRequest, context: dict[str, Any], add: bool = False, change: bool = False, **kwargs: Any
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
     ) -> HttpResponse:
-        obj = context.get("original")
         context["show_publish"] = bool(change and obj is not None and obj.is_draft and _is_superuser(request))
-        return super().render_change_form(request, context, add=add, change=change, **kwargs)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _publish(self, request: HttpRequest, obj: LegalDocument) -> bool:
         try:
@@ -228,7 +233,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["user"]
     ordering = ["-created_at", "-id"]
-    fields = [
+    fields = readonly_fields = (
         "created_at",
         "action",
         "user",
@@ -238,8 +243,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         "choices",
         "ip_address",
         "user_agent",
-    ]
-    readonly_fields = fields
+    )
 
 
 @admin.register(PrivacyExport)
@@ -251,8 +255,16 @@ class PrivacyExportAdmin(ReadOnlyAdmin):
     search_fields = ["user__email"]
     list_select_related = ["user"]
     ordering = ["-created_at"]
-    fields = ["user", "status", "attempts", "last_error", "size", "created_at", "ready_at", "expires_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "user",
+        "status",
+        "attempts",
+        "last_error",
+        "size",
+        "created_at",
+        "ready_at",
+        "expires_at",
+    )
 
 
 # --- contact and testimonials ----------------------------------------------------------------------
@@ -267,8 +279,17 @@ class ContactMessageAdmin(ReadOnlyAdmin):
     search_fields = ["name", "email", "subject"]
     list_select_related = ["handled_by"]
     ordering = ["-created_at"]
-    fields = ["created_at", "name", "email", "subject", "message", "handled", "handled_at", "handled_by", "ip_address"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "name",
+        "email",
+        "subject",
+        "message",
+        "handled",
+        "handled_at",
+        "handled_by",
+        "ip_address",
+    )
     actions = ["mark_handled", "mark_unhandled"]
 
     def _mark(self, request: HttpRequest, queryset: QuerySet[ContactMessage], handled: bool) -> None:

@@ -246,7 +246,7 @@ class UserAdmin(DjangoUserAdmin):
             return TemplateResponse(request, "admin/users/user/delete_account_confirmation.html", context)
         self._run(
             request,
-            queryset.exclude(pk=request.user.pk),
+            queryset.exclude(pk=str(request.user.pk)),
             "Deleted (anonymised)",
             lambda u: account_delete(user=u, actor=request.user, ip=client_ip(request)),
         )

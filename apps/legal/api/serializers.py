@@ -102,7 +102,9 @@ class ConsentTypeStatusSerializer(serializers.Serializer):
 class ConsentStatusSerializer(serializers.Serializer):
     terms = ConsentTypeStatusSerializer()
     privacy = ConsentTypeStatusSerializer()
-    required = serializers.BooleanField(help_text="true: the API answers CONSENT_REQUIRED until the user accepts")
+    required = serializers.BooleanField(  # type: ignore[assignment]  # a field named like Field.required
+        help_text="true: the API answers CONSENT_REQUIRED until the user accepts"
+    )
     required_versions = serializers.DictField(
         child=serializers.CharField(), help_text="type → version to accept (what CONSENT_REQUIRED lists)"
     )
@@ -182,4 +184,3 @@ class TestimonialSerializer(serializers.ModelSerializer):
         if testimonial.npo_id is None or testimonial.npo is None or testimonial.npo.deleted_at is not None:
             return None
         return {"id": testimonial.npo_id, "name": testimonial.npo.name}
-

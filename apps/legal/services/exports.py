@@ -141,7 +141,7 @@ def export_download_url(export: PrivacyExport) -> str | None:
     export expires; with the file storage the storage URL (made absolute with ``AUGEO_FRONTEND_URL``)."""
     if not export.is_downloadable or export.expires_at is None:
         return None
-    storage = uploads.storage()
+    storage: Any = uploads.storage()
     if is_azure(storage):
         seconds = max(60, int((export.expires_at - timezone.now()).total_seconds()))
         return str(storage.url(export.file_name, expire=seconds))

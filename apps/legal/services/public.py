@@ -54,7 +54,12 @@ def contact_message_submit(
         email_queue(
             template=CONTACT_TEMPLATE,
             to=recipient,
-            context={"sender_name": row.name, "sender_email": row.email, "subject": row.subject, "message": row.message},
+            context={
+                "sender_name": row.name,
+                "sender_email": row.email,
+                "subject": row.subject,
+                "message": row.message,
+            },
             ref=f"legal.contactmessage:{row.pk}",
         )
     return row

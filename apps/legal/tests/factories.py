@@ -8,11 +8,15 @@ from apps.legal.models import LegalDocument
 from apps.legal.services import documents
 
 
-def draft(document_type: str = "terms", version: str = "1.0", body: str = "The *text*.", actor: Any = None) -> LegalDocument:
+def draft(
+    document_type: str = "terms", version: str = "1.0", body: str = "The *text*.", actor: Any = None
+) -> LegalDocument:
     return documents.legal_document_create(type=document_type, version=version, body=body, actor=actor)
 
 
-def published(document_type: str = "terms", version: str = "1.0", body: str = "The *text*.", actor: Any = None) -> LegalDocument:
+def published(
+    document_type: str = "terms", version: str = "1.0", body: str = "The *text*.", actor: Any = None
+) -> LegalDocument:
     return documents.legal_document_publish(document=draft(document_type, version, body, actor), actor=actor)
 
 

@@ -101,7 +101,14 @@ ROWS = [
     # --- the consent gate: published documents nobody in the world has accepted
     Row("GET", "/api/v1/npos/", expect(all=409, anon=401), setup=publish, name="gate: a normal endpoint is 409"),
     Row("GET", "/api/v1/events/", expect(all=409, anon=200), setup=publish, name="gate: a public read, signed in"),
-    Row("PATCH", "/api/v1/users/me/", expect(all=409, anon=401), data={"first_name": "X"}, setup=publish, name="gate: PATCH me"),
+    Row(
+        "PATCH",
+        "/api/v1/users/me/",
+        expect(all=409, anon=401),
+        data={"first_name": "X"},
+        setup=publish,
+        name="gate: PATCH me",
+    ),
     Row("GET", "/api/v1/users/me/", expect(**SIGNED_IN), setup=publish, name="gate exempt: GET me"),
     Row("POST", "/api/v1/auth/logout-all/", expect(all=204, anon=401), setup=publish, name="gate exempt: auth"),
     Row("GET", "/api/v1/legal/documents/", expect(all=200), setup=publish, name="gate exempt: legal"),

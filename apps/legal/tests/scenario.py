@@ -50,7 +50,9 @@ def build_history(donor: Any, other: Any) -> History:
         guests=[{"first_name": "Gina", "last_name": "Guest", "email": "gina@example.org"}, {"first_name": "Paul"}],
         notes="Wheelchair access",
     )
-    attendance.registration_create(event=event, user=other, guests=[{"first_name": "Olga", "email": "olga@example.org"}])
+    attendance.registration_create(
+        event=event, user=other, guests=[{"first_name": "Olga", "email": "olga@example.org"}]
+    )
 
     silent = ItemFactory(event=event, title="Weekend in Napa")
     auctions.bid_place(item=silent, user=donor, amount="100", max_amount="777.77")

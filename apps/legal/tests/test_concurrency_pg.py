@@ -70,16 +70,16 @@ def test_the_trigger_refuses_updates_and_deletes_but_lets_deletion_erase_network
 @pytest.mark.django_db(transaction=True)
 def test_racing_publishes_leave_exactly_one_published_document():
     drafts = [draft("terms", f"1.{minor}") for minor in range(6)]
-    outcomes = _race(
-        [lambda doc=doc: documents.legal_document_publish(document=doc, actor=None) for doc in drafts]
-    )
+    outcomes = _race([lambda doc=doc: documents.legal_document_publish(document=doc, actor=None) for doc in drafts])
     assert all(o in ("ok", "INVALID_TRANSITION") for o in outcomes), outcomes
     published = LegalDocument.objects.filter(type="terms", status=DocumentStatus.PUBLISHED)
     assert published.count() == 1
     # Publishes queue on the lock: each one that went through was newer than the one before, so
     # the newest draft (never refused, whenever it ran) is the one left published.
     assert published.get().version == "1.5"
-    assert LegalDocument.objects.filter(type="terms", status=DocumentStatus.ARCHIVED).count() == outcomes.count("ok") - 1
+    assert (
+        LegalDocument.objects.filter(type="terms", status=DocumentStatus.ARCHIVED).count() == outcomes.count("ok") - 1
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -97,7 +97,9 @@ def test_the_address_can_register_again_as_a_new_person(donor, api_client):
     for _ in range(5):  # a lock on the address
         login(api_client, email, password="wrong-password-123")
     assert LoginLock.objects.exists()
-    AccountToken.objects.create(user=donor, purpose="password_reset", token_hash="x" * 64, expires_at=donor.date_joined.replace(year=2999))
+    AccountToken.objects.create(
+        user=donor, purpose="password_reset", token_hash="x" * 64, expires_at=donor.date_joined.replace(year=2999)
+    )
     account_delete(user=donor, actor=donor)
     assert not AccountToken.objects.filter(user=donor).exists()
     assert not LoginLock.objects.filter(scope="account").exists()

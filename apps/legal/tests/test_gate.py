@@ -140,7 +140,9 @@ def test_admin_sends_a_gated_user_to_the_consent_page_and_back(staff_client, sup
     assert page.status_code == 200
     html = page.content.decode()
     assert "Terms of service" in html and "Privacy policy" in html and "<em>text</em>" in html
-    refused = staff_client.post("/admin/consent/", {"next": "/admin/npos/npo/?q=x", "terms_version": "1.0", "privacy_version": "1.0"})
+    refused = staff_client.post(
+        "/admin/consent/", {"next": "/admin/npos/npo/?q=x", "terms_version": "1.0", "privacy_version": "1.0"}
+    )
     assert refused.status_code == 200 and "Tick the box" in refused.content.decode()
     done = staff_client.post(
         "/admin/consent/",

@@ -9,9 +9,11 @@ from apps.legal.tests.factories import published
 from apps.legal.versions import Version, current_versions, parse_version, versions_invalidate, versions_prime
 
 
-@pytest.mark.parametrize("text", ["1", "1.2.3", "a.b", "1.02", "01.2", "", " 1.0", "1.0 ", "-1.0", "1.", ".1", "12345.0"])
+@pytest.mark.parametrize(
+    "text", ["1", "1.2.3", "a.b", "1.02", "01.2", "", " 1.0", "1.0 ", "-1.0", "1.", ".1", "12345.0"]
+)
 def test_versions_that_do_not_parse(text):
-    with pytest.raises(ValueError, match="MAJOR.MINOR"):
+    with pytest.raises(ValueError, match=r"MAJOR\.MINOR"):
         parse_version(text)
 
 
