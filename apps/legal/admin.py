@@ -126,25 +126,21 @@ class LegalDocumentAdmin(SuperAdminOnlyAdmin):
 
     form = LegalDocumentForm
     change_form_template = "admin/legal/legaldocument/change_form.html"
-    list_display = ["type", "version_label", "status", "published_at", "created_at"]
+    list_display = ["document", "status", "published_at"]
     list_filter = ["type", "status"]
     ordering = ["type", "-major", "-minor"]
     actions = ["publish_selected"]
 
-    @admin.display(description="version", ordering="major")
-    def version_label(self, obj: LegalDocument) -> str:
-        return obj.version
+    @admin.display(description="document", ordering="type")
+    def document(self, obj: LegalDocument) -> str:
+        return f"{obj.get_type_display()} {obj.version}"
 
     @admin.display(description="rendered preview")
     def preview(self, obj: LegalDocument) -> str:
         if not obj.body_html:
             return "— (save the draft to see the rendered text)"
         # body_html is rendered and sanitised on save (apps.core.text, nh3 allow-list).
-        return format_html(
-            '<div class="legal-preview" style="max-width: 60em; max-height: 32em; overflow: auto; padding: 4px 14px; '
-            'border: 1px solid var(--hairline-color); border-radius: 4px; background: var(--body-bg)">{}</div>',
-            mark_safe(obj.body_html),  # noqa: S308 - sanitised HTML, see above
-        )
+        return format_html('<div class="legal-preview">{}</div>', mark_safe(obj.body_html))  # noqa: S308
 
     def get_fields(self, request: HttpRequest, obj: LegalDocument | None = None) -> Any:
         if obj is None:
@@ -227,7 +223,7 @@ class LegalDocumentAdmin(SuperAdminOnlyAdmin):
 class ConsentRecordAdmin(ReadOnlyAdmin):
     """The append-only consent log: acceptances, withdrawals and cookie choices."""
 
-    list_display = ["created_at", "action", "user", "visitor_id", "document_type", "version", "ip_address"]
+    list_display = ["created_at", "action", "subject", "what", "ip_address"]
     list_filter = ["action", "document_type"]
     search_fields = ["user__email", "=visitor_id", "version"]
     date_hierarchy = "created_at"
@@ -244,6 +240,18 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         "ip_address",
         "user_agent",
     )
+
+    @admin.display(description="who")
+    def subject(self, obj: ConsentRecord) -> str:
+        if obj.user_id is not None:
+            return str(obj.user)
+        return f"visitor {str(obj.visitor_id)[:8]}…"
+
+    @admin.display(description="what")
+    def what(self, obj: ConsentRecord) -> str:
+        if obj.document_type:
+            return f"{obj.get_document_type_display()} {obj.version}"
+        return ", ".join(f"{name} {'on' if obj.choices.get(name) else 'off'}" for name in ("analytics", "marketing"))
 
 
 @admin.register(PrivacyExport)

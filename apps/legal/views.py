@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.legal.gate import consent_missing
+from apps.legal.models import DocumentType
 from apps.legal.services import consent
 from apps.legal.versions import Version
 
@@ -56,7 +57,9 @@ def _admin_consent(request: HttpRequest) -> HttpResponse:
     context = {
         **admin.site.each_context(request),
         "title": "Terms of service and privacy policy",
-        "documents": [current[document_type] for document_type in sorted(missing)],
+        # A gate, not a page of the admin: no navigation sidebar leading elsewhere.
+        "is_nav_sidebar_enabled": False,
+        "documents": [current[t] for t in DocumentType.values if t in missing],
         "next": next_url,
         "error": error,
     }
