@@ -17,7 +17,7 @@ from apps.legal.models import (
     PrivacyExport,
     Testimonial,
 )
-from apps.legal.versions import Version, parse_version
+from apps.legal.versions import Version
 
 
 def documents_current() -> QuerySet[LegalDocument]:
@@ -78,8 +78,3 @@ def exports_of(user: Any) -> QuerySet[PrivacyExport]:
 
 def testimonials_published() -> QuerySet[Testimonial]:
     return Testimonial.objects.filter(published=True).select_related("npo").order_by("order", "created_at")
-
-
-def version_param(value: Any) -> Version:
-    """``?version=`` → ``Version``; ``ValueError`` when it does not parse."""
-    return parse_version(value)
