@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0003_login_lock'),
+        ('users', '0004_user_consent_versions'),
     ]
 
     operations = [
