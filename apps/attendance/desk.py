@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,6 +27,7 @@ from apps.attendance.selectors import guests_search
 from apps.core.exceptions import DomainError
 from apps.events.models import Event, EventStatus
 from apps.npos import authz
+from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Capability
 
 RESULTS_LIMIT = 25
@@ -104,7 +105,7 @@ def desk_view(request: HttpRequest, event_id: Any) -> HttpResponse:
     )
     checked_in = Guest.objects.filter(event=event, checked_in_at__isnull=False, registration__status="confirmed")
     context = {
-        **admin.site.each_context(request),
+        **task_context(request),
         "title": f"Check-in · {event.name}",
         "event": event,
         "q": q,

@@ -31,6 +31,7 @@ from apps.auctions.models import (
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
 from apps.npos import authz
+from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Capability
 
 MANAGE = Capability.EVENTS_MANAGE
@@ -292,7 +293,7 @@ class ItemAdmin(TenantScopedAdmin):
             recent = recent.filter(item__event_id=event_id)
             form.initial["event"] = event_id
         context = {
-            **self.admin_site.each_context(request),
+            **task_context(request),
             "title": "Live auction - record a sale",
             "form": form,
             "recent": recent[: clerk.RECENT],
@@ -340,7 +341,7 @@ class ItemAdmin(TenantScopedAdmin):
                 .order_by("-created_at")[: clerk.RECENT],
             }
         context = {
-            **self.admin_site.each_context(request),
+            **task_context(request),
             "title": "Paddle raise - record a pledge",
             "form": form,
             "summary": summary,

@@ -54,6 +54,9 @@ def done_pledge(request: HttpRequest, events: QuerySet[Any]) -> Pledge | None:
 def undo(request: HttpRequest, events: QuerySet[Any], kind: str, back: str) -> HttpResponse:
     """POST ``undo=<id>`` on a clerk page: undo that sale or pledge of one of the clerk's events."""
     pk = _uuid(request.POST.get("undo"))
+    if pk is None:
+        messages.error(request, "Nothing to undo.")
+        return HttpResponseRedirect(back)
     try:
         if kind == "sale":
             sale = Sale.objects.filter(pk=pk, item__event__in=events).select_related("item", "paddle").first()

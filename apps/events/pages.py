@@ -3,6 +3,8 @@ public pages and their projector displays; ``/events/<slug>/`` is an event's pla
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -19,9 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     upcoming = list(public_events().filter(status=EventStatus.PUBLISHED, ends_at__gte=now).order_by("starts_at")[:50])
     past = list(
-        public_events()
-        .filter(ends_at__lt=now, ends_at__gte=now - timezone.timedelta(days=31))
-        .order_by("-starts_at")[:20]
+        public_events().filter(ends_at__lt=now, ends_at__gte=now - timedelta(days=31)).order_by("-starts_at")[:20]
     )
     return render(request, "pages/home.html", {"title": "Augeo", "upcoming": upcoming, "past": past})
 

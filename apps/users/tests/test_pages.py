@@ -92,3 +92,16 @@ def test_sign_up_refuses_a_taken_address_on_the_field() -> None:
         "/sign-up/", {"first_name": "A", "last_name": "B", "email": user.email, "password": "a-long-Passw0rd!"}
     )
     assert b"already exists" in res.content and User.objects.filter(email=user.email).count() == 1
+
+
+def test_the_profile_chooses_the_zone_of_times_not_tied_to_an_event() -> None:
+    from rest_framework.test import APIClient
+
+    user = UserFactory()
+    client = APIClient()
+    client.force_authenticate(user)
+    assert client.patch("/api/v1/users/me/", {"timezone": "Mars/Olympus"}, format="json").status_code == 400
+    response = client.patch("/api/v1/users/me/", {"timezone": "Europe/Berlin"}, format="json")
+    assert response.status_code == 200 and response.json()["timezone"] == "Europe/Berlin"
+    user.refresh_from_db()
+    assert user.timezone == "Europe/Berlin"
