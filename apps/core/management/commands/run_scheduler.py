@@ -40,18 +40,17 @@ class Command(BaseCommand):
         self.stdout.write(f"scheduler {identity}: " + ", ".join(f"{job.name} every {job.every}" for job in jobs))
         schedule_install(jobs=jobs)
         while self.running:
-            close_old_connections()
             try:
                 for name in scheduler_tick(jobs=jobs, identity=identity):
                     self.stdout.write(f"enqueued {name}")
                 pause = seconds_until_next(jobs=jobs, ceiling=max_sleep)
             except Exception as exc:  # the database is away: keep trying, never exit
                 self.stderr.write(f"tick failed: {exc.__class__.__name__}: {exc}")
-                close_old_connections()
                 pause = max_sleep
             if once:
                 break
             time.sleep(max(pause, 0.05))
+            close_old_connections()  # as after a request: drop a broken or expired connection
         self.stdout.write("scheduler stopped")
 
     def _stop(self, signum: int, frame: Any) -> None:
