@@ -48,7 +48,7 @@ class OutboxEmailAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin
     list_filter = ["status", "template"]
     search_fields = ["to", "ref"]
     ordering = ["-created_at"]
-    fields = [
+    fields = (
         "template",
         "to",
         "user",
@@ -60,7 +60,7 @@ class OutboxEmailAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin
         "claimed_until",
         "created_at",
         "sent_at",
-    ]
+    )
     readonly_fields = fields
     list_select_related = ["user"]
     actions = ["retry_now"]

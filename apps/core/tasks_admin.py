@@ -33,7 +33,7 @@ class TaskResultAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin)
     list_display = ["task_name", "status", "enqueued_at", "started_at", "finished_at", "latency", "error"]
     list_filter = ["status", "queue_name"]
     ordering = ["-enqueued_at"]
-    fields = [
+    fields = (
         "id",
         "task_path",
         "status",
@@ -47,7 +47,7 @@ class TaskResultAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin)
         "return_value",
         "exception_class_path",
         "formatted_traceback",
-    ]
+    )
     readonly_fields = fields
     actions = ["retry"]
 
@@ -75,9 +75,9 @@ class TaskResultAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin)
 class ScheduledJobAdmin(SuperAdminReadOnly, admin.ModelAdmin):
     """The schedule as the schedulers see it (``AUGEO_SCHEDULE``; edit the setting, not the rows)."""
 
-    list_display = ["name", "next_run_at", "last_run_at", "last_scheduler", "runs"]
-    fields = list_display
-    readonly_fields = list_display
+    list_display = ("name", "next_run_at", "last_run_at", "last_scheduler", "runs")
+    fields = ("name", "next_run_at", "last_run_at", "last_scheduler", "runs")
+    readonly_fields = fields
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}

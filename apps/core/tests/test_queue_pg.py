@@ -29,7 +29,6 @@ from apps.core.tests.background import wait_for
 from apps.users.tests.factories import UserFactory
 
 
-
 def _status(row: OutboxEmail) -> str:
     return OutboxEmail.objects.get(pk=row.pk).status
 
@@ -124,13 +123,15 @@ def test_two_schedulers_close_each_due_item_once_and_on_time(processes, smtp_ser
         auctions.bid_place(item=item, user=winner, amount="150")
         winners.append(winner)
 
+    fresh = type(items[0]).objects.filter(pk__in=[i.pk for i in items])
+
     def all_closed() -> bool:
-        return all(item.status == ItemStatus.SOLD for item in type(items[0]).objects.filter(pk__in=[i.pk for i in items]))
+        return all(item.status == ItemStatus.SOLD for item in fresh.all())
 
     assert wait_for(all_closed, timeout=45), processes.logs()
     time.sleep(2.5)  # both schedulers keep ticking; nothing must close or mail twice
     assert all(process.poll() is None for process in schedulers), processes.logs()
-    for item in type(items[0]).objects.filter(pk__in=[i.pk for i in items]):
+    for item in fresh.all():
         assert 0 <= (item.closed_at - item.closes_at).total_seconds() < 15
         assert AuditEntry.objects.filter(action="item.close", object_id=str(item.pk)).count() == 1
     assert OutboxEmail.objects.filter(template="auctions/won").count() == 3

@@ -63,7 +63,11 @@ def test_run_scheduler_once_enqueues_what_is_due(database_tasks):
     call_command("run_scheduler", "--once", stdout=out)
     assert "enqueued close-due-items" in out.getvalue() and "enqueued sweep-outbox" in out.getvalue()
     paths = set(DBTaskResult.objects.values_list("task_path", flat=True))
-    assert paths == {"apps.auctions.tasks.close_due_items", "apps.core.tasks.sweep_outbox", "apps.core.tasks.prune_expired"}
+    assert paths == {
+        "apps.auctions.tasks.close_due_items",
+        "apps.core.tasks.sweep_outbox",
+        "apps.core.tasks.prune_expired",
+    }
     call_command("run_scheduler", "--once", stdout=io.StringIO())
     assert DBTaskResult.objects.count() == 3  # nothing is due again yet
 

@@ -41,11 +41,10 @@ RAN: list[tuple[str, str]] = []
 def test_the_embedded_default_runs_a_task_in_process_right_after_commit(django_capture_on_commit_callbacks):
     """No worker, no thread of ours: the task runs in the committing thread, after the commit."""
     RAN.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            tasks.enqueue_after_commit(record_thread, "a")
-            assert RAN == []  # not before commit
-    assert RAN == [("a", threading.current_thread().name)]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        tasks.enqueue_after_commit(record_thread, "a")
+        assert RAN == []  # not before commit
+    assert [("a", threading.current_thread().name)] == RAN
 
 
 def test_the_embedded_default_delivers_outbox_mail_in_process(django_capture_on_commit_callbacks):

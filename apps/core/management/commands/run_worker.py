@@ -2,7 +2,7 @@
 defaults and a Prometheus endpoint.
 
 Every option of ``db_worker`` applies (``--interval``, ``--batch``, ``--max-tasks``, ``--worker-id``,
-…); the defaults differ: no autoreload (``--reload`` to get it). ``--metrics-port`` (or
+…); the defaults differ: no autoreload (``--reload`` to get it) and a 0.5 s poll when idle. ``--metrics-port`` (or
 ``AUGEO_WORKER_METRICS_PORT``) serves this worker's task metrics (latency enqueue → start, outcomes,
 failures by task) on ``--metrics-addr`` (``AUGEO_WORKER_METRICS_ADDR``, default 127.0.0.1); keep that
 port off public networks. Run as many workers as needed: they share the queue (``SKIP LOCKED``).
@@ -13,9 +13,9 @@ takes back whatever a killed worker held.
 from __future__ import annotations
 
 import os
+from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandParser
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 
@@ -36,15 +36,16 @@ def start_metrics_server(port: int, addr: str) -> None:
 class Command(DbWorkerCommand):
     help = "Run a task worker (django-tasks-db) with the project's defaults and an optional metrics port."
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.set_defaults(reload=False)
+        parser.set_defaults(reload=False, interval=0.5)
         parser.add_argument(
             "--metrics-port", type=int, default=int(os.environ.get("AUGEO_WORKER_METRICS_PORT", "0") or 0)
         )
         parser.add_argument("--metrics-addr", default=os.environ.get("AUGEO_WORKER_METRICS_ADDR", "127.0.0.1"))
 
-    def handle(self, *args: Any, metrics_port: int = 0, metrics_addr: str = "127.0.0.1", **options: Any) -> None:
+    def handle(self, **options: Any) -> None:  # type: ignore[override]
+        metrics_port, metrics_addr = options.pop("metrics_port", 0), options.pop("metrics_addr", "127.0.0.1")
         if metrics_port:
             start_metrics_server(metrics_port, metrics_addr)
-        super().handle(*args, **options)
+        super().handle(**options)
