@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from prometheus_client import REGISTRY
 from apps.core import tasks
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.core.outbox import email_queue
+from apps.core.tests.background import free_port
 from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,9 +153,16 @@ def test_a_task_left_running_by_a_dead_worker_is_marked_failed(settings, databas
 @pytest.mark.django_db(transaction=True)
 def test_failed_tasks_are_listed_for_super_admins_and_retried(admin_client, admin_user, client, database_tasks):
     tasks.enqueue_after_commit(explode)
-    call_command("run_worker", "--batch", "--no-startup-delay", verbosity=0, stdout=io.StringIO())
+    port = free_port()
+    call_command(
+        "run_worker", "--batch", "--no-startup-delay", "--metrics-port", str(port), verbosity=0, stdout=io.StringIO()
+    )
     failed = DBTaskResult.objects.get()
     assert failed.status == "FAILED" and "boom" in failed.traceback
+    # the worker's own metrics endpoint: latency enqueue -> start and failures by task
+    exported = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()  # noqa: S310
+    assert 'augeo_task_failures_total{task="explode"}' in exported
+    assert 'augeo_task_latency_seconds_count{task="explode"}' in exported
     page = admin_client.get("/admin/django_tasks_database/dbtaskresult/?status__exact=FAILED")
     assert page.status_code == 200 and b"explode" in page.content and b"ValueError" in page.content
     detail = admin_client.get(f"/admin/django_tasks_database/dbtaskresult/{failed.pk}/change/")
