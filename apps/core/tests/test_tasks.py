@@ -160,7 +160,7 @@ def test_failed_tasks_are_listed_for_super_admins_and_retried(admin_client, admi
     failed = DBTaskResult.objects.get()
     assert failed.status == "FAILED" and "boom" in failed.traceback
     # the worker's own metrics endpoint: latency enqueue -> start and failures by task
-    exported = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()  # noqa: S310
+    exported = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
     assert 'augeo_task_failures_total{task="explode"}' in exported
     assert 'augeo_task_latency_seconds_count{task="explode"}' in exported
     page = admin_client.get("/admin/django_tasks_database/dbtaskresult/?status__exact=FAILED")
