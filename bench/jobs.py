@@ -52,6 +52,25 @@ def bench_database_url() -> str:
     return urlunparse(parsed._replace(path=f"/{name}"))
 
 
+def fresh_factory_sequences() -> None:
+    """Start every test factory's sequence past the previous runs' values: the bench database is
+    kept between runs, and names, e-mails and codes made from a sequence are unique there."""
+    import factory
+
+    from apps.attendance.tests import factories as _attendance  # noqa: F401 (registers the factories)
+    from apps.auctions.tests import factories as _auctions  # noqa: F401
+    from apps.events.tests import factories as _events  # noqa: F401
+    from apps.npos.tests import factories as _npos  # noqa: F401
+    from apps.users.tests import factories as _users  # noqa: F401
+
+    offset = int(time.time() * 10) % 10**8
+    pending = list(factory.django.DjangoModelFactory.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        cls.reset_sequence(offset, force=True)
+
+
 def process_env(url: str, smtp_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -125,6 +144,7 @@ def main() -> None:
     from apps.events.tests.factories import PublishedEventFactory
 
     # --- world ---------------------------------------------------------------------------------
+    fresh_factory_sequences()
     event = PublishedEventFactory()
     items = [ItemFactory(event=event, starting_bid=Decimal("100")) for _ in range(args.items)]
     bidders = [bidder(event, 101), bidder(event, 102)]
