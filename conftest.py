@@ -20,6 +20,10 @@ SERVICE_CHECKS = {
     "postgres": (lambda: settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "DATABASE_URL (PostgreSQL)"),
     "redis": (lambda: bool(settings.REDIS_URL), "REDIS_URL"),
     "azure": (lambda: bool(settings.AZURE_CONNECTION_STRING), "AZURE_STORAGE_CONNECTION_STRING"),
+    "browser": (
+        lambda: os.path.exists(os.environ.get("AUGEO_CHROMIUM", "/usr/bin/chromium")),
+        "Chromium (`apt-get install chromium`, or AUGEO_CHROMIUM)",
+    ),
 }
 
 

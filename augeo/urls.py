@@ -19,6 +19,7 @@ urlpatterns = [
     path("health/live/", core_views.health_live, name="health-live"),
     path("health/ready/", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),
+    path("", include("apps.live.urls")),  # /events/{slug}/display/ (the projector)
 ]
 
 if settings.DEBUG:

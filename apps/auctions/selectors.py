@@ -9,12 +9,14 @@ queries at any size.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BooleanField, DecimalField
 
-from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, Pledge, Sale
+from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, PaddleRaiseLevel, Pledge, Sale
+from apps.auctions.rules import money_str
 from apps.core.exceptions import NotFound
 from apps.npos import authz
 
@@ -116,3 +118,32 @@ def my_bid_state(item: Item, paddles: set[Any]) -> str:
     if item.status == ItemStatus.SOLD and item.winner_paddle_id in paddles:
         return "won"
     return "lost"
+
+
+def paddle_raise_totals(event: Any) -> dict[str, Any]:
+    """The paddle raise's running sums: ``{totals_by_level: [{level, label, count, total}], total,
+    count}``, one row per giving level (highest first) plus "Other amounts" for pledges at an amount
+    that is not (or no longer) a level. Undone pledges do not count. Two queries."""
+    levels = list(PaddleRaiseLevel.objects.filter(event=event).order_by("-amount"))
+    by_amount = {
+        row["amount"]: (row["count"], row["total"])
+        for row in Pledge.objects.filter(event=event, undone_at__isnull=True)
+        .values("amount")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    }
+    total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
+    count = sum(c for c, _ in by_amount.values())
+    rows = []
+    for level in levels:
+        n, subtotal = by_amount.pop(level.amount, (0, Decimal("0")))
+        rows.append({"level": money_str(level.amount), "label": level.label, "count": n, "total": money_str(subtotal)})
+    if by_amount:
+        rows.append(
+            {
+                "level": None,
+                "label": "Other amounts",
+                "count": sum(c for c, _ in by_amount.values()),
+                "total": money_str(sum((t for _, t in by_amount.values()), start=Decimal("0"))),
+            }
+        )
+    return {"totals_by_level": rows, "total": money_str(total), "count": count}

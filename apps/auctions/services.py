@@ -49,6 +49,7 @@ from apps.auctions.rules import AuctionState, min_next_bid, money_str, proxy_res
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from apps.core.money import int_parse, max_amount, money, money_parse
 from apps.core.services import audit_record
+from apps.live import publisher as live
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPOStatus
@@ -363,6 +364,10 @@ def _bid_apply(
             item.closes_at = extended
             fields.append("closes_at")
     item.save(update_fields=fields)
+    if outcome.visible_rows:
+        live.bid_placed(item=item, paddle=bidder.paddle)
+    if "closes_at" in fields:
+        live.item_updated(item=item)  # the soft close moved the closing time
 
     same_person = (
         bidder.notify_user is not None
@@ -376,6 +381,7 @@ def _bid_apply(
             item=item,
             context={**_item_context(item), "current_bid": money_str(outcome.current)},
         )
+        live.outbid(user=previous_leader_user, item=item)
     audit_record(
         actor=actor,
         action="bid.place_for_bidder" if clerk else "bid.place",
@@ -482,6 +488,9 @@ def buy_now(
                 item.winner_paddle = bidder.paddle if item.kind == ItemKind.SILENT else None
                 fields += ["status", "closed_at", "winner_paddle"]
             item.save(update_fields=fields)
+            if item.status == ItemStatus.SOLD:
+                live.item_closed(item=item, amount=price, paddle=bidder.paddle if units == item.quantity else None)
+            live.totals(event=item.event)
             if displaced is not None:
                 notification_queue(
                     kind=NotificationKind.OUTBID,
@@ -489,6 +498,7 @@ def buy_now(
                     item=item,
                     context={**_item_context(item), "bought_now": True},
                 )
+                live.outbid(user=displaced, item=item)
             audit_record(
                 actor=actor,
                 action="item.buy_now",
@@ -557,6 +567,10 @@ def sale_record(
         item.closed_at = now
         fields += ["status", "closed_at"]
     item.save(update_fields=fields)
+    live.sale(sale=sale, item=item)
+    if item.status == ItemStatus.SOLD:
+        live.item_closed(item=item, amount=value, paddle=bidder.paddle if item.quantity == 1 else None)
+    live.totals(event=item.event)
     audit_record(
         actor=actor,
         action="sale.record",
@@ -596,6 +610,10 @@ def sale_undo(*, sale: Sale, actor: Any, request: HttpRequest | None = None) -> 
             fields.append("closed_at")
         fields.append("status")
     item.save(update_fields=fields)
+    live.sale(sale=sale, item=item)
+    if "status" in fields:
+        live.item_updated(item=item)  # reopened (or, after the event closed, unsold)
+    live.totals(event=item.event)
     audit_record(
         actor=actor,
         action="sale.undo",
@@ -644,6 +662,8 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, requ
         item.save(
             update_fields=["status", "winner_paddle", "winning_amount", "quantity_sold", "closed_at", "updated_at"]
         )
+        live.item_closed(item=item)
+        live.totals(event=item.event)
         if winner_user is not None:
             notification_queue(
                 kind=NotificationKind.WON,
@@ -651,6 +671,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, requ
                 item=item,
                 context={**_item_context(item), "amount": money_str(item.winning_amount)},
             )
+            live.won(user=winner_user, item=item, amount=item.winning_amount)
         audit_record(
             actor=actor,
             action="item.close",
@@ -787,6 +808,8 @@ def item_update(*, item: Item, actor: Any, request: HttpRequest | None = None, *
     _item_validate(item)
     if changed:
         item.save(update_fields=[*changed, "updated_at"])
+        if "closes_at" in changed and item.status == ItemStatus.OPEN:
+            live.item_updated(item=item)
         audit_record(
             actor=actor,
             action="item.update",
@@ -830,6 +853,7 @@ def item_open(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
         item.opens_at = timezone.now()
         fields.append("opens_at")
     item.save(update_fields=fields)
+    live.item_updated(item=item)
     audit_record(actor=actor, action="item.open", obj=item, npo_id=_npo_id(item), request=request)
     return item
 
@@ -842,8 +866,11 @@ def item_withdraw(*, item: Item, actor: Any, request: HttpRequest | None = None)
         raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be withdrawn.")
     if item.quantity_sold:
         raise Conflict("INVALID_TRANSITION", "Undo the sales or purchases first.")
+    was_public = item.status == ItemStatus.OPEN
     item.status = ItemStatus.WITHDRAWN
     item.save(update_fields=["status", "updated_at"])
+    if was_public:
+        live.item_updated(item=item)
     audit_record(actor=actor, action="item.withdraw", obj=item, npo_id=_npo_id(item), request=request)
     return item
 
@@ -860,6 +887,7 @@ def items_set_closing_time(
     qs = qs.filter(Q(opens_at__isnull=True) | Q(opens_at__lt=closes_at))
     ids = list(qs.select_for_update().values_list("pk", flat=True))
     count = Item.objects.filter(pk__in=ids).update(closes_at=closes_at, updated_at=timezone.now())
+    live.items_updated(event=event, item_ids=ids)
     audit_record(
         actor=actor,
         action="item.closing_time",
@@ -1048,6 +1076,8 @@ def pledge_record(
             request=request,
             details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
         )
+        live.pledge(pledge=pledge)
+        live.totals(event=event)
     metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
     return pledge
 
@@ -1061,6 +1091,8 @@ def pledge_undo(*, pledge: Pledge, actor: Any, request: HttpRequest | None = Non
     pledge.undone_at = timezone.now()
     pledge.undone_by = actor
     pledge.save(update_fields=["undone_at", "undone_by", "updated_at"])
+    live.pledge(pledge=pledge)
+    live.totals(event=pledge.event)
     audit_record(
         actor=actor,
         action="pledge.undo",
