@@ -39,6 +39,7 @@ from apps.attendance.models import (
     RegistrationStatus,
     Table,
 )
+from apps.attendance.qr import QR_ATTACHMENT
 from apps.attendance.selectors import paddle_has_activity
 from apps.core import metrics, outbox
 from apps.core.exceptions import Conflict, ValidationFailed
@@ -153,8 +154,15 @@ def _check_capacity(event: Event, extra: int) -> None:
 
 def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:
     """Queue one e-mail in the platform's outbox (apps.core.outbox): written with the change, sent by a
-    worker after commit; a mail failure never undoes a registration."""
-    outbox.email_queue(template=f"attendance/{template}", to=to, context={**context, "subject": subject})
+    worker after commit; a mail failure never undoes a registration. A registration mail carries the
+    QR code of its code (``apps.attendance.qr``), for the desk's scanner."""
+    registration = context.get("registration")
+    attachments = (
+        [(QR_ATTACHMENT, str(registration.pk))] if template == "registration_confirmed" and registration else []
+    )
+    outbox.email_queue(
+        template=f"attendance/{template}", to=to, context={**context, "subject": subject}, attachments=attachments
+    )
 
 
 def _mail_context(registration: Registration, guest: Guest | None = None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.test import Client
 
 from apps.attendance import services
 from apps.attendance.invitations import guest_invitation_send
+from apps.attendance.models import Registration
 from apps.attendance.qr import code_qr_png, code_qr_svg
 from apps.attendance.tests.factories import (
     EventFactory,
@@ -85,8 +86,12 @@ def test_registration_mail_gives_the_start_in_the_event_zone_and_a_working_link(
     donor = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_create(event=event, user=donor)
-    body = mail.outbox[-1].body
+    message = mail.outbox[-1]
+    body = message.body
     assert "Dec 20, 2026, 5:00 PM CST" in body and "11 p.m." not in body
+    code = Registration.objects.get(event=event).code
+    [(name, content, mimetype)] = message.attachments  # the QR code of the registration code
+    assert name == f"registration-{code}.png" and mimetype == "image/png" and content == code_qr_png(code)
     link = body[body.index("/events/") :].split()[0]
     client = Client()
     client.force_login(donor)
