@@ -110,6 +110,8 @@ def desk_view(request: HttpRequest, event_id: Any) -> HttpResponse:
         "event": event,
         "q": q,
         "rows": _rows(event, guests),
+        # One guest not yet in (a scanned code): Enter again checks them in.
+        "single": len(guests) == 1 and guests[0].checked_in_at is None,
         "recent": _rows(event, recent) if not q else [],
         "searched": bool(q),
         "checked_in_count": checked_in.count(),

@@ -25,7 +25,7 @@
   window.setInterval(hideExpiredUndo, 5000);
   var search = document.getElementById("desk-q");
   if (search) {
-    if (search.value) { search.select(); }
+    if (search.value && document.activeElement === search) { search.select(); }
     document.addEventListener("keydown", function (event) {
       var t = event.target;
       var typing = t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA");
