@@ -22,7 +22,6 @@ from apps.auctions.models import (
     Bid,
     Item,
     ItemImage,
-    Notification,
     PaddleRaiseLevel,
     PaddleRaiseSettings,
     Pledge,
@@ -363,7 +362,7 @@ class PledgeEntryForm(_EventForm):
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
 
-# --- sales, pledges, paddle raise, outbox --------------------------------------------------------
+# --- sales, pledges, paddle raise --------------------------------------------------------
 
 
 class ReadOnlyMixin:
@@ -439,13 +438,3 @@ class PaddleRaiseLevelAdmin(TenantScopedAdmin):
     change_capability = MANAGE
     list_display = ["event", "amount", "label"]
     list_select_related = ["event"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, TenantScopedAdmin):
-    npo_path = "item__event__npo"
-    view_capability = MANAGE
-    list_display = ["created_at", "kind", "email", "item", "status", "attempts", "sent_at"]
-    list_filter = ["kind", "status"]
-    list_select_related = ["item"]
-    search_fields = ["email"]

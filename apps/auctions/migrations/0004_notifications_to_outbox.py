@@ -1,7 +1,7 @@
 """Move the auction's outbox rows (auctions.Notification) into the platform's one outbox
 (core.OutboxEmail): pending and failed rows keep being retried by ``send_notifications``, sent ones
-stay as history. The old table is left empty (its model remains, read-only, until the auction admin
-stops registering it)."""
+stay as history. The old table is left empty; 0005 drops it. Only the historical models of this
+migration's state are used, so it keeps working after the model is gone."""
 
 from django.db import migrations
 

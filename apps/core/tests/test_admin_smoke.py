@@ -353,7 +353,7 @@ def test_private_maximum_never_shown(world: World, email: str) -> None:
         seen += visible
         for entry in AuditEntry.objects.filter(object_id=str(item.pk)):
             _check_page(client.get(reverse("admin:core_auditentry_change", args=[entry.pk])), f"audit as {email}")
-    for name in ("core_auditentry", "auctions_notification", "auctions_sale", "auctions_pledge"):
+    for name in ("core_auditentry", "core_outboxemail", "auctions_sale", "auctions_pledge"):
         _check_page(client.get(reverse(f"admin:{name}_changelist")), f"{name} as {email}", (200, 403))
     assert seen == {SUPER: 2, STAFF: 1, CASHIER: 1, HOPE_ADMIN: 1, RIVERSIDE_ADMIN: 1}[email]
 
