@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -23,6 +22,7 @@ from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
 from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
+from apps.core.api.filters import FilterBackend
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
@@ -77,7 +77,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
     """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
 
     serializer_class = s.RegistrationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = RegistrationFilter
     queryset = Registration.objects.none()
 
@@ -119,7 +119,7 @@ class RegistrationListView(generics.ListAPIView):
     """The caller's own registrations (every status; filter ``?status=``)."""
 
     serializer_class = s.RegistrationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = RegistrationFilter
 
     queryset = Registration.objects.none()
@@ -303,7 +303,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
     (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
 
     serializer_class = s.GuestSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = GuestFilter
     ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
     ordering = None  # default order comes from selectors.guests_search (an expression DRF cannot name)
