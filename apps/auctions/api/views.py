@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -26,6 +27,7 @@ from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
+from apps.core.api.fields import strict_bool
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.idempotency import idempotent
@@ -76,22 +78,6 @@ def _data(request: Request) -> dict[str, Any]:
             message="A JSON object is required.", fields={"non_field_errors": ["Expected an object."]}
         )
     return data
-
-
-def _flag(raw: Any, field: str) -> bool:
-    """An optional boolean of a JSON/form body (absent or null = false); anything else is 400."""
-    if raw is None or raw == "":
-        return False
-    from rest_framework.fields import BooleanField
-
-    try:
-        return bool(BooleanField().to_internal_value(raw))
-    except Exception:
-        from apps.core.exceptions import ValidationFailed
-
-        raise ValidationFailed(
-            message=f"{field}: must be true or false.", fields={field: ["Must be true or false."]}
-        ) from None
 
 
 def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, Any]:
@@ -312,7 +298,9 @@ class ItemViewSet(AuctionViewSet):
                 item=item,
                 bidder_number=data.get("bidder_number"),
                 amount=data.get("amount"),
-                below_reserve_ok=_flag(data.get("below_reserve_ok"), "below_reserve_ok"),
+                below_reserve_ok=strict_bool(
+                    data.get("below_reserve_ok"), "below_reserve_ok", form=isinstance(request.data, QueryDict)
+                ),
                 actor=request.user,
                 request=request,
             )

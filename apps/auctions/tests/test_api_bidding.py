@@ -303,6 +303,30 @@ def test_paddle_raise_bad_levels() -> None:
     assert r.status_code == 200 and r.json()["totals_by_level"][0]["label"] == "A table"
 
 
+@pytest.mark.parametrize(
+    "value", ["yes", "true", 1, 0, "on", None], ids=["yes", "str-true", "one", "zero", "on", "null"]
+)
+@pytest.mark.parametrize("field", ["open", "phone_pledges"])
+def test_paddle_raise_flags_are_json_booleans(field, value) -> None:
+    """DRF's lenient BooleanField read ``"yes"``/``1``/``"on"`` as true; a flag is a JSON boolean (400)."""
+    event = PublishedEventFactory()
+    admin = client_for(member(event.npo))
+    r = admin.post(f"/api/v1/events/{event.pk}/paddle-raise/", {field: value}, format="json")
+    assert r.status_code == 400 and field in r.json()["error"]["fields"], r.content
+    ok = admin.post(f"/api/v1/events/{event.pk}/paddle-raise/", {field: True}, format="json")
+    assert ok.status_code == 200 and ok.json()[field] is True
+
+
+def test_below_reserve_ok_is_a_json_boolean() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE, reserve=D("500"), starting_bid=D("0"))
+    bidder(item.event, 101)
+    clerk = client_for(member(item.event.npo, "auctioneer"))
+    body = {"bidder_number": 101, "amount": "100", "below_reserve_ok": "yes"}
+    r = clerk.post(f"/api/v1/items/{item.pk}/sales/", body, format="json")
+    assert r.status_code == 400 and "below_reserve_ok" in r.json()["error"]["fields"]
+    assert not Sale.objects.exists()
+
+
 # --- totals, my bids, closing ----------------------------------------------------------------------
 
 

@@ -358,6 +358,8 @@ def test_sale_flag_must_be_a_boolean() -> None:
     r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": "maybe"}, format="json")
     assert r.status_code == 400 and "below_reserve_ok" in r.json()["error"]["fields"]
     r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": "true"}, format="json")
+    assert r.status_code == 400  # a JSON body's boolean is a JSON boolean (apps.core.api.fields)
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": True}, format="json")
     assert r.status_code == 201 and r.json()["below_reserve"] is True
 
 

@@ -1,14 +1,19 @@
 """Conventions every API view keeps, checked over the whole URL conf (so a new view cannot forget):
-the project's filter backend (typed, strict query parameters)."""
+the project's filter backend (typed, strict query parameters), strict JSON booleans in bodies."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import serializers
 
+from apps.core.api.fields import StrictBooleanField
 from apps.core.api.filters import FilterBackend
 
 
@@ -37,4 +42,36 @@ def test_every_view_filters_through_the_project_backend():
             if issubclass(backend, DjangoFilterBackend) and not issubclass(backend, FilterBackend)
         }
     )
+    assert offenders == []
+
+
+def _api_serializers() -> Iterator[type[serializers.BaseSerializer]]:
+    for config in apps.get_app_configs():
+        if not config.name.startswith("apps."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.api.serializers")
+        except ModuleNotFoundError:
+            continue
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, serializers.Serializer)
+                and value.__module__ == module.__name__
+            ):
+                yield value
+
+
+def test_every_writable_boolean_is_strict():
+    """Request-body booleans are JSON ``true``/``false`` (apps.core.api.fields.StrictBooleanField)."""
+    classes = list(_api_serializers())
+    assert len(classes) > 20
+    offenders = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in classes
+        for name, field in cls().fields.items()
+        if isinstance(field, serializers.BooleanField)
+        and not field.read_only
+        and not isinstance(field, StrictBooleanField)
+    ]
     assert offenders == []
