@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
 from apps.core.api.fields import strict_bool
+from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.idempotency import idempotent
@@ -88,7 +88,7 @@ def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, A
 
 class AuctionViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]  # item images are multipart; everything else JSON
     queryset = Item.objects.none()
 
 

@@ -1,5 +1,6 @@
 """Conventions every API view keeps, checked over the whole URL conf (so a new view cannot forget):
-the project's filter backend (typed, strict query parameters), strict JSON booleans in bodies."""
+the project's filter backend (typed, strict query parameters), the project's parsers (bounded JSON
+nesting, no empty multipart), strict JSON booleans in bodies."""
 
 from __future__ import annotations
 
@@ -40,6 +41,20 @@ def test_every_view_filters_through_the_project_backend():
             for _, cls, kwargs in _views()
             for backend in kwargs.get("filter_backends", getattr(cls, "filter_backends", ()))
             if issubclass(backend, DjangoFilterBackend) and not issubclass(backend, FilterBackend)
+        }
+    )
+    assert offenders == []
+
+
+def test_every_view_parses_with_the_project_parsers():
+    """DRF's JSONParser has no nesting bound, its MultiPartParser takes a body without parts, and its
+    FormParser lets an empty field mean "not given"."""
+    offenders = sorted(
+        {
+            f"{route}: {parser.__module__}.{parser.__name__}"
+            for route, cls, kwargs in _views()
+            for parser in kwargs.get("parser_classes", getattr(cls, "parser_classes", ()))
+            if parser.__module__ != "apps.core.api.parsers"
         }
     )
     assert offenders == []

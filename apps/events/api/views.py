@@ -16,11 +16,11 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import HasObjectCapability, ReadOnly
 from apps.core.api.viewsets import TenantMixin, TenantModelViewSet
 from apps.core.exceptions import ValidationFailed
@@ -34,7 +34,7 @@ from apps.npos.models import NPO
 
 MANAGE = Capability.EVENTS_MANAGE
 TAG = ["events"]
-PARSERS = [JSONParser, MultiPartParser, FormParser]
+PARSERS = [JSONParser, MultiPartParser]  # uploads are multipart; everything else JSON
 
 
 def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:

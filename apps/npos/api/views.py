@@ -13,13 +13,12 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.parsers import MultiPartParser
+from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.api.viewsets import TenantGenericViewSet, TenantModelViewSet
 from apps.core.exceptions import PermissionDenied
@@ -156,7 +155,7 @@ class NPOViewSet(TenantModelViewSet):
     @action(
         detail=True,
         methods=["get", "patch"],
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[JSONParser, MultiPartParser],
         serializer_class=BrandingSerializer,
     )
     def branding(self, request: Request, pk: Any = None) -> Response:
