@@ -29,6 +29,7 @@ from apps.auctions.models import (
 )
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
+from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 
@@ -351,15 +352,15 @@ class _EventForm(forms.Form):
 
 
 class LiveSaleForm(_EventForm):
-    item_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
-    bidder_number = forms.IntegerField(min_value=1)
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Hammer price")
+    item_number = WholeNumberFormField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    bidder_number = WholeNumberFormField(min_value=1)
+    amount = MoneyFormField(allow_zero=False, label="Hammer price")
     below_reserve_ok = forms.BooleanField(required=False, label="Confirm a sale below the reserve")
 
 
 class PledgeEntryForm(_EventForm):
-    bidder_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    bidder_number = WholeNumberFormField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    amount = MoneyFormField(allow_zero=False)
 
 
 # --- sales, pledges, paddle raise --------------------------------------------------------

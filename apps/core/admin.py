@@ -25,6 +25,8 @@ What is restricted, for non-superusers:
   URL names and ``?leader_max__gte=700`` bisects a private maximum (:class:`DeclaredLookupsOnly`);
 * private fields (:data:`PRIVATE_FIELDS`): never a filter, search field, ordering or column (a system
   check refuses to start otherwise), and shown in forms only to holders of their capability;
+* money fields (those validated by :func:`~apps.core.money.validate_money`) are parsed as typed by
+  :class:`~apps.core.money.MoneyFormField` (ASCII digits, the ceiling), as the API parses them;
 * a :class:`~apps.core.exceptions.DomainError` raised by a service while saving or deleting is shown
   as an error message (the change is rolled back) instead of a server error;
 * actions: ``delete_selected`` is removed; actions made with :func:`tenant_action` run only on rows
@@ -62,6 +64,7 @@ from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from apps.core.exceptions import DomainError
+from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 
@@ -363,6 +366,13 @@ class TenantScopedMixin:
         if path is None:
             return queryset
         return authz.scope(queryset, request.user, capability, npo_path=path)
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        # Money typed into a form is parsed as typed (apps.core.money.MoneyFormField): Django's own
+        # DecimalField would read "\uff11\uff12\uff10" as 120 before the model's validate_money ever saw it.
+        if validate_money in getattr(db_field, "validators", ()):
+            kwargs.setdefault("form_class", MoneyFormField)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]

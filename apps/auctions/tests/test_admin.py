@@ -18,6 +18,7 @@ from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
 
 
 def admin_client(npo, role="admin") -> tuple[Client, object]:
@@ -114,6 +115,47 @@ def test_live_sale_page_records_a_sale() -> None:
     response = client.post(url, {**data, "item_number": 999})
     assert b"No item with this number" in response.content
     assert b"#%d" % item.number in client.get(f"{url}?event={item.event_id}").content
+
+
+@pytest.mark.parametrize("field", ["amount", "bidder_number", "item_number"])
+def test_clerk_pages_refuse_non_ascii_digits(field: str) -> None:
+    """Django's form fields read "\uff11\uff12\uff10" as 120 before any validator; the admin parses money (and
+    numbers) as the API does."""
+    item = ItemFactory(kind=ItemKind.LIVE, quantity=1)
+    bidder(item.event, 101)
+    client, _ = admin_client(item.event.npo, "auctioneer")
+    data = {"event": item.event_id, "item_number": item.number, "bidder_number": 101, "amount": "400"}
+    full_width = {
+        "amount": "\uff14\uff10\uff10",
+        "bidder_number": "\uff11\uff10\uff11",
+        "item_number": str(item.number).translate(FULL_WIDTH),
+    }
+    response = client.post(reverse("admin:auctions_live_sale"), {**data, field: full_width[field]})
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert Sale.objects.count() == 0
+    response = client.post(
+        reverse("admin:auctions_paddle_raise"),
+        {"event": item.event_id, "bidder_number": 101, "amount": "\uff11\uff12\uff10"},
+    )
+    assert response.status_code == 200 and "amount" in response.context["form"].errors
+    assert Pledge.objects.count() == 0
+
+
+def test_item_form_refuses_non_ascii_money() -> None:
+    item = ItemFactory(status=ItemStatus.DRAFT, starting_bid=D("10"))
+    client, _ = admin_client(item.event.npo)
+    url = reverse("admin:auctions_item_change", args=[item.pk])
+    response = client.post(
+        url, _item_change_data(item, starting_bid="\uff11\uff12\uff10", reserve="\u0665\u0660\u0660")
+    )
+    assert response.status_code == 200
+    assert {"starting_bid", "reserve"} <= set(response.context["adminform"].form.errors)
+    item.refresh_from_db()
+    assert item.starting_bid == D("10") and item.reserve is None
+    response = client.post(url, _item_change_data(item, starting_bid="120", reserve="500"))
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.starting_bid == D("120") and item.reserve == D("500")
 
 
 def test_live_sale_page_refuses_other_npos_events() -> None:
