@@ -544,11 +544,9 @@ def sale_record(
         raise Conflict("ITEM_CLOSED", "This item is closed.")
     below = item.reserve is not None and value < item.reserve
     if below and not below_reserve_ok:
-        raise Conflict(
-            "BELOW_RESERVE",
-            "The amount is below the reserve; confirm with below_reserve_ok.",
-            reserve=money_str(item.reserve),
-        )
+        # The answer does not carry the reserve: it is private to events.manage, and a clerk only needs
+        # to know that a confirmation is required.
+        raise Conflict("BELOW_RESERVE", "The amount is below the reserve; confirm with below_reserve_ok.")
     sale = Sale.objects.create(item=item, paddle=bidder.paddle, amount=value, below_reserve=below, entered_by=actor)
     item.quantity_sold += 1
     fields = ["quantity_sold", "updated_at"]

@@ -61,6 +61,12 @@ def _require(user: Any, npo_id: Any, *capabilities: str) -> None:
         raise PermissionDenied(message="You do not have permission to do this in this NPO.")
 
 
+def _shows_reserve(request: Request, npo_id: Any) -> bool:
+    """The reserve is private to ``events.manage`` (issue 9 item 1; the admin's rule too): other members,
+    clerks included, see the item without it."""
+    return authz.has_capability(request.user, npo_id, MANAGE)
+
+
 def _event(request: Request, event_id: Any) -> Any:
     from apps.events.selectors import event_get_visible
 
@@ -104,7 +110,7 @@ class EventItemsViewSet(AuctionViewSet):
         member = authz.is_member(request.user, event.npo_id)
         qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
         page = self.paginate_queryset(qs)
-        context = {"request": request, "show_reserve": member}
+        context = {"request": request, "show_reserve": _shows_reserve(request, event.npo_id)}
         return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -161,13 +167,13 @@ class ItemViewSet(AuctionViewSet):
     def _answer(self, item: Item, code: int = 200) -> Response:
         request = self.request
         fresh = selectors.item_get_visible(request.user, item.pk)
-        show = authz.is_member(request.user, fresh.event.npo_id)
+        show = _shows_reserve(request, fresh.event.npo_id)
         return Response(s.ItemSerializer(fresh, context={"request": request, "show_reserve": show}).data, status=code)
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer, 404: ERRORS[404]}, summary="One item")
     def retrieve(self, request: Request, pk: Any) -> Response:
         item = self._item()
-        show = authz.is_member(request.user, item.event.npo_id)
+        show = _shows_reserve(request, item.event.npo_id)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": show}).data)
 
     @extend_schema(

@@ -133,8 +133,38 @@ def test_item_carries_every_contract_field_with_contract_types() -> None:
     listed = client_for(None).get(f"/api/v1/events/{item.event_id}/items/").json()
     assert set(listed) == {"count", "next", "previous", "results"}
     assert set(listed["results"][0]) >= ITEM_FIELDS and "reserve" not in listed["results"][0]
-    listed = client_for(member(item.event.npo, "staff")).get(f"/api/v1/events/{item.event_id}/items/").json()
+    listed = client_for(member(item.event.npo, "coordinator")).get(f"/api/v1/events/{item.event_id}/items/").json()
     assert listed["results"][0]["reserve"] == "300.00"
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("admin", True), ("coordinator", True), ("staff", False), ("auctioneer", False), ("cashier", False)],
+)
+def test_reserve_is_shown_only_to_events_manage(role, shown) -> None:
+    """Issue 9 item 1: the reserve is private to roles with events.manage — in the API as in the admin
+    (it was shown to every member)."""
+    item = ItemFactory(reserve=D("300"))
+    client = client_for(member(item.event.npo, role))
+    detail = client.get(f"/api/v1/items/{item.pk}/").json()
+    listed = client.get(f"/api/v1/events/{item.event_id}/items/").json()["results"][0]
+    assert ("reserve" in detail, "reserve" in listed) == (shown, shown)
+    if shown:
+        assert detail["reserve"] == listed["reserve"] == "300.00"
+
+
+def test_a_clerk_below_the_reserve_is_asked_to_confirm_without_seeing_it() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE, reserve=D("777"))
+    bidder(item.event, 101)
+    clerk = client_for(member(item.event.npo, "auctioneer"))
+    url = f"/api/v1/items/{item.pk}/sales/"
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100"}, format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "BELOW_RESERVE"
+    assert "777" not in r.content.decode()
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": True}, format="json")
+    assert r.status_code == 201 and r.json()["below_reserve"] is True and "777" not in r.content.decode()
+    opened = clerk.post(f"/api/v1/items/{ItemFactory(event=item.event, status='draft', reserve=D('777')).pk}/open/")
+    assert opened.status_code == 200 and "reserve" not in opened.json()
 
 
 # --- the worked example and rule 2 through the API ---------------------------------------------------
