@@ -19,6 +19,7 @@ from apps.attendance import services
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
+from apps.core.net import client_ip
 from apps.npos.capabilities import Capability as C
 
 
@@ -101,14 +102,16 @@ class RegistrationAdmin(TenantScopedAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Registration, form: Any, change: bool) -> None:
-        services.registration_update(registration=obj, actor=request.user, data={"notes": obj.notes}, request=request)
+        services.registration_update(
+            registration=obj, actor=request.user, data={"notes": obj.notes}, ip=client_ip(request)
+        )
 
     @tenant_action(capability=C.ATTENDANCE_MANAGE, description="Cancel selected registrations")
     def cancel_registrations(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
         done = 0
         for registration in queryset.filter(status=RegistrationStatus.CONFIRMED).select_related("event"):
             try:
-                services.registration_cancel(registration=registration, actor=request.user, request=request)
+                services.registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{registration.code}: {exc.message}", messages.ERROR)
@@ -186,7 +189,7 @@ class GuestAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Guest, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.guest_update(guest=obj, actor=request.user, data=data, request=request)
+            services.guest_update(guest=obj, actor=request.user, data=data, ip=client_ip(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
@@ -205,7 +208,7 @@ class GuestAdmin(TenantScopedAdmin):
         self._each(
             request,
             queryset,
-            lambda g: services.guest_check_in(guest=g, actor=request.user, request=request),
+            lambda g: services.guest_check_in(guest=g, actor=request.user, ip=client_ip(request)),
             "checked in",
         )
 
@@ -223,7 +226,7 @@ class GuestAdmin(TenantScopedAdmin):
         from apps.events.models import Event
 
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):
-            result = services.tables_auto_assign(event=event, actor=request.user, request=request)
+            result = services.tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
             self.message_user(
                 request, f"{event}: {len(result.assigned)} seated, {len(result.unassigned)} without a seat."
             )

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -220,7 +219,7 @@ def registration_create(
     food_option: Any = None,
     notes: str = "",
     source: str = RegistrationSource.ONLINE,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Registration:
     """Register ``user`` and their extra ``guests`` for a published event.
 
@@ -271,7 +270,7 @@ def registration_create(
         action="attendance.registration_created",
         obj=registration,
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
         details={"guests": 1 + len(extra)},
     )
     _send(
@@ -287,7 +286,7 @@ def registration_create(
 
 @transaction.atomic
 def registration_update(
-    *, registration: Registration, actor: Any, data: dict[str, Any], request: HttpRequest | None = None
+    *, registration: Registration, actor: Any, data: dict[str, Any], ip: str | None = None
 ) -> Registration:
     """Change the registrant's meal (``food_option``) and the party's ``notes``."""
     errors: dict[str, list[str]] = {}
@@ -309,7 +308,7 @@ def registration_update(
 
 
 @transaction.atomic
-def registration_cancel(*, registration: Registration, actor: Any, request: HttpRequest | None = None) -> Registration:
+def registration_cancel(*, registration: Registration, actor: Any, ip: str | None = None) -> Registration:
     """Cancel: frees the seats (capacity counts confirmed parties only), unseats the guests (and any
     captaincy), and releases bidder numbers that have no bids, purchases, sales or pledges. A paddle
     with activity stays with the party: its statement must remain its own (bidding.md).
@@ -341,7 +340,7 @@ def registration_cancel(*, registration: Registration, actor: Any, request: Http
         action="attendance.registration_cancelled",
         obj=registration,
         npo_id=registration.event.npo_id,
-        request=request,
+        ip=ip,
         details={"released_bidder_numbers": released},
     )
     return registration
@@ -351,9 +350,7 @@ def registration_cancel(*, registration: Registration, actor: Any, request: Http
 
 
 @transaction.atomic
-def guest_add(
-    *, registration: Registration, actor: Any, data: dict[str, Any], request: HttpRequest | None = None
-) -> Guest:
+def guest_add(*, registration: Registration, actor: Any, data: dict[str, Any], ip: str | None = None) -> Guest:
     """Add one guest (possibly a placeholder) to a party; capacity applies. A guest with an e-mail
     gets an invitation (daily limits: 429 ``THROTTLED``)."""
     errors: dict[str, list[str]] = {}
@@ -379,7 +376,7 @@ def guest_add(
 
 
 @transaction.atomic
-def guest_update(*, guest: Guest, actor: Any, data: dict[str, Any], request: HttpRequest | None = None) -> Guest:
+def guest_update(*, guest: Guest, actor: Any, data: dict[str, Any], ip: str | None = None) -> Guest:
     """Edit a guest's name, e-mail, phone or meal; the registrant's e-mail stays the account's.
 
     A new e-mail is a new person: the old address's account is unlinked, the guest's paddle is
@@ -426,14 +423,14 @@ def guest_update(*, guest: Guest, actor: Any, data: dict[str, Any], request: Htt
             action="attendance.guest_email_changed",
             obj=locked,
             npo_id=registration.event.npo_id,
-            request=request,
+            ip=ip,
             details={"released_paddle": old_paddle_id is not None},
         )
     return locked
 
 
 @transaction.atomic
-def guest_remove(*, guest: Guest, actor: Any, request: HttpRequest | None = None) -> None:
+def guest_remove(*, guest: Guest, actor: Any, ip: str | None = None) -> None:
     """Remove an extra guest from a party (the registrant stays; cancel the registration instead)."""
     registration = lock_registration(guest.registration_id)
     locked = lock_guest(guest.pk)
@@ -510,9 +507,7 @@ def paddle_ensure(*, guest: Guest, actor: Any = None) -> Paddle:
 
 
 @transaction.atomic
-def guest_set_bidder_number(
-    *, guest: Guest, actor: Any, number: int | None, request: HttpRequest | None = None
-) -> Guest:
+def guest_set_bidder_number(*, guest: Guest, actor: Any, number: int | None, ip: str | None = None) -> Guest:
     """Set a guest's bidder number by hand (audited). A number held by another party is 409
     ``BIDDER_NUMBER_TAKEN``; a paddle of the same party is shared (a household). ``None`` takes the
     number away. The guest's previous paddle is released when nobody holds it and it has no activity."""
@@ -551,7 +546,7 @@ def guest_set_bidder_number(
         action="attendance.bidder_number_set",
         obj=locked,
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
         details={"old": old.number if old else None, "new": number},
     )
     guest.paddle = target
@@ -573,7 +568,7 @@ def guest_check_in(
     guest: Guest,
     actor: Any,
     bidder_number: int | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> CheckInResult:
     """Check a guest in and make sure they hold a bidder number (idempotent: a repeat scan answers
     ``already_checked_in`` with the same number and writes nothing). An explicit ``bidder_number`` is
@@ -588,7 +583,7 @@ def guest_check_in(
             paddle_ensure(guest=locked, actor=actor)
         return CheckInResult(guest=_reload_guest(locked.pk), already_checked_in=True)
     if bidder_number is not None:
-        guest_set_bidder_number(guest=locked, actor=actor, number=bidder_number, request=request)
+        guest_set_bidder_number(guest=locked, actor=actor, number=bidder_number, ip=ip)
     paddle_ensure(guest=locked, actor=actor)
     now = timezone.now()
     Guest.objects.filter(pk=locked.pk).update(checked_in_at=now, checked_in_by=actor, updated_at=now)
@@ -599,7 +594,7 @@ def guest_check_in(
         action="attendance.guest_checked_in",
         obj=locked,
         npo_id=registration.event.npo_id,
-        request=request,
+        ip=ip,
     )
     return CheckInResult(guest=_reload_guest(locked.pk), already_checked_in=False)
 
@@ -609,7 +604,7 @@ def _reload_guest(pk: Any) -> Guest:
 
 
 @transaction.atomic
-def guest_undo_check_in(*, guest: Guest, actor: Any, request: HttpRequest | None = None) -> Guest:
+def guest_undo_check_in(*, guest: Guest, actor: Any, ip: str | None = None) -> Guest:
     """Undo a check-in (a mis-scan). Audited. The bidder number stays with the guest: bids may already
     carry it, and the guest gets the same number when checked in again."""
     locked = Guest.objects.select_for_update(no_key=True).get(pk=guest.pk)
@@ -622,7 +617,7 @@ def guest_undo_check_in(*, guest: Guest, actor: Any, request: HttpRequest | None
         action="attendance.check_in_undone",
         obj=locked,
         npo_id=Event.objects.values_list("npo_id", flat=True).get(pk=locked.event_id),
-        request=request,
+        ip=ip,
         details={"checked_in_at": previous.isoformat()},
     )
     return _reload_guest(locked.pk)
@@ -646,7 +641,7 @@ def walk_in_register(
     phone: str = "",
     food_option: Any = None,
     bidder_number: int | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> WalkInResult:
     """Register and check in a guest at the door in one step; capacity does not apply.
 
@@ -688,7 +683,7 @@ def walk_in_register(
                 .first()
             )
         if existing is not None:
-            result = guest_check_in(guest=existing, actor=actor, bidder_number=bidder_number, request=request)
+            result = guest_check_in(guest=existing, actor=actor, bidder_number=bidder_number, ip=ip)
             return WalkInResult(guest=result.guest, created=False, already_checked_in=result.already_checked_in)
         if user is None:
             user = User.objects.create_user(
@@ -714,9 +709,9 @@ def walk_in_register(
         action="attendance.walk_in_registered",
         obj=registration,
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
     )
-    result = guest_check_in(guest=guest, actor=actor, bidder_number=bidder_number, request=request)
+    result = guest_check_in(guest=guest, actor=actor, bidder_number=bidder_number, ip=ip)
     if email:
         _send(
             "registration_confirmed",
@@ -825,7 +820,7 @@ def table_delete(*, table: Table, actor: Any) -> None:
 
 
 @transaction.atomic
-def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, request: HttpRequest | None = None) -> Guest:
+def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, ip: str | None = None) -> Guest:
     """Seat a guest at a table of the same event (``None`` unseats). Full → 409 ``TABLE_FULL``. A captain
     who leaves the table stops being its captain."""
     locked = Guest.objects.select_for_update(no_key=True).select_related("registration").get(pk=guest.pk)
@@ -853,7 +848,7 @@ class AutoAssignResult:
 
 
 @transaction.atomic
-def tables_auto_assign(*, event: Event, actor: Any, request: HttpRequest | None = None) -> AutoAssignResult:
+def tables_auto_assign(*, event: Event, actor: Any, ip: str | None = None) -> AutoAssignResult:
     """Seat every unseated guest of confirmed registrations. Guests already seated stay where they are.
 
     Parties (registrations) are kept together, largest first. A party goes to a table where some of
@@ -935,7 +930,7 @@ def tables_auto_assign(*, event: Event, actor: Any, request: HttpRequest | None 
         action="attendance.tables_auto_assigned",
         obj=event,
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
         details={"assigned": len(result.assigned), "unassigned": len(result.unassigned)},
     )
     return result

@@ -30,6 +30,7 @@ from apps.auctions.models import (
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, WholeNumberFormField
+from apps.core.net import client_ip
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 
@@ -158,16 +159,16 @@ class ItemAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
         values = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
         if change:
-            services.item_update(item=obj, actor=request.user, request=request, **values)
+            services.item_update(item=obj, actor=request.user, ip=client_ip(request), **values)
         else:
             created = services.item_create(
-                event=form.cleaned_data["event"], actor=request.user, request=request, **values
+                event=form.cleaned_data["event"], actor=request.user, ip=client_ip(request), **values
             )
             obj.pk, obj.number = created.pk, created.number
             obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Item) -> None:
-        services.item_delete(item=obj, actor=request.user, request=request)
+        services.item_delete(item=obj, actor=request.user, ip=client_ip(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Pictures go through the upload service (validated by content, a server-made name, the
@@ -179,7 +180,7 @@ class ItemAdmin(TenantScopedAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for image_form in formset.deleted_forms:
             if not image_form.instance._state.adding:
-                services.item_image_delete(image=image_form.instance, actor=request.user, request=request)
+                services.item_image_delete(image=image_form.instance, actor=request.user, ip=client_ip(request))
                 formset.deleted_objects.append(image_form.instance)
         deleted = set(formset.deleted_forms)
         for image_form in formset.extra_forms:
@@ -190,7 +191,7 @@ class ItemAdmin(TenantScopedAdmin):
                 caption = image_form.cleaned_data.get("caption") or ""
                 formset.new_objects.append(
                     services.item_image_add(
-                        item=item, upload=upload, caption=caption, actor=request.user, request=request
+                        item=item, upload=upload, caption=caption, actor=request.user, ip=client_ip(request)
                     )
                 )
         return None
@@ -199,7 +200,7 @@ class ItemAdmin(TenantScopedAdmin):
         done = 0
         for item in queryset:
             try:
-                func(item=item, actor=request.user, request=request)
+                func(item=item, actor=request.user, ip=client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{item.number}: {exc.message}", messages.WARNING)
@@ -273,7 +274,7 @@ class ItemAdmin(TenantScopedAdmin):
                         amount=form.cleaned_data["amount"],
                         below_reserve_ok=form.cleaned_data["below_reserve_ok"],
                         actor=request.user,
-                        request=request,
+                        ip=client_ip(request),
                     )
                 except DomainError as exc:
                     form.add_error(None, f"{exc.code}: {exc.message}")
@@ -311,7 +312,7 @@ class ItemAdmin(TenantScopedAdmin):
                     amount=form.cleaned_data["amount"],
                     bidder_number=form.cleaned_data["bidder_number"],
                     actor=request.user,
-                    request=request,
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
@@ -398,7 +399,7 @@ class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def undo_sales(self, request: HttpRequest, queryset: QuerySet[Sale]) -> None:
         for sale in queryset:
             try:
-                services.sale_undo(sale=sale, actor=request.user, request=request)
+                services.sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{sale}: {exc.message}", messages.WARNING)
 
@@ -420,7 +421,7 @@ class PledgeAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def undo_pledges(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
         for pledge in queryset:
             try:
-                services.pledge_undo(pledge=pledge, actor=request.user, request=request)
+                services.pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{pledge}: {exc.message}", messages.WARNING)
 

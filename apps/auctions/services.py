@@ -25,7 +25,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, Sum
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.auctions import metrics
@@ -252,7 +251,7 @@ def bid_place(
     max_amount: Any = None,
     bidder_number: Any = None,
     actor: Any = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> BidResult:
     """Place a silent-auction bid exactly per bidding.md.
 
@@ -291,7 +290,7 @@ def bid_place(
                 max_amount=top,
                 actor=actor,
                 clerk=bidder_number is not None,
-                request=request,
+                ip=ip,
             )
     except Conflict as exc:
         metrics.bid_rejected(exc.code)
@@ -308,7 +307,7 @@ def _bid_apply(
     max_amount: Decimal,
     actor: Any,
     clerk: bool,
-    request: HttpRequest | None,
+    ip: str | None,
 ) -> BidResult:
     item = _lock_item(item_id)
     now = timezone.now()  # after the lock: the time that decides (bidding.md "Time and closing")
@@ -381,7 +380,7 @@ def _bid_apply(
         action="bid.place_for_bidder" if clerk else "bid.place",
         obj=item,
         npo_id=_npo_id(item),
-        request=request,
+        ip=ip,
         details=_bid_audit_details(outcome, own_row, bidder.paddle.number),
     )
     return BidResult(
@@ -427,9 +426,7 @@ def _check_buyable(item: Item, now: Any) -> None:
     _check_open_for_bids(item, now)
 
 
-def buy_now(
-    *, item: Item, user: Any, quantity: Any = 1, actor: Any = None, request: HttpRequest | None = None
-) -> Purchase:
+def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: str | None = None) -> Purchase:
     """Buy ``quantity`` units at the buy-now price.
 
     A silent item: one unit, only while the leader's maximum is below the price (else 409
@@ -494,7 +491,7 @@ def buy_now(
                 action="item.buy_now",
                 obj=item,
                 npo_id=_npo_id(item),
-                request=request,
+                ip=ip,
                 details={"bidder_number": bidder.paddle.number, "quantity": units, "amount": str(purchase.amount)},
             )
     except Conflict as exc:
@@ -515,7 +512,7 @@ def sale_record(
     amount: Any,
     below_reserve_ok: bool = False,
     actor: Any,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Sale:
     """Record a live-auction sale (hammer price to a bidder number); up to ``quantity`` sales.
 
@@ -560,7 +557,7 @@ def sale_record(
         action="sale.record",
         obj=sale,
         npo_id=_npo_id(item),
-        request=request,
+        ip=ip,
         details={
             "item": str(item.pk),
             "item_number": item.number,
@@ -574,7 +571,7 @@ def sale_record(
 
 
 @transaction.atomic
-def sale_undo(*, sale: Sale, actor: Any, request: HttpRequest | None = None) -> Sale:
+def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
     """Undo a live sale (a wrong bidder number, a withdrawn bid): keeps the row, frees the unit and
     reopens a sold-out item unless its event is closed. 409 ``ALREADY_UNDONE`` the second time."""
     item = _lock_item(sale.item_id)
@@ -599,7 +596,7 @@ def sale_undo(*, sale: Sale, actor: Any, request: HttpRequest | None = None) -> 
         action="sale.undo",
         obj=sale,
         npo_id=_npo_id(item),
-        request=request,
+        ip=ip,
         details={"item": str(item.pk), "amount": str(sale.amount)},
     )
     return sale
@@ -608,7 +605,7 @@ def sale_undo(*, sale: Sale, actor: Any, request: HttpRequest | None = None) -> 
 # --- closing -----------------------------------------------------------------------------------
 
 
-def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, request: HttpRequest | None = None) -> Item:
+def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: str | None = None) -> Item:
     """Close an item: ``sold`` (a silent item to its leader at the current bid, if the reserve is
     met; a live/buy-now item when any unit sold) or ``unsold``.
 
@@ -654,7 +651,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, requ
             action="item.close",
             obj=item,
             npo_id=_npo_id(item),
-            request=request,
+            ip=ip,
             details={"status": item.status, "amount": money_str(item.winning_amount)},
         )
     metrics.inc(metrics.CLOSED, item.status)
@@ -739,7 +736,7 @@ def _item_validate(item: Item) -> None:
 
 
 @transaction.atomic
-def item_create(*, event: Any, actor: Any, request: HttpRequest | None = None, **data: Any) -> Item:
+def item_create(*, event: Any, actor: Any, ip: str | None = None, **data: Any) -> Item:
     """Create a draft item with the next free ``number`` of the event (event row locked, so two
     creators never pick the same number; the unique constraint backs it)."""
     from apps.events.models import Event
@@ -754,12 +751,12 @@ def item_create(*, event: Any, actor: Any, request: HttpRequest | None = None, *
         item.starting_bid = Decimal("0")
     _item_validate(item)
     item.save()
-    audit_record(actor=actor, action="item.create", obj=item, npo_id=event.npo_id, request=request)
+    audit_record(actor=actor, action="item.create", obj=item, npo_id=event.npo_id, ip=ip)
     return item
 
 
 @transaction.atomic
-def item_update(*, item: Item, actor: Any, request: HttpRequest | None = None, **data: Any) -> Item:
+def item_update(*, item: Item, actor: Any, ip: str | None = None, **data: Any) -> Item:
     """Edit an item under its lock (never overwriting the auction state a bid just wrote).
 
     Once an item has bids or sales, the fields the price rules read are frozen (409 ``ITEM_HAS_BIDS``):
@@ -790,24 +787,24 @@ def item_update(*, item: Item, actor: Any, request: HttpRequest | None = None, *
             action="item.update",
             obj=item,
             npo_id=_npo_id(item),
-            request=request,
+            ip=ip,
             details={"fields": changed},
         )
     return item
 
 
 @transaction.atomic
-def item_delete(*, item: Item, actor: Any, request: HttpRequest | None = None) -> None:
+def item_delete(*, item: Item, actor: Any, ip: str | None = None) -> None:
     """Delete a draft item without activity; anything else is withdrawn instead (409)."""
     item = _lock_item(item.pk)
     if item.status != ItemStatus.DRAFT or item.last_sequence or item.quantity_sold:
         raise Conflict("INVALID_TRANSITION", "Only draft items can be deleted; withdraw it instead.")
-    audit_record(actor=actor, action="item.delete", obj=item, npo_id=_npo_id(item), request=request)
+    audit_record(actor=actor, action="item.delete", obj=item, npo_id=_npo_id(item), ip=ip)
     item.delete()
 
 
 @transaction.atomic
-def item_open(*, item: Item, actor: Any, request: HttpRequest | None = None) -> Item:
+def item_open(*, item: Item, actor: Any, ip: str | None = None) -> Item:
     """``draft``/``withdrawn`` → ``open``; the event must be published (409 EVENT_NOT_PUBLISHED).
     ``opens_at`` defaults to now."""
     item = _lock_item(item.pk)
@@ -828,12 +825,12 @@ def item_open(*, item: Item, actor: Any, request: HttpRequest | None = None) -> 
         item.opens_at = timezone.now()
         fields.append("opens_at")
     item.save(update_fields=fields)
-    audit_record(actor=actor, action="item.open", obj=item, npo_id=_npo_id(item), request=request)
+    audit_record(actor=actor, action="item.open", obj=item, npo_id=_npo_id(item), ip=ip)
     return item
 
 
 @transaction.atomic
-def item_withdraw(*, item: Item, actor: Any, request: HttpRequest | None = None) -> Item:
+def item_withdraw(*, item: Item, actor: Any, ip: str | None = None) -> Item:
     """``draft``/``open`` → ``withdrawn`` (hidden from donors, refuses bids; bid rows are kept)."""
     item = _lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.OPEN):
@@ -842,13 +839,13 @@ def item_withdraw(*, item: Item, actor: Any, request: HttpRequest | None = None)
         raise Conflict("INVALID_TRANSITION", "Undo the sales or purchases first.")
     item.status = ItemStatus.WITHDRAWN
     item.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="item.withdraw", obj=item, npo_id=_npo_id(item), request=request)
+    audit_record(actor=actor, action="item.withdraw", obj=item, npo_id=_npo_id(item), ip=ip)
     return item
 
 
 @transaction.atomic
 def items_set_closing_time(
-    *, event: Any, closes_at: Any, actor: Any, category: str | None = None, request: HttpRequest | None = None
+    *, event: Any, closes_at: Any, actor: Any, category: str | None = None, ip: str | None = None
 ) -> int:
     """Set ``closes_at`` for a group of the event's not-yet-closed silent items (all, or one category),
     e.g. "the jewellery table closes at 21:00". Returns how many items changed."""
@@ -862,16 +859,14 @@ def items_set_closing_time(
         actor=actor,
         action="item.closing_time",
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
         details={"event": str(event.pk), "category": category, "closes_at": closes_at, "count": count},
     )
     return count
 
 
 @transaction.atomic
-def item_image_add(
-    *, item: Item, upload: Any, actor: Any, caption: str = "", request: HttpRequest | None = None
-) -> ItemImage:
+def item_image_add(*, item: Item, upload: Any, actor: Any, caption: str = "", ip: str | None = None) -> ItemImage:
     """Validate an uploaded picture by content and store it under a server-made name (503 when the
     storage is down; the blob is removed again if the row cannot be written)."""
     from apps.core import uploads
@@ -894,18 +889,18 @@ def item_image_add(
     except Exception:
         uploads.discard(name)
         raise
-    audit_record(actor=actor, action="item.image_add", obj=item, npo_id=_npo_id(item), request=request)
+    audit_record(actor=actor, action="item.image_add", obj=item, npo_id=_npo_id(item), ip=ip)
     return image
 
 
 @transaction.atomic
-def item_image_delete(*, image: ItemImage, actor: Any, request: HttpRequest | None = None) -> None:
+def item_image_delete(*, image: ItemImage, actor: Any, ip: str | None = None) -> None:
     from apps.core import uploads
 
     item = image.item
     name = image.file.name
     image.delete()
-    audit_record(actor=actor, action="item.image_delete", obj=item, npo_id=_npo_id(item), request=request)
+    audit_record(actor=actor, action="item.image_delete", obj=item, npo_id=_npo_id(item), ip=ip)
     uploads.delete_on_commit(name)
 
 
@@ -925,7 +920,7 @@ def paddle_raise_configure(
     levels: list[Any] | None = None,
     is_open: bool | None = None,
     phone_pledges: bool | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> PaddleRaiseSettings:
     """Set the paddle raise's giving levels (replacing the list) and its open/phone flags."""
     settings_row = paddle_raise_settings(event)
@@ -968,7 +963,7 @@ def paddle_raise_configure(
         action="paddle_raise.configure",
         obj=settings_row,
         npo_id=event.npo_id,
-        request=request,
+        ip=ip,
         details={
             "is_open": settings_row.is_open,
             "phone_pledges": settings_row.phone_pledges,
@@ -984,7 +979,7 @@ def pledge_record(
     amount: Any,
     actor: Any,
     bidder_number: Any = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Pledge:
     """Record a paddle-raise pledge: by a clerk for ``bidder_number`` (``auction.clerk``), or by the
     signed-in donor from their phone while the raise is open and phone pledges are allowed (409
@@ -1043,7 +1038,7 @@ def pledge_record(
             action="pledge.record",
             obj=pledge,
             npo_id=event.npo_id,
-            request=request,
+            ip=ip,
             details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
         )
     metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
@@ -1051,7 +1046,7 @@ def pledge_record(
 
 
 @transaction.atomic
-def pledge_undo(*, pledge: Pledge, actor: Any, request: HttpRequest | None = None) -> Pledge:
+def pledge_undo(*, pledge: Pledge, actor: Any, ip: str | None = None) -> Pledge:
     """Undo a pledge (kept, marked undone); 409 ``ALREADY_UNDONE`` the second time."""
     pledge = Pledge.objects.select_for_update().select_related("event").get(pk=pledge.pk)
     if pledge.undone_at is not None:
@@ -1064,7 +1059,7 @@ def pledge_undo(*, pledge: Pledge, actor: Any, request: HttpRequest | None = Non
         action="pledge.undo",
         obj=pledge,
         npo_id=pledge.event.npo_id,
-        request=request,
+        ip=ip,
         details={"amount": str(pledge.amount)},
     )
     return pledge

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from apps.core import uploads
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError, ValidationFailed
+from apps.core.net import client_ip
 from apps.events import services
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
 from apps.npos.capabilities import Capability
@@ -145,7 +146,7 @@ def _run(
     count = 0
     for event in queryset:
         try:
-            service(event=event, actor=request.user, request=request)
+            service(event=event, actor=request.user, ip=client_ip(request))
             count += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{event}: {exc.message}", messages.ERROR)
@@ -230,20 +231,20 @@ class EventAdmin(TenantScopedAdmin):
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EVENT_FIELDS}
         if not change:
             created = services.event_create(
-                actor=request.user, npo=form.cleaned_data["npo"], data=data, logo=logo, request=request
+                actor=request.user, npo=form.cleaned_data["npo"], data=data, logo=logo, ip=client_ip(request)
             )
             obj.pk = created.pk
             obj.refresh_from_db()
             return
-        services.event_update(event=obj, actor=request.user, data=data, logo=logo, request=request)
+        services.event_update(event=obj, actor=request.user, data=data, logo=logo, ip=client_ip(request))
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Event) -> None:
-        services.event_delete(event=obj, actor=request.user, request=request)
+        services.event_delete(event=obj, actor=request.user, ip=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
         for event in queryset:
-            services.event_delete(event=event, actor=request.user, request=request)
+            services.event_delete(event=event, actor=request.user, ip=client_ip(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Inline rows go through the services too (link rules, unique names, OPTION_IN_USE, blob

@@ -26,7 +26,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError, RestrictedError
 from django.db.models.functions import Lower
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -172,8 +171,8 @@ def _generate_slug(name: str) -> str:
     return f"{base}-{n}"
 
 
-def _audit(actor: Any, action: str, event: Event, request: HttpRequest | None, **details: Any) -> None:
-    audit_record(actor=actor, action=action, obj=event, npo_id=event.npo_id, request=request, details=details)
+def _audit(actor: Any, action: str, event: Event, ip: str | None, **details: Any) -> None:
+    audit_record(actor=actor, action=action, obj=event, npo_id=event.npo_id, ip=ip, details=details)
 
 
 def _validated_logo(logo: Any) -> CheckedFile | None:
@@ -182,9 +181,7 @@ def _validated_logo(logo: Any) -> CheckedFile | None:
     return validate_image(logo, field="logo")
 
 
-def event_create(
-    *, actor: Any, npo: NPO, data: dict[str, Any], logo: Any = UNSET, request: HttpRequest | None = None
-) -> Event:
+def event_create(*, actor: Any, npo: NPO, data: dict[str, Any], logo: Any = UNSET, ip: str | None = None) -> Event:
     """Create a draft event of ``npo``. The slug comes from the name unless one is given."""
     values = {k: v for k, v in data.items() if k in EVENT_FIELDS}
     values.setdefault("timezone", "UTC")
@@ -206,7 +203,7 @@ def event_create(
                     event = Event.objects.create(
                         npo=npo, slug=slug, status=EventStatus.DRAFT, created_by=_user(actor), logo=logo_name, **values
                     )
-                    _audit(actor, "event.create", event, request)
+                    _audit(actor, "event.create", event, ip)
                 return event
             except IntegrityError:
                 # Lost a race for the slug; a requested slug is the caller's to change.
@@ -268,7 +265,7 @@ def event_update(
     data: dict[str, Any],
     version: int | None = None,
     logo: Any = UNSET,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> Event:
     """Partial update. ``version`` (if given) must match the stored one, else 409 VERSION_CONFLICT.
     The slug may change only while the event is a draft. ``logo=None`` removes the event's own logo
@@ -304,7 +301,7 @@ def event_update(
                 locked.logo = new_logo
                 fields.append("logo")
             _save_bumped(locked, fields)
-            _audit(actor, "event.update", locked, request, fields=sorted(fields))
+            _audit(actor, "event.update", locked, ip, fields=sorted(fields))
     except BaseException:
         uploads.discard(new_logo)
         raise
@@ -312,7 +309,7 @@ def event_update(
 
 
 @transaction.atomic
-def event_publish(*, event: Event, actor: Any, version: int | None = None, request: HttpRequest | None = None) -> Event:
+def event_publish(*, event: Event, actor: Any, version: int | None = None, ip: str | None = None) -> Event:
     """``draft → published``; the NPO must be approved (409 NPO_NOT_APPROVED)."""
     locked = _lock(event)
     if locked.status != EventStatus.DRAFT:
@@ -324,14 +321,12 @@ def event_publish(*, event: Event, actor: Any, version: int | None = None, reque
     locked.status = EventStatus.PUBLISHED
     locked.published_at = timezone.now()
     _save_bumped(locked, ["status", "published_at"])
-    _audit(actor, "event.publish", locked, request)
+    _audit(actor, "event.publish", locked, ip)
     return locked
 
 
 @transaction.atomic
-def event_unpublish(
-    *, event: Event, actor: Any, version: int | None = None, request: HttpRequest | None = None
-) -> Event:
+def event_unpublish(*, event: Event, actor: Any, version: int | None = None, ip: str | None = None) -> Event:
     """``published → draft``, only while nobody has registered or bid (else 409 INVALID_TRANSITION)."""
     locked = _lock(event)
     if locked.status != EventStatus.PUBLISHED:
@@ -345,7 +340,7 @@ def event_unpublish(
     _check_version(locked, version)
     locked.status = EventStatus.DRAFT
     _save_bumped(locked, ["status"])
-    _audit(actor, "event.unpublish", locked, request)
+    _audit(actor, "event.unpublish", locked, ip)
     return locked
 
 
@@ -359,7 +354,7 @@ def _auctions_close_hook() -> Any:
 
 
 @transaction.atomic
-def event_close(*, event: Event, actor: Any, version: int | None = None, request: HttpRequest | None = None) -> Event:
+def event_close(*, event: Event, actor: Any, version: int | None = None, ip: str | None = None) -> Event:
     """``published → closed``; then closes the event's open auction items (auctions' hook) in the
     same transaction, so an event is never closed with items still taking bids."""
     locked = _lock(event)
@@ -369,7 +364,7 @@ def event_close(*, event: Event, actor: Any, version: int | None = None, request
     locked.status = EventStatus.CLOSED
     locked.closed_at = timezone.now()
     _save_bumped(locked, ["status", "closed_at"])
-    _audit(actor, "event.close", locked, request)
+    _audit(actor, "event.close", locked, ip)
     hook = _auctions_close_hook()
     if hook is not None:
         hook(event=locked, actor=actor)
@@ -385,7 +380,7 @@ def _event_file_names(event: Event) -> list[str]:
 
 
 @transaction.atomic
-def event_delete(*, event: Event, actor: Any, request: HttpRequest | None = None) -> None:
+def event_delete(*, event: Event, actor: Any, ip: str | None = None) -> None:
     """Delete a draft (409 INVALID_TRANSITION otherwise) with its children and their files.
 
     A draft that other apps' rows still protect (e.g. auction items with PROTECT) is soft-deleted
@@ -394,7 +389,7 @@ def event_delete(*, event: Event, actor: Any, request: HttpRequest | None = None
     locked = _lock(event)
     if locked.status != EventStatus.DRAFT:
         raise Conflict("INVALID_TRANSITION", "Only draft events can be deleted.", status=locked.status)
-    _audit(actor, "event.delete", locked, request)
+    _audit(actor, "event.delete", locked, ip)
     names = _event_file_names(locked)
     try:
         with transaction.atomic():

@@ -23,6 +23,7 @@ from django.template.response import TemplateResponse
 
 from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
+from apps.core.net import client_ip
 from apps.npos import services
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
@@ -108,7 +109,7 @@ def approve(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_approve(npo=npo, actor=request.user, request=request),
+        lambda npo: services.npo_approve(npo=npo, actor=request.user, ip=client_ip(request)),
         "approved",
     )
 
@@ -119,7 +120,7 @@ def suspend(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_suspend(npo=npo, actor=request.user, request=request),
+        lambda npo: services.npo_suspend(npo=npo, actor=request.user, ip=client_ip(request)),
         "suspended",
     )
 
@@ -130,7 +131,7 @@ def reinstate(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) ->
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_reinstate(npo=npo, actor=request.user, request=request),
+        lambda npo: services.npo_reinstate(npo=npo, actor=request.user, ip=client_ip(request)),
         "reinstated",
     )
 
@@ -148,7 +149,7 @@ def reject(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> Ht
             modeladmin,
             request,
             queryset,
-            lambda npo: services.npo_reject(npo=npo, actor=request.user, notes=notes, request=request),
+            lambda npo: services.npo_reject(npo=npo, actor=request.user, notes=notes, ip=client_ip(request)),
             "rejected",
         )
         return None
@@ -202,12 +203,12 @@ class NPOAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: NPO, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.NPO_EDITABLE_FIELDS}
         if not change:
-            created = services.npo_create(actor=request.user, data=form.cleaned_data, request=request)
+            created = services.npo_create(actor=request.user, data=form.cleaned_data, ip=client_ip(request))
             obj.pk = created.pk
             obj.refresh_from_db()
             return
         original = NPO.objects.get(pk=obj.pk)
-        services.npo_update(npo=original, actor=request.user, data=data, request=request)
+        services.npo_update(npo=original, actor=request.user, data=data, ip=client_ip(request))
         branding = {f: form.cleaned_data[f] for f in form.changed_data if f in services.BRANDING_FIELDS}
         logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else None
         services.npo_branding_update(
@@ -216,7 +217,7 @@ class NPOAdmin(TenantScopedAdmin):
             data=branding,
             logo=logo or None,
             remove_logo="logo" in form.changed_data and not logo,
-            request=request,
+            ip=client_ip(request),
         )
         obj.refresh_from_db()
 
@@ -233,7 +234,10 @@ class NPOAdmin(TenantScopedAdmin):
             original = Membership.objects.get(pk=membership.pk)
             try:
                 updated = services.member_update(
-                    membership=original, actor=request.user, role=inline_form.cleaned_data["role"], request=request
+                    membership=original,
+                    actor=request.user,
+                    role=inline_form.cleaned_data["role"],
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 self.message_user(request, f"{original.user}: {exc.message}", messages.ERROR)
@@ -246,11 +250,11 @@ class NPOAdmin(TenantScopedAdmin):
         return [str(obj) for obj in objs], {}, set(), []
 
     def delete_model(self, request: HttpRequest, obj: NPO) -> None:
-        services.npo_delete(npo=obj, actor=request.user, request=request)
+        services.npo_delete(npo=obj, actor=request.user, ip=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NPO]) -> None:
         for npo in queryset:
-            services.npo_delete(npo=npo, actor=request.user, request=request)
+            services.npo_delete(npo=npo, actor=request.user, ip=client_ip(request))
 
 
 @tenant_action(capability=C.TEAM_MANAGE, description="Remove selected members")
@@ -259,7 +263,7 @@ def remove_members(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Mem
         modeladmin,
         request,
         queryset,
-        lambda m: services.member_remove(membership=m, actor=request.user, request=request),
+        lambda m: services.member_remove(membership=m, actor=request.user, ip=client_ip(request)),
         "member(s) removed",
     )
 
@@ -285,7 +289,7 @@ class MembershipAdmin(TenantScopedAdmin):
                 membership=Membership.objects.get(pk=obj.pk),
                 actor=request.user,
                 role=form.cleaned_data["role"],
-                request=request,
+                ip=client_ip(request),
             )
 
 
@@ -295,7 +299,7 @@ def resend_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_resend(invitation=i, actor=request.user, request=request),
+        lambda i: services.invitation_resend(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) resent",
     )
 
@@ -306,7 +310,7 @@ def revoke_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_revoke(invitation=i, actor=request.user, request=request),
+        lambda i: services.invitation_revoke(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) revoked",
     )
 
@@ -358,6 +362,6 @@ class InvitationAdmin(TenantScopedAdmin):
             actor=request.user,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            request=request,
+            ip=client_ip(request),
         )
         obj.pk = invitation.pk

@@ -26,7 +26,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from apps.core import uploads
@@ -136,7 +135,7 @@ def _save_npo(npo: NPO, **kwargs: Any) -> None:
 
 
 @transaction.atomic
-def npo_create(*, actor: Any, data: dict[str, Any], request: HttpRequest | None = None) -> NPO:
+def npo_create(*, actor: Any, data: dict[str, Any], ip: str | None = None) -> NPO:
     """A new NPO in ``draft``; the creator becomes its ``admin`` (and staff)."""
     fields = {k: v for k, v in data.items() if k in NPO_EDITABLE_FIELDS}
     name = (fields.get("name") or "").strip()
@@ -148,12 +147,12 @@ def npo_create(*, actor: Any, data: dict[str, Any], request: HttpRequest | None 
     _save_npo(npo, force_insert=True)
     Membership.objects.create(npo=npo, user=actor, role=Role.ADMIN, status=MembershipStatus.ACTIVE)
     staff_status_sync(user=actor)
-    audit_record(actor=actor, action="npo.create", obj=npo, npo_id=npo.pk, request=request)
+    audit_record(actor=actor, action="npo.create", obj=npo, npo_id=npo.pk, ip=ip)
     return npo
 
 
 @transaction.atomic
-def npo_update(*, npo: NPO, actor: Any, data: dict[str, Any], request: HttpRequest | None = None) -> NPO:
+def npo_update(*, npo: NPO, actor: Any, data: dict[str, Any], ip: str | None = None) -> NPO:
     """Edit the NPO's details. Status and review notes are not editable here."""
     npo = _lock(npo)
     changed: dict[str, Any] = {}
@@ -176,7 +175,7 @@ def npo_update(*, npo: NPO, actor: Any, data: dict[str, Any], request: HttpReque
             action="npo.update",
             obj=npo,
             npo_id=npo.pk,
-            request=request,
+            ip=ip,
             details={"changed": sorted(changed)},
         )
     return npo
@@ -192,7 +191,7 @@ def npo_has_published_events(npo: NPO) -> bool:
 
 
 @transaction.atomic
-def npo_delete(*, npo: NPO, actor: Any, request: HttpRequest | None = None) -> None:
+def npo_delete(*, npo: NPO, actor: Any, ip: str | None = None) -> None:
     """Soft delete. Refused while the NPO has published events (close or unpublish them first).
 
     The name becomes free again (the uniqueness constraint covers live NPOs only); members who have
@@ -205,7 +204,7 @@ def npo_delete(*, npo: NPO, actor: Any, request: HttpRequest | None = None) -> N
         )
     npo.deleted_at = timezone.now()
     npo.save(update_fields=["deleted_at", "updated_at"])
-    audit_record(actor=actor, action="npo.delete", obj=npo, npo_id=npo.pk, request=request)
+    audit_record(actor=actor, action="npo.delete", obj=npo, npo_id=npo.pk, ip=ip)
     for membership in Membership.objects.filter(npo=npo, status=MembershipStatus.ACTIVE).select_related("user"):
         staff_status_sync(user=membership.user)
 
@@ -239,7 +238,7 @@ def npo_missing_fields(npo: NPO) -> list[str]:
 
 
 @transaction.atomic
-def npo_submit(*, npo: NPO, actor: Any, request: HttpRequest | None = None) -> NPO:
+def npo_submit(*, npo: NPO, actor: Any, ip: str | None = None) -> NPO:
     """Send the application for review (from ``draft`` or ``rejected``); all required fields must be
     filled in, otherwise 400 listing them. The platform's super admins are told by e-mail."""
     npo, previous = _transition(npo, "submit")
@@ -250,12 +249,12 @@ def npo_submit(*, npo: NPO, actor: Any, request: HttpRequest | None = None) -> N
             fields={field: ["This field is required to submit the application."] for field in missing},
         )
     npo.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="npo.submit", obj=npo, npo_id=npo.pk, request=request, details={"from": previous})
+    audit_record(actor=actor, action="npo.submit", obj=npo, npo_id=npo.pk, ip=ip, details={"from": previous})
     emails.send_after_commit("submitted", emails.platform_admin_emails(), {"npo_name": npo.name, "npo_id": str(npo.pk)})
     return npo
 
 
-def _decide(npo: NPO, *, action: str, actor: Any, notes: str, request: HttpRequest | None, template: str) -> NPO:
+def _decide(npo: NPO, *, action: str, actor: Any, notes: str, ip: str | None, template: str) -> NPO:
     if not (actor is not None and getattr(actor, "is_superuser", False)):
         raise PermissionDenied(message="Only platform super admins may do this.")
     npo, previous = _transition(npo, action)
@@ -269,7 +268,7 @@ def _decide(npo: NPO, *, action: str, actor: Any, notes: str, request: HttpReque
         action=f"npo.{action}",
         obj=npo,
         npo_id=npo.pk,
-        request=request,
+        ip=ip,
         details={"from": previous, "to": npo.status, "notes": notes},
     )
     emails.send_after_commit(template, emails.npo_admin_emails(npo), {"npo_name": npo.name, "notes": notes})
@@ -277,32 +276,32 @@ def _decide(npo: NPO, *, action: str, actor: Any, notes: str, request: HttpReque
 
 
 @transaction.atomic
-def npo_approve(*, npo: NPO, actor: Any, notes: str = "", request: HttpRequest | None = None) -> NPO:
+def npo_approve(*, npo: NPO, actor: Any, notes: str = "", ip: str | None = None) -> NPO:
     """Super admin: ``pending_approval → approved``; the NPO's admins are e-mailed."""
-    return _decide(npo, action="approve", actor=actor, notes=notes, request=request, template="approved")
+    return _decide(npo, action="approve", actor=actor, notes=notes, ip=ip, template="approved")
 
 
 @transaction.atomic
-def npo_reject(*, npo: NPO, actor: Any, notes: str, request: HttpRequest | None = None) -> NPO:
+def npo_reject(*, npo: NPO, actor: Any, notes: str, ip: str | None = None) -> NPO:
     """Super admin: ``pending_approval → rejected`` with notes (kept on the NPO and e-mailed)."""
     notes = (notes or "").strip()
     if not notes:
         raise ValidationFailed(
             message="Say why the application is rejected.", fields={"notes": ["This field is required."]}
         )
-    return _decide(npo, action="reject", actor=actor, notes=notes, request=request, template="rejected")
+    return _decide(npo, action="reject", actor=actor, notes=notes, ip=ip, template="rejected")
 
 
 @transaction.atomic
-def npo_suspend(*, npo: NPO, actor: Any, notes: str = "", request: HttpRequest | None = None) -> NPO:
+def npo_suspend(*, npo: NPO, actor: Any, notes: str = "", ip: str | None = None) -> NPO:
     """Super admin: ``approved → suspended`` (its items then refuse bids)."""
-    return _decide(npo, action="suspend", actor=actor, notes=notes, request=request, template="suspended")
+    return _decide(npo, action="suspend", actor=actor, notes=notes, ip=ip, template="suspended")
 
 
 @transaction.atomic
-def npo_reinstate(*, npo: NPO, actor: Any, notes: str = "", request: HttpRequest | None = None) -> NPO:
+def npo_reinstate(*, npo: NPO, actor: Any, notes: str = "", ip: str | None = None) -> NPO:
     """Super admin: ``suspended → approved``."""
-    return _decide(npo, action="reinstate", actor=actor, notes=notes, request=request, template="reinstated")
+    return _decide(npo, action="reinstate", actor=actor, notes=notes, ip=ip, template="reinstated")
 
 
 @transaction.atomic
@@ -313,7 +312,7 @@ def npo_branding_update(
     data: dict[str, Any],
     logo: Any = None,
     remove_logo: bool = False,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> NPO:
     """Colours, social links and the logo. The logo is decoded by Pillow (``validate_image``), capped
     at :data:`NPO_LOGO_MAX_BYTES` and stored under a server-generated name through Django's storage;
@@ -339,7 +338,7 @@ def npo_branding_update(
             action="npo.branding_update",
             obj=npo,
             npo_id=npo.pk,
-            request=request,
+            ip=ip,
             details={"changed": changed},
         )
         if "logo" in changed and old_logo_name:
@@ -363,7 +362,7 @@ def _is_last_admin(membership: Membership) -> bool:
 
 
 @transaction.atomic
-def member_update(*, membership: Membership, actor: Any, role: str, request: HttpRequest | None = None) -> Membership:
+def member_update(*, membership: Membership, actor: Any, role: str, ip: str | None = None) -> Membership:
     """Change a member's role; the last active admin cannot be demoted (409 ``LAST_ADMIN``)."""
     if role not in Role.values:
         raise ValidationFailed(message="Unknown role.", fields={"role": [f"Use one of {', '.join(Role.values)}."]})
@@ -383,14 +382,14 @@ def member_update(*, membership: Membership, actor: Any, role: str, request: Htt
         action="membership.role_change",
         obj=membership,
         npo_id=membership.npo_id,
-        request=request,
+        ip=ip,
         details={"user": str(membership.user_id), "from": previous, "to": role},
     )
     return membership
 
 
 @transaction.atomic
-def member_remove(*, membership: Membership, actor: Any, request: HttpRequest | None = None) -> Membership:
+def member_remove(*, membership: Membership, actor: Any, ip: str | None = None) -> Membership:
     """Remove a member (status ``removed``; the row stays for the audit trail). The last active admin
     cannot be removed (409 ``LAST_ADMIN``). Removing an already removed member changes nothing."""
     _lock(membership.npo)
@@ -407,7 +406,7 @@ def member_remove(*, membership: Membership, actor: Any, request: HttpRequest | 
         action="membership.remove",
         obj=membership,
         npo_id=membership.npo_id,
-        request=request,
+        ip=ip,
         details={"user": str(membership.user_id), "role": membership.role},
     )
     return membership
@@ -455,9 +454,7 @@ def _send_invitation(invitation: Invitation, token: str, actor: Any) -> None:
 
 
 @transaction.atomic
-def invitation_create(
-    *, npo: NPO, actor: Any, email: str, role: str, request: HttpRequest | None = None
-) -> tuple[Invitation, str]:
+def invitation_create(*, npo: NPO, actor: Any, email: str, role: str, ip: str | None = None) -> tuple[Invitation, str]:
     """Invite ``email`` with ``role`` (valid ``INVITATION_TTL``, 7 days). An address that is already an
     active member answers 409 ``ALREADY_MEMBER``; an open invitation to the same address is revoked
     and replaced (inviting again = a fresh token). Returns the invitation and the plain token (only
@@ -487,7 +484,7 @@ def invitation_create(
         action="invitation.create",
         obj=invitation,
         npo_id=npo.pk,
-        request=request,
+        ip=ip,
         details={"email": email, "role": role},
     )
     _send_invitation(invitation, token, actor)
@@ -499,9 +496,7 @@ def _lock_invitation(invitation: Invitation) -> Invitation:
 
 
 @transaction.atomic
-def invitation_resend(
-    *, invitation: Invitation, actor: Any, request: HttpRequest | None = None
-) -> tuple[Invitation, str]:
+def invitation_resend(*, invitation: Invitation, actor: Any, ip: str | None = None) -> tuple[Invitation, str]:
     """A new token and a new 7-day validity; the previous token stops working. Only pending (or
     expired-but-pending) invitations can be resent: an accepted or revoked one is 409
     ``INVALID_TRANSITION``."""
@@ -513,13 +508,13 @@ def invitation_resend(
     invitation.expires_at = timezone.now() + settings.INVITATION_TTL
     invitation.sent_count += 1
     invitation.save(update_fields=["token_hash", "expires_at", "sent_count", "updated_at"])
-    audit_record(actor=actor, action="invitation.resend", obj=invitation, npo_id=invitation.npo_id, request=request)
+    audit_record(actor=actor, action="invitation.resend", obj=invitation, npo_id=invitation.npo_id, ip=ip)
     _send_invitation(invitation, token, actor)
     return invitation, token
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor: Any, request: HttpRequest | None = None) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: Any, ip: str | None = None) -> Invitation:
     """Revoke a pending invitation (its token then answers 410). Revoking twice changes nothing;
     an accepted invitation cannot be revoked (remove the member instead): 409 ``INVALID_TRANSITION``."""
     invitation = _lock_invitation(invitation)
@@ -529,12 +524,12 @@ def invitation_revoke(*, invitation: Invitation, actor: Any, request: HttpReques
         raise Conflict("INVALID_TRANSITION", "This invitation was accepted; remove the member instead.")
     invitation.status = InvitationStatus.REVOKED
     invitation.save(update_fields=["status", "updated_at"])
-    audit_record(actor=actor, action="invitation.revoke", obj=invitation, npo_id=invitation.npo_id, request=request)
+    audit_record(actor=actor, action="invitation.revoke", obj=invitation, npo_id=invitation.npo_id, ip=ip)
     return invitation
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: Any, request: HttpRequest | None = None) -> Membership:
+def invitation_accept(*, token: str, user: Any, ip: str | None = None) -> Membership:
     """The signed-in ``user`` accepts: their e-mail must be the invited address (403 otherwise);
     an expired, revoked, replaced (by a resend) or already used token is 410 ``GONE``; an active
     member gets 409 ``ALREADY_MEMBER``; a token that never existed is 404. A removed member is
@@ -582,7 +577,7 @@ def invitation_accept(*, token: str, user: Any, request: HttpRequest | None = No
         action="membership.join",
         obj=membership,
         npo_id=invitation.npo_id,
-        request=request,
+        ip=ip,
         details={"invitation": str(invitation.pk), "role": invitation.role},
     )
     return membership

@@ -173,7 +173,7 @@ class UserAdmin(DjangoUserAdmin):
             obj.is_active = not wanted
             super().save_model(request, obj, form, change)
             try:
-                services.user_set_active(user=obj, is_active=wanted, actor=request.user, request=request)
+                services.user_set_active(user=obj, is_active=wanted, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             return
@@ -198,7 +198,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Activated",
-            lambda u: services.user_set_active(user=u, is_active=True, actor=request.user, request=request),
+            lambda u: services.user_set_active(user=u, is_active=True, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Deactivate the selected accounts (signs them out everywhere)")
@@ -207,7 +207,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Deactivated",
-            lambda u: services.user_set_active(user=u, is_active=False, actor=request.user, request=request),
+            lambda u: services.user_set_active(user=u, is_active=False, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Mark the e-mail address as verified")
@@ -216,7 +216,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Marked verified",
-            lambda u: services.user_mark_verified(user=u, actor=request.user, request=request),
+            lambda u: services.user_mark_verified(user=u, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Send a password reset e-mail")
@@ -225,7 +225,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Reset e-mail sent",
-            lambda u: services.password_reset_request(email=u.email, actor=request.user, request=request),
+            lambda u: services.password_reset_request(email=u.email, actor=request.user, ip=client_ip(request)),
         )
 
 

@@ -24,7 +24,6 @@ from django.contrib.auth.models import update_last_login
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from PIL import Image, ImageOps
 from rest_framework_simplejwt.exceptions import TokenError
@@ -117,9 +116,7 @@ def _verification_send(user: User) -> None:
 
 
 @transaction.atomic
-def user_register(
-    *, email: str, password: str, first_name: str, last_name: str, request: HttpRequest | None = None
-) -> User:
+def user_register(*, email: str, password: str, first_name: str, last_name: str, ip: str | None = None) -> User:
     """Create an unverified account and send the verification e-mail (after commit)."""
     email = normalize_email(email)
     already = ValidationFailed(
@@ -136,7 +133,7 @@ def user_register(
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise already from exc
-    audit_record(actor=user, action="auth.register", obj=user, request=request)
+    audit_record(actor=user, action="auth.register", obj=user, ip=ip)
     _verification_send(user)
     return user
 
@@ -152,23 +149,23 @@ def email_verification_resend(*, email: str) -> None:
 
 
 @transaction.atomic
-def email_verify(*, token: Any, request: HttpRequest | None = None) -> User:
+def email_verify(*, token: Any, ip: str | None = None) -> User:
     row = _account_token_consume(token=token, purpose=AccountTokenPurpose.EMAIL_VERIFICATION)
     user = row.user
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at", "updated_at"])
-    audit_record(actor=user, action="auth.email_verified", obj=user, request=request)
+    audit_record(actor=user, action="auth.email_verified", obj=user, ip=ip)
     return user
 
 
 @transaction.atomic
-def user_mark_verified(*, user: User, actor: Any, request: HttpRequest | None = None) -> User:
+def user_mark_verified(*, user: User, actor: Any, ip: str | None = None) -> User:
     """An operator vouches for the address (admin action)."""
     if user.email_verified_at is None:
         user.email_verified_at = timezone.now()
         user.save(update_fields=["email_verified_at", "updated_at"])
-        audit_record(actor=actor, action="user.email_verified_by_admin", obj=user, request=request)
+        audit_record(actor=actor, action="user.email_verified_by_admin", obj=user, ip=ip)
     return user
 
 
@@ -207,7 +204,7 @@ def auth_login(*, email: str, password: str, ip: str | None = None, device_token
         try:
             attempt = lockout.attempt_reserve(scope=LoginLockScope.ACCOUNT, key=lockout.account_key(email))
         except lockout.Locked as exc:
-            audit_record(actor=None, action="auth.login_locked", ip_address=ip, details=details)
+            audit_record(actor=None, action="auth.login_locked", ip=ip, details=details)
             raise AccountLocked(exc.seconds_left) from exc
     scope = attempt.scope
 
@@ -216,17 +213,17 @@ def auth_login(*, email: str, password: str, ip: str | None = None, device_token
         if attempt.reached_limit:
             # This failure started a lock (or finished the device token): from the next attempt on.
             action = "auth.lockout" if scope == LoginLockScope.ACCOUNT else "auth.device_token_invalidated"
-            audit_record(actor=None, action=action, ip_address=ip, details=details)
-        audit_record(actor=None, action="auth.login_failed", ip_address=ip, details=details)
+            audit_record(actor=None, action=action, ip=ip, details=details)
+        audit_record(actor=None, action="auth.login_failed", ip=ip, details=details)
         raise InvalidCredentials(message="The e-mail address or password is wrong.")
 
     assert isinstance(user, User)
     lockout.attempt_succeeded(attempt)  # the password was right
     if not user.is_email_verified:
-        audit_record(actor=user, action="auth.login_unverified", obj=user, ip_address=ip)
+        audit_record(actor=user, action="auth.login_unverified", obj=user, ip=ip)
         raise EmailNotVerified(message="Verify your e-mail address first; we can send the link again.")
     update_last_login(User, user)
-    audit_record(actor=user, action="auth.login", obj=user, ip_address=ip, details={"device": details["device"]})
+    audit_record(actor=user, action="auth.login", obj=user, ip=ip, details={"device": details["device"]})
     return LoginResult(user=user, device_token=lockout.device_token_issue(user_id=user.pk))
 
 
@@ -279,7 +276,7 @@ def _cut_off_access(user: User) -> None:
 
 
 @transaction.atomic
-def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor: Any = None) -> int:
+def sessions_revoke_all(*, user: User, ip: str | None = None, actor: Any = None) -> int:
     """Log out everywhere: every refresh token blacklisted, every access token issued before now refused."""
     count = tokens.outstanding_blacklist(user=user)
     _cut_off_access(user)
@@ -287,7 +284,7 @@ def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor
         actor=actor or user,
         action="auth.logout_all",
         obj=user,
-        request=request,
+        ip=ip,
         details={"refresh_tokens_revoked": count},
     )
     return count
@@ -297,20 +294,18 @@ def sessions_revoke_all(*, user: User, request: HttpRequest | None = None, actor
 
 
 @transaction.atomic
-def password_reset_request(*, email: str, request: HttpRequest | None = None, actor: Any = None) -> None:
+def password_reset_request(*, email: str, ip: str | None = None, actor: Any = None) -> None:
     """Queue a reset link for the address. Existing and unknown addresses take the same path and
     time — one lookup, one audit entry, one outbox row, no mail work in the request —; whether a mail
     goes out (an active account) is decided when the row is sent, after the answer."""
     email = normalize_email(email)
     user = User.objects.filter(email=email).first()
-    audit_record(
-        actor=actor, action="auth.password_reset_requested", obj=user, request=request, details={"email": email}
-    )
+    audit_record(actor=actor, action="auth.password_reset_requested", obj=user, ip=ip, details={"email": email})
     emails.email_queue(emails.PASSWORD_RESET, to=email, user=user)
 
 
 @transaction.atomic
-def password_reset_confirm(*, token: Any, password: str, request: HttpRequest | None = None) -> User:
+def password_reset_confirm(*, token: Any, password: str, ip: str | None = None) -> User:
     """Set a new password with a reset token. Revokes every session (refresh tokens blacklisted,
     older access tokens refused) and clears the lockout; the mailbox is proven, so the address
     counts as verified too."""
@@ -324,9 +319,7 @@ def password_reset_confirm(*, token: Any, password: str, request: HttpRequest | 
     user.save(update_fields=["password", "email_verified_at", "tokens_valid_after", "updated_at"])
     revoked = tokens.outstanding_blacklist(user=user)
     lockout.lockout_reset(email=user.email)
-    audit_record(
-        actor=user, action="auth.password_reset", obj=user, request=request, details={"refresh_tokens_revoked": revoked}
-    )
+    audit_record(actor=user, action="auth.password_reset", obj=user, ip=ip, details={"refresh_tokens_revoked": revoked})
     return user
 
 
@@ -337,7 +330,7 @@ def password_change(
     current_password: str,
     new_password: str,
     keep_session: str | None = None,
-    request: HttpRequest | None = None,
+    ip: str | None = None,
 ) -> User:
     """Change the password (the current one is required). Every other session is revoked: their
     refresh tokens are blacklisted; the caller's session (``keep_session``) continues."""
@@ -358,7 +351,7 @@ def password_change(
         actor=user,
         action="auth.password_change",
         obj=user,
-        request=request,
+        ip=ip,
         details={"refresh_tokens_revoked": revoked},
     )
     return user
@@ -428,7 +421,7 @@ def user_picture_remove(*, user: User) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, user: User, is_active: bool, actor: Any, request: HttpRequest | None = None) -> User:
+def user_set_active(*, user: User, is_active: bool, actor: Any, ip: str | None = None) -> User:
     """Activate or deactivate an account (admin). Deactivation also ends every session."""
     if not is_active and actor is not None and getattr(actor, "pk", None) == user.pk:
         raise PermissionDenied(message="You cannot deactivate your own account.")
@@ -439,5 +432,5 @@ def user_set_active(*, user: User, is_active: bool, actor: Any, request: HttpReq
     if not is_active:
         tokens.outstanding_blacklist(user=user)
         _cut_off_access(user)
-    audit_record(actor=actor, action="user.activated" if is_active else "user.deactivated", obj=user, request=request)
+    audit_record(actor=actor, action="user.activated" if is_active else "user.deactivated", obj=user, ip=ip)
     return user

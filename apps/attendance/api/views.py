@@ -109,7 +109,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
             guests=body.validated_data.get("guests", []),
             food_option=body.validated_data.get("food_option"),
             notes=body.validated_data.get("notes", ""),
-            request=request,
+            ip=client_ip(request),
         )
         registration = selectors.registrations_visible_to(request.user).get(pk=registration.pk)
         return Response(s.RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
@@ -166,7 +166,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
         body = s.RegistrationUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         services.registration_update(
-            registration=registration, actor=request.user, data=body.validated_data, request=request
+            registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
         return Response(s.RegistrationSerializer(self.get_registration()).data)
 
@@ -174,7 +174,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
     def delete(self, request: Request, pk: Any) -> Response:
         registration = self.get_registration()
         self.require_change(registration)
-        services.registration_cancel(registration=registration, actor=request.user, request=request)
+        services.registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -197,7 +197,7 @@ class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
         body = s.GuestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         guest = services.guest_add(
-            registration=registration, actor=request.user, data=body.validated_data, request=request
+            registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
         return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
 
@@ -228,14 +228,14 @@ class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIVie
         self.require_change(registration)
         body = s.GuestInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.guest_update(guest=guest, actor=request.user, data=body.validated_data, request=request)
+        services.guest_update(guest=guest, actor=request.user, data=body.validated_data, ip=client_ip(request))
         return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: Any, guest_id: Any) -> Response:
         registration, guest = self.get_guest()
         self.require_change(registration)
-        services.guest_remove(guest=guest, actor=request.user, request=request)
+        services.guest_remove(guest=guest, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -334,7 +334,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
             action="attendance.guests_exported",
             obj=event,
             npo_id=event.npo_id,
-            request=self.request,
+            ip=client_ip(self.request),
             details={"rows": qs.count()},
         )
 
@@ -399,10 +399,10 @@ class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
                 raise ValidationFailed(message="Not a table of this event.", fields={"table": ["Unknown table."]})
         if "bidder_number" in values:
             services.guest_set_bidder_number(
-                guest=guest, actor=request.user, number=values["bidder_number"], request=request
+                guest=guest, actor=request.user, number=values["bidder_number"], ip=client_ip(request)
             )
         if "table" in values:
-            services.guest_assign_table(guest=guest, actor=request.user, table=table, request=request)
+            services.guest_assign_table(guest=guest, actor=request.user, table=table, ip=client_ip(request))
         return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
 
 
@@ -434,7 +434,7 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
                 guest=guest,
                 actor=request.user,
                 bidder_number=body.validated_data.get("bidder_number"),
-                request=request,
+                ip=client_ip(request),
             )
             return Response(_check_in_body(result))
 
@@ -453,7 +453,9 @@ class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
 
         def handler() -> Response:
             return Response(
-                s.GuestSerializer(services.guest_undo_check_in(guest=guest, actor=request.user, request=request)).data
+                s.GuestSerializer(
+                    services.guest_undo_check_in(guest=guest, actor=request.user, ip=client_ip(request))
+                ).data
             )
 
         return idempotent(request, handler)
@@ -476,7 +478,9 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
         def handler() -> Response:
             body = s.WalkInSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            result = services.walk_in_register(event=event, actor=request.user, request=request, **body.validated_data)
+            result = services.walk_in_register(
+                event=event, actor=request.user, ip=client_ip(request), **body.validated_data
+            )
             data = _check_in_body(services.CheckInResult(result.guest, result.already_checked_in))
             return Response(data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
@@ -576,7 +580,7 @@ class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
     @extend_schema(request=None, responses=s.AutoAssignResultSerializer)
     def post(self, request: Request, event_id: Any) -> Response:
         event = self.require_any(C.ATTENDANCE_MANAGE)
-        result = services.tables_auto_assign(event=event, actor=request.user, request=request)
+        result = services.tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
         return Response({"assigned": result.assigned, "unassigned": result.unassigned, "warnings": result.warnings})
 
 

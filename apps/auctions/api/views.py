@@ -31,6 +31,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.idempotency import idempotent
+from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle
 from apps.npos import authz
 from apps.npos.capabilities import Capability
@@ -123,7 +124,7 @@ class EventItemsViewSet(AuctionViewSet):
         event = _event(request, event_id)
         _require(request.user, event.npo_id, MANAGE)
         values = _write_values(request, event, partial=False)
-        item = services.item_create(event=event, actor=request.user, request=request, **values)
+        item = services.item_create(event=event, actor=request.user, ip=client_ip(request), **values)
         item = selectors.item_get_visible(request.user, item.pk)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": True}).data, status=201)
 
@@ -144,7 +145,7 @@ class EventItemsViewSet(AuctionViewSet):
             closes_at=serializer.validated_data["closes_at"],
             actor=request.user,
             category=serializer.validated_data.get("category"),
-            request=request,
+            ip=client_ip(request),
         )
         return Response({"updated": count})
 
@@ -186,14 +187,14 @@ class ItemViewSet(AuctionViewSet):
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
         values = _write_values(request, item.event, partial=True)
-        services.item_update(item=item, actor=request.user, request=request, **values)
+        services.item_update(item=item, actor=request.user, ip=client_ip(request), **values)
         return self._answer(item)
 
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
     def destroy(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
-        services.item_delete(item=item, actor=request.user, request=request)
+        services.item_delete(item=item, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -206,7 +207,7 @@ class ItemViewSet(AuctionViewSet):
     def open(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_open(item=item, actor=request.user, request=request))
+        return self._answer(services.item_open(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -218,7 +219,7 @@ class ItemViewSet(AuctionViewSet):
     def close(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_close(item=item, actor=request.user, request=request))
+        return self._answer(services.item_close(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG, request=None, responses={200: s.ItemSerializer, **ERRORS}, summary="Withdraw an item (events.manage)"
@@ -227,7 +228,7 @@ class ItemViewSet(AuctionViewSet):
     def withdraw(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
-        return self._answer(services.item_withdraw(item=item, actor=request.user, request=request))
+        return self._answer(services.item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -254,7 +255,7 @@ class ItemViewSet(AuctionViewSet):
                 max_amount=data.get("max_amount"),
                 bidder_number=bidder_number,
                 actor=request.user,
-                request=request,
+                ip=client_ip(request),
             )
             body = {
                 "bid": s.OwnBidSerializer(result.bid).data,
@@ -278,7 +279,9 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
 
         def buy() -> Response:
-            purchase = services.buy_now(item=item, user=request.user, quantity=data.get("quantity"), request=request)
+            purchase = services.buy_now(
+                item=item, user=request.user, quantity=data.get("quantity"), ip=client_ip(request)
+            )
             return Response(s.PurchaseSerializer(purchase).data, status=201)
 
         return idempotent(request, buy)
@@ -308,7 +311,7 @@ class ItemViewSet(AuctionViewSet):
                     data.get("below_reserve_ok"), "below_reserve_ok", form=isinstance(request.data, QueryDict)
                 ),
                 actor=request.user,
-                request=request,
+                ip=client_ip(request),
             )
             return Response(s.SaleSerializer(sale).data, status=201)
 
@@ -327,7 +330,7 @@ class ItemViewSet(AuctionViewSet):
         if sale is None:
             raise NotFound(message="Sale not found.")
         _require(request.user, item.event.npo_id, CLERK)
-        sale = services.sale_undo(sale=sale, actor=request.user, request=request)
+        sale = services.sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
         return Response(s.SaleSerializer(sale).data)
 
     @extend_schema(
@@ -352,7 +355,7 @@ class ItemViewSet(AuctionViewSet):
             upload=upload,
             actor=request.user,
             caption=str(request.data.get("caption") or ""),
-            request=request,
+            ip=client_ip(request),
         )
         return Response(s.ItemImageSerializer(image).data, status=201)
 
@@ -364,7 +367,7 @@ class ItemViewSet(AuctionViewSet):
         if image is None:
             raise NotFound(message="Image not found.")
         _require(request.user, item.event.npo_id, MANAGE)
-        services.item_image_delete(image=image, actor=request.user, request=request)
+        services.item_image_delete(image=image, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -413,7 +416,7 @@ class EventAuctionViewSet(AuctionViewSet):
                 levels=data.get("levels"),
                 is_open=data.get("open"),
                 phone_pledges=data.get("phone_pledges"),
-                request=request,
+                ip=client_ip(request),
             )
         return Response(_paddle_raise_body(event))
 
@@ -441,7 +444,7 @@ class EventAuctionViewSet(AuctionViewSet):
                 amount=data.get("amount"),
                 actor=request.user,
                 bidder_number=data.get("bidder_number"),
-                request=request,
+                ip=client_ip(request),
             )
             return Response(s.PledgeSerializer(row).data, status=201)
 
@@ -461,7 +464,7 @@ class EventAuctionViewSet(AuctionViewSet):
             raise NotFound(message="Pledge not found.")
         _require(request.user, event.npo_id, CLERK)
         return Response(
-            s.PledgeSerializer(services.pledge_undo(pledge=pledge, actor=request.user, request=request)).data
+            s.PledgeSerializer(services.pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))).data
         )
 
     @extend_schema(

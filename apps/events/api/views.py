@@ -24,6 +24,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import HasObjectCapability, ReadOnly
 from apps.core.api.viewsets import TenantMixin, TenantModelViewSet
 from apps.core.exceptions import ValidationFailed
+from apps.core.net import client_ip
 from apps.events import selectors, services
 from apps.events.api import serializers as s
 from apps.events.api.filters import EventFilter
@@ -92,7 +93,7 @@ class EventViewSet(TenantModelViewSet):
         data = _valid(s.EventCreateSerializer, request)
         data.pop("npo")
         logo = _file_arg(data, "logo")
-        event = services.event_create(actor=request.user, npo=npo, data=data, logo=logo, request=request._request)
+        event = services.event_create(actor=request.user, npo=npo, data=data, logo=logo, ip=client_ip(request))
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -107,19 +108,19 @@ class EventViewSet(TenantModelViewSet):
         version = data.pop("version", None)
         logo = _file_arg(data, "logo")
         event = services.event_update(
-            event=event, actor=request.user, data=data, version=version, logo=logo, request=request._request
+            event=event, actor=request.user, data=data, version=version, logo=logo, ip=client_ip(request)
         )
         return Response(self.get_serializer(event).data)
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete a draft event (else 409 INVALID_TRANSITION)")
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.event_delete(event=self.get_object(), actor=request.user, request=request._request)
+        services.event_delete(event=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _transition(self, request: Request, service: Any) -> Response:
         event = self.get_object()
         version = _valid(s.VersionSerializer, request).get("version")
-        event = service(event=event, actor=request.user, version=version, request=request._request)
+        event = service(event=event, actor=request.user, version=version, ip=client_ip(request))
         return Response(self.get_serializer(event).data)
 
     @extend_schema(

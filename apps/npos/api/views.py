@@ -22,6 +22,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.api.viewsets import TenantGenericViewSet, TenantModelViewSet
 from apps.core.exceptions import PermissionDenied
+from apps.core.net import client_ip
 from apps.npos import selectors, services
 from apps.npos.api.filters import InvitationFilter, MemberFilter, NPOFilter
 from apps.npos.api.serializers import (
@@ -84,16 +85,16 @@ class NPOViewSet(TenantModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.npo_create(
-            actor=self.request.user, data=serializer.validated_data, request=self.request
+            actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_update(self, serializer: Any) -> None:
         serializer.instance = services.npo_update(
-            npo=serializer.instance, actor=self.request.user, data=serializer.validated_data, request=self.request
+            npo=serializer.instance, actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_destroy(self, instance: NPO) -> None:
-        services.npo_delete(npo=instance, actor=self.request.user, request=self.request)
+        services.npo_delete(npo=instance, actor=self.request.user, ip=client_ip(self.request))
 
     def _answer(self, npo: NPO) -> Response:
         return Response(NPOSerializer(npo, context=self.get_serializer_context()).data)
@@ -106,7 +107,7 @@ class NPOViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
         npo = self.get_object()
-        return self._answer(services.npo_submit(npo=npo, actor=request.user, request=request))
+        return self._answer(services.npo_submit(npo=npo, actor=request.user, ip=client_ip(request)))
 
     def _super_admin_only(self) -> NPO:
         npo = self.get_object()  # 404 first for NPOs the caller cannot see
@@ -118,7 +119,9 @@ class NPOViewSet(TenantModelViewSet):
         npo = self._super_admin_only()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(service(npo=npo, actor=request.user, notes=body.validated_data["notes"], request=request))
+        return self._answer(
+            service(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
+        )
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Approve (super admin)")
     @action(detail=True, methods=["post"])
@@ -132,7 +135,7 @@ class NPOViewSet(TenantModelViewSet):
         body = RejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(
-            services.npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], request=request)
+            services.npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
         )
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Suspend (super admin)")
@@ -169,7 +172,7 @@ class NPOViewSet(TenantModelViewSet):
         logo = data.pop("logo", None)
         remove_logo = bool(data.pop("remove_logo", False))
         npo = services.npo_branding_update(
-            npo=npo, actor=request.user, data=data, logo=logo, remove_logo=remove_logo, request=request
+            npo=npo, actor=request.user, data=data, logo=logo, remove_logo=remove_logo, ip=client_ip(request)
         )
         return Response(BrandingSerializer(npo, context=context).data)
 
@@ -219,12 +222,12 @@ class MemberViewSet(NPOChildMixin, mixins.ListModelMixin, TenantGenericViewSet):
         body = MemberSerializer(membership, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         role = body.validated_data.get("role", membership.role)
-        membership = services.member_update(membership=membership, actor=request.user, role=role, request=request)
+        membership = services.member_update(membership=membership, actor=request.user, role=role, ip=client_ip(request))
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
         membership = self.get_object()
-        services.member_remove(membership=membership, actor=request.user, request=request)
+        services.member_remove(membership=membership, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -262,12 +265,12 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
             actor=self.request.user,
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
-            request=self.request,
+            ip=client_ip(self.request),
         )
         serializer.instance = invitation
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
-        services.invitation_revoke(invitation=self.get_object(), actor=request.user, request=request)
+        services.invitation_revoke(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -278,7 +281,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
         invitation, _token = services.invitation_resend(
-            invitation=self.get_object(), actor=request.user, request=request
+            invitation=self.get_object(), actor=request.user, ip=client_ip(request)
         )
         return Response(InvitationSerializer(invitation).data)
 
@@ -302,5 +305,7 @@ class InvitationAcceptView(APIView):
     def post(self, request: Request) -> Response:
         body = InvitationAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.invitation_accept(token=body.validated_data["token"], user=request.user, request=request)
+        membership = services.invitation_accept(
+            token=body.validated_data["token"], user=request.user, ip=client_ip(request)
+        )
         return Response(MembershipSerializer(membership).data)

@@ -67,7 +67,7 @@ class RegisterView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RegisterSerializer, request)
-        user = services.user_register(request=request._request, **data)
+        user = services.user_register(ip=client_ip(request), **data)
         return Response(s.UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -82,7 +82,7 @@ class VerifyEmailView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.TokenSerializer, request)
-        services.email_verify(token=data["token"], request=request._request)
+        services.email_verify(token=data["token"], ip=client_ip(request))
         return Response({"detail": "Your e-mail address is verified; you can sign in."})
 
 
@@ -198,7 +198,7 @@ class LogoutAllView(APIView):
         summary="Log out everywhere: every refresh token and older access token refused",
     )
     def post(self, request: Request) -> Response:
-        services.sessions_revoke_all(user=request.user, request=request._request)  # type: ignore[arg-type]
+        services.sessions_revoke_all(user=request.user, ip=client_ip(request))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -215,7 +215,7 @@ class PasswordResetView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.EmailSerializer, request)
-        services.password_reset_request(email=data["email"], request=request._request)
+        services.password_reset_request(email=data["email"], ip=client_ip(request))
         return Response(
             {"detail": "If the address has an account, a reset link is on its way."}, status=status.HTTP_202_ACCEPTED
         )
@@ -232,7 +232,7 @@ class PasswordResetConfirmView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.PasswordResetConfirmSerializer, request)
-        services.password_reset_confirm(token=data["token"], password=data["password"], request=request._request)
+        services.password_reset_confirm(token=data["token"], password=data["password"], ip=client_ip(request))
         return Response({"detail": "Your password has been changed; sign in again."})
 
 
@@ -255,7 +255,7 @@ class PasswordChangeView(APIView):
             current_password=data["current_password"],
             new_password=data["new_password"],
             keep_session=keep,
-            request=request._request,
+            ip=client_ip(request),
         )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Session login (browsable API): keep this browser signed in with the new password.
