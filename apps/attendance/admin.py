@@ -1,4 +1,4 @@
-"""Back-office for attendance, tenant-scoped (``apps.core.admin``) and calling the same services as the API.
+"""Back-office for attendance, tenant-scoped (``apps.npos.tenancy.admin``) and calling the same services as the API.
 
 The guest changelist is built for the check-in desk: search by name, e-mail, phone, registration code,
 or an exact bidder number; filters ``checked in`` and table; actions check in, assign bidder numbers
@@ -17,10 +17,10 @@ from django.http import HttpRequest
 
 from apps.attendance import services
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.npos.capabilities import Capability as C
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
 
 class CheckedInFilter(admin.SimpleListFilter):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -10,3 +12,9 @@ class AttendanceConfig(AppConfig):
     name = "apps.attendance"
     label = "attendance"
     verbose_name = "Attendance"
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.attendance.demo import seed
+
+        return seed(out)

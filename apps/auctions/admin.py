@@ -27,12 +27,12 @@ from apps.auctions.models import (
     Pledge,
     Sale,
 )
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
 from apps.npos import authz
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
 MANAGE = Capability.EVENTS_MANAGE
 CLERK = Capability.AUCTION_CLERK

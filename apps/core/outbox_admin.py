@@ -1,5 +1,5 @@
 """The e-mail outbox in the admin: super admins only, read-only (rows are written by services and
-delivered by apps.core.outbox). Kept apart from apps/core/admin.py (the tenant-scoped admin base)."""
+delivered by apps.core.outbox)."""
 
 from __future__ import annotations
 

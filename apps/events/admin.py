@@ -1,4 +1,4 @@
-"""Events in the Django admin, tenant-scoped (``apps.core.admin``) and writing through the services.
+"""Events in the Django admin, tenant-scoped (``apps.npos.tenancy.admin``) and writing through the services.
 
 Members see the events of their NPOs; ``events.manage`` is needed to add, edit, delete and to run
 the publish / unpublish / close actions. Files (media, sponsor logos) are uploaded through the API,
@@ -19,12 +19,12 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from apps.core import uploads
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError, ValidationFailed
 from apps.core.net import client_ip
 from apps.events import services
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
 MANAGE = Capability.EVENTS_MANAGE
 
@@ -117,7 +117,7 @@ class FoodOptionInline(_ChildInline):
 
 class SponsorInline(_ChildInline):
     """Contacts and the donation amount are shown only to ``events.manage`` (as in the API); the
-    base hides them for everyone else (``apps.core.admin.PRIVATE_FIELDS``)."""
+    base hides them for everyone else (``apps.npos.tenancy.private.PRIVATE_FIELDS``)."""
 
     model = Sponsor
     fields = [

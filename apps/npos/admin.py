@@ -21,12 +21,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
-from apps.npos import services
+from apps.npos import (
+    audit_admin,  # noqa: F401  (registers core.AuditEntry, scoped to NPOs)
+    services,
+)
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.npos.validators import validate_country, validate_currency, validate_hex_colour, validate_phone
 
 C = Capability

@@ -40,8 +40,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from apps.core.admin import npo_path_for
 from apps.core.models import AuditEntry
+from apps.npos.tenancy.admin import npo_path_for
 
 pytestmark = pytest.mark.django_db
 
@@ -358,7 +358,7 @@ def test_private_maximum_never_shown(world: World, email: str) -> None:
     assert seen == {SUPER: 2, STAFF: 1, CASHIER: 1, HOPE_ADMIN: 1, RIVERSIDE_ADMIN: 1}[email]
 
 
-#: Lookups tried on every private field (``apps.core.admin.PRIVATE_FIELDS``); other fields get ``__gte``.
+#: Lookups tried on every private field (``apps.npos.tenancy.private.PRIVATE_FIELDS``); other fields get ``__gte``.
 PRIVATE_LOOKUPS = {
     "": "0",
     "__exact": "0",
@@ -400,7 +400,7 @@ def _declared_keys(response: Any) -> set[str]:
 def test_changelists_refuse_field_lookups_they_do_not_declare(world: World, email: str) -> None:
     """As a member: ``?<field>__gte=`` on every model field of every registered admin (and every
     lookup worth trying on a private field) is a 400 or a redirect, never a filtered list."""
-    from apps.core.admin import PRIVATE_FIELDS, touches_private_field
+    from apps.npos.tenancy.private import PRIVATE_FIELDS, touches_private_field
 
     client = _client(world, email)
     tried = 0

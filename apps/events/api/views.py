@@ -21,8 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.api.parsers import JSONParser, MultiPartParser
-from apps.core.api.permissions import HasObjectCapability, ReadOnly
-from apps.core.api.viewsets import TenantMixin, TenantModelViewSet
+from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import ValidationFailed
 from apps.core.net import client_ip
 from apps.events import selectors, services
@@ -32,6 +31,7 @@ from apps.events.models import Event, EventLink, EventMedia, FoodOption, Sponsor
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO
+from apps.npos.tenancy.api import HasObjectCapability, TenantMixin, TenantModelViewSet
 
 MANAGE = Capability.EVENTS_MANAGE
 TAG = ["events"]

@@ -20,7 +20,6 @@ from rest_framework.views import APIView
 
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
-from apps.core.api.viewsets import TenantGenericViewSet, TenantModelViewSet
 from apps.core.exceptions import PermissionDenied
 from apps.core.net import client_ip
 from apps.npos import selectors, services
@@ -37,6 +36,7 @@ from apps.npos.api.serializers import (
 )
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.tenancy.api import TenantGenericViewSet, TenantModelViewSet
 
 C = Capability
 

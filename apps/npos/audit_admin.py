@@ -15,10 +15,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import DeclaredLookupsOnly
 from apps.core.models import AuditEntry
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 def _is_superuser(request: HttpRequest) -> bool:
