@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.auctions import services
 from apps.auctions.models import (
     Bid,
     Item,
@@ -27,6 +26,18 @@ from apps.auctions.models import (
     Pledge,
     Sale,
 )
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.images import item_image_add, item_image_delete
+from apps.auctions.services.items import (
+    EDITABLE_FIELDS,
+    item_create,
+    item_delete,
+    item_open,
+    item_update,
+    item_withdraw,
+)
+from apps.auctions.services.live import sale_record, sale_undo
+from apps.auctions.services.paddle_raise import pledge_record, pledge_undo
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
@@ -43,7 +54,7 @@ CLERK = Capability.AUCTION_CLERK
 
 class ItemImageForm(forms.ModelForm):
     """A new picture is checked by content here (a form error, not a message after the fact); it is
-    stored by ``services.item_image_add`` in ``ItemAdmin.save_formset``, never by the formset, so
+    stored by ``item_image_add`` in ``ItemAdmin.save_formset``, never by the formset, so
     the client's file name and declared type are never used. Existing pictures are read-only: the
     API has no update either (delete and upload again)."""
 
@@ -157,18 +168,16 @@ class ItemAdmin(TenantScopedAdmin):
         return [*fields, "event"] if obj is not None else fields
 
     def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        values = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
         if change:
-            services.item_update(item=obj, actor=request.user, ip=client_ip(request), **values)
+            item_update(item=obj, actor=request.user, ip=client_ip(request), **values)
         else:
-            created = services.item_create(
-                event=form.cleaned_data["event"], actor=request.user, ip=client_ip(request), **values
-            )
+            created = item_create(event=form.cleaned_data["event"], actor=request.user, ip=client_ip(request), **values)
             obj.pk, obj.number = created.pk, created.number
             obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Item) -> None:
-        services.item_delete(item=obj, actor=request.user, ip=client_ip(request))
+        item_delete(item=obj, actor=request.user, ip=client_ip(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Pictures go through the upload service (validated by content, a server-made name, the
@@ -180,7 +189,7 @@ class ItemAdmin(TenantScopedAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for image_form in formset.deleted_forms:
             if not image_form.instance._state.adding:
-                services.item_image_delete(image=image_form.instance, actor=request.user, ip=client_ip(request))
+                item_image_delete(image=image_form.instance, actor=request.user, ip=client_ip(request))
                 formset.deleted_objects.append(image_form.instance)
         deleted = set(formset.deleted_forms)
         for image_form in formset.extra_forms:
@@ -190,9 +199,7 @@ class ItemAdmin(TenantScopedAdmin):
             if upload:
                 caption = image_form.cleaned_data.get("caption") or ""
                 formset.new_objects.append(
-                    services.item_image_add(
-                        item=item, upload=upload, caption=caption, actor=request.user, ip=client_ip(request)
-                    )
+                    item_image_add(item=item, upload=upload, caption=caption, actor=request.user, ip=client_ip(request))
                 )
         return None
 
@@ -209,15 +216,15 @@ class ItemAdmin(TenantScopedAdmin):
 
     @tenant_action(capability=CLERK, description="Open selected items")
     def open_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "opened", services.item_open)
+        self._each(request, queryset, "opened", item_open)
 
     @tenant_action(capability=CLERK, description="Close selected items now (sold/unsold)")
     def close_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "closed", services.item_close)
+        self._each(request, queryset, "closed", item_close)
 
     @tenant_action(capability=MANAGE, description="Withdraw selected items")
     def withdraw_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "withdrawn", services.item_withdraw)
+        self._each(request, queryset, "withdrawn", item_withdraw)
 
     # --- the clerk pages ---------------------------------------------------------------------
 
@@ -268,7 +275,7 @@ class ItemAdmin(TenantScopedAdmin):
                 form.add_error("item_number", "No item with this number in the event.")
             else:
                 try:
-                    sale = services.sale_record(
+                    sale = sale_record(
                         item=item,
                         bidder_number=form.cleaned_data["bidder_number"],
                         amount=form.cleaned_data["amount"],
@@ -307,7 +314,7 @@ class ItemAdmin(TenantScopedAdmin):
         if request.method == "POST" and form.is_valid():
             event = form.cleaned_data["event"]
             try:
-                pledge = services.pledge_record(
+                pledge = pledge_record(
                     event=event,
                     amount=form.cleaned_data["amount"],
                     bidder_number=form.cleaned_data["bidder_number"],
@@ -399,7 +406,7 @@ class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def undo_sales(self, request: HttpRequest, queryset: QuerySet[Sale]) -> None:
         for sale in queryset:
             try:
-                services.sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
+                sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{sale}: {exc.message}", messages.WARNING)
 
@@ -421,7 +428,7 @@ class PledgeAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def undo_pledges(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
         for pledge in queryset:
             try:
-                services.pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
+                pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{pledge}: {exc.message}", messages.WARNING)
 

@@ -9,12 +9,14 @@ queries at any size.
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BooleanField, DecimalField
 
-from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, Pledge, Sale
+from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemKind, ItemStatus, Pledge, Purchase, Sale
+from apps.auctions.rules import min_next_bid, money_str
 from apps.core.exceptions import NotFound
 from apps.npos import authz
 
@@ -116,3 +118,44 @@ def my_bid_state(item: Item, paddles: set[Any]) -> str:
     if item.status == ItemStatus.SOLD and item.winner_paddle_id in paddles:
         return "won"
     return "lost"
+
+
+def item_min_next_bid(item: Item) -> Decimal | None:
+    """The public minimum next bid: silent and live items; None for buy-now-only items."""
+    if item.kind == ItemKind.BUY_NOW_ONLY:
+        return None
+    return min_next_bid(item.current_bid, item.starting_bid, item.bid_increment)
+
+
+def event_totals(event: Any) -> dict[str, Any]:
+    """``{raised, by_source: {silent, live, buy_now, paddle_raise}, goal, percent}`` (api.md).
+
+    ``silent`` counts silent items won by bidding (closed ``sold``), ``live`` the recorded sales,
+    ``buy_now`` every purchase, ``paddle_raise`` the pledges; undone sales and pledges do not count.
+    """
+    zero = Decimal("0")
+    silent = (
+        Item.objects.filter(event=event, kind=ItemKind.SILENT, status=ItemStatus.SOLD).aggregate(
+            s=Sum("winning_amount")
+        )["s"]
+        or zero
+    )
+    live = Sale.objects.filter(item__event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
+    bought = Purchase.objects.filter(item__event=event).aggregate(s=Sum("amount"))["s"] or zero
+    pledged = Pledge.objects.filter(event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
+    raised = silent + live + bought + pledged
+    goal = event.goal_amount
+    percent = None
+    if goal:
+        percent = float(round(raised * 100 / goal, 1))
+    return {
+        "raised": money_str(raised),
+        "by_source": {
+            "silent": money_str(silent),
+            "live": money_str(live),
+            "buy_now": money_str(bought),
+            "paddle_raise": money_str(pledged),
+        },
+        "goal": money_str(goal),
+        "percent": percent,
+    }

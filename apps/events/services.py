@@ -348,7 +348,7 @@ def _auctions_close_hook() -> Any:
     try:
         import importlib
 
-        return importlib.import_module("apps.auctions.services").items_close_for_event
+        return importlib.import_module("apps.auctions.services.closing").items_close_for_event
     except (ImportError, AttributeError):
         return None
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
 from apps.auctions.rules import money_str
-from apps.auctions.services import item_min_next_bid
+from apps.auctions.selectors import item_min_next_bid
 from apps.core.api.fields import StrictBooleanField
 from apps.core.money import MoneyField
 from apps.core.text import markdown_validator

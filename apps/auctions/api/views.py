@@ -21,11 +21,25 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.auctions import selectors, services
+from apps.auctions import selectors
 from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.images import item_image_add, item_image_delete
+from apps.auctions.services.items import (
+    item_create,
+    item_delete,
+    item_open,
+    item_update,
+    item_withdraw,
+    items_set_closing_time,
+)
+from apps.auctions.services.live import sale_record, sale_undo
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
 from apps.core.api.fields import strict_bool
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
@@ -124,7 +138,7 @@ class EventItemsViewSet(AuctionViewSet):
         event = _event(request, event_id)
         _require(request.user, event.npo_id, MANAGE)
         values = _write_values(request, event, partial=False)
-        item = services.item_create(event=event, actor=request.user, ip=client_ip(request), **values)
+        item = item_create(event=event, actor=request.user, ip=client_ip(request), **values)
         item = selectors.item_get_visible(request.user, item.pk)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": True}).data, status=201)
 
@@ -140,7 +154,7 @@ class EventItemsViewSet(AuctionViewSet):
         _require(request.user, event.npo_id, MANAGE)
         serializer = s.ClosingTimeSerializer(data=_data(request))
         serializer.is_valid(raise_exception=True)
-        count = services.items_set_closing_time(
+        count = items_set_closing_time(
             event=event,
             closes_at=serializer.validated_data["closes_at"],
             actor=request.user,
@@ -187,14 +201,14 @@ class ItemViewSet(AuctionViewSet):
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
         values = _write_values(request, item.event, partial=True)
-        services.item_update(item=item, actor=request.user, ip=client_ip(request), **values)
+        item_update(item=item, actor=request.user, ip=client_ip(request), **values)
         return self._answer(item)
 
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
     def destroy(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
-        services.item_delete(item=item, actor=request.user, ip=client_ip(request))
+        item_delete(item=item, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -207,7 +221,7 @@ class ItemViewSet(AuctionViewSet):
     def open(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_open(item=item, actor=request.user, ip=client_ip(request)))
+        return self._answer(item_open(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -219,7 +233,7 @@ class ItemViewSet(AuctionViewSet):
     def close(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_close(item=item, actor=request.user, ip=client_ip(request)))
+        return self._answer(item_close(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG, request=None, responses={200: s.ItemSerializer, **ERRORS}, summary="Withdraw an item (events.manage)"
@@ -228,7 +242,7 @@ class ItemViewSet(AuctionViewSet):
     def withdraw(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
         _require(request.user, item.event.npo_id, MANAGE)
-        return self._answer(services.item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
+        return self._answer(item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -248,7 +262,7 @@ class ItemViewSet(AuctionViewSet):
             _require(request.user, item.event.npo_id, CLERK)
 
         def place() -> Response:
-            result = services.bid_place(
+            result = bid_place(
                 item=item,
                 user=None if bidder_number is not None else request.user,
                 amount=data.get("amount"),
@@ -279,9 +293,7 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
 
         def buy() -> Response:
-            purchase = services.buy_now(
-                item=item, user=request.user, quantity=data.get("quantity"), ip=client_ip(request)
-            )
+            purchase = buy_now(item=item, user=request.user, quantity=data.get("quantity"), ip=client_ip(request))
             return Response(s.PurchaseSerializer(purchase).data, status=201)
 
         return idempotent(request, buy)
@@ -303,7 +315,7 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
 
         def sell() -> Response:
-            sale = services.sale_record(
+            sale = sale_record(
                 item=item,
                 bidder_number=data.get("bidder_number"),
                 amount=data.get("amount"),
@@ -330,7 +342,7 @@ class ItemViewSet(AuctionViewSet):
         if sale is None:
             raise NotFound(message="Sale not found.")
         _require(request.user, item.event.npo_id, CLERK)
-        sale = services.sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
+        sale = sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
         return Response(s.SaleSerializer(sale).data)
 
     @extend_schema(
@@ -350,7 +362,7 @@ class ItemViewSet(AuctionViewSet):
             from apps.core.exceptions import ValidationFailed
 
             raise ValidationFailed(message="file: this field is required.", fields={"file": ["No file was sent."]})
-        image = services.item_image_add(
+        image = item_image_add(
             item=item,
             upload=upload,
             actor=request.user,
@@ -367,7 +379,7 @@ class ItemViewSet(AuctionViewSet):
         if image is None:
             raise NotFound(message="Image not found.")
         _require(request.user, item.event.npo_id, MANAGE)
-        services.item_image_delete(image=image, actor=request.user, ip=client_ip(request))
+        item_image_delete(image=image, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -410,7 +422,7 @@ class EventAuctionViewSet(AuctionViewSet):
             serializer = s.PaddleRaiseWriteSerializer(data=_data(request))
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            services.paddle_raise_configure(
+            paddle_raise_configure(
                 event=event,
                 actor=request.user,
                 levels=data.get("levels"),
@@ -439,7 +451,7 @@ class EventAuctionViewSet(AuctionViewSet):
             _require(request.user, event.npo_id, CLERK)
 
         def pledge() -> Response:
-            row = services.pledge_record(
+            row = pledge_record(
                 event=event,
                 amount=data.get("amount"),
                 actor=request.user,
@@ -463,9 +475,7 @@ class EventAuctionViewSet(AuctionViewSet):
         if pledge is None:
             raise NotFound(message="Pledge not found.")
         _require(request.user, event.npo_id, CLERK)
-        return Response(
-            s.PledgeSerializer(services.pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))).data
-        )
+        return Response(s.PledgeSerializer(pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))).data)
 
     @extend_schema(
         tags=TAG,
@@ -475,7 +485,7 @@ class EventAuctionViewSet(AuctionViewSet):
     @action(detail=False, methods=["get"])
     def totals(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
-        return Response(services.event_totals(event))
+        return Response(selectors.event_totals(event))
 
 
 def _paddle_raise_body(event: Any) -> dict[str, Any]:

@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.auctions import services
 from apps.auctions.models import Item, ItemImage, ItemKind, ItemStatus, Pledge, Sale
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
@@ -40,7 +42,7 @@ def test_changelist_is_scoped_to_own_npo() -> None:
 
 def test_change_page_bid_history_hides_maximums() -> None:
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
     client, _ = admin_client(item.event.npo)
     response = client.get(reverse("admin:auctions_item_change", args=[item.pk]))
     assert response.status_code == 200
@@ -170,7 +172,7 @@ def test_live_sale_page_refuses_other_npos_events() -> None:
 def test_paddle_raise_page_records_pledges() -> None:
     event = PublishedEventFactory()
     bidder(event, 101)
-    services.paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
+    paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
     client, _ = admin_client(event.npo, "auctioneer")
     url = reverse("admin:auctions_paddle_raise")
     response = client.post(url, {"event": event.pk, "bidder_number": 101, "amount": "500"})
@@ -186,8 +188,8 @@ def test_sale_and_pledge_undo_actions() -> None:
     item = ItemFactory(kind=ItemKind.LIVE)
     bidder(item.event, 101)
     client, clerk = admin_client(item.event.npo, "auctioneer")
-    sale = services.sale_record(item=item, bidder_number=101, amount="100", actor=clerk)
-    pledge = services.pledge_record(event=item.event, amount="50", bidder_number=101, actor=clerk)
+    sale = sale_record(item=item, bidder_number=101, amount="100", actor=clerk)
+    pledge = pledge_record(event=item.event, amount="50", bidder_number=101, actor=clerk)
     assert client.get(reverse("admin:auctions_sale_changelist")).status_code == 200
     client.post(reverse("admin:auctions_sale_changelist"), {"action": "undo_sales", "_selected_action": [sale.pk]})
     client.post(
@@ -206,7 +208,7 @@ def test_admin_changelist_refuses_lookup_on_private_max(role: str) -> None:
     """Bisecting ``?leader_max__gte=`` used to return the item when the leader's private maximum was
     at least the guess (and not otherwise) — to every member. Every such lookup is now a 400."""
     item = ItemFactory(title="Bisected lot")
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
     client, _ = admin_client(item.event.npo, role=role)
     url = reverse("admin:auctions_item_changelist")
     assert client.get(url).status_code == 200

@@ -62,9 +62,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.attendance.models import Guest, Paddle
-from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ItemKind, ItemStatus
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.items import item_create
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
@@ -245,7 +246,7 @@ def test_bid_refusals_through_the_api() -> None:
     later = ItemFactory(event=event, opens_at=timezone.now() + timezone.timedelta(hours=1))
     assert error(client.post(bids_url(later), {"amount": "100"}, format="json")) == "ITEM_NOT_OPEN"
     due = ItemFactory(event=event, closes_at=timezone.now() + timezone.timedelta(minutes=5))
-    with mock.patch("apps.auctions.services.timezone.now", return_value=due.closes_at):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=due.closes_at):
         r = client.post(bids_url(due), {"amount": "100"}, format="json")
     assert r.status_code == 409 and error(r) == "ITEM_CLOSED"
     assert client_for(None).get(f"/api/v1/items/{due.pk}/").json()["status"] == "open"  # the closer has not run
@@ -354,11 +355,11 @@ def test_paddle_with_bids_survives_cancellation() -> None:
 def test_open_defaults_opens_at_and_needs_published_event() -> None:
     draft_event = EventFactory()
     admin = member(draft_event.npo)
-    item = services.item_create(event=draft_event, actor=admin, title="Quilt", starting_bid=Decimal("50"))
+    item = item_create(event=draft_event, actor=admin, title="Quilt", starting_bid=Decimal("50"))
     r = client_for(admin).post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 409 and error(r) == "EVENT_NOT_PUBLISHED"
     event = PublishedEventFactory(npo=draft_event.npo)
-    item = services.item_create(event=event, actor=admin, title="Lamp", starting_bid=Decimal("50"))
+    item = item_create(event=event, actor=admin, title="Lamp", starting_bid=Decimal("50"))
     clerk = client_for(member(event.npo, "auctioneer"))
     r = clerk.post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 200 and r.json()["status"] == "open" and r.json()["opens_at"] is not None
@@ -458,7 +459,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
     answers 201; the row stays pending and the retry command sends it later."""
     item = ItemFactory()
     a = bidder(item.event, 101)
-    services.bid_place(item=item, user=a, amount="100")
+    bid_place(item=item, user=a, amount="100")
     real_filter = OutboxEmail.objects.filter
     # The outbox row loads, then recording the failed attempt raises.
     flaky = mock.Mock(side_effect=[real_filter(template="auctions/outbid"), RuntimeError("db gone")])
@@ -479,7 +480,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
 
 def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with (
         mock.patch("apps.core.outbox.outbox_send", side_effect=RuntimeError("boom")) as send,
         django_capture_on_commit_callbacks(execute=True),
@@ -492,7 +493,7 @@ def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_o
 def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     winner = bidder(item.event, 101)
-    services.bid_place(item=item, user=winner, amount="100")
+    bid_place(item=item, user=winner, amount="100")
     clerk = client_for(member(item.event.npo, "auctioneer"))
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=TimeoutError("timed out")),
@@ -553,9 +554,9 @@ def test_a_silent_item_cannot_open_with_a_zero_starting_bid() -> None:
 def test_plain_text_mail_is_not_html_escaped(django_capture_on_commit_callbacks) -> None:
     """Subjects and text bodies are plain text: an apostrophe must not arrive as ``&#x27;``."""
     item = ItemFactory(title="Chef's table for six")
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with django_capture_on_commit_callbacks(execute=True):
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
+        bid_place(item=item, user=bidder(item.event, 102), amount="110")
     message = mail.outbox[-1]
     assert "Chef's table for six" in message.subject and "&#x27;" not in message.subject
     assert "Chef's table for six" in message.body and "&#x27;" not in message.body

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.core import mail
 
-from apps.auctions import services
+from apps.auctions.services.bidding import bid_place
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core import outbox
 from apps.core.models import OutboxEmail, OutboxStatus
@@ -29,7 +29,7 @@ def _wait_for(predicate, timeout: float = 5.0) -> bool:
 def test_outbid_mail_is_sent_off_the_request_thread(settings) -> None:
     settings.AUGEO_OUTBOX_ASYNC = True
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     senders: list[str] = []
     real_send = outbox.email_send
 
@@ -38,7 +38,7 @@ def test_outbid_mail_is_sent_off_the_request_thread(settings) -> None:
         return real_send(notification)
 
     with mock.patch.object(outbox, "email_send", side_effect=recording_send):
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
+        bid_place(item=item, user=bidder(item.event, 102), amount="110")
         assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())
     assert senders and all(name.startswith("augeo-mail") for name in senders)
     assert [m.subject for m in mail.outbox if "outbid" in m.subject.lower()]
@@ -47,7 +47,7 @@ def test_outbid_mail_is_sent_off_the_request_thread(settings) -> None:
 def test_a_hanging_mail_server_does_not_hold_the_bid(settings) -> None:
     settings.AUGEO_OUTBOX_ASYNC = True
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     release = threading.Event()
 
     def slow_send(*args, **kwargs):
@@ -56,7 +56,7 @@ def test_a_hanging_mail_server_does_not_hold_the_bid(settings) -> None:
 
     with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=slow_send):
         started = time.monotonic()
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
+        bid_place(item=item, user=bidder(item.event, 102), amount="110")
         elapsed = time.monotonic() - started
         release.set()
         assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())

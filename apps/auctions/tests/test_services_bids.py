@@ -11,9 +11,10 @@ from django.core import mail
 from django.utils import timezone
 
 from apps.attendance.models import Paddle
-from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.closing import item_close
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
@@ -26,7 +27,7 @@ D = Decimal
 
 
 def bid(item, user, amount, max_amount=None):
-    return services.bid_place(item=item, user=user, amount=amount, max_amount=max_amount)
+    return bid_place(item=item, user=user, amount=amount, max_amount=max_amount)
 
 
 def visible_rows(item):
@@ -97,14 +98,14 @@ def test_reserve_bump_and_close_sold() -> None:
     a = bidder(item.event, 101)
     r = bid(item, a, "100", "600")
     assert r.current_bid == D("500")
-    closed = services.item_close(item=item)
+    closed = item_close(item=item)
     assert closed.status == ItemStatus.SOLD and closed.winning_amount == D("500") and closed.winner_paddle.number == 101
 
 
 def test_close_below_reserve_is_unsold() -> None:
     item = ItemFactory(reserve=D("500"))
     bid(item, bidder(item.event, 101), "100", "300")
-    assert services.item_close(item=item).status == ItemStatus.UNSOLD
+    assert item_close(item=item).status == ItemStatus.UNSOLD
 
 
 def test_first_bid_assigns_lowest_free_paddle() -> None:
@@ -182,7 +183,7 @@ def test_item_closed_status(status: str) -> None:
 def test_item_closed_at_closes_at_while_still_open() -> None:
     item = ItemFactory(closes_at=timezone.now() + timedelta(minutes=5))
     a = bidder(item.event, 101)
-    with mock.patch("apps.auctions.services.timezone.now", return_value=item.closes_at):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=item.closes_at):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
     assert Bid.objects.count() == 0
 
@@ -193,7 +194,7 @@ def test_time_is_read_after_the_lock() -> None:
     a = bidder(item.event, 101)
     before, after = item.closes_at - timedelta(seconds=1), item.closes_at
     calls = iter([before, after, after, after])
-    with mock.patch("apps.auctions.services.timezone.now", side_effect=lambda: next(calls)):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", side_effect=lambda: next(calls)):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
 
 
@@ -244,11 +245,11 @@ def test_soft_close_extends_when_price_changes_in_window() -> None:
     assert item.closes_at > timezone.now() + timedelta(minutes=4)
     extended = item.closes_at
     # The leader raising the maximum does not move the price → no extension.
-    with mock.patch("apps.auctions.services.timezone.now", return_value=extended - timedelta(minutes=1)):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=extended - timedelta(minutes=1)):
         bid(item, a, "110", "400")
     item.refresh_from_db()
     assert item.closes_at == extended
-    with mock.patch("apps.auctions.services.timezone.now", return_value=extended - timedelta(minutes=1)):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=extended - timedelta(minutes=1)):
         bid(item, b, "110")
     item.refresh_from_db()
     assert item.closes_at == extended - timedelta(minutes=1) + timedelta(minutes=5)
@@ -276,7 +277,7 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
     a = bidder(item.event, 101)
     clerk = UserFactory()
     MembershipFactory(npo=item.event.npo, user=clerk, role="auctioneer")
-    r = services.bid_place(item=item, user=None, amount="100", max_amount="150", bidder_number=101, actor=clerk)
+    r = bid_place(item=item, user=None, amount="100", max_amount="150", bidder_number=101, actor=clerk)
     assert r.leading and r.bid.paddle == a.guest.paddle and r.bid.entered_by == clerk and r.bid.user is None
     entry = AuditEntry.objects.get(action="bid.place_for_bidder")
     assert entry.actor == clerk and "150" not in str(entry.details)
@@ -285,18 +286,18 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
 def test_clerk_bid_unknown_number_and_bad_number() -> None:
     item = ItemFactory()
     clerk = UserFactory(is_superuser=True)
-    assert code_of(lambda: services.bid_place(item=item, user=None, amount="100", bidder_number=999, actor=clerk)) == (
+    assert code_of(lambda: bid_place(item=item, user=None, amount="100", bidder_number=999, actor=clerk)) == (
         "BIDDER_NUMBER_UNKNOWN"
     )
     with pytest.raises(ValidationFailed):
-        services.bid_place(item=item, user=None, amount="100", bidder_number="abc", actor=clerk)
+        bid_place(item=item, user=None, amount="100", bidder_number="abc", actor=clerk)
 
 
 def test_bidder_number_needs_clerk() -> None:
     item = ItemFactory()
     bidder(item.event, 101)
     with pytest.raises(PermissionDenied):
-        services.bid_place(item=item, user=None, amount="100", bidder_number=101, actor=UserFactory())
+        bid_place(item=item, user=None, amount="100", bidder_number=101, actor=UserFactory())
 
 
 # --- outbox, audit, immutability ------------------------------------------------------------------

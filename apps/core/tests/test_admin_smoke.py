@@ -84,9 +84,11 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     """Rows of every admin-visible kind for Riverside (the demo seeds only Hope's), plus a secret
     maximum on both sides."""
     from apps.attendance import services as attendance
-    from apps.auctions import services as auctions
     from apps.auctions.models import Item, ItemKind
     from apps.auctions.rules import min_next_bid
+    from apps.auctions.services.bidding import bid_place
+    from apps.auctions.services.live import sale_record
+    from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
     from apps.auctions.tests.factories import ItemFactory, bidder
     from apps.events.tests.factories import (
         EventLinkFactory,
@@ -109,15 +111,15 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
 
     silent = ItemFactory(event=event, title="Riverside painting")
     first, second = bidder(event, 901), bidder(event, 902)
-    auctions.bid_place(item=silent, user=first, amount="100", max_amount=str(SECRET_MAX))
-    auctions.bid_place(item=Item.objects.get(pk=silent.pk), user=second, amount="150")
+    bid_place(item=silent, user=first, amount="100", max_amount=str(SECRET_MAX))
+    bid_place(item=Item.objects.get(pk=silent.pk), user=second, amount="150")
     other = ItemFactory(event=event, title="Riverside pottery")
-    auctions.bid_place(item=other, user=first, amount="100")
-    auctions.bid_place(item=Item.objects.get(pk=other.pk), user=second, amount="200")  # outbid → notification
+    bid_place(item=other, user=first, amount="100")
+    bid_place(item=Item.objects.get(pk=other.pk), user=second, amount="200")  # outbid → notification
     live = ItemFactory(event=event, title="Riverside live lot", kind=ItemKind.LIVE, starting_bid=Decimal("0"))
-    auctions.sale_record(item=live, bidder_number=901, amount="700", actor=rita)
-    auctions.paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
-    auctions.pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
+    sale_record(item=live, bidder_number=901, amount="700", actor=rita)
+    paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
+    pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
 
     nora = User.objects.get(email=HOPE_ADMIN)
     npos.invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
@@ -126,7 +128,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     assert hope_item is not None
     hope_bidder = bidder(hope_event, 777)
     minimum = min_next_bid(hope_item.current_bid, hope_item.starting_bid, hope_item.bid_increment)
-    result = auctions.bid_place(item=hope_item, user=hope_bidder, amount=str(minimum), max_amount=str(SECRET_MAX))
+    result = bid_place(item=hope_item, user=hope_bidder, amount=str(minimum), max_amount=str(SECRET_MAX))
     assert result.leading and result.current_bid != SECRET_MAX
     return event
 

@@ -60,10 +60,10 @@ def test_services_take_the_address_not_the_request():
     import inspect
 
     from apps.attendance import services as attendance
-    from apps.auctions import services as auctions
+    from apps.auctions.services import bidding
     from apps.npos import services as npos
 
-    for func in (audit_record, auctions.bid_place, attendance.guest_check_in, npos.npo_create):
+    for func in (audit_record, bidding.bid_place, attendance.guest_check_in, npos.npo_create):
         assert "request" not in inspect.signature(func).parameters and "ip" in inspect.signature(func).parameters
 
 
