@@ -127,7 +127,7 @@ def _ensure_clerk(event: Any, user: Any) -> None:
 def _number(user: Any, event: Any) -> int:
     """The user's bidder number, handing one out if they have none yet."""
     from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services import paddle_ensure
+    from apps.attendance.services.paddles import paddle_ensure
 
     guest = bidder_guest_for(user=user, event=event)
     assert guest is not None

@@ -17,11 +17,23 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance import invitations, selectors, services
+from apps.attendance import selectors
 from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
 from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
+from apps.attendance.services import invitations
+from apps.attendance.services.checkin import CheckInResult, guest_check_in, guest_undo_check_in, walk_in_register
+from apps.attendance.services.guests import guest_add, guest_remove, guest_update
+from apps.attendance.services.paddles import guest_set_bidder_number
+from apps.attendance.services.registrations import registration_cancel, registration_create, registration_update
+from apps.attendance.services.seating import (
+    guest_assign_table,
+    table_create,
+    table_delete,
+    table_update,
+    tables_auto_assign,
+)
 from apps.core.api.filters import FilterBackend
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
@@ -103,7 +115,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
             raise PermissionDenied(message="Verify your e-mail address first.")
         body = s.RegistrationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        registration = services.registration_create(
+        registration = registration_create(
             event=event,
             user=request.user,
             guests=body.validated_data.get("guests", []),
@@ -165,7 +177,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
         self.require_change(registration)
         body = s.RegistrationUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.registration_update(
+        registration_update(
             registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
         return Response(s.RegistrationSerializer(self.get_registration()).data)
@@ -174,7 +186,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
     def delete(self, request: Request, pk: Any) -> Response:
         registration = self.get_registration()
         self.require_change(registration)
-        services.registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
+        registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -196,10 +208,10 @@ class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
         self.require_change(registration)
         body = s.GuestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        guest = services.guest_add(
+        guest = guest_add(
             registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class RegistrationGuestMixin(RegistrationAccessMixin):
@@ -228,14 +240,14 @@ class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIVie
         self.require_change(registration)
         body = s.GuestInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.guest_update(guest=guest, actor=request.user, data=body.validated_data, ip=client_ip(request))
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+        guest_update(guest=guest, actor=request.user, data=body.validated_data, ip=client_ip(request))
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: Any, guest_id: Any) -> Response:
         registration, guest = self.get_guest()
         self.require_change(registration)
-        services.guest_remove(guest=guest, actor=request.user, ip=client_ip(request))
+        guest_remove(guest=guest, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -257,7 +269,7 @@ class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIVie
         registration, guest = self.get_guest()
         self.require_change(registration)
         invitations.guest_invitation_resend(guest=guest, actor=request.user, ip=client_ip(request))
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
 class GuestInvitationAcceptView(generics.GenericAPIView):
@@ -287,7 +299,7 @@ class GuestInvitationAcceptView(generics.GenericAPIView):
         registration = selectors.registration_with_guests(guest)
         return Response(
             {
-                "guest": s.GuestSerializer(services._reload_guest(guest.pk)).data,
+                "guest": s.GuestSerializer(selectors.guest_reload(guest.pk)).data,
                 "registration": s.RegistrationSerializer(registration).data,
             }
         )
@@ -398,15 +410,15 @@ class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
             if table is None:
                 raise ValidationFailed(message="Not a table of this event.", fields={"table": ["Unknown table."]})
         if "bidder_number" in values:
-            services.guest_set_bidder_number(
+            guest_set_bidder_number(
                 guest=guest, actor=request.user, number=values["bidder_number"], ip=client_ip(request)
             )
         if "table" in values:
-            services.guest_assign_table(guest=guest, actor=request.user, table=table, ip=client_ip(request))
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+            guest_assign_table(guest=guest, actor=request.user, table=table, ip=client_ip(request))
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
-def _check_in_body(result: services.CheckInResult) -> dict[str, Any]:
+def _check_in_body(result: CheckInResult) -> dict[str, Any]:
     data = dict(s.GuestSerializer(result.guest).data)
     data["already_checked_in"] = result.already_checked_in
     return data
@@ -430,7 +442,7 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
         def handler() -> Response:
             body = s.CheckInSerializer(data=request.data or {})
             body.is_valid(raise_exception=True)
-            result = services.guest_check_in(
+            result = guest_check_in(
                 guest=guest,
                 actor=request.user,
                 bidder_number=body.validated_data.get("bidder_number"),
@@ -453,9 +465,7 @@ class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
 
         def handler() -> Response:
             return Response(
-                s.GuestSerializer(
-                    services.guest_undo_check_in(guest=guest, actor=request.user, ip=client_ip(request))
-                ).data
+                s.GuestSerializer(guest_undo_check_in(guest=guest, actor=request.user, ip=client_ip(request))).data
             )
 
         return idempotent(request, handler)
@@ -478,10 +488,8 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
         def handler() -> Response:
             body = s.WalkInSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            result = services.walk_in_register(
-                event=event, actor=request.user, ip=client_ip(request), **body.validated_data
-            )
-            data = _check_in_body(services.CheckInResult(result.guest, result.already_checked_in))
+            result = walk_in_register(event=event, actor=request.user, ip=client_ip(request), **body.validated_data)
+            data = _check_in_body(CheckInResult(result.guest, result.already_checked_in))
             return Response(data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
         return idempotent(request, handler)
@@ -532,7 +540,7 @@ class TableListView(TableMixin, generics.GenericAPIView):
         body = s.TableInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
-        table = services.table_create(
+        table = table_create(
             event=event,
             actor=request.user,
             number=values["number"],
@@ -562,13 +570,13 @@ class TableDetailView(TableMixin, generics.GenericAPIView):
         values = dict(body.validated_data)
         if "captain" in values:
             values["captain"] = self.captain_of(event, values["captain"])
-        services.table_update(table=table, actor=request.user, data=values)
+        table_update(table=table, actor=request.user, data=values)
         return Response(s.TableSerializer(self.get_table()).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, event_id: Any, table_id: Any) -> Response:
         self.require_any(C.ATTENDANCE_MANAGE)
-        services.table_delete(table=self.get_table(), actor=request.user)
+        table_delete(table=self.get_table(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -580,7 +588,7 @@ class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
     @extend_schema(request=None, responses=s.AutoAssignResultSerializer)
     def post(self, request: Request, event_id: Any) -> Response:
         event = self.require_any(C.ATTENDANCE_MANAGE)
-        result = services.tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
+        result = tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
         return Response({"assigned": result.assigned, "unassigned": result.unassigned, "warnings": result.warnings})
 
 

@@ -40,7 +40,7 @@ def bidder_resolve(*, user: Any, event: Any, actor: Any) -> BidderRef:
     (``paddle_ensure``), so the per-event allocation lock is never held while a hot item's lock is
     awaited. Call it outside the bid's transaction; :func:`bidder_lock` re-checks it all."""
     from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services import paddle_ensure
+    from apps.attendance.services.paddles import paddle_ensure
 
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(message="Sign in to bid.")
@@ -74,7 +74,7 @@ def bidder_lock(ref: BidderRef, *, event: Any) -> Bidder:
     eligible, whoever enters the bid, sale or pledge."""
     from apps.attendance.locks import lock_guest, lock_paddle, lock_registration
     from apps.attendance.models import RegistrationStatus
-    from apps.attendance.services import paddle_ensure
+    from apps.attendance.services.paddles import paddle_ensure
 
     if ref.registration_id is None:
         raise Conflict("NOT_REGISTERED", "This bidder number belongs to no registration.")

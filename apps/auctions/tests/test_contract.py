@@ -333,7 +333,7 @@ def test_linked_guest_bids_under_own_account() -> None:
 
 
 def test_paddle_with_bids_survives_cancellation() -> None:
-    from apps.attendance.services import registration_cancel
+    from apps.attendance.services.registrations import registration_cancel
 
     item = ItemFactory()
     guest = register(item.event)

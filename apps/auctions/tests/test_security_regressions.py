@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from apps.attendance.services import registration_cancel
+from apps.attendance.services.registrations import registration_cancel
 from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, PaddleRaiseSettings, Pledge, Sale

@@ -83,7 +83,7 @@ class World:
 def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     """Rows of every admin-visible kind for Riverside (the demo seeds only Hope's), plus a secret
     maximum on both sides."""
-    from apps.attendance import services as attendance
+    from apps.attendance.services.seating import table_create
     from apps.auctions.models import Item, ItemKind
     from apps.auctions.rules import min_next_bid
     from apps.auctions.services.bidding import bid_place
@@ -106,7 +106,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     FoodOptionFactory(event=event)
     EventLinkFactory(event=event)
     SponsorFactory(event=event)
-    attendance.table_create(event=event, actor=rita, number=1, capacity=8, name="Front row")
+    table_create(event=event, actor=rita, number=1, capacity=8, name="Front row")
     npos.invitation_create(npo=riverside, actor=rita, email="new-member@riverside.example.org", role="staff")
 
     silent = ItemFactory(event=event, title="Riverside painting")

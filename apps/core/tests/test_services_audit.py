@@ -59,11 +59,11 @@ def test_services_take_the_address_not_the_request():
     without faking an HTTP request (issue 10 item 4)."""
     import inspect
 
-    from apps.attendance import services as attendance
+    from apps.attendance.services import checkin
     from apps.auctions.services import bidding
     from apps.npos import services as npos
 
-    for func in (audit_record, bidding.bid_place, attendance.guest_check_in, npos.npo_create):
+    for func in (audit_record, bidding.bid_place, checkin.guest_check_in, npos.npo_create):
         assert "request" not in inspect.signature(func).parameters and "ip" in inspect.signature(func).parameters
 
 

@@ -36,9 +36,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from apps.attendance.invitations import mail_name_problem
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource, RegistrationStatus, Table
-from apps.attendance.services import _new_code
+from apps.attendance.services.common import new_code
+from apps.attendance.services.invitations import mail_name_problem
 from apps.core.money import int_parse
 from apps.events.models import Event
 
@@ -232,7 +232,7 @@ def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: 
                     last_name=own.last_name if own else "",
                 )
             registration = Registration.objects.create(
-                event=event, user=user, code=_new_code(event.pk), source=RegistrationSource.IMPORT
+                event=event, user=user, code=new_code(event.pk), source=RegistrationSource.IMPORT
             )
             if own is None:
                 Guest.objects.create(
