@@ -277,6 +277,7 @@ class TableAdmin(TenantScopedAdmin):
                 number=data["number"],
                 capacity=data["capacity"],
                 name=data.get("name", ""),
+                ip=client_ip(request),
             )
             obj.pk = created.pk
             return
@@ -284,6 +285,7 @@ class TableAdmin(TenantScopedAdmin):
             table=obj,
             actor=request.user,
             data={k: data[k] for k in ("number", "name", "capacity", "captain") if k in data},
+            ip=client_ip(request),
         )
 
 

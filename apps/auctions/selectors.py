@@ -18,6 +18,7 @@ from django.db.models.fields import BooleanField, DecimalField
 from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemKind, ItemStatus, Pledge, Purchase, Sale
 from apps.auctions.rules import min_next_bid, money_str
 from apps.core.exceptions import NotFound
+from apps.events.models import EventStatus
 from apps.npos import authz
 
 
@@ -29,7 +30,9 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 def _public_events_q(prefix: str = "event__") -> Q:
-    return Q(**{f"{prefix}status__in": ["published", "closed"], f"{prefix}deleted_at__isnull": True})
+    return Q(
+        **{f"{prefix}status__in": [EventStatus.PUBLISHED, EventStatus.CLOSED], f"{prefix}deleted_at__isnull": True}
+    )
 
 
 def items_visible_q(user: Any) -> Q:

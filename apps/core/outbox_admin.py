@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.core.models import OutboxEmail
+from apps.core.superuser import is_superuser
 
 
 @admin.register(OutboxEmail)
@@ -24,7 +25,7 @@ class OutboxEmailAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
 
     def _superuser(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
+        return is_superuser(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._superuser(request)

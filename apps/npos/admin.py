@@ -25,6 +25,7 @@ from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.npos import (
     audit_admin,  # noqa: F401  (registers core.AuditEntry, scoped to NPOs)
+    authz,
     services,
 )
 from apps.npos.capabilities import Capability
@@ -201,7 +202,7 @@ class NPOAdmin(TenantScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Status moves only through the workflow actions; notes are the super admin's.
-        return ["status", "review_notes"] if obj is not None or not request.user.is_superuser else ["status"]
+        return ["status", "review_notes"] if obj is not None or not authz.is_superuser(request.user) else ["status"]
 
     def save_model(self, request: HttpRequest, obj: NPO, form: Any, change: bool) -> None:
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.NPO_EDITABLE_FIELDS}

@@ -23,7 +23,6 @@ import secrets
 import uuid
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,7 +31,7 @@ from apps.core import uploads
 from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
-from apps.npos import emails
+from apps.npos import authz, emails
 from apps.npos.capabilities import Role
 from apps.npos.models import (
     NPO,
@@ -182,12 +181,11 @@ def npo_update(*, npo: NPO, actor: Any, data: dict[str, Any], ip: str | None = N
 
 
 def npo_has_published_events(npo: NPO) -> bool:
-    """Looked up lazily: the events app builds on this one, not the other way round."""
-    try:
-        event_model = apps.get_model("events", "Event")
-    except LookupError:
-        return False
-    return event_model._default_manager.filter(npo_id=npo.pk, status="published").exists()
+    """Imported when called: the events app builds on this one, not the other way round (a missing
+    events app is an ImportError, not a silent ``False``)."""
+    from apps.events.models import Event, EventStatus
+
+    return Event.objects.filter(npo_id=npo.pk, status=EventStatus.PUBLISHED).exists()
 
 
 @transaction.atomic
@@ -255,7 +253,7 @@ def npo_submit(*, npo: NPO, actor: Any, ip: str | None = None) -> NPO:
 
 
 def _decide(npo: NPO, *, action: str, actor: Any, notes: str, ip: str | None, template: str) -> NPO:
-    if not (actor is not None and getattr(actor, "is_superuser", False)):
+    if not authz.is_superuser(actor):
         raise PermissionDenied(message="Only platform super admins may do this.")
     npo, previous = _transition(npo, action)
     update_fields = ["status", "updated_at"]

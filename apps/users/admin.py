@@ -20,6 +20,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
+from apps.npos import authz
 from apps.users import lockout, services
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
@@ -66,10 +67,6 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = AdminLoginForm
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -147,16 +144,16 @@ class UserAdmin(DjangoUserAdmin):
     # --- super admins only ---------------------------------------------------------------------
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: bids, payments and audit entries point at them.
@@ -164,7 +161,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)
-        return queryset if _is_superuser(request) else queryset.none()
+        return queryset if authz.is_superuser(request.user) else queryset.none()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # is_active goes through the service (sessions revoked, audited); the rest is a plain edit.
@@ -236,10 +233,10 @@ class _ReadOnlySuperuserAdmin(admin.ModelAdmin):
     """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -139,6 +139,27 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
 
 
 @transaction.atomic
+def user_create_without_password(
+    *,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    actor: Any = None,
+    reason: str,
+    ip: str | None = None,
+) -> User:
+    """An account for someone staff entered (a walk-in, a row of a guest import): no password, so
+    nobody can sign in as them until they claim it with a password reset. The one place such
+    accounts are made, audited with ``reason`` (``walk_in``, ``import``)."""
+    user = User.objects.create_user(
+        email=normalize_email(email), password=None, first_name=first_name, last_name=last_name, phone=phone
+    )
+    audit_record(actor=actor, action="user.created_without_password", obj=user, ip=ip, details={"reason": reason})
+    return user
+
+
+@transaction.atomic
 def email_verification_resend(*, email: str) -> None:
     """Queue a fresh verification e-mail for the address; it goes out only when the address belongs
     to an active, unverified account (decided at send time, so every address takes the same path and

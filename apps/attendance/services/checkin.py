@@ -31,6 +31,7 @@ from apps.core import metrics
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
+from apps.users.services import user_create_without_password
 
 
 @dataclass
@@ -159,8 +160,14 @@ def walk_in_register(
             result = guest_check_in(guest=existing, actor=actor, bidder_number=bidder_number, ip=ip)
             return WalkInResult(guest=result.guest, created=False, already_checked_in=result.already_checked_in)
         if user is None:
-            user = User.objects.create_user(
-                email=email, password=None, first_name=first_name, last_name=last_name, phone=phone or ""
+            user = user_create_without_password(
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                phone=phone or "",
+                actor=actor,
+                reason="walk_in",
+                ip=ip,
             )
 
     registration = Registration.objects.create(

@@ -31,6 +31,7 @@ from apps.attendance.services.invitations import (
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
+from apps.events.models import Event
 
 
 @transaction.atomic
@@ -56,6 +57,14 @@ def guest_add(*, registration: Registration, actor: Any, data: dict[str, Any], i
         invitation_limits_check(registration=registration, guests=[guest])
     guest.save()
     guest_invitation_send(guest=guest, registration=registration, actor=actor)
+    audit_record(
+        actor=actor,
+        action="attendance.guest_add",
+        obj=guest,
+        npo_id=event.npo_id,
+        ip=ip,
+        details={"registration": str(registration.pk)},
+    )
     return guest
 
 
@@ -127,7 +136,28 @@ def guest_remove(*, guest: Guest, actor: Any, ip: str | None = None) -> None:
     paddle_id = locked.paddle_id
     Table.objects.filter(captain=locked).update(captain=None)
     guest_invitations_revoke(guest=locked)
+    audit_record(
+        actor=actor,
+        action="attendance.guest_remove",
+        obj=locked,
+        npo_id=registration.event.npo_id,
+        ip=ip,
+        details={"registration": str(registration.pk)},
+    )
     locked.delete()
     if paddle_id is not None:
         lock_paddle_allocation(registration.event_id)
         paddle_release_if_unused(paddle_id)
+
+
+def guest_list_export_record(*, event: Event, actor: Any, rows: int, ip: str | None = None) -> None:
+    """Audit that ``actor`` downloaded the event's guest list (names, e-mails, phones): personal data
+    leaving the platform is a write to the audit log, so it goes through a service like every write."""
+    audit_record(
+        actor=actor,
+        action="attendance.guests_exported",
+        obj=event,
+        npo_id=event.npo_id,
+        ip=ip,
+        details={"rows": rows},
+    )

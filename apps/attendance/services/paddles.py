@@ -74,6 +74,13 @@ def paddle_ensure(*, guest: Guest, actor: Any = None) -> Paddle:
         lock_paddle_allocation(event.pk)
         paddle = _allocate_paddle(event, locked.registration_id)
         Guest.objects.filter(pk=locked.pk).update(paddle=paddle, updated_at=timezone.now())
+        audit_record(
+            actor=actor,
+            action="attendance.paddle_allocate",
+            obj=locked,
+            npo_id=event.npo_id,
+            details={"bidder_number": paddle.number},
+        )
     guest.paddle = paddle
     return paddle
 

@@ -138,6 +138,14 @@ def registration_update(
         Guest.objects.filter(registration=registration, is_registrant=True).update(
             food_option=meal, updated_at=timezone.now()
         )
+    audit_record(
+        actor=actor,
+        action="attendance.registration_update",
+        obj=registration,
+        npo_id=event.npo_id,
+        ip=ip,
+        details={"fields": sorted(k for k in ("notes", "food_option") if k in data)},
+    )
     return registration
 
 

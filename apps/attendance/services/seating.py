@@ -55,7 +55,14 @@ def _check_capacity_value(capacity: Any) -> None:
 
 @transaction.atomic
 def table_create(
-    *, event: Event, actor: Any, number: int, capacity: int, name: str = "", captain: Guest | None = None
+    *,
+    event: Event,
+    actor: Any,
+    number: int,
+    capacity: int,
+    name: str = "",
+    captain: Guest | None = None,
+    ip: str | None = None,
 ) -> Table:
     """A new table; its number is unique within the event.
 
@@ -77,14 +84,22 @@ def table_create(
             raise ValidationFailed(
                 message="The captain must be a guest of this event.", fields={"captain": ["Not a guest of this event."]}
             )
-        guest_assign_table(guest=captain, actor=actor, table=table)
+        guest_assign_table(guest=captain, actor=actor, table=table, ip=ip)
         table.captain = captain
         table.save(update_fields=["captain", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="attendance.table_create",
+        obj=table,
+        npo_id=event.npo_id,
+        ip=ip,
+        details={"number": number, "capacity": capacity},
+    )
     return table
 
 
 @transaction.atomic
-def table_update(*, table: Table, actor: Any, data: dict[str, Any]) -> Table:
+def table_update(*, table: Table, actor: Any, data: dict[str, Any], ip: str | None = None) -> Table:
     """Change number, name, capacity (never below the guests seated: 409 ``CAPACITY_BELOW_OCCUPANCY``)
     or captain (a guest seated here, or ``None``)."""
     locked = Table.objects.select_for_update().get(pk=table.pk)
@@ -108,13 +123,32 @@ def table_update(*, table: Table, actor: Any, data: dict[str, Any]) -> Table:
             )
         locked.capacity = data["capacity"]
     locked.save()
+    audit_record(
+        actor=actor,
+        action="attendance.table_update",
+        obj=locked,
+        npo_id=Event.objects.values_list("npo_id", flat=True).get(pk=locked.event_id),
+        ip=ip,
+        details={"fields": sorted(data)},
+    )
     return locked
 
 
 @transaction.atomic
-def table_delete(*, table: Table, actor: Any) -> None:
+def table_delete(*, table: Table, actor: Any, ip: str | None = None) -> None:
     """Delete a table; its guests become unseated."""
-    Table.objects.select_for_update().filter(pk=table.pk).delete()
+    locked = Table.objects.select_for_update().filter(pk=table.pk).first()
+    if locked is None:
+        return
+    audit_record(
+        actor=actor,
+        action="attendance.table_delete",
+        obj=locked,
+        npo_id=Event.objects.values_list("npo_id", flat=True).get(pk=locked.event_id),
+        ip=ip,
+        details={"number": locked.number},
+    )
+    locked.delete()
 
 
 @transaction.atomic
@@ -135,6 +169,14 @@ def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, ip: str
         Table.objects.filter(pk=locked.table_id, captain=locked).update(captain=None)
     locked.table = table
     locked.save(update_fields=["table", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="attendance.guest_assign_table",
+        obj=locked,
+        npo_id=Event.objects.values_list("npo_id", flat=True).get(pk=locked.event_id),
+        ip=ip,
+        details={"table": table.number if table is not None else None},
+    )
     return locked
 
 

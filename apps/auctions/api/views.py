@@ -26,7 +26,7 @@ from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
-from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.closing import item_close
 from apps.auctions.services.images import item_image_add, item_image_delete
@@ -43,12 +43,14 @@ from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_r
 from apps.core.api.fields import strict_bool
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
-from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle
 from apps.npos import authz
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.api import DeclaredCapabilities
+from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 TAG = ["auction"]
 MANAGE = Capability.EVENTS_MANAGE
@@ -68,18 +70,10 @@ def _signed_in(request: Request) -> None:
         raise NotAuthenticated()
 
 
-def _require(user: Any, npo_id: Any, *capabilities: str) -> None:
-    """401 for anonymous callers, 403 unless ``user`` holds one of ``capabilities`` in the NPO."""
-    if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated()
-    if not any(authz.has_capability(user, npo_id, cap) for cap in capabilities):
-        raise PermissionDenied(message="You do not have permission to do this in this NPO.")
-
-
 def _shows_reserve(request: Request, npo_id: Any) -> bool:
-    """The reserve is private to ``events.manage`` (issue 9 item 1; the admin's rule too): other members,
-    clerks included, see the item without it."""
-    return authz.has_capability(request.user, npo_id, MANAGE)
+    """The reserve is private (issue 9 item 1): who may read it is declared once, in
+    :data:`~apps.npos.tenancy.private.PRIVATE_FIELDS`, which the admin reads too."""
+    return authz.has_capability(request.user, npo_id, PRIVATE_FIELDS["auctions.Item"]["reserve"])
 
 
 def _event(request: Request, event_id: Any) -> Any:
@@ -107,7 +101,7 @@ def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, A
     return dict(serializer.validated_data)
 
 
-class AuctionViewSet(viewsets.GenericViewSet):
+class AuctionViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
     parser_classes = [JSONParser, MultiPartParser]  # item images are multipart; everything else JSON
     queryset = Item.objects.none()
@@ -118,6 +112,7 @@ class EventItemsViewSet(AuctionViewSet):
 
     serializer_class = s.ItemSerializer
     filterset_class = ItemFilter
+    capabilities = {"create": MANAGE, "closing_time": MANAGE}
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
     def list(self, request: Request, event_id: Any) -> Response:
@@ -136,7 +131,7 @@ class EventItemsViewSet(AuctionViewSet):
     )
     def create(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
-        _require(request.user, event.npo_id, MANAGE)
+        self.check_capability(event.npo_id)
         values = _write_values(request, event, partial=False)
         item = item_create(event=event, actor=request.user, ip=client_ip(request), **values)
         item = selectors.item_get_visible(request.user, item.pk)
@@ -151,7 +146,7 @@ class EventItemsViewSet(AuctionViewSet):
     @action(detail=False, methods=["post"], url_path="closing-time")
     def closing_time(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
-        _require(request.user, event.npo_id, MANAGE)
+        self.check_capability(event.npo_id)
         serializer = s.ClosingTimeSerializer(data=_data(request))
         serializer.is_valid(raise_exception=True)
         count = items_set_closing_time(
@@ -168,6 +163,19 @@ class ItemViewSet(AuctionViewSet):
     """``/items/{id}/…``: one item, its lifecycle, bids, buy-now, live sales and images."""
 
     serializer_class = s.ItemSerializer
+    # Read by the admin too (its open/close/withdraw actions), so both ask for the same thing.
+    capabilities = {
+        "partial_update": MANAGE,
+        "destroy": MANAGE,
+        "open": (MANAGE, CLERK),
+        "close": (MANAGE, CLERK),
+        "withdraw": MANAGE,
+        "bids:clerk": CLERK,  # a bid entered for a bidder number (the clerk path)
+        "sales": CLERK,
+        "sale_undo": CLERK,
+        "images:post": MANAGE,
+        "image_delete": MANAGE,
+    }
 
     def get_throttles(self) -> list[Any]:
         throttles = list(super().get_throttles())
@@ -199,7 +207,7 @@ class ItemViewSet(AuctionViewSet):
     )
     def partial_update(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         values = _write_values(request, item.event, partial=True)
         item_update(item=item, actor=request.user, ip=client_ip(request), **values)
         return self._answer(item)
@@ -207,7 +215,7 @@ class ItemViewSet(AuctionViewSet):
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
     def destroy(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         item_delete(item=item, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -220,7 +228,7 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE, CLERK)
+        self.check_capability(item.event.npo_id)
         return self._answer(item_open(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
@@ -232,7 +240,7 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE, CLERK)
+        self.check_capability(item.event.npo_id)
         return self._answer(item_close(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
@@ -241,7 +249,7 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         return self._answer(item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
@@ -259,18 +267,26 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
         bidder_number = data.get("bidder_number")
         if bidder_number is not None:
-            _require(request.user, item.event.npo_id, CLERK)
+            self.check_capability(item.event.npo_id, "bids:clerk")
 
         def place() -> Response:
-            result = bid_place(
-                item=item,
-                user=None if bidder_number is not None else request.user,
-                amount=data.get("amount"),
-                max_amount=data.get("max_amount"),
-                bidder_number=bidder_number,
-                actor=request.user,
-                ip=client_ip(request),
-            )
+            if bidder_number is not None:
+                result = bid_place_for_bidder(
+                    item=item,
+                    bidder_number=bidder_number,
+                    amount=data.get("amount"),
+                    max_amount=data.get("max_amount"),
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+            else:
+                result = bid_place(
+                    item=item,
+                    user=request.user,
+                    amount=data.get("amount"),
+                    max_amount=data.get("max_amount"),
+                    ip=client_ip(request),
+                )
             body = {
                 "bid": s.OwnBidSerializer(result.bid).data,
                 "leading": result.leading,
@@ -308,7 +324,7 @@ class ItemViewSet(AuctionViewSet):
     def sales(self, request: Request, pk: Any) -> Response:
         _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, CLERK)
+        self.check_capability(item.event.npo_id)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.sales_of_item(item))
             return self.get_paginated_response(s.SaleSerializer(page, many=True).data)
@@ -341,7 +357,7 @@ class ItemViewSet(AuctionViewSet):
         sale = Sale.objects.filter(item=item, pk=selectors._uuid(sale_id)).select_related("paddle").first()
         if sale is None:
             raise NotFound(message="Sale not found.")
-        _require(request.user, item.event.npo_id, CLERK)
+        self.check_capability(item.event.npo_id)
         sale = sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
         return Response(s.SaleSerializer(sale).data)
 
@@ -356,7 +372,7 @@ class ItemViewSet(AuctionViewSet):
         item = self._item(annotate=False)
         if request.method == "GET":
             return Response(s.ItemImageSerializer(item.images.all(), many=True).data)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         upload = request.FILES.get("file")
         if upload is None:
             from apps.core.exceptions import ValidationFailed
@@ -378,13 +394,20 @@ class ItemViewSet(AuctionViewSet):
         image = ItemImage.objects.filter(item=item, pk=selectors._uuid(image_id)).select_related("item__event").first()
         if image is None:
             raise NotFound(message="Image not found.")
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         item_image_delete(image=image, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EventAuctionViewSet(AuctionViewSet):
     """Per-event auction endpoints: my bids, paddle raise, pledges, totals."""
+
+    capabilities = {
+        "paddle_raise:post": MANAGE,
+        "pledges:get": (CLERK, Capability.REPORTS_VIEW),
+        "pledges:clerk": CLERK,  # a pledge entered for a bidder number (the clerk path)
+        "pledge_undo": CLERK,
+    }
 
     @extend_schema(
         tags=TAG,
@@ -418,7 +441,7 @@ class EventAuctionViewSet(AuctionViewSet):
     def paddle_raise(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
         if request.method == "POST":
-            _require(request.user, event.npo_id, MANAGE)
+            self.check_capability(event.npo_id)
             serializer = s.PaddleRaiseWriteSerializer(data=_data(request))
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
@@ -443,12 +466,12 @@ class EventAuctionViewSet(AuctionViewSet):
         _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         event = _event(request, event_id)
         if request.method == "GET":
-            _require(request.user, event.npo_id, CLERK, Capability.REPORTS_VIEW)
+            self.check_capability(event.npo_id)
             page = self.paginate_queryset(selectors.pledges_of_event(event))
             return self.get_paginated_response(s.PledgeSerializer(page, many=True).data)
         data = _data(request)
         if data.get("bidder_number") is not None:
-            _require(request.user, event.npo_id, CLERK)
+            self.check_capability(event.npo_id, "pledges:clerk")
 
         def pledge() -> Response:
             row = pledge_record(
@@ -474,7 +497,7 @@ class EventAuctionViewSet(AuctionViewSet):
         pledge = Pledge.objects.filter(event=event, pk=selectors._uuid(pledge_id)).select_related("paddle").first()
         if pledge is None:
             raise NotFound(message="Pledge not found.")
-        _require(request.user, event.npo_id, CLERK)
+        self.check_capability(event.npo_id)
         return Response(s.PledgeSerializer(pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))).data)
 
     @extend_schema(

@@ -5,6 +5,7 @@ denormalised state, audit, and queue the outbid e-mail in the outbox — one tra
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -26,11 +27,11 @@ from apps.auctions.services.bidders import Bidder, bidder_lock, bidder_resolve, 
 from apps.auctions.services.common import (
     amount_parse,
     check_biddable,
+    check_clerk,
     int_input,
     item_mail_context,
     item_npo_id,
     lock_item,
-    require_clerk,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
@@ -47,25 +48,46 @@ class BidResult:
     item: Item
 
 
-def bid_place(
-    *,
-    item: Item,
-    user: Any,
-    amount: Any,
-    max_amount: Any = None,
-    bidder_number: Any = None,
-    actor: Any = None,
-    ip: str | None = None,
-) -> BidResult:
-    """Place a silent-auction bid exactly per bidding.md.
+def bid_place(*, item: Item, user: Any, amount: Any, max_amount: Any = None, ip: str | None = None) -> BidResult:
+    """A donor's own silent-auction bid, exactly per bidding.md (the donor is the actor).
 
-    ``user`` is the bidding donor; a clerk entering a phone/absentee bid passes ``bidder_number``
-    (and is ``actor``; ``auction.clerk`` needed). Raises 400 for bad amounts, 409 with the rulebook's
-    codes. Writes immutable bid rows with per-item ``sequence`` numbers, updates the item's
-    denormalised state, extends a soft close when the visible price moves, audits, and queues an
-    outbid notification for a displaced leader (sent after commit).
+    Raises 400 for bad amounts, 409 with the rulebook's codes. Writes immutable bid rows with per-item
+    ``sequence`` numbers, updates the item's denormalised state, extends a soft close when the visible
+    price moves, audits, and queues an outbid notification for a displaced leader (sent after commit).
     """
-    actor = actor if actor is not None else user
+    value, top = _amounts(amount, max_amount)
+    return _bid_engine(
+        item=item,
+        resolve=lambda: bidder_resolve(user=user, event=item.event, actor=user),
+        amount=value,
+        max_amount=top,
+        actor=user,
+        clerk=False,
+        ip=ip,
+    )
+
+
+def bid_place_for_bidder(
+    *, item: Item, bidder_number: Any, amount: Any, actor: Any, max_amount: Any = None, ip: str | None = None
+) -> BidResult:
+    """A clerk's phone/absentee bid for the holder of ``bidder_number`` (``auction.clerk`` needed,
+    checked here whoever calls): the same engine and rules as :func:`bid_place`, recorded as entered
+    by ``actor``."""
+    value, top = _amounts(amount, max_amount)
+    check_clerk(actor, item_npo_id(item))
+    int_input(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
+    return _bid_engine(
+        item=item,
+        resolve=lambda: bidder_resolve_number(number=bidder_number, event=item.event),
+        amount=value,
+        max_amount=top,
+        actor=actor,
+        clerk=True,
+        ip=ip,
+    )
+
+
+def _amounts(amount: Any, max_amount: Any) -> tuple[Decimal, Decimal]:
     value = amount_parse(amount, "amount")
     top = amount_parse(max_amount, "max_amount", required=False)
     assert value is not None
@@ -75,26 +97,29 @@ def bid_place(
         raise ValidationFailed(
             message="max_amount must be at least amount.", fields={"max_amount": ["Must be at least the amount."]}
         )
-    if bidder_number is not None:
-        require_clerk(actor, item_npo_id(item))
-        int_input(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
+    return value, top
+
+
+def _bid_engine(
+    *,
+    item: Item,
+    resolve: Callable[[], Any],
+    amount: Decimal,
+    max_amount: Decimal,
+    actor: Any,
+    clerk: bool,
+    ip: str | None,
+) -> BidResult:
+    """The one engine behind both entry points: cheap gates, the bidder (a paddle handed out on first
+    need, in its own short transaction), then the locked apply."""
     try:
         # Cheap gates before any paddle is handed out; repeated under the locks below.
         check_biddable(item, timezone.now())
-        if bidder_number is not None:
-            ref = bidder_resolve_number(number=bidder_number, event=item.event)
-        else:
-            ref = bidder_resolve(user=user, event=item.event, actor=actor)
+        ref = resolve()
         with transaction.atomic():
             bidder = bidder_lock(ref, event=item.event)
             result = _bid_apply(
-                item_id=item.pk,
-                bidder=bidder,
-                amount=value,
-                max_amount=top,
-                actor=actor,
-                clerk=bidder_number is not None,
-                ip=ip,
+                item_id=item.pk, bidder=bidder, amount=amount, max_amount=max_amount, actor=actor, clerk=clerk, ip=ip
             )
     except Conflict as exc:
         metrics.bid_rejected(exc.code)

@@ -12,8 +12,9 @@ from apps.auctions.models import (
     ItemKind,
     ItemStatus,
 )
-from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
+from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import int_parse, money_parse
+from apps.events.models import EventStatus
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPOStatus
@@ -74,7 +75,7 @@ def check_open_for_bids(item: Item, now: Any) -> None:
         raise Conflict("LIVE_ITEM", "Live-auction items are sold in the room, not online.")
     if item.status in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
         raise Conflict("ITEM_NOT_OPEN", "This item is not open for bidding.")
-    if item.status != ItemStatus.OPEN or item.event.status == "closed":
+    if item.status != ItemStatus.OPEN or item.event.status == EventStatus.CLOSED:
         raise Conflict("ITEM_CLOSED", "Bidding on this item has closed.")
     if item.opens_at is not None and now < item.opens_at:
         raise Conflict("ITEM_NOT_OPEN", "Bidding on this item has not opened yet.", opens_at=item.opens_at.isoformat())
@@ -88,9 +89,11 @@ def check_biddable(item: Item, now: Any) -> None:
         raise Conflict("BUY_NOW_ONLY", "This item is sold at a fixed price; use buy now.")
 
 
-def require_clerk(actor: Any, npo_id: Any) -> None:
-    if not authz.has_capability(actor, npo_id, Capability.AUCTION_CLERK):
-        raise PermissionDenied(message="Only auction clerks may act for a bidder number.")
+def check_clerk(actor: Any, npo_id: Any) -> None:
+    """Acting for a bidder number is clerk work wherever the call comes from (API, admin, commands)."""
+    authz.check_capability(
+        actor, npo_id, Capability.AUCTION_CLERK, message="Only auction clerks may act for a bidder number."
+    )
 
 
 def item_mail_context(item: Item) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
+from apps.events.models import EventStatus
 
 #: Read by the bidding rules; frozen once an item has bids or sales (``item_update``).
 PRICE_RULE_FIELDS = ("kind", "starting_bid", "bid_increment", "reserve")
@@ -161,7 +162,7 @@ def item_open(*, item: Item, actor: Any, ip: str | None = None) -> Item:
             message="Set a starting bid above zero before opening this item.",
             fields={"starting_bid": ["A silent item needs a starting bid above zero."]},
         )
-    if item.event.status != "published":
+    if item.event.status != EventStatus.PUBLISHED:
         raise Conflict("EVENT_NOT_PUBLISHED", "Publish the event before opening items.")
     item.status = ItemStatus.OPEN
     fields = ["status", "updated_at"]

@@ -17,13 +17,14 @@ from apps.auctions.models import (
 from apps.auctions.services.bidders import bidder_lock, bidder_resolve_number
 from apps.auctions.services.common import (
     amount_parse,
+    check_clerk,
     check_npo_active,
     item_npo_id,
     lock_item,
-    require_clerk,
 )
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
+from apps.events.models import EventStatus
 
 
 @transaction.atomic
@@ -45,12 +46,12 @@ def sale_record(
     """
     value = amount_parse(amount, "amount")
     assert value is not None
-    require_clerk(actor, item_npo_id(item))
+    check_clerk(actor, item_npo_id(item))
     ref = bidder_resolve_number(number=bidder_number, event=item.event)
     bidder = bidder_lock(ref, event=item.event)
     item = lock_item(item.pk)
     now = timezone.now()
-    if item.event.status == "closed":
+    if item.event.status == EventStatus.CLOSED:
         raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
     check_npo_active(item)
     if item.kind != ItemKind.LIVE:
@@ -106,7 +107,7 @@ def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
     item.quantity_sold = max(item.quantity_sold - 1, 0)
     fields = ["quantity_sold", "updated_at"]
     if item.status == ItemStatus.SOLD:
-        if item.event.status == "closed":
+        if item.event.status == EventStatus.CLOSED:
             item.status = ItemStatus.SOLD if item.quantity_sold else ItemStatus.UNSOLD
         else:
             item.status, item.closed_at = ItemStatus.OPEN, None

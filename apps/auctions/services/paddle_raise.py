@@ -19,12 +19,13 @@ from apps.auctions.models import (
 from apps.auctions.services.bidders import bidder_lock, bidder_resolve, bidder_resolve_number
 from apps.auctions.services.common import (
     amount_parse,
+    check_clerk,
     int_input,
-    require_clerk,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
+from apps.events.models import EventStatus
 from apps.npos.models import NPOStatus
 
 
@@ -124,10 +125,10 @@ def pledge_record(
         int_input(bidder_number, "bidder_number")  # 400 before any business rule (409)
     if event.npo.status == NPOStatus.SUSPENDED:
         raise Conflict("NPO_SUSPENDED", "This organisation is suspended.")
-    if event.status == "closed":
+    if event.status == EventStatus.CLOSED:
         raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
     if bidder_number is not None:
-        require_clerk(actor, event.npo_id)
+        check_clerk(actor, event.npo_id)
         ref = bidder_resolve_number(number=bidder_number, event=event)
         source = PledgeSource.CLERK
     else:
@@ -136,14 +137,14 @@ def pledge_record(
             settings_row is None
             or not settings_row.is_open
             or not settings_row.phone_pledges
-            or event.status != "published"
+            or event.status != EventStatus.PUBLISHED
         ):
             raise Conflict("PADDLE_RAISE_CLOSED", "The paddle raise is not taking pledges from phones right now.")
         ref = bidder_resolve(user=actor, event=event, actor=actor)
         source = PledgeSource.PHONE
     with transaction.atomic():
         locked_event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)  # level 1 of the lock order
-        if locked_event.status == "closed":
+        if locked_event.status == EventStatus.CLOSED:
             raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
         bidder = bidder_lock(ref, event=locked_event)
         pledge = Pledge.objects.create(

@@ -360,3 +360,38 @@ def test_admin_item_image_upload_refuses_what_is_not_an_image(tmp_path: Any, set
     assert b"not a valid image" in response.content
     assert not ItemImage.objects.exists()
     assert not any(tmp_path.rglob("*.*"))
+
+
+def test_paddle_raise_admin_pages_write_through_the_service() -> None:
+    """Settings and levels changed in the admin are configured by ``paddle_raise_configure``: audited,
+    validated like the API (a duplicate amount is refused), and the settings cannot be deleted."""
+    from apps.auctions.models import PaddleRaiseLevel, PaddleRaiseSettings
+    from apps.core.models import AuditEntry
+
+    event = PublishedEventFactory()
+    paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
+    client, user = admin_client(event.npo)
+    settings_row = PaddleRaiseSettings.objects.get(event=event)
+    response = client.post(
+        reverse("admin:auctions_paddleraisesettings_change", args=[settings_row.pk]),
+        {"is_open": "on", "phone_pledges": "on"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    settings_row.refresh_from_db()
+    assert settings_row.is_open and settings_row.phone_pledges
+    assert AuditEntry.objects.filter(action="paddle_raise.configure", actor=user).count() == 1
+    assert client.get(reverse("admin:auctions_paddleraisesettings_delete", args=[settings_row.pk])).status_code == 403
+
+    response = client.post(
+        reverse("admin:auctions_paddleraiselevel_add"), {"event": event.pk, "amount": "250", "label": "Silver"}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert sorted(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True)) == [
+        D("100"),
+        D("250"),
+        D("500"),
+    ]
+    level = PaddleRaiseLevel.objects.get(event=event, amount=D("100"))
+    client.post(reverse("admin:auctions_paddleraiselevel_delete", args=[level.pk]), {"post": "yes"})
+    assert sorted(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True)) == [D("250"), D("500")]
+    assert AuditEntry.objects.filter(action="paddle_raise.configure", actor=user).count() == 3

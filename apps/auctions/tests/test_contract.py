@@ -10,7 +10,7 @@ Bidders and paddles
 - active registration as registrant or as linked guest, else NOT_REGISTERED → svc: test_not_registered,
   test_cancelled_registration_is_not_registered; api: test_not_registered_is_409;
   here: test_linked_guest_bids_under_own_account
-- CHECKIN_REQUIRED / pre-bidding → svc: test_checkin_required, test_prebidding_allowed_without_checkin_requirement
+- CHECKIN_REQUIRED / pre-bidding → svc: test_checkin_is_needed_to_bid, test_prebidding_allowed_without_the_checkin_rule
 - lowest free number on first bid → svc: test_first_bid_assigns_lowest_free_paddle
 - a paddle with activity is never released or reused → here: test_paddle_with_bids_survives_cancellation
 - NPO_SUSPENDED, ITEM_NOT_OPEN, ITEM_CLOSED (also while still ``open``), LIVE_ITEM, drafts 404

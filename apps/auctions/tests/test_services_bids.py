@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -13,7 +14,7 @@ from django.utils import timezone
 from apps.attendance.models import Paddle
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
-from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.services.closing import item_close
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
@@ -142,7 +143,7 @@ def test_cancelled_registration_is_not_registered() -> None:
     assert code_of(lambda: bid(item, a, "100")) == "NOT_REGISTERED"
 
 
-def test_checkin_required() -> None:
+def test_checkin_is_needed_to_bid() -> None:
     item = ItemFactory()
     item.event.checkin_required_to_bid = True
     item.event.save()
@@ -150,7 +151,7 @@ def test_checkin_required() -> None:
     assert bid(item, bidder(item.event, 102, checked_in=True), "100").leading
 
 
-def test_prebidding_allowed_without_checkin_requirement() -> None:
+def test_prebidding_allowed_without_the_checkin_rule() -> None:
     item = ItemFactory()
     assert bid(item, bidder(item.event, 101), "100").leading
 
@@ -189,13 +190,30 @@ def test_item_closed_at_closes_at_while_still_open() -> None:
 
 
 def test_time_is_read_after_the_lock() -> None:
-    """The pre-check passes; the clock read after the lock is at close → refused."""
+    """The time that decides is read once the item row is locked: the clock answers "still open"
+    until the lock is held and "closed" from then on, so a clock read before the lock would accept
+    the bid and fail this test."""
+    from apps.auctions.services import bidding
+
     item = ItemFactory(closes_at=timezone.now() + timedelta(minutes=5))
     a = bidder(item.event, 101)
-    before, after = item.closes_at - timedelta(seconds=1), item.closes_at
-    calls = iter([before, after, after, after])
-    with mock.patch("apps.auctions.services.bidding.timezone.now", side_effect=lambda: next(calls)):
+    held = {"lock": False}
+    real_lock = bidding.lock_item
+
+    def lock_item(item_id: Any) -> Any:
+        row = real_lock(item_id)
+        held["lock"] = True
+        return row
+
+    def clock() -> Any:
+        return item.closes_at if held["lock"] else item.closes_at - timedelta(seconds=1)
+
+    with (
+        mock.patch.object(bidding, "lock_item", lock_item),
+        mock.patch("apps.auctions.services.bidding.timezone.now", side_effect=clock),
+    ):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
+    assert held["lock"]
 
 
 def test_live_item_refuses_online_bids() -> None:
@@ -277,7 +295,7 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
     a = bidder(item.event, 101)
     clerk = UserFactory()
     MembershipFactory(npo=item.event.npo, user=clerk, role="auctioneer")
-    r = bid_place(item=item, user=None, amount="100", max_amount="150", bidder_number=101, actor=clerk)
+    r = bid_place_for_bidder(item=item, bidder_number=101, amount="100", max_amount="150", actor=clerk)
     assert r.leading and r.bid.paddle == a.guest.paddle and r.bid.entered_by == clerk and r.bid.user is None
     entry = AuditEntry.objects.get(action="bid.place_for_bidder")
     assert entry.actor == clerk and "150" not in str(entry.details)
@@ -286,18 +304,18 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
 def test_clerk_bid_unknown_number_and_bad_number() -> None:
     item = ItemFactory()
     clerk = UserFactory(is_superuser=True)
-    assert code_of(lambda: bid_place(item=item, user=None, amount="100", bidder_number=999, actor=clerk)) == (
+    assert code_of(lambda: bid_place_for_bidder(item=item, bidder_number=999, amount="100", actor=clerk)) == (
         "BIDDER_NUMBER_UNKNOWN"
     )
     with pytest.raises(ValidationFailed):
-        bid_place(item=item, user=None, amount="100", bidder_number="abc", actor=clerk)
+        bid_place_for_bidder(item=item, bidder_number="abc", amount="100", actor=clerk)
 
 
 def test_bidder_number_needs_clerk() -> None:
     item = ItemFactory()
     bidder(item.event, 101)
     with pytest.raises(PermissionDenied):
-        bid_place(item=item, user=None, amount="100", bidder_number=101, actor=UserFactory())
+        bid_place_for_bidder(item=item, bidder_number=101, amount="100", actor=UserFactory())
 
 
 # --- outbox, audit, immutability ------------------------------------------------------------------

@@ -90,3 +90,55 @@ def test_every_writable_boolean_is_strict():
         and not isinstance(field, StrictBooleanField)
     ]
     assert offenders == []
+
+
+def test_capability_declarations_name_real_actions():
+    """One declaration per action (``capabilities`` on the view): every key is the view's action, its
+    HTTP method, or ``action:method`` / ``action:sub-case`` — a typo would silently leave an action
+    undeclared, so it fails here."""
+    offenders = []
+    for _, cls, _kwargs in _views():
+        for key in getattr(cls, "capabilities", {}):
+            name = key.split(":", 1)[0]
+            # named sub-cases a mixin checks explicitly: private fields, a registration's change
+            if name in {"private", "change", "get", "post", "patch", "put", "delete"}:
+                continue
+            if not callable(getattr(cls, name, None)):
+                offenders.append(f"{cls.__name__}.capabilities[{key!r}]")
+    assert offenders == []
+
+
+def test_the_admin_reads_the_api_declaration():
+    """Opening an item needs the same capability in the admin as in the API (issue 10 found them
+    disagreeing): the admin's actions read the viewset's declaration."""
+    from django.contrib import admin as django_admin
+
+    from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet
+    from apps.auctions.models import Item, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
+
+    item_admin = django_admin.site._registry[Item]
+    assert item_admin.open_items.tenant_capability == ItemViewSet.capabilities["open"]
+    assert item_admin.close_items.tenant_capability == ItemViewSet.capabilities["close"]
+    assert item_admin.withdraw_items.tenant_capability == ItemViewSet.capabilities["withdraw"]
+    assert item_admin.change_capability == ItemViewSet.capabilities["partial_update"]
+    assert django_admin.site._registry[Sale].undo_sales.tenant_capability == ItemViewSet.capabilities["sale_undo"]
+    pledges = django_admin.site._registry[Pledge]
+    assert pledges.undo_pledges.tenant_capability == EventAuctionViewSet.capabilities["pledge_undo"]
+    assert pledges.view_capability == EventAuctionViewSet.capabilities["pledges:get"]
+    for model in (PaddleRaiseSettings, PaddleRaiseLevel):
+        assert (
+            django_admin.site._registry[model].change_capability
+            == EventAuctionViewSet.capabilities["paddle_raise:post"]
+        )
+
+
+def test_checking_an_undeclared_capability_fails_loudly():
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    from apps.npos.tenancy.api import DeclaredCapabilities
+
+    view = DeclaredCapabilities()
+    view.request = type("R", (), {"method": "POST", "user": None})()
+    with pytest.raises(ImproperlyConfigured):
+        view.check_capability(None)

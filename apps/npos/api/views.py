@@ -22,7 +22,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.exceptions import PermissionDenied
 from apps.core.net import client_ip
-from apps.npos import selectors, services
+from apps.npos import authz, selectors, services
 from apps.npos.api.filters import InvitationFilter, MemberFilter, NPOFilter
 from apps.npos.api.serializers import (
     BrandingSerializer,
@@ -62,6 +62,7 @@ class NPOViewSet(TenantModelViewSet):
         "partial_update": C.NPO_MANAGE,
         "destroy": C.NPO_MANAGE,
         "submit": C.NPO_MANAGE,
+        "branding:patch": C.NPO_MANAGE,
     }
     filterset_class = NPOFilter
     search_fields = ["name", "city"]
@@ -77,11 +78,6 @@ class NPOViewSet(TenantModelViewSet):
 
     def npo_id_of(self, obj: Any) -> Any:
         return obj.pk
-
-    def required_capability(self) -> str | None:
-        if self.action == "branding" and self.request.method == "PATCH":
-            return C.NPO_MANAGE
-        return super().required_capability()
 
     def perform_create(self, serializer: Any) -> None:
         serializer.instance = services.npo_create(
@@ -111,7 +107,7 @@ class NPOViewSet(TenantModelViewSet):
 
     def _super_admin_only(self) -> NPO:
         npo = self.get_object()  # 404 first for NPOs the caller cannot see
-        if not request_is_superuser(self.request):
+        if not authz.is_superuser(self.request.user):
             raise PermissionDenied(message="Only platform super admins may do this.")
         return npo
 
@@ -177,10 +173,6 @@ class NPOViewSet(TenantModelViewSet):
         return Response(BrandingSerializer(npo, context=context).data)
 
 
-def request_is_superuser(request: Request) -> bool:
-    return bool(request.user and request.user.is_authenticated and request.user.is_superuser)
-
-
 class NPOChildMixin:
     """Views under ``/npos/{npo_pk}/``: the parent NPO must be visible (404), resolved once."""
 
@@ -244,7 +236,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
 
     serializer_class = InvitationSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]
-    capabilities = {"destroy": C.TEAM_MANAGE, "resend": C.TEAM_MANAGE}
+    capabilities = dict.fromkeys(("list", "create", "destroy", "resend"), C.TEAM_MANAGE)
     filterset_class = InvitationFilter
     search_fields = ["email"]
     ordering_fields = ["created_at", "email", "expires_at"]
@@ -257,7 +249,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         if self.action in ("list", "create"):
-            self.require_capability(self.npo.pk, C.TEAM_MANAGE)
+            self.check_capability(self.npo.pk)
 
     def perform_create(self, serializer: Any) -> None:
         invitation, _token = services.invitation_create(

@@ -62,13 +62,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
+from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field_names
 
 _SAME = object()
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
 
 
 def npo_id_of(obj: Any, npo_path: str) -> Any:
@@ -114,7 +111,7 @@ def npo_path_for(model: type[models.Model], admin_site: admin.AdminSite | None =
 
 
 def tenant_action(
-    *, capability: str | None = None, superuser_only: bool = False, description: str | None = None
+    *, capability: Requirement | None = None, superuser_only: bool = False, description: str | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make an admin action tenant-safe.
 
@@ -126,7 +123,7 @@ def tenant_action(
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(func)
         def wrapper(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
-            if not _is_superuser(request):
+            if not authz.is_superuser(request.user):
                 if superuser_only:
                     modeladmin.message_user(request, "Only platform super admins may do this.", messages.ERROR)
                     return None
@@ -152,8 +149,8 @@ class TenantScopedMixin:
     """Shared by :class:`TenantScopedAdmin` and :class:`TenantScopedInline` (see the module docstring)."""
 
     npo_path: str = "npo"
-    view_capability: str | None = None
-    change_capability: str | None = None
+    view_capability: Requirement | None = None
+    change_capability: Requirement | None = None
     add_capability: Any = _SAME
     delete_capability: Any = _SAME
 
@@ -162,7 +159,7 @@ class TenantScopedMixin:
 
     # --- capabilities ---------------------------------------------------------------------------
 
-    def _capability_for(self, operation: str) -> str | None:
+    def _capability_for(self, operation: str) -> Requirement | None:
         value = getattr(self, f"{operation}_capability")
         return self.change_capability if value is _SAME else value
 
@@ -171,7 +168,7 @@ class TenantScopedMixin:
         return operation == "view" or self._capability_for(operation) is not None
 
     def _may(self, request: HttpRequest, operation: str, npo_id: Any = None, any_npo: bool = False) -> bool:
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return True
         if not (request.user.is_active and request.user.is_authenticated) or not self._members_may(operation):
             return False
@@ -219,7 +216,7 @@ class TenantScopedMixin:
         return hidden
 
     def _holds(self, request: HttpRequest, capability: str, obj: Any) -> bool:
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return True
         if obj is None:
             return authz.npo_ids_with(request.user, capability).exists()
@@ -239,14 +236,14 @@ class TenantScopedMixin:
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         qs = super().get_queryset(request)  # type: ignore[misc]
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return qs
         # A subquery filter (no join), so rows are never duplicated and delete() still works.
         return authz.scope(qs, request.user, self.view_capability, npo_path=self.npo_path)
 
     def scoped_choices(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``queryset`` of a related model limited to what the user may attach here."""
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return queryset
         capability = self.change_capability or self.view_capability
         related = queryset.model
@@ -283,7 +280,7 @@ class TenantScopedAdmin(DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin
 
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = super().get_list_filter(request)
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return filters
         # A plain relation filter would list every NPO/event in the database; only offer the values
         # present in the user's own (scoped) changelist.
@@ -301,7 +298,7 @@ class TenantScopedAdmin(DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return actions
         # Bulk hard deletion bypasses services (soft delete, audit); members delete one row at a time.
         actions.pop("delete_selected", None)
@@ -334,7 +331,7 @@ class TenantScopedAdmin(DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin
             return HttpResponseRedirect(request.get_full_path().rsplit("/delete/", 1)[0] + "/change/")
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
-        if not _is_superuser(request):
+        if not authz.is_superuser(request.user):
             queryset = authz.scope(queryset, request.user, self._capability_for("delete"), npo_path=self.npo_path)
         super().delete_queryset(request, queryset)
 

@@ -55,7 +55,7 @@ def test_create_duplicate_name_is_400_on_name():
     assert "name" in response.json()["error"]["fields"]
 
 
-def test_create_requires_verified_user():
+def test_create_needs_verified_user():
     unverified = UserFactory(email_verified_at=None)
     assert client_for(unverified).post("/api/v1/npos/", {"name": "X"}).status_code == 403
     assert client_for(None).post("/api/v1/npos/", {"name": "X"}).status_code == 401
@@ -97,7 +97,7 @@ def test_retrieve_visibility(npo, npo_admin, member_of):
     assert client_for(removed).get(f"/api/v1/npos/{npo.pk}/").status_code == 404
 
 
-def test_patch_requires_npo_manage(npo, npo_admin, member_of):
+def test_patch_needs_npo_manage(npo, npo_admin, member_of):
     coordinator = member_of(Role.COORDINATOR)
     assert client_for(coordinator).patch(f"/api/v1/npos/{npo.pk}/", {"mission": "x"}).status_code == 403
     response = client_for(npo_admin).patch(f"/api/v1/npos/{npo.pk}/", {"mission": "Feed all", "status": "draft"})

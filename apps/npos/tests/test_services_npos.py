@@ -119,7 +119,7 @@ def test_invalid_transitions(status, service):
     assert npo.status == status
 
 
-def test_reject_requires_notes_and_super_admin():
+def test_reject_needs_notes_and_super_admin():
     member = UserFactory()
     npo = NPOFactory(status=NPOStatus.PENDING_APPROVAL)
     with pytest.raises(ValidationFailed):

@@ -28,7 +28,7 @@ def test_createsuperuser_noinput_from_env(monkeypatch, api_client):
     assert login(api_client, "root@example.org", "a-long-enough-passphrase").status_code == 200
 
 
-def test_create_user_requires_email():
+def test_create_user_needs_email():
     with pytest.raises(ValueError):
         User.objects.create_user("", "x")
 
