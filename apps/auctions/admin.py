@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,6 +27,7 @@ from apps.auctions.models import (
     Pledge,
     Sale,
 )
+from apps.auctions.selectors import paddle_raise_summary
 from apps.auctions.services.closing import item_close
 from apps.auctions.services.images import item_image_add, item_image_delete
 from apps.auctions.services.items import (
@@ -337,15 +337,14 @@ class ItemAdmin(TenantScopedAdmin):
         summary = None
         if event_id:
             form.initial["event"] = event_id
-            live = Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+            totals = paddle_raise_summary(event_id)
             summary = {
-                "total": live.aggregate(s=Sum("amount"))["s"] or Decimal("0"),
-                "count": live.count(),
-                "levels": [
-                    {"amount": level.amount, "count": live.filter(amount=level.amount).count()}
-                    for level in PaddleRaiseLevel.objects.filter(event_id=event_id)
-                ],
-                "recent": live.select_related("paddle").order_by("-created_at")[:15],
+                "total": totals.total,
+                "count": totals.count,
+                "levels": totals.levels,
+                "recent": Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+                .select_related("paddle")
+                .order_by("-created_at")[:15],
             }
         context = {
             **self.admin_site.each_context(request),

@@ -9,13 +9,25 @@ queries at any size.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BooleanField, DecimalField
 
-from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemKind, ItemStatus, Pledge, Purchase, Sale
+from apps.auctions.models import (
+    PUBLIC_STATUSES,
+    Bid,
+    Item,
+    ItemKind,
+    ItemStatus,
+    PaddleRaiseLevel,
+    PaddleRaiseSettings,
+    Pledge,
+    Purchase,
+    Sale,
+)
 from apps.auctions.rules import min_next_bid, money_str
 from apps.core.exceptions import NotFound
 from apps.events.models import EventStatus
@@ -162,3 +174,57 @@ def event_totals(event: Any) -> dict[str, Any]:
         "goal": money_str(goal),
         "percent": percent,
     }
+
+
+@dataclass(frozen=True)
+class LevelTotal:
+    amount: Decimal | None  # None: pledges at amounts that are not (or no longer) a level
+    label: str
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class PaddleRaiseSummary:
+    """The paddle raise as the API and the admin's clerk page show it (undone pledges excluded)."""
+
+    is_open: bool
+    phone_pledges: bool
+    levels: list[LevelTotal]  # the giving levels, highest first
+    other: LevelTotal | None  # pledges at other amounts, when there are any
+    total: Decimal
+    count: int
+
+
+def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
+    """Three queries whatever the number of levels or pledges: the settings, the levels, and one
+    GROUP BY amount over the live pledges."""
+    settings_row = PaddleRaiseSettings.objects.filter(event_id=event_id).first()
+    by_amount = {
+        row["amount"]: (row["count"], row["total"])
+        for row in Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+        .values("amount")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    }
+    total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
+    count = sum(c for c, _ in by_amount.values())
+    levels = []
+    for level in PaddleRaiseLevel.objects.filter(event_id=event_id).order_by("-amount"):
+        n, subtotal = by_amount.pop(level.amount, (0, Decimal("0")))
+        levels.append(LevelTotal(amount=level.amount, label=level.label, count=n, total=subtotal))
+    other = None
+    if by_amount:
+        other = LevelTotal(
+            amount=None,
+            label="Other amounts",
+            count=sum(c for c, _ in by_amount.values()),
+            total=sum((t for _, t in by_amount.values()), start=Decimal("0")),
+        )
+    return PaddleRaiseSummary(
+        is_open=bool(settings_row and settings_row.is_open),
+        phone_pledges=bool(settings_row and settings_row.phone_pledges),
+        levels=levels,
+        other=other,
+        total=total,
+        count=count,
+    )

@@ -26,10 +26,28 @@ from apps.core.net import client_ip
 from apps.npos import (
     audit_admin,  # noqa: F401  (registers core.AuditEntry, scoped to NPOs)
     authz,
-    services,
 )
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.services.npos import (
+    BRANDING_FIELDS,
+    NPO_EDITABLE_FIELDS,
+    npo_approve,
+    npo_branding_update,
+    npo_create,
+    npo_delete,
+    npo_reinstate,
+    npo_reject,
+    npo_suspend,
+    npo_update,
+)
+from apps.npos.services.team import (
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update,
+)
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.npos.validators import validate_country, validate_currency, validate_hex_colour, validate_phone
 
@@ -43,7 +61,7 @@ class NPOAdminForm(forms.ModelForm):
 
     class Meta:
         model = NPO
-        fields = [*services.NPO_EDITABLE_FIELDS, *services.BRANDING_FIELDS, "logo"]
+        fields = [*NPO_EDITABLE_FIELDS, *BRANDING_FIELDS, "logo"]
 
     def clean_name(self) -> str:
         value = (self.cleaned_data.get("name") or "").strip()
@@ -113,7 +131,7 @@ def approve(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_approve(npo=npo, actor=request.user, ip=client_ip(request)),
+        lambda npo: npo_approve(npo=npo, actor=request.user, ip=client_ip(request)),
         "approved",
     )
 
@@ -124,7 +142,7 @@ def suspend(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_suspend(npo=npo, actor=request.user, ip=client_ip(request)),
+        lambda npo: npo_suspend(npo=npo, actor=request.user, ip=client_ip(request)),
         "suspended",
     )
 
@@ -135,7 +153,7 @@ def reinstate(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) ->
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_reinstate(npo=npo, actor=request.user, ip=client_ip(request)),
+        lambda npo: npo_reinstate(npo=npo, actor=request.user, ip=client_ip(request)),
         "reinstated",
     )
 
@@ -153,7 +171,7 @@ def reject(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> Ht
             modeladmin,
             request,
             queryset,
-            lambda npo: services.npo_reject(npo=npo, actor=request.user, notes=notes, ip=client_ip(request)),
+            lambda npo: npo_reject(npo=npo, actor=request.user, notes=notes, ip=client_ip(request)),
             "rejected",
         )
         return None
@@ -205,17 +223,17 @@ class NPOAdmin(TenantScopedAdmin):
         return ["status", "review_notes"] if obj is not None or not authz.is_superuser(request.user) else ["status"]
 
     def save_model(self, request: HttpRequest, obj: NPO, form: Any, change: bool) -> None:
-        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.NPO_EDITABLE_FIELDS}
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in NPO_EDITABLE_FIELDS}
         if not change:
-            created = services.npo_create(actor=request.user, data=form.cleaned_data, ip=client_ip(request))
+            created = npo_create(actor=request.user, data=form.cleaned_data, ip=client_ip(request))
             obj.pk = created.pk
             obj.refresh_from_db()
             return
         original = NPO.objects.get(pk=obj.pk)
-        services.npo_update(npo=original, actor=request.user, data=data, ip=client_ip(request))
-        branding = {f: form.cleaned_data[f] for f in form.changed_data if f in services.BRANDING_FIELDS}
+        npo_update(npo=original, actor=request.user, data=data, ip=client_ip(request))
+        branding = {f: form.cleaned_data[f] for f in form.changed_data if f in BRANDING_FIELDS}
         logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else None
-        services.npo_branding_update(
+        npo_branding_update(
             npo=original,
             actor=request.user,
             data=branding,
@@ -237,7 +255,7 @@ class NPOAdmin(TenantScopedAdmin):
                 continue
             original = Membership.objects.get(pk=membership.pk)
             try:
-                updated = services.member_update(
+                updated = member_update(
                     membership=original,
                     actor=request.user,
                     role=inline_form.cleaned_data["role"],
@@ -254,11 +272,11 @@ class NPOAdmin(TenantScopedAdmin):
         return [str(obj) for obj in objs], {}, set(), []
 
     def delete_model(self, request: HttpRequest, obj: NPO) -> None:
-        services.npo_delete(npo=obj, actor=request.user, ip=client_ip(request))
+        npo_delete(npo=obj, actor=request.user, ip=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NPO]) -> None:
         for npo in queryset:
-            services.npo_delete(npo=npo, actor=request.user, ip=client_ip(request))
+            npo_delete(npo=npo, actor=request.user, ip=client_ip(request))
 
 
 @tenant_action(capability=C.TEAM_MANAGE, description="Remove selected members")
@@ -267,7 +285,7 @@ def remove_members(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Mem
         modeladmin,
         request,
         queryset,
-        lambda m: services.member_remove(membership=m, actor=request.user, ip=client_ip(request)),
+        lambda m: member_remove(membership=m, actor=request.user, ip=client_ip(request)),
         "member(s) removed",
     )
 
@@ -289,7 +307,7 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         if "role" in form.changed_data:
-            services.member_update(
+            member_update(
                 membership=Membership.objects.get(pk=obj.pk),
                 actor=request.user,
                 role=form.cleaned_data["role"],
@@ -303,7 +321,7 @@ def resend_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_resend(invitation=i, actor=request.user, ip=client_ip(request)),
+        lambda i: invitation_resend(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) resent",
     )
 
@@ -314,7 +332,7 @@ def revoke_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_revoke(invitation=i, actor=request.user, ip=client_ip(request)),
+        lambda i: invitation_revoke(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) revoked",
     )
 
@@ -361,7 +379,7 @@ class InvitationAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
         if change:
             return
-        invitation, _token = services.invitation_create(
+        invitation, _token = invitation_create(
             npo=form.cleaned_data["npo"],
             actor=request.user,
             email=form.cleaned_data["email"],

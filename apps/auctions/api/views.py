@@ -8,10 +8,8 @@ signed-in user (401 first). Money writes accept ``Idempotency-Key``.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
 from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -24,7 +22,7 @@ from rest_framework.response import Response
 from apps.auctions import selectors
 from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
-from apps.auctions.models import Item, ItemImage, PaddleRaiseLevel, PaddleRaiseSettings, Pledge, Sale
+from apps.auctions.models import Item, ItemImage, Pledge, Sale
 from apps.auctions.rules import money_str
 from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.services.buy_now import buy_now
@@ -512,35 +510,22 @@ class EventAuctionViewSet(AuctionViewSet):
 
 
 def _paddle_raise_body(event: Any) -> dict[str, Any]:
-    """``{levels, open, phone_pledges, totals_by_level, total, count}``; undone pledges excluded."""
-    settings_row = PaddleRaiseSettings.objects.filter(event=event).first()
-    levels = list(PaddleRaiseLevel.objects.filter(event=event).order_by("-amount"))
-    by_amount = {
-        row["amount"]: (row["count"], row["total"])
-        for row in Pledge.objects.filter(event=event, undone_at__isnull=True)
-        .values("amount")
-        .annotate(count=Count("id"), total=Sum("amount"))
-    }
-    total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
-    count = sum(c for c, _ in by_amount.values())
-    rows = []
-    for level in levels:
-        n, subtotal = by_amount.pop(level.amount, (0, Decimal("0")))
-        rows.append({"level": money_str(level.amount), "label": level.label, "count": n, "total": money_str(subtotal)})
-    if by_amount:  # pledges at amounts that are not (or no longer) a level
-        rows.append(
-            {
-                "level": None,
-                "label": "Other amounts",
-                "count": sum(c for c, _ in by_amount.values()),
-                "total": money_str(sum((t for _, t in by_amount.values()), start=Decimal("0"))),
-            }
-        )
+    """``{levels, open, phone_pledges, totals_by_level, total, count}`` from the one summary selector."""
+    summary = selectors.paddle_raise_summary(event.pk)
+    rows = [*summary.levels, *([summary.other] if summary.other else [])]
     return {
-        "levels": [money_str(level.amount) for level in levels],
-        "open": bool(settings_row and settings_row.is_open),
-        "phone_pledges": bool(settings_row and settings_row.phone_pledges),
-        "totals_by_level": rows,
-        "total": money_str(total),
-        "count": count,
+        "levels": [money_str(level.amount) for level in summary.levels],
+        "open": summary.is_open,
+        "phone_pledges": summary.phone_pledges,
+        "totals_by_level": [
+            {
+                "level": money_str(row.amount) if row.amount is not None else None,
+                "label": row.label,
+                "count": row.count,
+                "total": money_str(row.total),
+            }
+            for row in rows
+        ],
+        "total": money_str(summary.total),
+        "count": summary.count,
     }

@@ -439,7 +439,7 @@ def test_send_notifications_picks_up_stuck_pending_rows() -> None:
 
 
 def test_closing_the_event_closes_its_items_through_the_events_service() -> None:
-    from apps.events.services import event_close
+    from apps.events.services.events import event_close
 
     item = ItemFactory()
     bid_place(item=item, user=bidder(item.event, 101), amount="100")

@@ -27,7 +27,7 @@ from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, register
 from apps.core.exceptions import DomainError
-from apps.events.services import event_close
+from apps.events.services.events import event_close
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory

@@ -96,8 +96,8 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
         PublishedEventFactory,
         SponsorFactory,
     )
-    from apps.npos import services as npos
     from apps.npos.models import NPO, NPOStatus
+    from apps.npos.services.team import invitation_create
     from apps.users.models import User
 
     NPO.objects.filter(pk=riverside.pk).update(status=NPOStatus.APPROVED)
@@ -107,7 +107,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     EventLinkFactory(event=event)
     SponsorFactory(event=event)
     table_create(event=event, actor=rita, number=1, capacity=8, name="Front row")
-    npos.invitation_create(npo=riverside, actor=rita, email="new-member@riverside.example.org", role="staff")
+    invitation_create(npo=riverside, actor=rita, email="new-member@riverside.example.org", role="staff")
 
     silent = ItemFactory(event=event, title="Riverside painting")
     first, second = bidder(event, 901), bidder(event, 902)
@@ -122,7 +122,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
 
     nora = User.objects.get(email=HOPE_ADMIN)
-    npos.invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
+    invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
     # Hope: a bid whose maximum differs from its visible amount, on an open silent item.
     hope_item = Item.objects.filter(event=hope_event, kind=ItemKind.SILENT, status="open").order_by("number").first()
     assert hope_item is not None

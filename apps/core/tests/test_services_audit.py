@@ -61,9 +61,9 @@ def test_services_take_the_address_not_the_request():
 
     from apps.attendance.services import checkin
     from apps.auctions.services import bidding
-    from apps.npos import services as npos
+    from apps.npos.services.npos import npo_create
 
-    for func in (audit_record, bidding.bid_place, checkin.guest_check_in, npos.npo_create):
+    for func in (audit_record, bidding.bid_place, checkin.guest_check_in, npo_create):
         assert "request" not in inspect.signature(func).parameters and "ip" in inspect.signature(func).parameters
 
 

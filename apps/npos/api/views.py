@@ -22,7 +22,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.exceptions import PermissionDenied
 from apps.core.net import client_ip
-from apps.npos import authz, selectors, services
+from apps.npos import authz, selectors
 from apps.npos.api.filters import InvitationFilter, MemberFilter, NPOFilter
 from apps.npos.api.serializers import (
     BrandingSerializer,
@@ -36,6 +36,25 @@ from apps.npos.api.serializers import (
 )
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.services.npos import (
+    npo_approve,
+    npo_branding_update,
+    npo_create,
+    npo_delete,
+    npo_reinstate,
+    npo_reject,
+    npo_submit,
+    npo_suspend,
+    npo_update,
+)
+from apps.npos.services.team import (
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update,
+)
 from apps.npos.tenancy.api import TenantGenericViewSet, TenantModelViewSet
 
 C = Capability
@@ -80,17 +99,17 @@ class NPOViewSet(TenantModelViewSet):
         return obj.pk
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = services.npo_create(
+        serializer.instance = npo_create(
             actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.npo_update(
+        serializer.instance = npo_update(
             npo=serializer.instance, actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_destroy(self, instance: NPO) -> None:
-        services.npo_delete(npo=instance, actor=self.request.user, ip=client_ip(self.request))
+        npo_delete(npo=instance, actor=self.request.user, ip=client_ip(self.request))
 
     def _answer(self, npo: NPO) -> Response:
         return Response(NPOSerializer(npo, context=self.get_serializer_context()).data)
@@ -103,7 +122,7 @@ class NPOViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
         npo = self.get_object()
-        return self._answer(services.npo_submit(npo=npo, actor=request.user, ip=client_ip(request)))
+        return self._answer(npo_submit(npo=npo, actor=request.user, ip=client_ip(request)))
 
     def _super_admin_only(self) -> NPO:
         npo = self.get_object()  # 404 first for NPOs the caller cannot see
@@ -122,7 +141,7 @@ class NPOViewSet(TenantModelViewSet):
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Approve (super admin)")
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_approve)
+        return self._decide(request, npo_approve)
 
     @extend_schema(request=RejectSerializer, responses={200: NPOSerializer}, summary="Reject with notes (super admin)")
     @action(detail=True, methods=["post"])
@@ -131,18 +150,18 @@ class NPOViewSet(TenantModelViewSet):
         body = RejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(
-            services.npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
+            npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
         )
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Suspend (super admin)")
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_suspend)
+        return self._decide(request, npo_suspend)
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Reinstate (super admin)")
     @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_reinstate)
+        return self._decide(request, npo_reinstate)
 
     @extend_schema(methods=["GET"], request=None, responses={200: BrandingSerializer}, summary="Branding (members)")
     @extend_schema(
@@ -167,7 +186,7 @@ class NPOViewSet(TenantModelViewSet):
         data = dict(body.validated_data)
         logo = data.pop("logo", None)
         remove_logo = bool(data.pop("remove_logo", False))
-        npo = services.npo_branding_update(
+        npo = npo_branding_update(
             npo=npo, actor=request.user, data=data, logo=logo, remove_logo=remove_logo, ip=client_ip(request)
         )
         return Response(BrandingSerializer(npo, context=context).data)
@@ -214,12 +233,12 @@ class MemberViewSet(NPOChildMixin, mixins.ListModelMixin, TenantGenericViewSet):
         body = MemberSerializer(membership, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         role = body.validated_data.get("role", membership.role)
-        membership = services.member_update(membership=membership, actor=request.user, role=role, ip=client_ip(request))
+        membership = member_update(membership=membership, actor=request.user, role=role, ip=client_ip(request))
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
         membership = self.get_object()
-        services.member_remove(membership=membership, actor=request.user, ip=client_ip(request))
+        member_remove(membership=membership, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -252,7 +271,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
             self.check_capability(self.npo.pk)
 
     def perform_create(self, serializer: Any) -> None:
-        invitation, _token = services.invitation_create(
+        invitation, _token = invitation_create(
             npo=self.npo,
             actor=self.request.user,
             email=serializer.validated_data["email"],
@@ -262,7 +281,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
         serializer.instance = invitation
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
-        services.invitation_revoke(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
+        invitation_revoke(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -272,9 +291,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
     )
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
-        invitation, _token = services.invitation_resend(
-            invitation=self.get_object(), actor=request.user, ip=client_ip(request)
-        )
+        invitation, _token = invitation_resend(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(InvitationSerializer(invitation).data)
 
 
@@ -297,7 +314,5 @@ class InvitationAcceptView(APIView):
     def post(self, request: Request) -> Response:
         body = InvitationAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.invitation_accept(
-            token=body.validated_data["token"], user=request.user, ip=client_ip(request)
-        )
+        membership = invitation_accept(token=body.validated_data["token"], user=request.user, ip=client_ip(request))
         return Response(MembershipSerializer(membership).data)

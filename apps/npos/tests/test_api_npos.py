@@ -264,9 +264,10 @@ def test_logo_rejects_non_images_and_large_files(npo, npo_admin, monkeypatch):
     response = client.patch(url, {"logo": fake}, format="multipart")
     assert response.status_code == 400
     assert "logo" in response.json()["error"]["fields"]
-    from apps.npos import services
 
-    monkeypatch.setattr(services, "NPO_LOGO_MAX_BYTES", 10)
+    from apps.npos.services import npos as npo_services
+
+    monkeypatch.setattr(npo_services, "NPO_LOGO_MAX_BYTES", 10)
     response = client.patch(url, {"logo": _png()}, format="multipart")
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "FILE_TOO_LARGE"
