@@ -21,9 +21,11 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.npos import authz
-from apps.users import lockout, services
+from apps.users import lockout
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
+from apps.users.services.accounts import user_mark_verified, user_set_active
+from apps.users.services.sessions import auth_login, password_reset_request
 
 #: Where the admin login form leaves its outcome for ``apps.users.views.admin_login`` (which sets
 #: the device cookie or the 429 status on the response the form cannot reach).
@@ -44,7 +46,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         if request is not None:
             setattr(request, LOGIN_OUTCOME_ATTR, outcome)
         try:
-            result = services.auth_login(
+            result = auth_login(
                 email=email,
                 password=password,
                 ip=client_ip(request) if request is not None else None,
@@ -170,7 +172,7 @@ class UserAdmin(DjangoUserAdmin):
             obj.is_active = not wanted
             super().save_model(request, obj, form, change)
             try:
-                services.user_set_active(user=obj, is_active=wanted, actor=request.user, ip=client_ip(request))
+                user_set_active(user=obj, is_active=wanted, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             return
@@ -195,7 +197,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Activated",
-            lambda u: services.user_set_active(user=u, is_active=True, actor=request.user, ip=client_ip(request)),
+            lambda u: user_set_active(user=u, is_active=True, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Deactivate the selected accounts (signs them out everywhere)")
@@ -204,7 +206,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Deactivated",
-            lambda u: services.user_set_active(user=u, is_active=False, actor=request.user, ip=client_ip(request)),
+            lambda u: user_set_active(user=u, is_active=False, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Mark the e-mail address as verified")
@@ -213,7 +215,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Marked verified",
-            lambda u: services.user_mark_verified(user=u, actor=request.user, ip=client_ip(request)),
+            lambda u: user_mark_verified(user=u, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Send a password reset e-mail")
@@ -222,7 +224,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Reset e-mail sent",
-            lambda u: services.password_reset_request(email=u.email, actor=request.user, ip=client_ip(request)),
+            lambda u: password_reset_request(email=u.email, actor=request.user, ip=client_ip(request)),
         )
 
 

@@ -178,7 +178,7 @@ FRONTEND_URL = env("AUGEO_FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-# Sign-in goes through apps.users.services.auth_login (API and admin), which adds the lockout.
+# Sign-in goes through apps.users.services.sessions.auth_login (API and admin), which adds the lockout.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -31,7 +31,7 @@ from apps.core import metrics
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
-from apps.users.services import user_create_without_password
+from apps.users.services.accounts import user_create_without_password
 
 
 @dataclass

@@ -41,7 +41,7 @@ from apps.attendance.services.common import lock_event, new_code
 from apps.attendance.services.invitations import mail_name_problem
 from apps.core.money import int_parse
 from apps.events.models import Event
-from apps.users.services import user_create_without_password
+from apps.users.services.accounts import user_create_without_password
 
 COLUMNS = ["registrant_email", "first_name", "last_name", "email", "phone", "meal", "table", "bidder_number"]
 MAX_ROWS = 20_000
