@@ -1,4 +1,4 @@
-"""What other apps hang on an event, registered explicitly in their ``AppConfig.ready`` (no importlib,
+"""What other apps hang on an event, registered explicitly in their ``AppConfig.ready`` (no dynamic imports,
 no swallowed ``ImportError``): the events app must not import attendance or auctions (they depend on
 it), yet closing an event must close its items and "has the event any activity?" must see
 registrations and bids.
