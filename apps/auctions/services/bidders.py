@@ -5,12 +5,16 @@ write's transaction, in the platform's lock order (:mod:`apps.attendance.locks`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.auctions.services.common import (
     int_input,
 )
 from apps.core.exceptions import Conflict, PermissionDenied
+from apps.events.models import Event
+
+if TYPE_CHECKING:  # attendance is imported lazily at run time (it calls into auctions too)
+    from apps.attendance.models import Paddle
 
 
 @dataclass
@@ -18,7 +22,7 @@ class Bidder:
     """Who a bid, purchase or pledge is for: the paddle, the donor's account (if any), and who to
     notify about it. Built by :func:`bidder_lock` with the party's rows locked."""
 
-    paddle: Any
+    paddle: Paddle
     user: Any  # the bidding account; None for clerk-entered bids
     notify_user: Any  # who gets outbid / won mail for this paddle
 
@@ -34,7 +38,7 @@ class BidderRef:
     number: int | None = None
 
 
-def bidder_resolve(*, user: Any, event: Any, actor: Any) -> BidderRef:
+def bidder_resolve(*, user: Any, event: Event, actor: Any) -> BidderRef:
     """The signed-in donor's guest row for ``event`` (409 ``NOT_REGISTERED`` / ``CHECKIN_REQUIRED``),
     with a paddle: a first-time bidder gets the lowest free number here, in its own short transaction
     (``paddle_ensure``), so the per-event allocation lock is never held while a hot item's lock is
@@ -54,7 +58,7 @@ def bidder_resolve(*, user: Any, event: Any, actor: Any) -> BidderRef:
     return BidderRef(registration_id=guest.registration_id, guest_id=guest.pk, user=user)
 
 
-def bidder_resolve_number(*, number: Any, event: Any) -> BidderRef:
+def bidder_resolve_number(*, number: Any, event: Event) -> BidderRef:
     """A clerk acting for a bidder number (phone/absentee bids, live sales, pledges); 409
     ``BIDDER_NUMBER_UNKNOWN`` for a number not issued in the event."""
     from apps.attendance.selectors import paddle_by_number
@@ -66,7 +70,7 @@ def bidder_resolve_number(*, number: Any, event: Any) -> BidderRef:
     return BidderRef(registration_id=paddle.registration_id, paddle_id=paddle.pk, number=value)
 
 
-def bidder_lock(ref: BidderRef, *, event: Any) -> Bidder:
+def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
     """Inside the write's transaction, before the item lock: lock the party's registration, the
     guest and the paddle (``apps.attendance.locks``) and re-check that they still may act — a
     registration cancelled meanwhile, or a paddle released, is 409 ``NOT_REGISTERED``; a clerk's

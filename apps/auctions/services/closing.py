@@ -25,6 +25,7 @@ from apps.auctions.services.common import (
 )
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
+from apps.events.models import Event
 
 
 def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: str | None = None) -> Item:
@@ -97,7 +98,7 @@ def items_close_due(*, now: Any = None, actor: Any = None) -> list[Item]:
     return closed
 
 
-def items_close_for_event(*, event: Any, actor: Any = None) -> list[Item]:
+def items_close_for_event(*, event: Event, actor: Any = None) -> list[Item]:
     """Close every open item of ``event`` (called by ``event_close`` inside its transaction)."""
     ids = list(Item.objects.filter(event=event, status=ItemStatus.OPEN).order_by("number").values_list("pk", flat=True))
     return [item_close(item=Item(pk=pk), actor=actor) for pk in ids]

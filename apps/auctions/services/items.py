@@ -23,7 +23,7 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
-from apps.events.models import EventStatus
+from apps.events.models import Event, EventStatus
 
 #: Read by the bidding rules; frozen once an item has bids or sales (``item_update``).
 PRICE_RULE_FIELDS = ("kind", "starting_bid", "bid_increment", "reserve")
@@ -81,7 +81,7 @@ def item_validate(item: Item) -> None:
 
 
 @transaction.atomic
-def item_create(*, event: Any, actor: Any, ip: str | None = None, **data: Any) -> Item:
+def item_create(*, event: Event, actor: Any, ip: str | None = None, **data: Any) -> Item:
     """Create a draft item with the next free ``number`` of the event (event row locked, so two
     creators never pick the same number; the unique constraint backs it)."""
     from apps.events.models import Event
@@ -190,7 +190,7 @@ def item_withdraw(*, item: Item, actor: Any, ip: str | None = None) -> Item:
 
 @transaction.atomic
 def items_set_closing_time(
-    *, event: Any, closes_at: Any, actor: Any, category: str | None = None, ip: str | None = None
+    *, event: Event, closes_at: Any, actor: Any, category: str | None = None, ip: str | None = None
 ) -> int:
     """Set ``closes_at`` for a group of the event's not-yet-closed silent items (all, or one category),
     e.g. "the jewellery table closes at 21:00". Returns how many items changed."""

@@ -25,11 +25,11 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
-from apps.events.models import EventStatus
+from apps.events.models import Event, EventStatus
 from apps.npos.models import NPOStatus
 
 
-def paddle_raise_settings(event: Any) -> PaddleRaiseSettings:
+def paddle_raise_settings(event: Event) -> PaddleRaiseSettings:
     settings_row, _ = PaddleRaiseSettings.objects.get_or_create(event=event)
     return settings_row
 
@@ -37,7 +37,7 @@ def paddle_raise_settings(event: Any) -> PaddleRaiseSettings:
 @transaction.atomic
 def paddle_raise_configure(
     *,
-    event: Any,
+    event: Event,
     actor: Any,
     levels: list[Any] | None = None,
     is_open: bool | None = None,
@@ -97,7 +97,7 @@ def paddle_raise_configure(
 
 def pledge_record(
     *,
-    event: Any,
+    event: Event,
     amount: Any,
     actor: Any,
     bidder_number: Any = None,
