@@ -20,6 +20,10 @@ SERVICE_CHECKS = {
     "postgres": (lambda: settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), "DATABASE_URL (PostgreSQL)"),
     "redis": (lambda: bool(settings.REDIS_URL), "REDIS_URL"),
     "azure": (lambda: bool(settings.AZURE_CONNECTION_STRING), "AZURE_STORAGE_CONNECTION_STRING"),
+    "browser": (
+        lambda: os.path.exists(os.environ.get("AUGEO_CHROMIUM", "/usr/bin/chromium")),
+        "Chromium (`apt-get install chromium`, or AUGEO_CHROMIUM)",
+    ),
 }
 
 
@@ -54,6 +58,17 @@ def _clear_cache() -> Any:
     from django.core.cache import cache
 
     cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _legal_versions_fresh() -> Any:
+    """The consent gate memoises the published document versions per process (apps.legal.versions).
+    Each test starts on a database without published documents, so the memo starts empty (and
+    costs no query); publishing through the service updates it."""
+    from apps.legal.versions import versions_prime
+
+    versions_prime({}, seconds=3600)
     yield
 
 

@@ -1,8 +1,12 @@
 """gunicorn configuration for production (``gunicorn -c gunicorn.conf.py augeo.asgi:application``).
 
-ASGI workers (``uvicorn_worker.UvicornWorker``): the same processes will serve the live-update
-WebSocket (product.md "Where it runs"); plain HTTP requests run Django's sync views in a thread.
-Set ``GUNICORN_WORKER_CLASS=sync`` and serve ``augeo.wsgi:application`` for a WSGI-only deployment.
+ASGI workers (``uvicorn_worker.UvicornWorker``): the same processes serve HTTP and the live-update
+WebSocket (``/ws/events/{id}/``, apps/live); plain HTTP requests run Django's sync views in a thread.
+``bench/live.py`` compared this with gthread workers for HTTP plus a separate ASGI service for
+``/ws/`` and kept this shape (README "Live updates"). uvicorn's ``websockets`` protocol (installed by
+requirements/production.txt) applies write back-pressure, which is what lets the consumer drop a
+slow client. Set ``GUNICORN_WORKER_CLASS=sync`` and serve ``augeo.wsgi:application`` for a WSGI-only
+deployment (no WebSocket).
 
 Prometheus: every worker is its own process, so ``/metrics`` must aggregate them.
 ``PROMETHEUS_MULTIPROC_DIR`` (default ``/tmp/augeo-prometheus``) is set here, before any worker

@@ -121,10 +121,13 @@ status() {
   curl -s -o /dev/null -w "azurite http %{http_code}\n" "http://127.0.0.1:$AZ_PORT/" || echo "azurite down"
 }
 
-case "${1:-}" in
-  up) install_missing; pg_up; redis_up; azurite_up; print_env ;;
-  env) print_env ;;
-  status) status ;;
-  down) down ;;
-  *) echo "usage: $0 up|env|status|down" >&2; exit 2 ;;
-esac
+# Sourced (scripts/scaleout.sh reuses the functions above): define them, run nothing.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  case "${1:-}" in
+    up) install_missing; pg_up; redis_up; azurite_up; print_env ;;
+    env) print_env ;;
+    status) status ;;
+    down) down ;;
+    *) echo "usage: $0 up|env|status|down" >&2; exit 2 ;;
+  esac
+fi

@@ -228,3 +228,23 @@ def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
         total=total,
         count=count,
     )
+
+
+def paddle_raise_totals(event: Any) -> dict[str, Any]:
+    """The API's shape of :func:`paddle_raise_summary` (money as strings): ``{totals_by_level:
+    [{level, label, count, total}], total, count}`` — what the API and the live display show."""
+    summary = paddle_raise_summary(event.pk)
+    rows = [*summary.levels, *([summary.other] if summary.other else [])]
+    return {
+        "totals_by_level": [
+            {
+                "level": money_str(row.amount) if row.amount is not None else None,
+                "label": row.label,
+                "count": row.count,
+                "total": money_str(row.total),
+            }
+            for row in rows
+        ],
+        "total": money_str(summary.total),
+        "count": summary.count,
+    }

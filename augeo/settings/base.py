@@ -11,6 +11,8 @@ import ipaddress
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -47,6 +49,8 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.attendance",
     "apps.auctions",
+    "apps.live",
+    "apps.legal",
 ]
 
 MIDDLEWARE = [
@@ -60,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: a signed-in staff user who has to accept the legal documents is sent to
+    # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
+    "apps.legal.gate.AdminConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -125,6 +132,42 @@ if REDIS_URL:
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "augeo"}}
+
+# --- Channel layer (live updates, apps/live) ---------------------------------------------------
+# With REDIS_URL every app instance publishes to and listens on Redis, so a bid placed through one
+# instance reaches the sockets held by another. RedisPubSubChannelLayer (default) sends one PUBLISH
+# per message and each process fans it out to its own sockets; RedisChannelLayer ("core") writes one
+# copy per socket into Redis and pops them one by one — see README "Live updates" for the numbers.
+# Without Redis (the embedded default) an in-memory layer serves the one runserver process.
+CHANNEL_LAYER_KIND = env("AUGEO_CHANNEL_LAYER", default="pubsub")
+
+
+def channel_layers(redis_url: str, kind: str = "pubsub") -> dict[str, Any]:
+    """``CHANNEL_LAYERS`` for a Redis URL (or the in-memory layer without one).
+
+    Redis pub/sub channels ignore the database number, so the prefix carries it: two deployments (or
+    two test workers) on one Redis server with different databases never hear each other.
+    """
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
+    db = (urlsplit(redis_url).path or "/0").lstrip("/") or "0"
+    host = {"address": redis_url, "socket_connect_timeout": 0.5, "socket_timeout": 2}
+    if kind == "core":
+        return {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [host], "prefix": f"augeo.{db}", "capacity": 500, "expiry": 30},
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [host], "prefix": f"augeo.{db}."},
+        }
+    }
+
+
+CHANNEL_LAYERS = channel_layers(REDIS_URL, CHANNEL_LAYER_KIND)
 
 # --- Storage ------------------------------------------------------------------------------------
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
@@ -428,12 +471,24 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
+# Live updates (apps/live): a socket whose outgoing queue holds this many messages is a slow client
+# and is dropped (it reconnects and re-reads the REST API); a broadcast waits at most
+# LIVE_PUBLISH_TIMEOUT seconds for the channel layer, on a background thread, never in a request.
+LIVE_SOCKET_QUEUE = env.int("AUGEO_LIVE_SOCKET_QUEUE", default=256)
+LIVE_PUBLISH_TIMEOUT = env.float("AUGEO_LIVE_PUBLISH_TIMEOUT", default=1.0)
+LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
 # Every e-mail is an outbox row (apps.core.outbox) handed to the mail framework on a background thread
 # after commit, so a slow SMTP server never delays an answer (a bid, a password reset); the outbox and
 # `send_notifications` cover crashes. AUGEO_NOTIFICATIONS_ASYNC is the older name of the switch.
 AUGEO_OUTBOX_ASYNC = env.bool("AUGEO_OUTBOX_ASYNC", default=env.bool("AUGEO_NOTIFICATIONS_ASYNC", default=True))
 # JSON bodies nested deeper than this are refused (400) before any view sees them.
 AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
+
+# Legal (apps.legal): where contact-form messages are e-mailed (empty: stored only), and how long a
+# process keeps the current document versions the consent gate compares against (a publish in
+# another process is enforced within this many seconds).
+AUGEO_CONTACT_EMAIL = env.str("AUGEO_CONTACT_EMAIL", default="contact@augeo.local")
+AUGEO_LEGAL_CACHE_SECONDS = env.float("AUGEO_LEGAL_CACHE_SECONDS", default=10.0)
 
 # /metrics: a bearer token (Prometheus `authorization: credentials`) or a source network.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

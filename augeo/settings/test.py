@@ -8,7 +8,7 @@ import os
 from urllib.parse import urlsplit, urlunsplit
 
 from .base import *  # noqa: F403
-from .base import CACHES, REDIS_URL, REST_FRAMEWORK, THROTTLE_RATES
+from .base import CACHES, CHANNEL_LAYER_KIND, REDIS_URL, REST_FRAMEWORK, THROTTLE_RATES, channel_layers
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -31,3 +31,6 @@ if REDIS_URL and _XDIST_WORKER.startswith("gw"):
     _base_db = int((_parts.path or "/0").lstrip("/") or 0)
     REDIS_URL = urlunsplit(_parts._replace(path=f"/{_base_db + 1 + int(_XDIST_WORKER[2:])}"))
     CACHES["default"]["LOCATION"] = REDIS_URL
+# The channel layer follows (its pub/sub prefix carries the database number, so workers never
+# hear each other's broadcasts).
+CHANNEL_LAYERS = channel_layers(REDIS_URL, CHANNEL_LAYER_KIND)

@@ -512,20 +512,9 @@ class EventAuctionViewSet(AuctionViewSet):
 def _paddle_raise_body(event: Any) -> dict[str, Any]:
     """``{levels, open, phone_pledges, totals_by_level, total, count}`` from the one summary selector."""
     summary = selectors.paddle_raise_summary(event.pk)
-    rows = [*summary.levels, *([summary.other] if summary.other else [])]
     return {
         "levels": [money_str(level.amount) for level in summary.levels],
         "open": summary.is_open,
         "phone_pledges": summary.phone_pledges,
-        "totals_by_level": [
-            {
-                "level": money_str(row.amount) if row.amount is not None else None,
-                "label": row.label,
-                "count": row.count,
-                "total": money_str(row.total),
-            }
-            for row in rows
-        ],
-        "total": money_str(summary.total),
-        "count": summary.count,
+        **selectors.paddle_raise_totals(event),
     }

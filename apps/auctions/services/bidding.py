@@ -35,6 +35,7 @@ from apps.auctions.services.common import (
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
+from apps.live import publisher as live
 
 
 @dataclass
@@ -191,6 +192,10 @@ def _bid_apply(
             item.closes_at = extended
             fields.append("closes_at")
     item.save(update_fields=fields)
+    if outcome.visible_rows:
+        live.bid_placed(item=item, paddle=bidder.paddle)
+    if "closes_at" in fields:
+        live.item_updated(item=item)  # the soft close moved the closing time
 
     same_person = (
         bidder.notify_user is not None
@@ -204,6 +209,7 @@ def _bid_apply(
             item=item,
             context={**item_mail_context(item), "current_bid": money_str(outcome.current)},
         )
+        live.outbid(user=previous_leader_user, item=item)
     audit_record(
         actor=actor,
         action="bid.place_for_bidder" if clerk else "bid.place",

@@ -28,6 +28,7 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import max_amount, money
 from apps.core.services import audit_record
+from apps.live import publisher as live
 
 
 def _check_buyable(item: Item, now: Any) -> None:
@@ -89,6 +90,9 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
                 item.winner_paddle = bidder.paddle if item.kind == ItemKind.SILENT else None
                 fields += ["status", "closed_at", "winner_paddle"]
             item.save(update_fields=fields)
+            if item.status == ItemStatus.SOLD:
+                live.item_closed(item=item, amount=price, paddle=bidder.paddle if units == item.quantity else None)
+            live.totals(event=item.event)
             if displaced is not None:
                 notification_queue(
                     kind=NotificationKind.OUTBID,
@@ -96,6 +100,7 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
                     item=item,
                     context={**item_mail_context(item), "bought_now": True},
                 )
+                live.outbid(user=displaced, item=item)
             audit_record(
                 actor=actor,
                 action="item.buy_now",

@@ -26,6 +26,7 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
 from apps.events.models import Event
+from apps.live import publisher as live
 
 
 def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: str | None = None) -> Item:
@@ -62,6 +63,8 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: 
         item.save(
             update_fields=["status", "winner_paddle", "winning_amount", "quantity_sold", "closed_at", "updated_at"]
         )
+        live.item_closed(item=item)
+        live.totals(event=item.event)
         if winner_user is not None:
             notification_queue(
                 kind=NotificationKind.WON,
@@ -69,6 +72,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: 
                 item=item,
                 context={**item_mail_context(item), "amount": money_str(item.winning_amount)},
             )
+            live.won(user=winner_user, item=item, amount=item.winning_amount)
         audit_record(
             actor=actor,
             action="item.close",

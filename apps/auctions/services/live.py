@@ -25,6 +25,7 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
 from apps.events.models import EventStatus
+from apps.live import publisher as live
 
 
 @transaction.atomic
@@ -75,6 +76,10 @@ def sale_record(
         item.closed_at = now
         fields += ["status", "closed_at"]
     item.save(update_fields=fields)
+    live.sale(sale=sale, item=item)
+    if item.status == ItemStatus.SOLD:
+        live.item_closed(item=item, amount=value, paddle=bidder.paddle if item.quantity == 1 else None)
+    live.totals(event=item.event)
     audit_record(
         actor=actor,
         action="sale.record",
@@ -114,6 +119,10 @@ def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
             fields.append("closed_at")
         fields.append("status")
     item.save(update_fields=fields)
+    live.sale(sale=sale, item=item)
+    if "status" in fields:
+        live.item_updated(item=item)  # reopened (or, after the event closed, unsold)
+    live.totals(event=item.event)
     audit_record(
         actor=actor,
         action="sale.undo",

@@ -26,6 +26,7 @@ from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
+from apps.live import publisher as live
 from apps.npos.models import NPOStatus
 
 
@@ -163,6 +164,8 @@ def pledge_record(
             ip=ip,
             details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
         )
+        live.pledge(pledge=pledge)
+        live.totals(event=event)
     metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
     return pledge
 
@@ -176,6 +179,8 @@ def pledge_undo(*, pledge: Pledge, actor: Any, ip: str | None = None) -> Pledge:
     pledge.undone_at = timezone.now()
     pledge.undone_by = actor
     pledge.save(update_fields=["undone_at", "undone_by", "updated_at"])
+    live.pledge(pledge=pledge)
+    live.totals(event=pledge.event)
     audit_record(
         actor=actor,
         action="pledge.undo",

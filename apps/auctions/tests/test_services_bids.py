@@ -328,7 +328,7 @@ def test_outbid_notification_sent_after_commit(django_capture_on_commit_callback
         bid(item, a, "100")
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         bid(item, b, "110")
-    assert len(callbacks) == 2  # the outbid hand-over, and the bids-placed counter
+    assert len(callbacks) == 4  # the outbid hand-over, the bids-placed counter, the live bid_placed and outbid
     note = OutboxEmail.objects.get()
     assert note.user == a and note.template == "auctions/outbid" and note.status == OutboxStatus.SENT
     assert note.ref == f"auctions.item:{item.pk}"

@@ -36,7 +36,8 @@ mismatches of a row are reported together. ``setup`` functions must therefore ch
 by id (``Event.objects.filter(pk=world["event"]).update(status="closed")``), never by saving a
 shared object from ``world``. A second test walks the URL resolver and fails for each
 (method, route) under /api/v1/ that no row covers (write paths with ``{placeholders}``, not
-literal ids); a third fails for rows that match no route.
+literal ids); a third fails for rows that match no route. The WebSocket room ``/ws/events/{id}/`` has
+its rows in ``apps/live/tests/matrix.py`` (``WS_ROWS``, run over real sockets).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ ACTORS = ["super", *MEMBERS, *OTHERS, "donor", "anon"]
 GROUPS = {"all": ACTORS, "members": MEMBERS, "others": OTHERS}
 
 # Apps whose ``tests/matrix.py`` is collected, in dependency order (a later build may use earlier objects).
-APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions"]
+APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions", "live", "legal"]
 
 
 def expect(**statuses: int) -> dict[str, int]:

@@ -28,6 +28,8 @@ from apps.core.throttling import (
     PasswordResetRateThrottle,
     RegisterRateThrottle,
 )
+from apps.legal.cookies import visitor_id_from
+from apps.legal.services.cookies import cookie_consent_carry_over
 from apps.users import lockout
 from apps.users.api import serializers as s
 from apps.users.services.accounts import (
@@ -85,7 +87,7 @@ class RegisterView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RegisterSerializer, request)
-        user = user_register(ip=client_ip(request), **data)
+        user = user_register(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""), **data)
         return Response(s.UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -163,6 +165,13 @@ class LoginView(PublicAuthView):
             password=data["password"],
             ip=client_ip(request),
             device_token=lockout.device_token_from(request._request),
+        )
+        # A visitor's cookie choices become the account's when it has none (legal.md).
+        cookie_consent_carry_over(
+            user=result.user,
+            visitor_id=visitor_id_from(request),
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         pair = session_start(user=result.user)
         user = s.UserSerializer(result.user, context={"request": request}).data

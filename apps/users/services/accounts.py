@@ -28,6 +28,7 @@ from apps.core import uploads
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
+from apps.legal.services import consent as legal_consent
 from apps.users import emails, tokens
 from apps.users.errors import InvalidToken
 from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
@@ -116,8 +117,24 @@ def _verification_send(user: User) -> None:
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, first_name: str, last_name: str, ip: str | None = None) -> User:
-    """Create an unverified account and send the verification e-mail (after commit)."""
+def user_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    ip: str | None = None,
+    user_agent: str = "",
+    accept_terms_version: str | None = None,
+    accept_privacy_version: str | None = None,
+) -> User:
+    """Create an unverified account and send the verification e-mail (after commit). While legal
+    documents are published, the person must accept their current versions (400 otherwise)."""
+    accepted = legal_consent.documents_to_accept(
+        {"terms": accept_terms_version, "privacy": accept_privacy_version},
+        fields={"terms": "accept_terms_version", "privacy": "accept_privacy_version"},
+        require_all=True,
+    )
     email = normalize_email(email)
     already = ValidationFailed(
         message="An account with this e-mail address already exists.",
@@ -133,6 +150,7 @@ def user_register(*, email: str, password: str, first_name: str, last_name: str,
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise already from exc
+    legal_consent.consent_on_register(user=user, documents=accepted, ip=ip, user_agent=user_agent)
     audit_record(actor=user, action="auth.register", obj=user, ip=ip)
     _verification_send(user)
     return user
