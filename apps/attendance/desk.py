@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.attendance import services
 from apps.attendance.models import Guest
 from apps.attendance.selectors import guests_search
+from apps.attendance.services import checkin as services
 from apps.core.exceptions import DomainError
+from apps.core.net import client_ip
 from apps.events.models import Event, EventStatus
 from apps.npos import authz
 from apps.npos.admin_site import task_context
@@ -129,12 +130,12 @@ def _act(request: HttpRequest, event: Event, q: str) -> HttpResponse:
         return HttpResponseRedirect(_desk_url(event, q))
     try:
         if action == "check_in":
-            result = services.guest_check_in(guest=guest, actor=request.user, request=request)
+            result = services.guest_check_in(guest=guest, actor=request.user, ip=client_ip(request))
             number = result.guest.paddle.number if result.guest.paddle else None
             verb = "was already checked in" if result.already_checked_in else "is checked in"
             messages.success(request, f"{result.guest.full_name or 'Guest'} {verb}. Paddle #{number}.")
             return HttpResponseRedirect(_desk_url(event, q, done=str(guest.pk)))
-        undone = services.guest_undo_check_in(guest=guest, actor=request.user, request=request)
+        undone = services.guest_undo_check_in(guest=guest, actor=request.user, ip=client_ip(request))
         messages.warning(request, f"Check-in of {undone.full_name or 'the guest'} undone.")
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -169,7 +170,7 @@ def walk_in_view(request: HttpRequest, event_id: Any) -> HttpResponse:
             email=data.get("email") or "",
             phone=data.get("phone") or "",
             food_option=data.get("food_option") or None,
-            request=request,
+            ip=client_ip(request),
         )
     except DomainError as exc:
         detail = "; ".join(" ".join(v) for v in (exc.fields or {}).values())

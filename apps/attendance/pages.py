@@ -12,9 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.attendance import selectors
-from apps.attendance.invitations import guest_invitation_accept as accept_service
 from apps.attendance.models import Guest, RegistrationStatus
 from apps.attendance.qr import code_qr_svg
+from apps.attendance.services.invitations import guest_invitation_accept as accept_service
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 

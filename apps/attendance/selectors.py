@@ -205,6 +205,11 @@ def paddle_has_activity(paddle: Paddle) -> bool:
     return False
 
 
+def guest_reload(pk: Any) -> Guest:
+    """One guest with what the guest endpoints serialise (paddle, table, meal, registration)."""
+    return Guest.objects.select_related("paddle", "table", "food_option", "registration").get(pk=pk)
+
+
 # --- tables ----------------------------------------------------------------------------------------
 
 
@@ -236,3 +241,8 @@ def meal_counts(event: Event) -> list[dict[str, Any]]:
     ]
     rows.append({"food_option": None, "name": "No choice yet", "count": counts.get(None, 0)})
     return rows
+
+
+def seats_taken(event: Event) -> int:
+    """Guests of confirmed registrations — what capacity counts (walk-ins included)."""
+    return Guest.objects.filter(event=event, registration__status=RegistrationStatus.CONFIRMED).count()

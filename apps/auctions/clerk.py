@@ -13,9 +13,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
-from apps.auctions import services
 from apps.auctions.models import Pledge, Sale
+from apps.auctions.services.live import sale_undo
+from apps.auctions.services.paddle_raise import pledge_undo
 from apps.core.exceptions import DomainError
+from apps.core.net import client_ip
 
 RECENT = 10
 
@@ -63,14 +65,14 @@ def undo(request: HttpRequest, events: QuerySet[Any], kind: str, back: str) -> H
             if sale is None:
                 messages.error(request, "That sale is not one of your events'.")
             else:
-                services.sale_undo(sale=sale, actor=request.user, request=request)
+                sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
                 messages.warning(request, f"Undone: sale of #{sale.item.number} to bidder #{sale.paddle.number}.")
         else:
             pledge = Pledge.objects.filter(pk=pk, event__in=events).select_related("paddle").first()
             if pledge is None:
                 messages.error(request, "That pledge is not one of your events'.")
             else:
-                services.pledge_undo(pledge=pledge, actor=request.user, request=request)
+                pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
                 messages.warning(request, f"Undone: pledge of {pledge.amount} from bidder #{pledge.paddle.number}.")
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -21,8 +21,8 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from apps.auctions import services
 from apps.auctions.models import ItemKind
+from apps.auctions.services import items as services
 from apps.core.exceptions import DomainError
 from apps.core.money import int_parse, money_parse
 

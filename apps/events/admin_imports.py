@@ -39,7 +39,7 @@ class ImportKind:
 
     def run(self, *, event: Event, data: bytes, actor: Any, dry_run: bool) -> Any:
         if self.label == "Guests":
-            from apps.attendance.imports import guests_import
+            from apps.attendance.services.imports import guests_import
 
             return guests_import(event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run)
         from apps.auctions.imports import items_import

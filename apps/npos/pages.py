@@ -11,8 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.core.exceptions import DomainError
-from apps.npos import services
+from apps.core.net import client_ip
 from apps.npos.models import Invitation
+from apps.npos.services import team as services
 
 
 @never_cache
@@ -29,7 +30,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST" and request.user.is_authenticated:
         try:
-            membership = services.invitation_accept(token=token, user=request.user, request=request)
+            membership = services.invitation_accept(token=token, user=request.user, ip=client_ip(request))
         except DomainError as exc:
             context.update(error=exc.message, status=exc.status)
         else:

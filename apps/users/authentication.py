@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
@@ -34,3 +35,11 @@ class JWTAuthentication(BaseJWTAuthentication):
             if not isinstance(issued_at, int | float) or issued_at < limit:
                 raise AuthenticationFailed(str(_("The token has been revoked.")), code="token_revoked")
         return user
+
+
+class AugeoJWTScheme(SimpleJWTScheme):
+    """Documents our JWT authenticator (a simplejwt subclass) as the same bearer scheme (a
+    drf-spectacular extension: defining the class registers it)."""
+
+    target_class = "apps.users.authentication.JWTAuthentication"
+    name = "jwtAuth"

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
-from apps.users import lockout, services
+from apps.users import lockout
 from apps.users.errors import AccountLocked
+from apps.users.services.accounts import email_verify, user_register
+from apps.users.services.sessions import auth_login, password_reset_confirm
 
 
 def safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -75,7 +77,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            result = services.auth_login(
+            result = auth_login(
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password"],
                 ip=client_ip(request),
@@ -102,7 +104,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_register(request=request, **form.cleaned_data)
+            user = user_register(
+                ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300], **form.cleaned_data
+            )
         except DomainError as exc:
             _field_errors(form, exc)
         else:
@@ -127,7 +131,7 @@ def verify_email(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"token": token, "title": "Confirm your e-mail address"}
     if request.method == "POST":
         try:
-            user = services.email_verify(token=token, request=request)
+            user = email_verify(token=token, ip=client_ip(request))
         except DomainError as exc:
             context["error"] = exc.message
         else:
@@ -144,7 +148,7 @@ def reset_password(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "token": token, "title": "Choose a new password"}
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.password_reset_confirm(token=token, password=form.cleaned_data["password"], request=request)
+            user = password_reset_confirm(token=token, password=form.cleaned_data["password"], ip=client_ip(request))
         except DomainError as exc:
             _field_errors(form, exc)
         else:

@@ -9,10 +9,10 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from apps.attendance import services
-from apps.attendance.invitations import guest_invitation_send
 from apps.attendance.models import Registration
 from apps.attendance.qr import code_qr_png, code_qr_svg
+from apps.attendance.services.invitations import guest_invitation_send
+from apps.attendance.services.registrations import registration_create
 from apps.attendance.tests.factories import (
     EventFactory,
     FoodOptionFactory,
@@ -85,7 +85,7 @@ def test_registration_mail_gives_the_start_in_the_event_zone_and_a_working_link(
     )
     donor = UserFactory()
     with django_capture_on_commit_callbacks(execute=True):
-        services.registration_create(event=event, user=donor)
+        registration_create(event=event, user=donor)
     message = mail.outbox[-1]
     body = message.body
     assert "Dec 20, 2026, 5:00 PM CST" in body and "11 p.m." not in body

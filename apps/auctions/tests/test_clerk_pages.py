@@ -11,8 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.auctions import services
 from apps.auctions.models import ItemKind, Pledge, Sale
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
@@ -52,7 +53,7 @@ def test_undo_from_the_page_and_only_the_last_ten():
     item = ItemFactory(kind=ItemKind.LIVE, quantity=20)
     bidder(item.event, 101)
     client, clerk = clerk_client(item.event.npo)
-    sales = [services.sale_record(item=item, bidder_number=101, amount=str(10 + i), actor=clerk) for i in range(12)]
+    sales = [sale_record(item=item, bidder_number=101, amount=str(10 + i), actor=clerk) for i in range(12)]
     url = reverse("admin:auctions_live_sale")
     html = client.get(f"{url}?event={item.event_id}").content.decode()
     assert html.count('name="undo"') == 10
@@ -66,11 +67,11 @@ def test_pledge_undo_from_the_page_and_foreign_ids_are_ignored():
     event = PublishedEventFactory()
     bidder(event, 101)
     client, clerk = clerk_client(event.npo)
-    pledge = services.pledge_record(event=event, amount="50", bidder_number=101, actor=clerk)
+    pledge = pledge_record(event=event, amount="50", bidder_number=101, actor=clerk)
     foreign_event = PublishedEventFactory()
     bidder(foreign_event, 101)
     _, foreign_clerk = clerk_client(foreign_event.npo)
-    foreign = services.pledge_record(event=foreign_event, amount="50", bidder_number=101, actor=foreign_clerk)
+    foreign = pledge_record(event=foreign_event, amount="50", bidder_number=101, actor=foreign_clerk)
     url = reverse("admin:auctions_paddle_raise")
     client.post(url, {"undo": str(foreign.pk)})
     client.post(url, {"undo": str(pledge.pk)})

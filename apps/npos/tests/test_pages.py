@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from apps.npos.models import Invitation, Membership
-from apps.npos.services import invitation_create
+from apps.npos.services.team import invitation_create
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
 

@@ -15,15 +15,12 @@ from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
-from apps.core.admin import DeclaredLookupsOnly
 from apps.core.models import AuditEntry
+from apps.npos import authz
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 @admin.register(AuditEntry)
@@ -49,7 +46,7 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         # The NPO's name in the same query (npo_id is a plain column: entries outlive their NPO).
         names = NPO.all_objects.filter(pk=OuterRef("npo_id")).values("name")[:1]
         qs = super().get_queryset(request).annotate(npo_name=Subquery(names))
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return qs
         return qs.filter(npo_id__in=self._visible_npo_ids(request))
 
@@ -61,7 +58,7 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return True
         if not (request.user.is_active and request.user.is_authenticated):
             return False
