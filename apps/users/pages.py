@@ -100,12 +100,21 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     """Create an account (``user_register``); the verification e-mail leads back to ``next``."""
+    from apps.legal.versions import current_versions
+
     next_url = safe_next(request)
+    versions = current_versions()  # published legal documents must be accepted to sign up
     form = SignUpForm(request.POST or None)
+    if versions:
+        names = {"terms": "the Terms", "privacy": "the Privacy policy"}
+        listed = " and ".join(f"{names.get(t, t)} (version {v})" for t, v in sorted(versions.items()))
+        form.fields["accept"] = forms.BooleanField(label=f"I accept {listed}")
     if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "accept"}
+        accepted = {f"accept_{t}_version": str(v) for t, v in versions.items() if t in ("terms", "privacy")}
         try:
             user = user_register(
-                ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300], **form.cleaned_data
+                ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300], **data, **accepted
             )
         except DomainError as exc:
             _field_errors(form, exc)

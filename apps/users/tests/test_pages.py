@@ -105,3 +105,17 @@ def test_the_profile_chooses_the_zone_of_times_not_tied_to_an_event() -> None:
     assert response.status_code == 200 and response.json()["timezone"] == "Europe/Berlin"
     user.refresh_from_db()
     assert user.timezone == "Europe/Berlin"
+
+
+def test_sign_up_asks_to_accept_the_published_legal_documents() -> None:
+    from apps.legal.tests.factories import publish_both
+
+    publish_both("1.0")
+    form = {"first_name": "Ann", "last_name": "Lee", "email": "ann@example.org", "password": "a-long-Passw0rd!"}
+    page = Client().get("/sign-up/")
+    assert b"I accept the Privacy policy (version 1.0) and the Terms (version 1.0)" in page.content
+    refused = Client().post("/sign-up/", form)
+    assert b"field-error" in refused.content and not User.objects.filter(email="ann@example.org").exists()
+    Client().post("/sign-up/", {**form, "accept": "on"})
+    user = User.objects.get(email="ann@example.org")
+    assert user.consent_terms_version == "1.0"
