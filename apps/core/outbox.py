@@ -11,6 +11,9 @@
   rows and pending ones whose after-commit hand-over never happened (a crash in between).
 * :func:`context_builder` — a template may register a function run at send time that adds context
   (a freshly minted e-mail token) or cancels the row (:class:`Cancel`: nothing to send).
+* :func:`attachment_builder` — a named function that builds one attachment at send time from a
+  reference (``email_queue(..., attachments=[("checkout.receipt_pdf", receipt_id)])``): the row
+  stores only the reference, never the bytes; a retry builds them again.
 
 Every user-provided string that ends up in a header (the subject, the recipient's display name) has
 CR, LF and other control characters removed in :func:`build_message`, the one place mails are built.
@@ -53,6 +56,10 @@ class Cancel(Exception):
 
 ContextBuilder = Callable[[OutboxEmail], dict[str, Any]]
 _builders: dict[str, ContextBuilder] = {}
+#: name → function(row, ref) returning (filename, content bytes, mimetype)
+AttachmentBuilder = Callable[[OutboxEmail, str], tuple[str, bytes, str]]
+_attachment_builders: dict[str, AttachmentBuilder] = {}
+ATTACHMENTS_KEY = "_attachments"
 #: Called with (row, result) after each attempt; result is "sent", "failed" or "cancelled".
 _listeners: list[Callable[[OutboxEmail, str], None]] = []
 
@@ -62,6 +69,16 @@ def context_builder(template: str) -> Callable[[ContextBuilder], ContextBuilder]
 
     def register(func: ContextBuilder) -> ContextBuilder:
         _builders[template] = func
+        return func
+
+    return register
+
+
+def attachment_builder(name: str) -> Callable[[AttachmentBuilder], AttachmentBuilder]:
+    """Register the send-time builder of the attachment kind ``name``."""
+
+    def register(func: AttachmentBuilder) -> AttachmentBuilder:
+        _attachment_builders[name] = func
         return func
 
     return register
@@ -82,16 +99,26 @@ def header_safe(value: Any, max_length: int = 200) -> str:
 
 
 def email_queue(
-    *, template: str, to: str, user: Any = None, context: dict[str, Any] | None = None, ref: str = ""
+    *,
+    template: str,
+    to: str,
+    user: Any = None,
+    context: dict[str, Any] | None = None,
+    ref: str = "",
+    attachments: list[tuple[str, str]] | None = None,
 ) -> OutboxEmail | None:
-    """Write an outbox row and hand it over right after the surrounding transaction commits."""
+    """Write an outbox row and hand it over right after the surrounding transaction commits.
+    ``attachments``: ``(builder name, reference)`` pairs built at send time."""
     if not to:
         return None
+    context = dict(context or {})
+    if attachments:
+        context[ATTACHMENTS_KEY] = [[name, str(value)] for name, value in attachments]
     row = OutboxEmail.objects.create(
         template=template,
         to=to,
         user=user if getattr(user, "pk", None) else None,
-        context=context or {},
+        context=context,
         ref=ref[:100],
     )
     # robust: whatever the hand-over raises is logged, never turned into an error for the change
@@ -170,6 +197,9 @@ def build_message(row: OutboxEmail, extra: dict[str, Any] | None = None) -> Emai
     )
     if html:
         message.attach_alternative(html, "text/html")
+    for name, value in row.context.get(ATTACHMENTS_KEY, []):
+        filename, content, mimetype = _attachment_builders[name](row, value)
+        message.attach(header_safe(filename, 100), content, mimetype)
     return message
 
 
