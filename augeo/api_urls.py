@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.events.api.urls")),
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.auctions.api.urls")),
+    path("", include("apps.checkout.api.urls")),
 ]

@@ -592,7 +592,12 @@ def sale_record(
 @transaction.atomic
 def sale_undo(*, sale: Sale, actor: Any, request: HttpRequest | None = None) -> Sale:
     """Undo a live sale (a wrong bidder number, a withdrawn bid): keeps the row, frees the unit and
-    reopens a sold-out item unless its event is closed. 409 ``ALREADY_UNDONE`` the second time."""
+    reopens a sold-out item unless its event is closed. 409 ``ALREADY_UNDONE`` the second time.
+    Takes the paddle lock first (level 4, before the item): an undo changes the paddle's statement,
+    so it and a checkout payment on that paddle are decided one after the other."""
+    from apps.attendance.locks import lock_paddle
+
+    lock_paddle(sale.paddle_id)
     item = _lock_item(sale.item_id)
     sale = Sale.objects.select_for_update().get(pk=sale.pk)
     if sale.undone_at is not None:
@@ -1084,7 +1089,11 @@ def pledge_record(
 
 @transaction.atomic
 def pledge_undo(*, pledge: Pledge, actor: Any, request: HttpRequest | None = None) -> Pledge:
-    """Undo a pledge (kept, marked undone); 409 ``ALREADY_UNDONE`` the second time."""
+    """Undo a pledge (kept, marked undone); 409 ``ALREADY_UNDONE`` the second time. Locks the
+    paddle first, like every change of a statement (checkout)."""
+    from apps.attendance.locks import lock_paddle
+
+    lock_paddle(pledge.paddle_id)
     pledge = Pledge.objects.select_for_update().select_related("event").get(pk=pledge.pk)
     if pledge.undone_at is not None:
         raise Conflict("ALREADY_UNDONE", "This pledge was already undone.")
