@@ -23,7 +23,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
+from apps.attendance.api.renderers import CSVRenderer
 from apps.attendance.models import Paddle, Registration
 from apps.checkout import reports, selectors
 from apps.checkout.api import serializers as s
@@ -46,6 +46,15 @@ BALANCE_CHOICES = ("due", "paid", "credit")
 ORDERINGS = ("bidder_number", "-bidder_number", "balance_due", "-balance_due", "total", "-total")
 
 
+class PDFRenderer(CSVRenderer):
+    """Lets content negotiation accept ``?format=pdf`` (the view returns the PDF itself; errors are
+    rendered as JSON, see :meth:`CheckoutViewSet.handle_exception`)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+
 def _uuid(raw: Any, what: str) -> Any:
     import uuid
 
@@ -55,7 +64,7 @@ def _uuid(raw: Any, what: str) -> Any:
         raise NotFound(message=f"{what} not found.") from None
 
 
-class CheckoutViewSet(CSVExportMixin, viewsets.GenericViewSet):
+class CheckoutViewSet(viewsets.GenericViewSet):
     """An event's checkout endpoints. ``capabilities``: action → capability in the event's NPO; the
     event is resolved once per request (404 for outsiders) and the capability checked (403)."""
 
@@ -64,8 +73,16 @@ class CheckoutViewSet(CSVExportMixin, viewsets.GenericViewSet):
     #: ``member``: the event must be one of the caller's NPOs (statements, reports); ``visible``: any
     #: event the caller may see (the donor's own statement).
     event_scope = "member"
-    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer, PDFRenderer]
     _event: Event | None = None
+
+    def handle_exception(self, exc: Exception) -> Any:
+        """Errors on a ``?format=csv|pdf`` request are still the JSON envelope."""
+        response = super().handle_exception(exc)
+        if isinstance(getattr(self.request, "accepted_renderer", None), CSVRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
