@@ -1,10 +1,10 @@
-"""The five invariants of checkout.md, checked against the rows (``manage.py reconcile`` runs 1–2;
+"""The five invariants of checkout.md, checked against the rows (``manage.py reconcile`` runs 1-2;
 the PostgreSQL race tests run all five). Each check returns a list of human-readable problems; an
 empty list means the invariant holds.
 
 1. Σ statement totals = raised (the totals endpoint) + donations, to the cent.
-2. Every statement: paid = Σ payments − Σ refunds (recomputed from the raw rows, not the SQL
-   aggregates the list uses); balance_due = total − paid; and the list agrees with the detail.
+2. Every statement: paid = Σ payments - Σ refunds (recomputed from the raw rows, not the SQL
+   aggregates the list uses); balance_due = total - paid; and the list agrees with the detail.
 3. No payment made the balance negative at the moment it was recorded (the paddle's history is
    replayed in time order: lines appear and are undone, payments and refunds land); no refund
    exceeded its payment.
@@ -75,12 +75,12 @@ def check_statements(event: Event) -> list[str]:
     """Invariant 2, for every paddle of the event."""
     problems = []
     received: dict[Any, Decimal] = defaultdict(lambda: ZERO)
-    for row in Payment.objects.filter(event=event, status=ProviderStatus.SUCCEEDED).values("paddle_id", "amount"):
-        received[row["paddle_id"]] += row["amount"]
+    for got in Payment.objects.filter(event=event, status=ProviderStatus.SUCCEEDED).values("paddle_id", "amount"):
+        received[got["paddle_id"]] += got["amount"]
     returned: dict[Any, Decimal] = defaultdict(lambda: ZERO)
-    for row in Refund.objects.filter(event=event, status=ProviderStatus.SUCCEEDED).values("paddle_id", "amount"):
-        returned[row["paddle_id"]] += row["amount"]
-    listed = {p.pk: p for p in selectors.statements_of_event(event)}
+    for back in Refund.objects.filter(event=event, status=ProviderStatus.SUCCEEDED).values("paddle_id", "amount"):
+        returned[back["paddle_id"]] += back["amount"]
+    listed: dict[Any, Any] = {p.pk: p for p in selectors.statements_of_event(event)}
     for paddle in Paddle.objects.filter(event=event).order_by("number"):
         row = listed.get(paddle.pk)
         paid = received[paddle.pk] - returned[paddle.pk]
@@ -89,9 +89,9 @@ def check_statements(event: Event) -> list[str]:
                 problems.append(f"#{paddle.number}: payments {paid} but no statement")
             continue
         if row.paid != paid:
-            problems.append(f"#{paddle.number}: paid {row.paid} ≠ Σ payments − Σ refunds {paid}")
+            problems.append(f"#{paddle.number}: paid {row.paid} ≠ Σ payments - Σ refunds {paid}")
         if row.balance_due != row.total - row.paid:
-            problems.append(f"#{paddle.number}: balance {row.balance_due} ≠ total {row.total} − paid {row.paid}")
+            problems.append(f"#{paddle.number}: balance {row.balance_due} ≠ total {row.total} - paid {row.paid}")
         detail = selectors.statement_for_paddle(paddle, event=event)
         if (detail.total, detail.paid, detail.deductible_total) != (row.total, row.paid, row.deductible_total):
             problems.append(
@@ -136,7 +136,9 @@ def check_no_overpayment(event: Event) -> list[str]:
         for at, _, kind, amount, row in _history(paddle):
             balance += amount
             if kind == "payment" and balance < 0:
-                problems.append(f"#{paddle.number}: payment {row.pk} of {-amount} at {at} left the balance at {balance}")
+                problems.append(
+                    f"#{paddle.number}: payment {row.pk} of {-amount} at {at} left the balance at {balance}"
+                )
     for payment in Payment.objects.filter(event=event).prefetch_related("refunds"):
         taken = sum((r.amount for r in payment.refunds.all() if r.status != ProviderStatus.FAILED), start=ZERO)
         if taken > payment.amount:
@@ -164,7 +166,9 @@ def check_no_double_charge(event: Event) -> list[str]:
 
 def check_receipts(npo_id: Any) -> list[str]:
     """Invariant 5 for one NPO."""
-    receipts = list(Receipt.objects.filter(npo_id=npo_id).order_by("created_at", "number").values_list("number", flat=True))
+    receipts = list(
+        Receipt.objects.filter(npo_id=npo_id).order_by("created_at", "number").values_list("number", flat=True)
+    )
     problems = []
     if sorted(receipts) != list(range(1, len(receipts) + 1)):
         problems.append(f"receipt numbers are not 1..{len(receipts)} without gaps: {sorted(receipts)[:20]}…")

@@ -199,7 +199,9 @@ class SavedCard(BaseModel):
     it at once. Saving a new card replaces the previous one (one active card per registration)."""
 
     registration = models.ForeignKey("attendance.Registration", on_delete=models.PROTECT, related_name="cards")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=10, choices=CardStatus.choices, default=CardStatus.PENDING)
     customer_id = models.CharField(max_length=120, blank=True)

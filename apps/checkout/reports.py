@@ -127,7 +127,9 @@ def report_items(event: Event) -> list[dict[str, Any]]:
         .annotate(s=Sum("amount"))
         .values("s")
     )
-    purchases = Purchase.objects.filter(item=OuterRef("pk")).order_by().values("item").annotate(s=Sum("amount")).values("s")
+    purchases = (
+        Purchase.objects.filter(item=OuterRef("pk")).order_by().values("item").annotate(s=Sum("amount")).values("s")
+    )
     qs = (
         Item.objects.filter(event=event)
         .exclude(status__in=[ItemStatus.DRAFT, ItemStatus.WITHDRAWN])
@@ -210,7 +212,9 @@ def report_csv(event: Event, name: str) -> tuple[list[str], Iterable[Sequence[An
     data = report(event, name)
     if name == "summary":
         rows: list[list[Any]] = [[f"raised: {SOURCE_LABELS[k]}", v] for k, v in data["by_source"].items()]
-        rows += [[key, data[key]] for key in ("raised", "goal", "percent", "collected", "outstanding", "credit", "pending")]
+        rows += [
+            [key, data[key]] for key in ("raised", "goal", "percent", "collected", "outstanding", "credit", "pending")
+        ]
         rows += [[key, data[key]] for key in ("statements", "paid_in_full", "with_balance", "with_credit")]
         rows += [[f"payments: {m['label']}", m["net"]] for m in data["payments_by_method"]]
         return ["figure", "value"], rows
@@ -252,6 +256,3 @@ def statements_csv_rows(event: Event, qs: Any) -> tuple[list[str], Iterable[Sequ
             ]
 
     return header, rows()
-
-
-

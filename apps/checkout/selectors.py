@@ -10,7 +10,7 @@ Two ways to read them, which must agree to the cent (``manage.py reconcile`` com
   queries), what the detail, the receipt and the services' checks under the paddle lock read.
 
 Money columns are ``DECIMAL(12, 2)``; sums are computed as ``DECIMAL(14, 2)`` in SQL and rounded
-to two places here. A line's deductible amount is ``max(0, amount − FMV)``; an item without a fair
+to two places here. A line's deductible amount is ``max(0, amount - FMV)``; an item without a fair
 market value gives 0 (an unknown value is never claimed as a gift) and ``fmv_known: false``.
 """
 
@@ -49,7 +49,7 @@ from apps.events.models import Event
 from apps.npos import authz
 
 ZERO = Decimal("0.00")
-SUM_FIELD = DecimalField(max_digits=14, decimal_places=2)
+SUM_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
 
 LINE_KINDS = ("silent", "live", "buy_now", "pledge", "donation")
 
@@ -62,7 +62,7 @@ def money_str(value: Decimal | None) -> str | None:
 
 
 def _deductible(amount: Any, fmv: Any, *, fmv_null: str) -> Case:
-    """``max(0, amount − fmv)``; 0 where the FMV is unknown."""
+    """``max(0, amount - fmv)``; 0 where the FMV is unknown."""
     return Case(
         When(**{f"{fmv_null}__isnull": True}, then=Value(ZERO)),
         When(GreaterThan(amount, fmv), then=ExpressionWrapper(amount - fmv, output_field=SUM_FIELD)),
@@ -100,7 +100,12 @@ def _sources() -> dict[str, tuple[QuerySet[Any], str, Any, Any]]:
             F("winning_amount"),
             _deductible(F("winning_amount"), F("fair_market_value"), fmv_null="fair_market_value"),
         ),
-        "live": (live_sales(), "paddle", F("amount"), _deductible(F("amount"), fmv, fmv_null="item__fair_market_value")),
+        "live": (
+            live_sales(),
+            "paddle",
+            F("amount"),
+            _deductible(F("amount"), fmv, fmv_null="item__fair_market_value"),
+        ),
         "buy_now": (
             Purchase.objects.all(),
             "paddle",
@@ -123,7 +128,8 @@ def _correlated_sum(qs: QuerySet[Any], paddle_field: str, expr: Any) -> Coalesce
     return Coalesce(Subquery(sub, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD)
 
 
-def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Paddle]:
+def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Any]:
+    # Returns ``QuerySet[Any]``: the rows carry annotations the type checker does not know about.
     """Annotate each paddle with its statement figures: ``total``, ``deductible_total``, ``paid``,
     ``balance_due``, ``pending`` (card payments in flight, reserved against the balance), plus one
     ``<source>_total`` per line kind."""
@@ -144,7 +150,9 @@ def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Paddle]:
     annotations["refunds_out"] = _correlated_sum(
         Refund.objects.filter(status=ProviderStatus.SUCCEEDED), "paddle", F("amount")
     )
-    annotations["pending"] = _correlated_sum(Payment.objects.filter(status=ProviderStatus.PENDING), "paddle", F("amount"))
+    annotations["pending"] = _correlated_sum(
+        Payment.objects.filter(status=ProviderStatus.PENDING), "paddle", F("amount")
+    )
     qs = qs.annotate(**annotations)
     total = sum(totals[1:], start=totals[0])
     deductible_total = sum(deductibles[1:], start=deductibles[0])
@@ -158,8 +166,7 @@ def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Paddle]:
 def _has_statement_q() -> Q:
     """A paddle has a statement when it has at least one line or payment."""
     checks = [
-        Exists(source.filter(**{paddle_field: OuterRef("pk")}))
-        for source, paddle_field, _, _ in _sources().values()
+        Exists(source.filter(**{paddle_field: OuterRef("pk")})) for source, paddle_field, _, _ in _sources().values()
     ]
     checks.append(Exists(Payment.objects.filter(paddle=OuterRef("pk"))))
     q = Q(checks[0])
@@ -203,7 +210,7 @@ def event_visible(user: Any, event_id: Any) -> Event:
 
 def statements_of_event(
     event: Event, *, balance: str | None = None, search: str = "", ordering: str = "bidder_number"
-) -> QuerySet[Paddle]:
+) -> QuerySet[Any]:
     """Every paddle of ``event`` with a statement, annotated with its figures, holders prefetched.
 
     ``balance``: ``due`` (> 0), ``paid`` (= 0), ``credit`` (< 0). ``search``: an exact bidder number
@@ -335,18 +342,29 @@ def _line(kind: str, description: str, amount: Decimal, fmv: Decimal | None, sou
         return Line(kind, description, money(amount), ZERO, True, money(amount), source_id, at)
     known = fmv is not None
     deductible = money(max(amount - fmv, ZERO)) if fmv is not None else ZERO
-    return Line(kind, description, money(amount), money(fmv) if fmv is not None else None, known, deductible, source_id, at)
+    return Line(
+        kind, description, money(amount), money(fmv) if fmv is not None else None, known, deductible, source_id, at
+    )
 
 
 def statement_lines(paddle: Paddle) -> tuple[list[Line], list[Donation]]:
     """The lines of ``paddle``'s statement in the order they happened (five queries)."""
     lines: list[Line] = []
-    for item in silent_won().filter(winner_paddle=paddle).only(
-        "id", "number", "title", "winning_amount", "fair_market_value", "closed_at"
+    for item in (
+        silent_won()
+        .filter(winner_paddle=paddle)
+        .only("id", "number", "title", "winning_amount", "fair_market_value", "closed_at")
     ):
         assert item.winning_amount is not None
         lines.append(
-            _line("silent", f"#{item.number} {item.title}", item.winning_amount, item.fair_market_value, item.pk, item.closed_at)
+            _line(
+                "silent",
+                f"#{item.number} {item.title}",
+                item.winning_amount,
+                item.fair_market_value,
+                item.pk,
+                item.closed_at,
+            )
         )
     for sale in live_sales().filter(paddle=paddle).select_related("item"):
         lines.append(
@@ -363,7 +381,7 @@ def statement_lines(paddle: Paddle) -> tuple[list[Line], list[Donation]]:
         fmv = purchase.item.fair_market_value
         label = f"#{purchase.item.number} {purchase.item.title}"
         if purchase.quantity > 1:
-            label += f" × {purchase.quantity}"
+            label += f" \u00d7 {purchase.quantity}"
         lines.append(
             _line(
                 "buy_now",
@@ -439,7 +457,10 @@ def statement_for_paddle(paddle: Paddle, *, event: Event | None = None) -> State
 def paddle_of_event(event: Event, number: Any) -> Paddle:
     """The paddle ``number`` of ``event`` (404 when no such paddle)."""
     paddle = (
-        Paddle.objects.filter(event=event, number=number).select_related("registration__user").prefetch_related(holders_prefetch()).first()
+        Paddle.objects.filter(event=event, number=number)
+        .select_related("registration__user")
+        .prefetch_related(holders_prefetch())
+        .first()
         if isinstance(number, int)
         else None
     )
@@ -465,8 +486,7 @@ def paddle_of_user(user: Any, event: Event) -> Paddle:
         )
     if guest is None or guest.paddle is None:
         raise NotFound(message="You have no bidder number in this event.")
-    paddle = Paddle.objects.filter(pk=guest.paddle_id).prefetch_related(holders_prefetch()).get()
-    return paddle
+    return Paddle.objects.filter(pk=guest.paddle.pk).prefetch_related(holders_prefetch()).get()
 
 
 def active_card(paddle: Paddle) -> SavedCard | None:
@@ -488,7 +508,7 @@ def registrant_email(paddle: Paddle) -> tuple[str, Any]:
     return (guest.email if guest else ""), None
 
 
-def payments_of_event(event: Event) -> QuerySet[Payment]:
+def payments_of_event(event: Event) -> QuerySet[Any]:
     return (
         Payment.objects.filter(event=event)
         .select_related("paddle", "recorded_by")

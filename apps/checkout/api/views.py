@@ -52,7 +52,7 @@ class PDFRenderer(CSVRenderer):
 
     media_type = "application/pdf"
     format = "pdf"
-    charset = None
+    charset = None  # type: ignore[assignment]  # binary: no charset parameter
 
 
 def _uuid(raw: Any, what: str) -> Any:
@@ -159,7 +159,9 @@ class StatementViewSet(CheckoutViewSet):
             raise ValidationFailed(message="balance: unknown value.", fields={"balance": ["One of due, paid, credit."]})
         ordering = params.get("ordering", "bidder_number")
         if ordering not in ORDERINGS:
-            raise ValidationFailed(message="ordering: unknown value.", fields={"ordering": [f"One of {', '.join(ORDERINGS)}."]})
+            raise ValidationFailed(
+                message="ordering: unknown value.", fields={"ordering": [f"One of {', '.join(ORDERINGS)}."]}
+            )
         search = params.get("search", "")
         if len(search) > 100:
             raise ValidationFailed(message="search: too long.", fields={"search": ["At most 100 characters."]})
@@ -187,7 +189,10 @@ class StatementViewSet(CheckoutViewSet):
         responses={
             201: s.PaymentSerializer,
             409: OpenApiResponse(
-                description="PAYMENT_EXCEEDS_BALANCE, NOTHING_DUE, NO_CARD_ON_FILE, CARD_DECLINED (the failed payment is recorded)"
+                description=(
+                    "PAYMENT_EXCEEDS_BALANCE, NOTHING_DUE, NO_CARD_ON_FILE, "
+                    "CARD_DECLINED (the failed payment is recorded)"
+                )
             ),
         },
     )
@@ -229,7 +234,10 @@ class StatementViewSet(CheckoutViewSet):
     @extend_schema(
         request=s.RefundInputSerializer,
         parameters=[IDEMPOTENCY],
-        responses={201: s.RefundSerializer, 409: OpenApiResponse(description="REFUND_EXCEEDS_PAYMENT, PAYMENT_NOT_REFUNDABLE")},
+        responses={
+            201: s.RefundSerializer,
+            409: OpenApiResponse(description="REFUND_EXCEEDS_PAYMENT, PAYMENT_NOT_REFUNDABLE"),
+        },
     )
     def refund(self, request: Request, event_id: Any, number: int, payment_id: Any) -> Response:
         paddle = self.paddle()
@@ -241,7 +249,11 @@ class StatementViewSet(CheckoutViewSet):
         def handler() -> Response:
             data = request.data if isinstance(request.data, dict) else {}
             refund = refunds.refund_record(
-                payment=payment, amount=data.get("amount"), reason=data.get("reason", ""), actor=request.user, ip=self.ip()
+                payment=payment,
+                amount=data.get("amount"),
+                reason=data.get("reason", ""),
+                actor=request.user,
+                ip=self.ip(),
             )
             started["refund"] = refund
             return Response(s.RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
@@ -261,12 +273,16 @@ class StatementViewSet(CheckoutViewSet):
 
         def handler() -> Response:
             data = request.data if isinstance(request.data, dict) else {}
-            donation = donations.donation_add(paddle=paddle, amount=data.get("amount"), actor=request.user, ip=self.ip())
+            donation = donations.donation_add(
+                paddle=paddle, amount=data.get("amount"), actor=request.user, ip=self.ip()
+            )
             return Response(s.DonationSerializer(donation).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, handler)
 
-    @extend_schema(request=None, responses={200: s.DonationSerializer, 409: OpenApiResponse(description="ALREADY_UNDONE")})
+    @extend_schema(
+        request=None, responses={200: s.DonationSerializer, 409: OpenApiResponse(description="ALREADY_UNDONE")}
+    )
     def donation_undo(self, request: Request, event_id: Any, number: int, donation_id: Any) -> Response:
         paddle = self.paddle()
         donation = Donation.objects.filter(paddle=paddle, pk=_uuid(donation_id, "Donation")).first()
@@ -275,7 +291,10 @@ class StatementViewSet(CheckoutViewSet):
         donation = donations.donation_undo(donation=donation, actor=request.user, ip=self.ip())
         return Response(s.DonationSerializer(donation).data)
 
-    @extend_schema(parameters=[PDF_PARAM], responses={(200, "text/html"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[PDF_PARAM],
+        responses={(200, "text/html"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def receipt(self, request: Request, event_id: Any, number: int) -> HttpResponse:
         return _receipt_response(request, self.paddle(), self.event, request.user)
 
@@ -301,7 +320,10 @@ class MyStatementViewSet(CheckoutViewSet):
     def retrieve(self, request: Request, event_id: Any) -> Response:
         return Response(_statement_body(self.own_paddle(), self.event))
 
-    @extend_schema(parameters=[PDF_PARAM], responses={(200, "text/html"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        parameters=[PDF_PARAM],
+        responses={(200, "text/html"): OpenApiTypes.STR, (200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def receipt(self, request: Request, event_id: Any) -> HttpResponse:
         return _receipt_response(request, self.own_paddle(), self.event, request.user)
 
@@ -356,14 +378,21 @@ class RegistrationCardViewSet(viewsets.GenericViewSet):
     def card(self, request: Request, pk: Any) -> Response:
         from apps.attendance.selectors import registrations_visible_to
 
-        registration = registrations_visible_to(request.user).filter(pk=_uuid(pk, "Registration")).select_related("event").first()
+        registration = (
+            registrations_visible_to(request.user).filter(pk=_uuid(pk, "Registration")).select_related("event").first()
+        )
         if registration is None:
             raise NotFound(message="Registration not found.")
         if registration.user_id != request.user.pk:
             raise PermissionDenied(message="Only the registrant saves a card on their registration.")
         card, setup = cards.card_setup(registration=registration, actor=request.user, ip=client_ip(request))
         return Response(
-            {"client_secret": setup.client_secret, "provider": card.provider, "card": str(card) if setup.active else None, "status": card.status}
+            {
+                "client_secret": setup.client_secret,
+                "provider": card.provider,
+                "card": str(card) if setup.active else None,
+                "status": card.status,
+            }
         )
 
 
@@ -377,7 +406,9 @@ class StripeWebhookViewSet(viewsets.GenericViewSet):
     queryset = Payment.objects.none()
 
     @extend_schema(
-        request=inline_serializer("StripeEvent", fields={"id": drf_serializers.CharField(), "type": drf_serializers.CharField()}),
+        request=inline_serializer(
+            "StripeEvent", fields={"id": drf_serializers.CharField(), "type": drf_serializers.CharField()}
+        ),
         responses={200: s.WebhookAnswerSerializer},
         auth=[],
     )

@@ -100,7 +100,9 @@ def stripe_webhook_handle(*, event: Any) -> str:
 
 def _apply_stripe_event(event_type: str, obj: Any) -> str:
     if event_type == "setup_intent.succeeded":
-        card = SavedCard.objects.select_for_update().filter(provider="stripe", setup_intent_id=obj.get("id", "")).first()
+        card = (
+            SavedCard.objects.select_for_update().filter(provider="stripe", setup_intent_id=obj.get("id", "")).first()
+        )
         if card is None:
             return "ignored"
         method_id = obj.get("payment_method") or ""

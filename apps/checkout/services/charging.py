@@ -50,7 +50,9 @@ class ChargeReport:
 def pending_resolve(*, event: Event, older_than: timedelta | None = None, actor: Any = None) -> int:
     """Settle the event's pending card payments and refunds older than ``older_than`` by asking the
     provider. Returns how many were settled."""
-    cutoff = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.PAYMENT_PENDING_RESOLVE_SECONDS))
+    cutoff = timezone.now() - (
+        older_than if older_than is not None else timedelta(seconds=settings.PAYMENT_PENDING_RESOLVE_SECONDS)
+    )
     settled = 0
     for payment in Payment.objects.filter(event=event, status=ProviderStatus.PENDING, created_at__lte=cutoff):
         if payment_resolve_pending(payment=payment, actor=actor).status != ProviderStatus.PENDING:
@@ -61,7 +63,7 @@ def pending_resolve(*, event: Event, older_than: timedelta | None = None, actor:
     return settled
 
 
-def paddles_to_charge(event: Event) -> list[Paddle]:
+def paddles_to_charge(event: Event) -> list[Any]:
     """Paddles of ``event`` with an active saved card and a balance due, with their figures."""
     has_card = SavedCard.objects.filter(registration_id=OuterRef("registration_id"), status=CardStatus.ACTIVE)
     last_card_status = (

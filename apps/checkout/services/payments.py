@@ -103,7 +103,9 @@ def payment_record(
     paddle = lock_statement_paddle(paddle)
     statement = selectors.statement_for_paddle(paddle)
     if statement.balance_due <= 0:
-        raise Conflict("NOTHING_DUE", "Nothing is due on this statement.", balance_due=selectors.money_str(statement.balance_due))
+        raise Conflict(
+            "NOTHING_DUE", "Nothing is due on this statement.", balance_due=selectors.money_str(statement.balance_due)
+        )
     if value > statement.payable:
         raise Conflict(
             "PAYMENT_EXCEEDS_BALANCE",
@@ -166,13 +168,19 @@ def payment_settle(*, payment: Payment, actor: Any = None, ip: str | None = None
             currency=event.npo.currency,
             card=card,
             description=f"{event.name} — bidder {payment.paddle.number}",
-            metadata={"augeo_payment": str(payment.pk), "event": str(event.pk), "bidder_number": str(payment.paddle.number)},
+            metadata={
+                "augeo_payment": str(payment.pk),
+                "event": str(event.pk),
+                "bidder_number": str(payment.paddle.number),
+            },
         )
     return payment_apply_result(payment=payment, result=result, actor=actor, ip=ip)
 
 
 @transaction.atomic
-def payment_apply_result(*, payment: Payment, result: ProviderResult, actor: Any = None, ip: str | None = None) -> Payment:
+def payment_apply_result(
+    *, payment: Payment, result: ProviderResult, actor: Any = None, ip: str | None = None
+) -> Payment:
     """Move a pending payment to what the provider said (under the paddle lock); ``pending``
     answers leave it pending. Idempotent: a settled payment is not touched again."""
     paddle = lock_statement_paddle(Paddle(pk=payment.paddle_id))
@@ -218,13 +226,13 @@ def payment_resolve_pending(*, payment: Payment, actor: Any = None, ip: str | No
         return payment
     provider = get_provider(payment.provider or None)
     found = provider.lookup(key=payment.provider_key, kind="charge")
-    result = found or ProviderResult(ProviderStatus.FAILED, "", "not_charged: the provider has no record of this payment")
+    result = found or ProviderResult(
+        ProviderStatus.FAILED, "", "not_charged: the provider has no record of this payment"
+    )
     return payment_apply_result(payment=payment, result=result, actor=actor, ip=ip)
 
 
-def _after_payment(
-    *, paddle: Paddle, actor: Any, ip: str | None, statement: selectors.Statement | None = None
-) -> None:
+def _after_payment(*, paddle: Paddle, actor: Any, ip: str | None, statement: selectors.Statement | None = None) -> None:
     """A statement paid in full gets its receipt, issued and e-mailed after commit."""
     from apps.checkout.services.receipts import receipt_issue, receipt_send
 

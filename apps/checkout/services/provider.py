@@ -61,7 +61,9 @@ class CardSetup:
 class PaymentProvider(Protocol):
     name: str
 
-    def save_card(self, *, key: str, email: str, name: str, customer_id: str, metadata: dict[str, str]) -> CardSetup: ...
+    def save_card(
+        self, *, key: str, email: str, name: str, customer_id: str, metadata: dict[str, str]
+    ) -> CardSetup: ...
 
     def charge(
         self, *, key: str, amount: Decimal, currency: str, card: Any, description: str, metadata: dict[str, str]
@@ -88,9 +90,7 @@ class EmbeddedProvider:
         existing = EmbeddedProviderCall.objects.filter(key=key).first()
         if existing is None:
             status = ProviderStatus.FAILED if declined else ProviderStatus.SUCCEEDED
-            reason = (
-                "card_declined: the embedded provider declines amounts ending in .13" if declined else ""
-            )
+            reason = "card_declined: the embedded provider declines amounts ending in .13" if declined else ""
             try:
                 with transaction.atomic():
                     existing = EmbeddedProviderCall.objects.create(
@@ -162,7 +162,7 @@ class StripeProvider:
             )
             customer_id = customer.id
         intent = self.client.v1.setup_intents.create(
-            params={
+            params={  # type: ignore[arg-type]
                 "customer": customer_id,
                 "usage": "off_session",
                 "payment_method_types": ["card"],
@@ -211,9 +211,13 @@ class StripeProvider:
             )
         except self.stripe.CardError as exc:
             error = getattr(exc, "error", None)
-            intent = getattr(error, "payment_intent", None) if error else None
-            reason = (getattr(error, "decline_code", None) or getattr(error, "code", None) or "card_error") if error else "card_error"
-            reference = intent.get("id", "") if isinstance(intent, dict) else getattr(intent, "id", "") or ""
+            failed: Any = getattr(error, "payment_intent", None) if error else None
+            reason = (
+                (getattr(error, "decline_code", None) or getattr(error, "code", None) or "card_error")
+                if error
+                else "card_error"
+            )
+            reference = failed.get("id", "") if isinstance(failed, dict) else getattr(failed, "id", "") or ""
             message = getattr(exc, "user_message", None) or str(reason)
             return ProviderResult(ProviderStatus.FAILED, reference, f"{reason}: {message}"[:300])
         except (self.stripe.APIConnectionError, self.stripe.RateLimitError, self.stripe.APIError) as exc:

@@ -43,7 +43,13 @@ METHOD_LABELS = {
     "card_on_file": "Card on file",
     "other": "Other",
 }
-KIND_LABELS = {"silent": "Silent auction", "live": "Live auction", "buy_now": "Buy now", "pledge": "Pledge", "donation": "Donation"}
+KIND_LABELS = {
+    "silent": "Silent auction",
+    "live": "Live auction",
+    "buy_now": "Buy now",
+    "pledge": "Pledge",
+    "donation": "Donation",
+}
 
 
 def quid_pro_quo_text(*, npo_name: str, fmv_total: str, deductible_total: str, currency: str) -> str:
@@ -72,7 +78,13 @@ def receipt_snapshot(statement: selectors.Statement) -> dict[str, Any]:
     m = selectors.money_str
     legal_name = getattr(npo, "legal_name", "") or npo.name
     return {
-        "npo": {"name": npo.name, "legal_name": legal_name, "address": address, "tax_id": npo.tax_id, "email": npo.email},
+        "npo": {
+            "name": npo.name,
+            "legal_name": legal_name,
+            "address": address,
+            "tax_id": npo.tax_id,
+            "email": npo.email,
+        },
         "event": {
             "name": statement.event.name,
             "date": statement.event.starts_at.date().isoformat() if statement.event.starts_at else "",
@@ -231,12 +243,13 @@ def _fonts() -> tuple[str, str]:
 
 def receipt_render_pdf(receipt: Receipt) -> bytes:
     """The receipt as an A4/Letter-neutral PDF (reportlab platypus)."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import LETTER
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     regular, bold = _fonts()
     data = receipt.snapshot

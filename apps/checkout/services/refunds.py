@@ -27,12 +27,9 @@ def refundable(payment: Payment) -> Decimal:
     """What is left of ``payment`` to refund (succeeded and pending refunds are taken)."""
     if payment.status != ProviderStatus.SUCCEEDED:
         return Decimal("0.00")
-    taken = (
-        Refund.objects.filter(payment=payment)
-        .exclude(status=ProviderStatus.FAILED)
-        .aggregate(s=Sum("amount"))["s"]
-        or Decimal("0")
-    )
+    taken = Refund.objects.filter(payment=payment).exclude(status=ProviderStatus.FAILED).aggregate(s=Sum("amount"))[
+        "s"
+    ] or Decimal("0")
     return payment.amount - taken
 
 
@@ -105,7 +102,9 @@ def refund_resolve_pending(*, refund: Refund, actor: Any = None, ip: str | None 
         return refund
     provider = get_provider(refund.payment.provider or None)
     found = provider.lookup(key=refund.provider_key, kind="refund", payment_reference=refund.payment.provider_reference)
-    result = found or ProviderResult(ProviderStatus.FAILED, "", "not_refunded: the provider has no record of this refund")
+    result = found or ProviderResult(
+        ProviderStatus.FAILED, "", "not_refunded: the provider has no record of this refund"
+    )
     return refund_apply_result(refund=refund, result=result, actor=actor, ip=ip)
 
 

@@ -44,7 +44,7 @@ def pay(world: dict, body: dict, **headers: str):  # type: ignore[no-untyped-def
         ({"amount": "0.00", "method": "cash"}, "amount"),
         ({"amount": "1000000.01", "method": "cash"}, "amount"),
         ({"amount": "10.001", "method": "cash"}, "amount"),
-        ({"amount": "１０", "method": "cash"}, "amount"),
+        ({"amount": "\uff11\uff10", "method": "cash"}, "amount"),
         ({"amount": "abc", "method": "cash"}, "amount"),
         ({"amount": None, "method": "cash"}, "amount"),
         ({"amount": "10", "method": "bitcoin"}, "method"),
@@ -61,7 +61,9 @@ def test_bad_payment_input_is_400_and_writes_nothing(world: dict, body: dict, fi
     assert not Payment.objects.exists()
 
 
-def test_payment_rules_exceeds_nothing_due_and_receipt_when_paid(world: dict, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_payment_rules_exceeds_nothing_due_and_receipt_when_paid(
+    world: dict, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     response = pay(world, {"amount": "500.01", "method": "cash"})
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "PAYMENT_EXCEEDS_BALANCE"
@@ -114,7 +116,10 @@ def test_refunds_codes_and_another_paddles_payment(world: dict) -> None:
         url(world, f"payments/{payment['id']}/refund/", number=102), {"amount": "1"}, format="json"
     )
     assert response.status_code == 404
-    assert world["client"].post(url(world, "payments/not-a-uuid/refund/"), {"amount": "1"}, format="json").status_code == 404
+    assert (
+        world["client"].post(url(world, "payments/not-a-uuid/refund/"), {"amount": "1"}, format="json").status_code
+        == 404
+    )
     assert Refund.objects.count() == 1
 
 
@@ -148,7 +153,9 @@ def test_my_statement_is_the_donors_own(world: dict) -> None:
         f"/api/v1/events/{world['event'].pk}/my-statement/donations/", {"amount": "25"}, format="json"
     )
     assert response.status_code == 201 and response.json()["source"] == "donor"
-    assert client_for(world["donor"]).get(f"/api/v1/events/{world['event'].pk}/my-statement/").json()["total"] == "525.00"
+    assert (
+        client_for(world["donor"]).get(f"/api/v1/events/{world['event'].pk}/my-statement/").json()["total"] == "525.00"
+    )
 
 
 def test_donation_line_and_undo(world: dict) -> None:

@@ -79,7 +79,7 @@ def test_receipt_html_pdf_and_send_through_the_api(django_capture_on_commit_call
         sent = client_for(cashier).post(f"{base}send/")
     assert sent.status_code == 202 and sent.json() == {"receipt_number": 1, "queued": True}
     message = mail.outbox[-1]
-    assert message.to == [donor.email] and "Your receipt 1 from Hope Foundation Inc." == message.subject
+    assert message.to == [donor.email] and message.subject == "Your receipt 1 from Hope Foundation Inc."
     assert "Deductible amount: USD 100.00" in message.body
     html_part = message.alternatives[0][0]
     assert "Deductible amount: USD 100.00" in html_part

@@ -51,7 +51,14 @@ def test_summary_figures(world: dict) -> None:
     assert (body["statements"], body["paid_in_full"], body["with_balance"]) == (3, 1, 2)
     assert body["top_paddles"][0] == {"bidder_number": 102, "total": "1000.00"}
     cash = next(m for m in body["payments_by_method"] if m["method"] == "cash")
-    assert cash == {"method": "cash", "label": "Cash", "count": 1, "received": "650.00", "refunded": "0.00", "net": "650.00"}
+    assert cash == {
+        "method": "cash",
+        "label": "Cash",
+        "count": 1,
+        "received": "650.00",
+        "refunded": "0.00",
+        "net": "650.00",
+    }
     assert body["percent"] == 17.7
 
 
@@ -104,12 +111,14 @@ def test_reconcile_fails_on_a_mismatch(world: dict) -> None:
 
 
 def test_charge_balances_once_per_balance(world: dict) -> None:
-    a, b, c = world["paddles"]
+    _, b, c = world["paddles"]
     f.saved_card(b)
     f.saved_card(c)
     out = io.StringIO()
     call_command("charge_balances", world["event"].slug, "--dry-run", stdout=out)
-    assert "would charge #102: USD 600.00" in out.getvalue() and not Payment.objects.filter(method="card_on_file").exists()
+    assert (
+        "would charge #102: USD 600.00" in out.getvalue() and not Payment.objects.filter(method="card_on_file").exists()
+    )
     out = io.StringIO()
     call_command("charge_balances", world["event"].slug, stdout=out)
     assert "charged #102: USD 600.00" in out.getvalue() and "charged #103: USD 120.00" in out.getvalue()
@@ -149,7 +158,9 @@ def test_a_crashed_card_payment_is_resolved_by_asking_never_charging_again(world
     f.saved_card(c)
     # paddle 102: pending recorded and charged, then the process died before recording the answer
     charged = payments.payment_record(paddle=b, amount="600", method="card_on_file", actor=None)
-    EmbeddedProvider().charge(key=charged.provider_key, amount=charged.amount, currency="USD", card=card_b, description="", metadata={})
+    EmbeddedProvider().charge(
+        key=charged.provider_key, amount=charged.amount, currency="USD", card=card_b, description="", metadata={}
+    )
     # paddle 103: pending recorded, the process died before calling the provider at all
     never = payments.payment_record(paddle=c, amount="120", method="card_on_file", actor=None)
     assert pending_resolve(event=world["event"], older_than=timedelta(0)) == 2

@@ -17,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("event", help="event id or slug")
         parser.add_argument("--dry-run", action="store_true", help="list what would be charged, charge nothing")
-        parser.add_argument("--retry-declined", action="store_true", help="charge again paddles whose card was declined")
+        parser.add_argument(
+            "--retry-declined", action="store_true", help="charge again paddles whose card was declined"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         event = event_from_arg(options["event"])

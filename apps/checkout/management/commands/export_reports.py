@@ -36,6 +36,12 @@ class Command(BaseCommand):
                 for row in rows:
                     writer.writerow(["" if v is None else csv_safe_cell(v) for v in row])
             written.append(path)
-        audit_record(actor=None, action="checkout.reports_exported", obj=event, npo_id=event.npo_id, details={"files": len(written)})
+        audit_record(
+            actor=None,
+            action="checkout.reports_exported",
+            obj=event,
+            npo_id=event.npo_id,
+            details={"files": len(written)},
+        )
         for path in written:
             self.stdout.write(str(path))

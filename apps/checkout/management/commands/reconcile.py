@@ -1,4 +1,4 @@
-"""``manage.py reconcile EVENT``: checkout.md invariants 1–2, the figures, exit 1 on a mismatch."""
+"""``manage.py reconcile EVENT``: checkout.md invariants 1-2, the figures, exit 1 on a mismatch."""
 
 from __future__ import annotations
 
