@@ -25,7 +25,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -148,7 +148,9 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
         return events_with(request, C.CHECKOUT_MANAGE)
 
     def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
-        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta, **extra}
+        # No model sidebar on the cashier's pages: the whole width of a tablet goes to the queue.
+        context = {**self.admin_site.each_context(request), "is_nav_sidebar_enabled": False}
+        return {**context, "title": title, "opts": self.model._meta, **extra}
 
     def _paddle(self, request: HttpRequest, event: Event) -> Paddle | None:
         raw = request.POST.get("number") or request.GET.get("number") or ""
@@ -170,6 +172,14 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
         page = None
         if event is not None:
             qs = selectors.statements_of_event(event, balance="due", search=search, ordering=ordering)
+            # A declined card on file shows in the queue, so the cashier asks for another way to pay.
+            last_card = Payment.objects.filter(paddle=OuterRef("pk"), method=PaymentMethod.CARD_ON_FILE).order_by(
+                "-created_at"
+            )
+            qs = qs.annotate(
+                last_card_status=Subquery(last_card.values("status")[:1]),
+                last_card_reason=Subquery(last_card.values("failure_reason")[:1]),
+            )
             page = Paginator(qs, 50).get_page(request.GET.get("p"))
         context = self._context(
             request,
@@ -242,8 +252,10 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
         statement = selectors.statement_for_paddle(paddle, event=event)
         action = request.POST.get("action") if request.method == "POST" else None
         pay_form = PaymentForm(request.POST if action == "pay" else None, initial={"amount": statement.payable})
-        refund_form = RefundForm(request.POST if action == "refund" else None, payments=statement.payments)
-        donation_form = DonationForm(request.POST if action == "donate" else None)
+        refund_form = RefundForm(
+            request.POST if action == "refund" else None, payments=statement.payments, auto_id="id_refund_%s"
+        )
+        donation_form = DonationForm(request.POST if action == "donate" else None, auto_id="id_donation_%s")
         ip = client_ip(request)
         try:
             done = None

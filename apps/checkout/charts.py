@@ -83,7 +83,7 @@ def thermometer(raised: Decimal, goal: Decimal | None, *, currency: str) -> Safe
         _text(92, label_y, f"{currency} {_money(raised)}", size=14, bold=True),
         _text(92, label_y + 18, percent, size=12, fill="#555"),
     ]
-    svg = _svg(220, height, "Raised against the goal", parts, css="chart thermo", fixed=True)
+    svg = _svg(300, height, "Raised against the goal", parts, css="chart thermo", fixed=True)
     return mark_safe(svg)  # noqa: S308
 
 
@@ -102,10 +102,11 @@ def timeline(points: Sequence[tuple[Any, int]], *, width: int = 520, height: int
     every = max(1, len(points) // 12)
     for i, (hour, n) in enumerate(points):
         h = (bottom - top) * n / peak
-        x = left + i * step + step * 0.15
+        bar = min(step * 0.7, 48)
+        x = left + i * step + (step - bar) / 2
         when = hour.strftime("%b %d %H:00") if hasattr(hour, "strftime") else str(hour)
         parts.append(
-            f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{step * 0.7:.1f}" height="{h:.1f}" fill="#2f6fb0">'
+            f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar:.1f}" height="{h:.1f}" fill="#2f6fb0">'
             f"<title>{escape(when)}: {n} bids</title></rect>"
         )
         if i % every == 0 and hasattr(hour, "strftime"):

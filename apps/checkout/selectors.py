@@ -42,7 +42,7 @@ from django.db.models.lookups import GreaterThan
 
 from apps.attendance.models import Guest, Paddle
 from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge, Purchase, Sale
-from apps.checkout.models import Donation, Payment, ProviderStatus, Refund, SavedCard
+from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatus, Refund, SavedCard
 from apps.core.exceptions import NotFound
 from apps.core.money import money
 from apps.events.models import Event
@@ -303,6 +303,10 @@ class StatementPayment:
     refundable: Decimal
     created_at: datetime
     refunds: list[StatementRefund] = field(default_factory=list)
+
+    @property
+    def method_label(self) -> str:
+        return str(dict(PaymentMethod.choices).get(self.method, self.method))
 
 
 @dataclass

@@ -41,6 +41,9 @@ def test_queue_lists_balances_due_searchable_and_drops_paid(world: dict) -> None
     assert [p.number for p in page.context["page"]] == [101, 102]
     assert [p.number for p in client.get(url, {"event": event.pk, "o": "-balance_due"}).context["page"]] == [101, 102]
     assert [p.number for p in client.get(url, {"event": event.pk, "q": "102"}).context["page"]] == [102]
+    f.saved_card(world["paddle"])
+    payments.payment_take(paddle=world["paddle"], amount="0.13", method="card_on_file", actor=world["cashier"])
+    assert "card declined" in client.get(url, {"event": event.pk}).content.decode()  # the embedded .13 rule
     payments.payment_take(paddle=world["other"], amount="80", method="cash", actor=world["cashier"])
     assert [p.number for p in client.get(url, {"event": event.pk}).context["page"]] == [101]
 
