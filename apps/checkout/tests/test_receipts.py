@@ -40,6 +40,7 @@ def test_pdf_text_has_the_number_deductible_and_statement() -> None:
     assert "Deductible amount: USD 450.00" in text  # 350 on the silent item + 100 pledge, 0 for the unknown FMV
     assert "not known" in text
     assert "Quid pro quo" in text and "limited to the excess" in text
+    assert "Inc.." not in text  # a legal name ending in a period is not doubled
     assert "5521" in text
 
 
