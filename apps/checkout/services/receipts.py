@@ -56,7 +56,8 @@ def quid_pro_quo_text(*, npo_name: str, fmv_total: str, deductible_total: str, c
     return (
         f"Quid pro quo disclosure: the amount of your contribution that is deductible for federal income tax "
         f"purposes is limited to the excess of the amount you paid over the value of the goods and services "
-        f"provided by {npo_name.rstrip('.')}. Goods and services provided to you were valued at {currency} {fmv_total}; "
+        f"provided by {npo_name.rstrip('.')}. Goods and services provided to you were valued at "
+        f"{currency} {fmv_total}; "
         f"your estimated deductible contribution is {currency} {deductible_total}. Items whose fair market value "
         f"is not known are not counted as deductible. Pledges and donations received no goods or services in return."
     )
