@@ -20,6 +20,7 @@ Provider calls are made outside any transaction that holds a row lock (see ``ser
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -272,11 +273,16 @@ class StripeProvider:
         return self._from_intent(found.data[0])
 
     def webhook_event(self, payload: bytes, signature: str) -> Any:
-        """The verified event (the library's signature check), or ``ValueError``."""
+        """The verified event as plain JSON data (the library checks the signature), or ``ValueError``.
+        Plain data, not the library's ``StripeObject``: that one is not a dict (no ``.get``)."""
         try:
-            return self.stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+            self.stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
         except self.stripe.SignatureVerificationError as exc:
             raise ValueError("bad signature") from exc
+        event = json.loads(payload)
+        if not isinstance(event, dict) or not isinstance((event.get("data") or {}).get("object"), dict):
+            raise ValueError("not an event")
+        return event
 
 
 def get_provider(name: str | None = None) -> Any:
