@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.auctions.api.urls")),
     path("", include("apps.checkout.api.urls")),
+    path("", include("apps.legal.api.urls")),
 ]

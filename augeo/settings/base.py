@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.auctions",
     "apps.checkout",
     "apps.live",
+    "apps.legal",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: a signed-in staff user who has to accept the legal documents is sent to
+    # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
+    "apps.legal.gate.AdminConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -496,6 +500,12 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 PAYMENT_PENDING_RESOLVE_SECONDS = env.int("PAYMENT_PENDING_RESOLVE_SECONDS", default=600)
 # JSON bodies nested deeper than this are refused (400) before any view sees them.
 AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
+
+# Legal (apps.legal): where contact-form messages are e-mailed (empty: stored only), and how long a
+# process keeps the current document versions the consent gate compares against (a publish in
+# another process is enforced within this many seconds).
+AUGEO_CONTACT_EMAIL = env.str("AUGEO_CONTACT_EMAIL", default="contact@augeo.local")
+AUGEO_LEGAL_CACHE_SECONDS = env.float("AUGEO_LEGAL_CACHE_SECONDS", default=10.0)
 
 # /metrics: a bearer token (Prometheus `authorization: credentials`) or a source network.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -180,13 +180,25 @@
   // --- messages (live.md "Messages") ---
   function title(id) { return (state.items[id] || {}).title || ""; }
 
+  // A message replayed after a state read may already be in the feed that read returned.
+  function inFeed(kind, item, amount) {
+    var rows = document.querySelectorAll("#latest .feed-row");
+    for (var i = 0; i < rows.length; i++) {
+      var d = rows[i].dataset;
+      if (d.kind === kind && d.item === item && Number(d.amount) === Number(amount)) { return true; }
+    }
+    return false;
+  }
+
   var handlers = {
     bid_placed: function (m) {
       if ((lastSequence[m.item] || 0) >= m.sequence) { return; }
       lastSequence[m.item] = m.sequence;
       var known = open[m.item] || { number: m.number, title: title(m.item) };
       open[m.item] = Object.assign(known, { current_bid: m.current_bid, bid_count: m.bid_count, closes_at: m.closes_at });
-      prepend({ kind: "bid", item: m.item, number: m.number, title: known.title, bidder_number: m.bidder_number, amount: m.current_bid });
+      if (!inFeed("bid", m.item, m.current_bid)) {
+        prepend({ kind: "bid", item: m.item, number: m.number, title: known.title, bidder_number: m.bidder_number, amount: m.current_bid });
+      }
       renderItems();
     },
     item_updated: function (m) {
@@ -199,6 +211,7 @@
     sale: function (m) {
       var info = state.items[m.item] || {};
       if (!m.undone) {
+        if (inFeed("sale", m.item, m.amount)) { return; }
         prepend({ kind: "sale", item: m.item, number: info.number, title: info.title, bidder_number: m.bidder_number, amount: m.amount });
         return;
       }
@@ -225,11 +238,29 @@
     if (label) { label.textContent = online ? "Live" : "Reconnecting…"; }
   }
 
+  // Messages that arrive while the state is being read are held and applied after it: the read
+  // is not one snapshot (a bid can commit between its queries), and applying a message first
+  // would let the older read wipe it from the feed.
+  var held = null;
+
+  function apply(message) {
+    var handler = handlers[message.type];
+    if (handler) { handler(message); }
+  }
+
+  function release() {
+    var messages = held || [];
+    held = null;
+    messages.forEach(apply);
+  }
+
   function refresh() {
+    held = held || [];
     return fetch(body.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error("state " + r.status); } return r.json(); })
       .then(renderAll)
-      .catch(function () { /* the socket's next reconnect tries again */ });
+      .catch(function () { /* the socket's next reconnect tries again */ })
+      .then(release);
   }
 
   function connect() {
@@ -246,8 +277,7 @@
     socket.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
-      var handler = handlers[message.type];
-      if (handler) { handler(message); }
+      if (held) { held.push(message); } else { apply(message); }
     };
     socket.onclose = function () {
       clearInterval(pingTimer);

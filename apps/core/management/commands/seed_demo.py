@@ -24,6 +24,7 @@ SEED_MODULES = [
     "apps.attendance.demo",
     "apps.auctions.demo",
     "apps.checkout.demo",
+    "apps.legal.demo",
 ]
 
 
