@@ -180,7 +180,8 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                 last_card_status=Subquery(last_card.values("status")[:1]),
                 last_card_reason=Subquery(last_card.values("failure_reason")[:1]),
             )
-            page = Paginator(qs, 50).get_page(request.GET.get("p"))
+            page = Paginator(qs.values_list("pk", flat=True), 50).get_page(request.GET.get("p"))
+            page.object_list = selectors.page_rows(qs, page.object_list)
         context = self._context(
             request,
             "Checkout queue",

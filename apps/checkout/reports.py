@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 
 from apps.auctions.models import Bid, Item, ItemStatus, Purchase, Sale
@@ -84,16 +84,17 @@ def payments_by_method(event: Event) -> list[dict[str, Any]]:
 def report_summary(event: Event) -> dict[str, Any]:
     by_source = raised_by_source(event)
     raised = sum(by_source.values(), start=ZERO)
-    figures = selectors.statements_of_event(event).prefetch_related(None)
-    totals = figures.aggregate(
-        statements=Count("id"),
-        paid_in_full=Count("id", filter=Q(balance_due=0)),
-        with_balance=Count("id", filter=Q(balance_due__gt=0)),
-        with_credit=Count("id", filter=Q(balance_due__lt=0)),
+    # One pass over the (one row per paddle) figures, counted and summed here: aggregating the
+    # annotated figures again in SQL would evaluate every correlated sum a second time.
+    rows = list(
+        selectors.statements_of_event(event).prefetch_related(None).values("number", "total", "paid", "balance_due")
     )
-    # Sums over annotated aggregates cannot be aggregated again in one SELECT portably: add them up
-    # from the (small, one row per paddle) figure rows, without the holders.
-    rows = list(figures.values("number", "total", "paid", "balance_due"))
+    totals = {
+        "statements": len(rows),
+        "paid_in_full": sum(1 for r in rows if r["balance_due"] == 0),
+        "with_balance": sum(1 for r in rows if r["balance_due"] > 0),
+        "with_credit": sum(1 for r in rows if r["balance_due"] < 0),
+    }
     collected = sum((r["paid"] for r in rows), start=ZERO)
     outstanding = sum((r["balance_due"] for r in rows if r["balance_due"] > 0), start=ZERO)
     credit = sum((-r["balance_due"] for r in rows if r["balance_due"] < 0), start=ZERO)

@@ -248,6 +248,16 @@ def statements_of_event(
     return qs.order_by(*orderings.get(ordering, ("number",))).prefetch_related(holders_prefetch())
 
 
+def page_rows(qs: QuerySet[Any], ids: Iterable[Any]) -> list[Any]:
+    """The rows of ``qs`` whose pks are ``ids`` (one page of ``qs.values_list("pk", flat=True)``), in
+    that order. Paging the pks first matters: PostgreSQL computes the select list of every row an
+    OFFSET skips, so a deep page of the annotated query cost as much as the whole list; this way the
+    figures are computed for the page's rows only (one more query, whatever the page)."""
+    ids = list(ids)
+    by_pk = {row.pk: row for row in qs.filter(pk__in=ids).order_by()}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
 def holders_prefetch() -> Any:
     from django.db.models import Prefetch
 

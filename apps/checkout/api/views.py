@@ -176,7 +176,7 @@ class StatementViewSet(CheckoutViewSet):
             )
             header, rows = reports.statements_csv_rows(self.event, qs.iterator(chunk_size=2000))
             return csv_response(f"statements-{self.event.slug}.csv", header, rows)
-        page = self.paginate_queryset(qs)
+        page = selectors.page_rows(qs, self.paginate_queryset(qs.values_list("pk", flat=True)) or [])
         return self.get_paginated_response(s.StatementRowSerializer(page, many=True).data)
 
     @extend_schema(operation_id="events_statements_retrieve", responses=s.StatementSerializer)
