@@ -53,6 +53,7 @@ bench: install-test
 	$(BIN)/python bench/checkin.py
 	$(BIN)/python bench/bids.py
 	$(BIN)/python bench/checkout.py
+	$(BIN)/python bench/jobs.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* media .services .coverage

@@ -333,7 +333,8 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
             messages.success(
                 request,
                 f"Charged {len(report.charged)} card(s), {event.npo.currency} {report.total_charged}; "
-                f"{len(report.declined)} declined, {len(report.skipped)} skipped.",
+                f"{len(report.declined)} declined, {len(report.skipped)} skipped, "
+                f"{len(report.queued)} queued for the worker.",
             )
             for number, amount, reason in report.declined:
                 messages.warning(request, f"#{number}: {amount} declined ({reason})")

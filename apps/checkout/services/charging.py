@@ -9,8 +9,9 @@ card attempt was declined is skipped unless ``retry_declined`` (the decline is i
 cashier). Pending payments older than ``PAYMENT_PENDING_RESOLVE_SECONDS`` (a crash between the
 provider call and its record) are resolved first, by asking the provider.
 
-Without a task queue on main yet, the per-paddle charge is a plain function the command loops over;
-with one, each call becomes a task (README "Checkout").
+Each paddle's charge is a task (:func:`apps.checkout.tasks.charge_balance`): with the immediate
+backend (``make run``, tests) it runs at once and the report says how each went; with the database
+backend a worker runs it and the report lists the charges as queued.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from apps.checkout.models import CardStatus, Payment, PaymentMethod, ProviderSta
 from apps.checkout.services.payments import payment_record, payment_resolve_pending, payment_settle
 from apps.checkout.services.refunds import refund_resolve_pending
 from apps.core.exceptions import Conflict
+from apps.core.tasks import TaskResultStatus
 from apps.events.models import Event
 
 
@@ -38,6 +40,7 @@ class ChargeReport:
     charged: list[tuple[int, Decimal]] = field(default_factory=list)
     declined: list[tuple[int, Decimal, str]] = field(default_factory=list)
     pending: list[tuple[int, Decimal]] = field(default_factory=list)
+    queued: list[tuple[int, Decimal]] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     resolved: int = 0
     would_charge: list[tuple[int, Decimal]] = field(default_factory=list)
@@ -102,6 +105,8 @@ def balance_charge(*, paddle: Paddle, actor: Any = None, ip: str | None = None) 
 def balances_charge(
     *, event: Event, actor: Any = None, dry_run: bool = False, retry_declined: bool = False
 ) -> ChargeReport:
+    from apps.checkout.tasks import charge_balance
+
     report = ChargeReport()
     if not dry_run:
         report.resolved = pending_resolve(event=event, actor=actor)
@@ -116,8 +121,15 @@ def balances_charge(
         if dry_run:
             report.would_charge.append((paddle.number, payable))
             continue
-        payment = balance_charge(paddle=paddle, actor=actor)
-        if payment is None:
+        result = charge_balance.enqueue(str(paddle.pk), str(actor.pk) if getattr(actor, "pk", None) else None)
+        if result.status == TaskResultStatus.READY:  # the database backend: a worker charges it
+            report.queued.append((paddle.number, payable))
+            continue
+        done = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
+        payment = Payment.objects.filter(pk=done["payment"]).first() if done and done.get("payment") else None
+        if result.status != TaskResultStatus.SUCCESSFUL:
+            report.skipped.append((paddle.number, "the charge task failed (see the task results)"))
+        elif payment is None:
             report.skipped.append((paddle.number, "nothing payable"))
         elif payment.status == ProviderStatus.SUCCEEDED:
             report.charged.append((paddle.number, payment.amount))

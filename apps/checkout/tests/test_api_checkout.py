@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.test.utils import override_settings
 
 from apps.checkout.models import Payment, ProviderStatus, Receipt, Refund
 from apps.checkout.tests import factories as f
@@ -72,7 +71,7 @@ def test_payment_rules_exceeds_nothing_due_and_receipt_when_paid(
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "succeeded" and response.json()["amount"] == "200.00"
     assert not Receipt.objects.exists()  # not paid in full yet
-    with override_settings(AUGEO_OUTBOX_ASYNC=False), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         response = pay(world, {"amount": "300", "method": "card_terminal", "reference": "AUTH42"})
     assert response.status_code == 201
     receipt = Receipt.objects.get()

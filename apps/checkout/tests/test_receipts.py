@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.test.utils import override_settings
 from pypdf import PdfReader
 
 from apps.checkout import invariants
@@ -76,7 +75,7 @@ def test_receipt_html_pdf_and_send_through_the_api(django_capture_on_commit_call
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     mine = client_for(donor).get(f"/api/v1/events/{event.pk}/my-statement/receipt/", {"format": "pdf"})
     assert mine.status_code == 200 and mine.content.startswith(b"%PDF")
-    with override_settings(AUGEO_OUTBOX_ASYNC=False), django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True):
         sent = client_for(cashier).post(f"{base}send/")
     assert sent.status_code == 202 and sent.json() == {"receipt_number": 1, "queued": True}
     message = mail.outbox[-1]

@@ -36,6 +36,8 @@ class Command(BaseCommand):
             self.stdout.write(f"charged #{number}: {cur} {amount}")
         for number, amount, reason in report.declined:
             self.stdout.write(f"DECLINED #{number}: {cur} {amount} ({reason})")
+        for number, amount in report.queued:
+            self.stdout.write(f"queued #{number}: {cur} {amount} (a worker charges it)")
         for number, amount in report.pending:
             self.stdout.write(f"pending #{number}: {cur} {amount} (the provider has not answered yet)")
         for number, why in report.skipped:
@@ -43,6 +45,6 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"charged {len(report.charged)} paddle(s), {cur} {report.total_charged}; "
-                f"{len(report.declined)} declined, {len(report.pending)} pending"
+                f"{len(report.declined)} declined, {len(report.pending)} pending, {len(report.queued)} queued"
             )
         )
