@@ -169,3 +169,27 @@ def test_a_crashed_card_payment_is_resolved_by_asking_never_charging_again(world
     assert charged.status == ProviderStatus.SUCCEEDED
     assert never.status == ProviderStatus.FAILED and "not_charged" in never.failure_reason
     assert EmbeddedProviderCall.objects.filter(kind="charge").count() == 1  # asked, never charged again
+
+
+def test_charge_balances_enqueues_one_task_per_paddle_for_the_worker(world: dict, settings) -> None:  # type: ignore[no-untyped-def]
+    """With the database task backend (production) the command only enqueues: one
+    ``charge_balance`` task per paddle; the worker's run charges, and a second run charges nothing."""
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.checkout.tasks import charge_balance
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    _, b, c = world["paddles"]
+    f.saved_card(b)
+    f.saved_card(c)
+    out = io.StringIO()
+    call_command("charge_balances", world["event"].slug, stdout=out)
+    assert "queued #102: USD 600.00" in out.getvalue() and "2 queued" in out.getvalue()
+    assert not Payment.objects.filter(method="card_on_file").exists()
+    rows = list(DBTaskResult.objects.filter(task_path__endswith="charge_balance").order_by("enqueued_at"))
+    assert len(rows) == 2
+    # What the worker does with each row (run twice: the second finds nothing payable).
+    for row in rows:
+        assert charge_balance.call(*row.args_kwargs["args"])["status"] == ProviderStatus.SUCCEEDED
+        assert charge_balance.call(*row.args_kwargs["args"])["status"] == "nothing_payable"
+    assert Payment.objects.filter(method="card_on_file", status=ProviderStatus.SUCCEEDED).count() == 2
