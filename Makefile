@@ -52,6 +52,7 @@ bench: install-test
 	@test -n "$$DATABASE_URL" || { echo 'needs PostgreSQL: bash scripts/services.sh up && eval "$$(bash scripts/services.sh env)"'; exit 1; }
 	$(BIN)/python bench/checkin.py
 	$(BIN)/python bench/bids.py
+	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/jobs.py
 
 clean:

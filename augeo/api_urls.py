@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("apps.events.api.urls")),
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.auctions.api.urls")),
+    path("", include("apps.checkout.api.urls")),
     path("", include("apps.legal.api.urls")),
 ]

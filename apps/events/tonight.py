@@ -37,9 +37,8 @@ TONIGHT_LINKS: list[TonightLink] = [
     TonightLink(Capability.CHECKIN_PERFORM, "Check-in desk", "admin:attendance_checkin_desk"),
     TonightLink(Capability.AUCTION_CLERK, "Live auction", "admin:auctions_live_sale", arg="query"),
     TonightLink(Capability.AUCTION_CLERK, "Paddle raise", "admin:auctions_paddle_raise", arg="query"),
-    # Issue 12 (checkout) names these two pages; they appear here as soon as the URL names resolve.
-    TonightLink(Capability.CHECKOUT_MANAGE, "Checkout queue", "admin:checkout_queue"),
-    TonightLink(Capability.REPORTS_VIEW, "Event dashboard", "admin:checkout_dashboard"),
+    TonightLink(Capability.CHECKOUT_MANAGE, "Checkout queue", "admin:checkout_queue", arg="query"),
+    TonightLink(Capability.REPORTS_VIEW, "Event dashboard", "admin:checkout_dashboard", arg="query"),
     TonightLink(None, "Projector display", "live-display", arg="slug", new_tab=True),
 ]
 

@@ -42,8 +42,8 @@ def tonight_event(db):
     [
         (Role.STAFF, ["Check-in desk", "Projector display"], ["Live auction", "Paddle raise"]),
         (Role.AUCTIONEER, ["Live auction", "Paddle raise", "Projector display"], ["Check-in desk"]),
-        (Role.CASHIER, ["Projector display"], ["Check-in desk", "Live auction"]),
-        (Role.ADMIN, ["Check-in desk", "Live auction", "Paddle raise", "Projector display"], []),
+        (Role.CASHIER, ["Checkout queue", "Event dashboard", "Projector display"], ["Check-in desk", "Live auction"]),
+        (Role.ADMIN, ["Check-in desk", "Live auction", "Paddle raise", "Checkout queue", "Projector display"], []),
     ],
 )
 def test_tonight_links_follow_capabilities(tonight_event, role, seen, unseen):

@@ -35,13 +35,28 @@ TABLET = {"width": 820, "height": 1180}
 DESKTOP = {"width": 1366, "height": 900}
 
 ROLE_LINKS = {
-    "superuser": {"Check-in desk", "Live auction", "Paddle raise", "Projector display"},
-    "admin": {"Check-in desk", "Live auction", "Paddle raise", "Projector display"},
+    "superuser": {
+        "Check-in desk",
+        "Live auction",
+        "Paddle raise",
+        "Checkout queue",
+        "Event dashboard",
+        "Projector display",
+    },
+    "admin": {
+        "Check-in desk",
+        "Live auction",
+        "Paddle raise",
+        "Checkout queue",
+        "Event dashboard",
+        "Projector display",
+    },
     "staff": {"Check-in desk", "Projector display"},
     "auctioneer": {"Live auction", "Paddle raise", "Projector display"},
-    "cashier": {"Projector display"},
+    "cashier": {"Checkout queue", "Event dashboard", "Projector display"},
 }
 ALL_LINKS = set().union(*ROLE_LINKS.values())
+FIT_AT_820 = {"Check-in desk", "Live auction", "Paddle raise"}  # the desk and the clerk pages
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +166,7 @@ def test_each_role_sees_its_links_and_its_pages_fit(server: Any, browser: Any, r
                 assert page.locator("#header").count() == 1
                 slug = name.lower().replace(" ", "-")
                 page.screenshot(path=str(ARTIFACTS / f"{slug}-{role}-{label}.png"), full_page=True)
-                if viewport is TABLET:
+                if viewport is TABLET and name in FIT_AT_820:
                     assert overflow(page) <= 0, (role, name, overflow(page))
             if role in ("admin", "superuser"):  # the event's edit page with its sponsor inline
                 page.goto(f"{server.url}/admin/events/event/{data['event'].pk}/change/")

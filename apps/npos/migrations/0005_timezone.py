@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('npos', '0003_markdown_html'),
+        ('npos', '0004_npo_legal_name_alter_npo_tax_id'),
     ]
 
     operations = [
