@@ -22,7 +22,7 @@ def test_seed_demo_builds_an_auction_in_progress_and_is_idempotent() -> None:
         Sale.objects.count(),
         Pledge.objects.count(),
     )
-    assert counts[0] >= 7 and counts[1] > 0 and counts[2] > 0 and counts[3] == 1 and counts[4] >= 3
+    assert counts[0] >= 7 and counts[1] > 0 and counts[2] > 0 and counts[3] >= 1 and counts[4] >= 3
     assert Item.objects.filter(status=ItemStatus.SOLD, kind="live").exists()
     assert all(check_item(item) == [] for item in Item.objects.all())
     call_command("seed_demo", stdout=io.StringIO())
