@@ -23,6 +23,7 @@ urlpatterns = [
     path("health/ready/", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),
     path("", include("apps.live.urls")),  # /events/{slug}/display/ (the projector)
+    path("", include("augeo.pages_urls")),  # /, e-mail link pages, my registration (issue 15)
 ]
 
 if settings.DEBUG:
@@ -34,6 +35,7 @@ if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, view=serve_media, document_root=settings.MEDIA_ROOT)
 
 handler400 = "apps.core.views.bad_request"
-handler403 = "apps.core.views.permission_denied"
-handler404 = "apps.core.views.page_not_found"
+# Inside /admin/ these render in the admin's frame (reason + a way back); elsewhere apps.core.views.
+handler403 = "apps.npos.admin_site.permission_denied"
+handler404 = "apps.npos.admin_site.page_not_found"
 handler500 = "apps.core.views.server_error"

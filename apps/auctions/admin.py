@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from apps.auctions import clerk
 from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet
 from apps.auctions.models import (
     Bid,
@@ -44,6 +45,7 @@ from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
 from apps.npos import authz
+from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
@@ -253,6 +255,8 @@ class ItemAdmin(TenantScopedAdmin):
         rather than looked up (a malformed UUID in a filter would be a server error).
         """
         raw = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
+        if not raw:
+            return clerk.default_event_id(events)
         try:
             event_id = str(uuid.UUID(str(raw))) if raw else None
         except ValueError:
@@ -268,6 +272,8 @@ class ItemAdmin(TenantScopedAdmin):
         """Item number + bidder number + hammer price → a recorded sale, in seconds."""
         self._check_clerk(request, ITEM["sales"])
         events = self._clerk_events(request, ITEM["sales"])
+        if request.method == "POST" and "undo" in request.POST:
+            return clerk.undo(request, events, "sale", request.get_full_path())
         form = LiveSaleForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
             event = form.cleaned_data["event"]
@@ -291,22 +297,21 @@ class ItemAdmin(TenantScopedAdmin):
                 except DomainError as exc:
                     form.add_error(None, f"{exc.code}: {exc.message}")
                 else:
-                    self.message_user(
-                        request,
-                        f"Sold #{item.number} {item.title} to bidder {sale.paddle.number} for {sale.amount}.",
-                        messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect(f"{reverse('admin:auctions_live_sale')}?event={event.pk}")
+                    url = reverse("admin:auctions_live_sale")
+                    return HttpResponseRedirect(f"{url}?event={event.pk}&done={sale.pk}")
         event_id = self._selected_event_id(request, form, events)
-        recent = Sale.objects.filter(item__event__in=events).select_related("item", "paddle").order_by("-created_at")
+        recent = (
+            Sale.objects.filter(item__event__in=events).select_related("item__event", "paddle").order_by("-created_at")
+        )
         if event_id:
             recent = recent.filter(item__event_id=event_id)
             form.initial["event"] = event_id
         context = {
-            **self.admin_site.each_context(request),
+            **task_context(request),
             "title": "Live auction - record a sale",
             "form": form,
-            "recent": recent[:15],
+            "recent": recent[: clerk.RECENT],
+            "done": clerk.done_sale(request, events),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/auctions/live_sale.html", context)
@@ -315,6 +320,8 @@ class ItemAdmin(TenantScopedAdmin):
         """Bidder number + amount → a pledge; the running total and count per level beside it."""
         self._check_clerk(request, EVENT["pledges:clerk"])
         events = self._clerk_events(request, EVENT["pledges:clerk"])
+        if request.method == "POST" and "undo" in request.POST:
+            return clerk.undo(request, events, "pledge", request.get_full_path())
         form = PledgeEntryForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
             event = form.cleaned_data["event"]
@@ -329,10 +336,8 @@ class ItemAdmin(TenantScopedAdmin):
             except DomainError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
-                self.message_user(
-                    request, f"Pledge of {pledge.amount} from bidder {pledge.paddle.number}.", messages.SUCCESS
-                )
-                return HttpResponseRedirect(f"{reverse('admin:auctions_paddle_raise')}?event={event.pk}")
+                url = reverse("admin:auctions_paddle_raise")
+                return HttpResponseRedirect(f"{url}?event={event.pk}&done={pledge.pk}")
         event_id = self._selected_event_id(request, form, events)
         summary = None
         if event_id:
@@ -342,15 +347,16 @@ class ItemAdmin(TenantScopedAdmin):
                 "total": totals.total,
                 "count": totals.count,
                 "levels": totals.levels,
-                "recent": Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
-                .select_related("paddle")
-                .order_by("-created_at")[:15],
+                "recent": Pledge.objects.filter(event_id=event_id)
+                .select_related("event", "paddle")
+                .order_by("-created_at")[: clerk.RECENT],
             }
         context = {
-            **self.admin_site.each_context(request),
+            **task_context(request),
             "title": "Paddle raise - record a pledge",
             "form": form,
             "summary": summary,
+            "done": clerk.done_pledge(request, events),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/auctions/paddle_raise.html", context)

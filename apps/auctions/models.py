@@ -222,7 +222,7 @@ class Bid(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.item_id} #{self.sequence} {self.amount}"
+        return f"Bid {self.sequence}: {self.amount}"  # the bid history's row heading (no raw ids)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -15,7 +15,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from apps.core import uploads
@@ -143,6 +144,7 @@ class SponsorInline(_ChildInline):
     base hides them for everyone else (``apps.npos.tenancy.private.PRIVATE_FIELDS``)."""
 
     model = Sponsor
+    template = "admin/edit_inline/stacked.html"  # ten fields: one per line, not a 2,500 px row
     fields = [
         "name",
         "level",
@@ -261,6 +263,15 @@ class EventAdmin(TenantScopedAdmin):
             return
         event_update(event=obj, actor=request.user, data=data, logo=logo, ip=client_ip(request))
         obj.refresh_from_db()
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        # Before Django lists the related rows (and blames the user's "permission" for pledges,
+        # guests…): the real reason a published or closed event cannot go is event_delete's rule.
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.status != EventStatus.DRAFT:
+            self.message_user(request, "Only drafts can be deleted; close the event instead.", messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:events_event_change", args=[obj.pk]))
+        return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: Event) -> None:
         event_delete(event=obj, actor=request.user, ip=client_ip(request))

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
 from apps.core.models import AuditEntry
 from apps.npos import authz
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
+from apps.npos.models import NPO
 from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
@@ -29,7 +30,7 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     Only the declared filters are accepted in the query string: the ``data`` column holds amounts,
     and ``?data__amount__gte=`` would otherwise bisect them."""
 
-    list_display = ("created_at", "action", "actor", "object_type", "object_repr", "npo_id", "ip_address")
+    list_display = ("created_at", "action", "actor", "object_type", "object_repr", "npo", "ip_address")
     list_filter = ("action", "object_type")
     search_fields = ("action", "object_id", "object_repr", "actor__email", "request_id", "ip_address")
     date_hierarchy = "created_at"
@@ -42,10 +43,16 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         return npo_ids_with(request.user, Capability.REPORTS_VIEW)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
-        qs = super().get_queryset(request)
+        # The NPO's name in the same query (npo_id is a plain column: entries outlive their NPO).
+        names = NPO.all_objects.filter(pk=OuterRef("npo_id")).values("name")[:1]
+        qs = super().get_queryset(request).annotate(npo_name=Subquery(names))
         if authz.is_superuser(request.user):
             return qs
         return qs.filter(npo_id__in=self._visible_npo_ids(request))
+
+    @admin.display(description="NPO", ordering="npo_name")
+    def npo(self, entry: AuditEntry) -> str:
+        return getattr(entry, "npo_name", None) or (str(entry.npo_id) if entry.npo_id else "—")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

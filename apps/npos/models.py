@@ -58,6 +58,8 @@ class NPO(MarkdownFieldsMixin, SoftDeleteModel):
     accent_color = models.CharField(max_length=7, blank=True)
     background_color = models.CharField(max_length=7, blank=True)
     logo = models.ImageField(upload_to="npo-logos/", blank=True)
+    # The default zone of its members' screens (times not tied to an event); events carry their own.
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone name, e.g. America/Chicago")
     social_links = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

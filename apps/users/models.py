@@ -65,6 +65,9 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Times not tied to an event (audit entries, sign-ins) are shown in this zone; empty = the zone
+    # of the user's NPO (apps.npos.zones.viewer_zone).
+    timezone = models.CharField(max_length=64, blank=True, help_text="IANA time zone name; empty = your NPO's")
     # "Log out everywhere" and a password reset move this cut-off: access tokens issued before it
     # are refused (apps.users.authentication), refresh tokens are blacklisted by the service.
     tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)

@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.npos.admin_config.AugeoAdminConfig",  # django.contrib.admin with the branded site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.npos.middleware.ViewerTimezoneMiddleware",  # times not tied to an event: the viewer's zone
     "django.contrib.messages.middleware.MessageMiddleware",
     # After authentication: a signed-in staff user who has to accept the legal documents is sent to
     # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
@@ -368,6 +369,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+FORMAT_MODULE_PATH = ["augeo.formats"]  # every formatted time carries its zone's abbreviation
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

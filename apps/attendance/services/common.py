@@ -19,6 +19,7 @@ from apps.attendance.models import (
     Registration,
     RegistrationStatus,
 )
+from apps.attendance.qr import QR_ATTACHMENT
 from apps.attendance.selectors import paddle_has_activity, seats_taken
 from apps.attendance.services.invitations import (
     mail_name_problem,
@@ -133,8 +134,15 @@ def check_capacity(event: Event, extra: int) -> None:
 
 def mail_after_commit(template: str, subject: str, to: str, context: dict[str, Any]) -> None:
     """Queue one e-mail in the platform's outbox (apps.core.outbox): written with the change, sent by
-    a worker after commit; a mail failure never undoes a registration."""
-    outbox.email_queue(template=f"attendance/{template}", to=to, context={**context, "subject": subject})
+    a worker after commit; a mail failure never undoes a registration. A registration mail carries
+    the QR code of its code (``apps.attendance.qr``), for the desk's scanner."""
+    registration = context.get("registration")
+    attachments = (
+        [(QR_ATTACHMENT, str(registration.pk))] if template == "registration_confirmed" and registration else []
+    )
+    outbox.email_queue(
+        template=f"attendance/{template}", to=to, context={**context, "subject": subject}, attachments=attachments
+    )
 
 
 def mail_context(registration: Registration, guest: Guest | None = None) -> dict[str, Any]:

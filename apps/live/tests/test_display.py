@@ -92,7 +92,7 @@ def test_event_admin_page_links_the_display(superuser) -> None:
     client = Client()
     client.force_login(superuser)
     html = client.get(f"/admin/events/event/{event.pk}/change/").content.decode()
-    assert f'href="/events/{event.slug}/display/"' in html and "Open display" in html
+    assert f'href="/events/{event.slug}/display/"' in html and "Projector display" in html
 
 
 def test_money_and_countdown_filters() -> None:

@@ -62,6 +62,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
+from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
 from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field_names
 
@@ -275,7 +276,7 @@ class TenantScopedMixin:
         return formfield
 
 
-class TenantScopedAdmin(DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin):
+class TenantScopedAdmin(EventLocalTimesMixin, DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin):
     """Base of every ModelAdmin of a tenant-owned model (see the module docstring)."""
 
     def get_list_filter(self, request: HttpRequest) -> Any:

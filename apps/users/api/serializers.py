@@ -159,6 +159,7 @@ class UserSerializer(serializers.ModelSerializer):
             "country",
             "organization",
             "social_links",
+            "timezone",
             "profile_picture",
             "email_verified",
             "is_superuser",
@@ -189,6 +190,15 @@ class UserSerializer(serializers.ModelSerializer):
         if not phonenumbers.is_valid_number(number):
             raise serializers.ValidationError("This is not a valid phone number.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def validate_timezone(self, value: str) -> str:
+        """Times not tied to an event are shown in this zone (empty: the NPO's); IANA names only."""
+        import zoneinfo
+
+        value = value.strip()
+        if value and value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError("Use an IANA time zone name, e.g. America/Chicago.")
+        return value
 
     def validate_country(self, value: str) -> str:
         value = value.strip().upper()

@@ -48,6 +48,7 @@ PROFILE_FIELDS = frozenset(
         "postal_code",
         "country",
         "organization",
+        "timezone",  # the viewer's zone for times not tied to an event (issue 15)
         "social_links",
     }
 )
