@@ -43,7 +43,7 @@ def test_markdown_bracket_bomb_renders_fast(size: int) -> None:
         text._render_bounded.cache_clear()
         started = time.perf_counter()
         markdown_html(bomb)
-        assert time.perf_counter() - started < 0.5, bomb[:10]
+        assert time.perf_counter() - started < 3, bomb[:10]  # linear: ms; quadratic took 24 s
 
 
 def test_markdown_nested_list_is_refused_not_a_recursion_error() -> None:
