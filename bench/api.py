@@ -280,7 +280,10 @@ def config_shape(name: str) -> tuple[str, dict[str, str]]:
         return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "sync"}
     if name.startswith("gthread"):
         threads = name.removeprefix("gthread") or "4"
-        return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_CMD_ARGS": f"--threads {threads}"}
+        return "augeo.wsgi:application", {
+            "GUNICORN_WORKER_CLASS": "gthread",
+            "GUNICORN_CMD_ARGS": f"--threads {threads}",
+        }
     sys.exit(f"unknown configuration {name!r} (production, asgi, sync, gthreadN)")
 
 
@@ -635,7 +638,8 @@ def main() -> int:
         p = port()
         metrics_dir = workdir / f"prometheus-{config}"
         process, app, extra = start_project(url, config, p, args.workers, log, metrics_dir)
-        shapes[config] = f"{app} {extra.get('GUNICORN_WORKER_CLASS', '(gunicorn.conf.py)')} {extra.get('GUNICORN_CMD_ARGS', '')}".strip()
+        worker = extra.get("GUNICORN_WORKER_CLASS", "(gunicorn.conf.py)")
+        shapes[config] = f"{app} {worker} {extra.get('GUNICORN_CMD_ARGS', '')}".strip()
         results[config] = {}
         catalogue = f"/api/v1/events/{auction.event_id}/items/?page_size=20"
         loads = {
@@ -658,8 +662,11 @@ def main() -> int:
                     continue
                 result = run(p, loads[name], args.seconds, args.connections, workdir)
                 results[config][name] = result
-                print(f"  {config:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
-                      f"p99 {result.p99_ms:7.1f} ms  {result.statuses}", flush=True)
+                print(
+                    f"  {config:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                    f"p99 {result.p99_ms:7.1f} ms  {result.statuses}",
+                    flush=True,
+                )
                 if result.bad:
                     failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
                 if name.startswith("bids"):
@@ -678,7 +685,9 @@ def main() -> int:
     print(f"|---|{'---|' * len(configs)}---|")
     for i, name in enumerate(m for m in MEASURES if m in measures):
         cells = [fmt(results[c][name], floor_rps, bids=name.startswith("bids")) for c in configs]
-        floor_cell = f"**{low:.0f}–{high:.0f} req/s** (p99 {max(r.p99_ms for r in floor_runs):.0f} ms)" if i == 0 else ""
+        floor_cell = (
+            f"**{low:.0f}-{high:.0f} req/s** (p99 {max(r.p99_ms for r in floor_runs):.0f} ms)" if i == 0 else ""
+        )
         print(f"| {MEASURES[name]} | {' | '.join(cells)} | {floor_cell} |")
     first = configs[0]
     print()
@@ -688,7 +697,8 @@ def main() -> int:
         ratio = result.rps / floor_rps
         ok = ratio >= TARGETS[name] and (name != "bids_hot" or result.p99_ms <= HOT_P99_MS) and not result.bad
         extra = f", p99 {result.p99_ms:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
-        print(f"  {MEASURES[name]:<34} {ratio:5.2f}x (≥ {TARGETS[name]}){extra}, {result.bad} bad  {'met' if ok else 'MISSED'}")
+        verdict = "met" if ok else "MISSED"
+        print(f"  {MEASURES[name]:<34} {ratio:5.2f}x (≥ {TARGETS[name]}){extra}, {result.bad} bad  {verdict}")
     for failure in failures:
         print(f"FAIL {failure}")
     print(f"server log: {log}")

@@ -71,7 +71,7 @@ REST_FRAMEWORK = {
 SIMPLE_JWT = {"SIGNING_KEY": SECRET_KEY}
 '''
 
-URLS = '''
+URLS = """
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -83,7 +83,7 @@ class Me(APIView):
 
 
 urlpatterns = [path("me/", Me.as_view())]
-'''
+"""
 
 WSGI = """
 import os
