@@ -68,7 +68,8 @@ def with_bidder_fields(qs: QuerySet[Item], user: Any) -> QuerySet[Item]:
 
 def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
     """The catalogue of one (already visible) event."""
-    qs = Item.objects.filter(event=event).select_related("event").prefetch_related("images")
+    # No select_related("event"): the caller has the event; the answer only names its id.
+    qs = Item.objects.filter(event=event).prefetch_related("images")
     if not member:
         qs = qs.filter(status__in=PUBLIC_STATUSES)
     return with_bidder_fields(qs, user).order_by("display_order", "number")

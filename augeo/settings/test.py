@@ -19,6 +19,9 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),
 }
+# Reads of state a test has just changed through the ORM must not come from the public cache; its
+# own tests (apps/auctions/tests/test_public_cache.py) turn it on.
+AUGEO_PUBLIC_CACHE_SECONDS = 0
 # Inline, so tests can assert on mail.outbox right after the request (one test covers the pool).
 AUGEO_OUTBOX_ASYNC = False
 

@@ -24,6 +24,7 @@ from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
+from apps.core import public_cache
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.idempotency import idempotent
@@ -112,12 +113,21 @@ class EventItemsViewSet(AuctionViewSet):
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
     def list(self, request: Request, event_id: Any) -> Response:
+        if not request.user.is_authenticated:
+            # The same page for every anonymous caller: served from the short-lived public cache
+            # (invalidated by every committed bid, sale or item change; apps.core.public_cache).
+            # Only answers are cached — a 404 or a 400 is built (and raised) every time.
+            url = request.build_absolute_uri()
+            return Response(public_cache.read(event_id, f"items:{url}", lambda: self._page(request, event_id)))
+        return Response(self._page(request, event_id))
+
+    def _page(self, request: Request, event_id: Any) -> Any:
         event = _event(request, event_id)
         member = authz.is_member(request.user, event.npo_id)
         qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
         page = self.paginate_queryset(qs)
         context = {"request": request, "show_reserve": member}
-        return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data)
+        return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
     @extend_schema(
         tags=TAG,
@@ -475,8 +485,8 @@ class EventAuctionViewSet(AuctionViewSet):
     )
     @action(detail=False, methods=["get"])
     def totals(self, request: Request, event_id: Any) -> Response:
-        event = _event(request, event_id)
-        return Response(services.event_totals(event))
+        event = _event(request, event_id)  # visibility is checked on every read; the sums are shared
+        return Response(public_cache.read(event.pk, "totals", lambda: services.event_totals(event)))
 
 
 def _paddle_raise_body(event: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Profile one hot endpoint in-process (issue 13 §3): cProfile around N requests through Django's handler.
 
-    .venv/bin/python bench/profile.py me|catalogue|catalogue_anon|bid|item|guests [-n 300] [--sort tottime]
+    .venv/bin/python bench/hotspots.py me|catalogue|catalogue_anon|bid|item|guests [-n 300] [--sort tottime]
 
 Uses bench/api.py's database (``<DATABASE_URL's name>_bench``, run ``bench/api.py`` once first) and
 the production settings with the same environment as the benchmark's server; the requests go
