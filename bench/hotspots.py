@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import api  # noqa: E402
+import api
 
 
 def main() -> None:
