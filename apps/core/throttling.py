@@ -69,7 +69,8 @@ class ScopedRateThrottle(SimpleRateThrottle):
         previous window's, weighted by how much of it still overlaps the sliding window — the
         estimate used by Cloudflare and Redis' rate limiters, exact from a cold start and off by
         at most the previous window's share at a boundary, never letting a burst of 2 x the rate
-        through. Two cache round trips (``get_many`` + ``incr``), a few bytes each.
+        through. One Redis round trip (a pipeline: ``INCR``, ``EXPIRE``, ``GET``), a few bytes; two on other
+        cache backends (``get_many`` + ``incr``).
         """
         if self.rate is None or self.num_requests is None or self.duration is None:
             return True
@@ -81,13 +82,21 @@ class ScopedRateThrottle(SimpleRateThrottle):
             self.now = self.timer()
             window = int(self.now // self.duration)
             current, previous = f"{self.key}:{window}", f"{self.key}:{window - 1}"
-            counts = self.cache.get_many([current, previous])
             overlap = 1.0 - (self.now - window * self.duration) / self.duration
-            self.estimate = counts.get(previous, 0) * overlap + counts.get(current, 0)
+            counted = _redis_count(self.cache, current, previous, 2 * self.duration)
+            if counted is None:  # another cache backend: read both, then count
+                counts = self.cache.get_many([current, previous])
+                before, previous_count = counts.get(current, 0), counts.get(previous, 0)
+            else:  # Redis: counted already, in the same round trip as the previous window's read
+                before, previous_count = counted[0] - 1, counted[1]
+            self.estimate = previous_count * overlap + before
             if self.estimate >= self.num_requests:
-                self.previous_count, self.overlap = counts.get(previous, 0), overlap
+                self.previous_count, self.overlap = previous_count, overlap
+                if counted is not None:
+                    self.cache.decr(current)  # a refused request does not count
                 return self.throttle_failure()
-            self._count(current)
+            if counted is None:
+                self._count(current)
             return True
         except Exception:  # the cache is down: degrade to "no throttling" rather than a 500
             logger.warning("throttle cache unavailable; scope %s not enforced", self.scope)
@@ -114,6 +123,22 @@ class ScopedRateThrottle(SimpleRateThrottle):
             needed = (previous * self.overlap + current - self.num_requests) / previous * self.duration
             return max(0.0, min(needed, window_end - self.now)) + 0.001
         return max(0.0, window_end - self.now)
+
+
+def _redis_count(cache: Any, current: str, previous: str, ttl: int) -> tuple[int, int] | None:
+    """On django-redis: ``INCR current``, ``EXPIRE current``, ``GET previous`` in one pipeline and
+    ``(current count with this request, previous count)``; None for any other cache backend."""
+    client_of = getattr(getattr(cache, "client", None), "get_client", None)
+    make_key = getattr(getattr(cache, "client", None), "make_key", None)
+    if client_of is None or make_key is None:
+        return None
+    current_key, previous_key = make_key(current), make_key(previous)
+    pipe = client_of(write=True).pipeline(transaction=False)
+    pipe.incr(current_key)
+    pipe.expire(current_key, ttl)
+    pipe.get(previous_key)
+    count, _, previous_count = pipe.execute()
+    return int(count), int(previous_count or 0)
 
 
 class AccountRateThrottle(ScopedRateThrottle):
