@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BooleanField, DecimalField
 
-from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, PaddleRaiseLevel, Pledge, Sale
+from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemImage, ItemStatus, PaddleRaiseLevel, Pledge, Sale
 from apps.auctions.rules import money_str
 from apps.core.exceptions import NotFound
 from apps.npos import authz
@@ -68,11 +68,24 @@ def with_bidder_fields(qs: QuerySet[Item], user: Any) -> QuerySet[Item]:
 
 def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
     """The catalogue of one (already visible) event."""
-    # No select_related("event"): the caller has the event; the answer only names its id.
-    qs = Item.objects.filter(event=event).prefetch_related("images")
+    # No select_related("event"): the caller has the event; the answer only names its id. Images:
+    # attach_images on the page (Django's prefetch builds a queryset per item).
+    qs = Item.objects.filter(event=event)
     if not member:
         qs = qs.filter(status__in=PUBLIC_STATUSES)
     return with_bidder_fields(qs, user).order_by("display_order", "number")
+
+
+def attach_images(items: list[Item]) -> list[Item]:
+    """Each item's images (``item.image_rows``, in their display order) in one query — what
+    ``prefetch_related("images")`` does, without its per-item queryset and filter building."""
+    by_item: dict[Any, list[ItemImage]] = {item.pk: [] for item in items}
+    if by_item:
+        for image in ItemImage.objects.filter(item_id__in=list(by_item)).order_by("display_order", "created_at"):
+            by_item[image.item_id].append(image)
+    for item in items:
+        item.image_rows = by_item[item.pk]  # type: ignore[attr-defined]
+    return items
 
 
 def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True) -> Item:

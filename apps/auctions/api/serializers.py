@@ -41,6 +41,12 @@ def _image_url(obj: ItemImage) -> str | None:
         return None
 
 
+def _images_of(item: Item) -> Any:
+    """``selectors.attach_images``' rows when the caller attached them, else the relation."""
+    rows = getattr(item, "image_rows", None)
+    return rows if rows is not None else item.images.all()
+
+
 def _image_data(obj: ItemImage) -> dict[str, Any]:
     return {
         "id": str(obj.pk),
@@ -138,7 +144,7 @@ class ItemSerializer(serializers.ModelSerializer):
             "quantity_left": item.quantity_left,
             "fair_market_value": money(item.fair_market_value),
             "display_order": item.display_order,
-            "images": [_image_data(row) for row in item.images.all()],
+            "images": [_image_data(row) for row in _images_of(item)],
             "leading": self.get_leading(item),
             "my_max_bid": self.get_my_max_bid(item),
             "created_at": instant(item.created_at),

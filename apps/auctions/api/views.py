@@ -122,10 +122,12 @@ class EventItemsViewSet(AuctionViewSet):
         return Response(self._page(request, event_id))
 
     def _page(self, request: Request, event_id: Any) -> Any:
-        event = _event(request, event_id)
-        member = authz.is_member(request.user, event.npo_id)
+        from apps.events.selectors import event_ref_visible
+
+        event = event_ref_visible(request.user, event_id)  # visibility and membership in one query
+        member = bool(event.caller_is_member)  # type: ignore[attr-defined]
         qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
-        page = self.paginate_queryset(qs)
+        page = selectors.attach_images(list(self.paginate_queryset(qs) or []))
         context = {"request": request, "show_reserve": member}
         return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
