@@ -275,15 +275,12 @@ def config_shape(name: str) -> tuple[str, dict[str, str]]:
     if name == "production":
         return dockerfile_app(), {}
     if name == "asgi":
-        return "augeo.asgi:application", {"GUNICORN_WORKER_CLASS": "uvicorn_worker.UvicornWorker"}
+        return "augeo.asgi:application", {}
     if name == "sync":
         return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "sync"}
     if name.startswith("gthread"):
         threads = name.removeprefix("gthread") or "4"
-        return "augeo.wsgi:application", {
-            "GUNICORN_WORKER_CLASS": "gthread",
-            "GUNICORN_CMD_ARGS": f"--threads {threads}",
-        }
+        return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": threads}
     sys.exit(f"unknown configuration {name!r} (production, asgi, sync, gthreadN)")
 
 
@@ -638,8 +635,9 @@ def main() -> int:
         p = port()
         metrics_dir = workdir / f"prometheus-{config}"
         process, app, extra = start_project(url, config, p, args.workers, log, metrics_dir)
-        worker = extra.get("GUNICORN_WORKER_CLASS", "(gunicorn.conf.py)")
-        shapes[config] = f"{app} {worker} {extra.get('GUNICORN_CMD_ARGS', '')}".strip()
+        worker = extra.get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py")
+        threads = f" x {extra['GUNICORN_THREADS']} threads" if "GUNICORN_THREADS" in extra else ""
+        shapes[config] = f"{app.split(':')[0]}, {worker}{threads}"
         results[config] = {}
         catalogue = f"/api/v1/events/{auction.event_id}/items/?page_size=20"
         loads = {
