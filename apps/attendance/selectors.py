@@ -25,13 +25,22 @@ def _uuid_or_404(value: Any) -> uuid.UUID:
         raise NotFound(message="Not found.") from None
 
 
-def event_get_visible(user: Any, event_id: Any) -> Event:
+def event_get_visible(user: Any, event_id: Any, *, capabilities: tuple[str, ...] = ()) -> Event:
     """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
     404 otherwise. Mirrors ``apps.events.selectors.events_visible_to`` (kept here so attendance does
-    not depend on that module's load order)."""
+    not depend on that module's load order).
+
+    ``capabilities``: answered in the same query (``event.caller_capabilities``, capability → bool,
+    from :func:`apps.npos.authz.has_capability_expression`) for the view's permission check."""
     pk = _uuid_or_404(event_id)
     public = Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED])
-    event = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk).first()
+    qs = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk)
+    names = {f"caller_can_{i}": capability for i, capability in enumerate(capabilities)}
+    if names:
+        qs = qs.annotate(**{name: authz.has_capability_expression(user, cap) for name, cap in names.items()})
+    event = qs.first()
+    if event is not None and names:
+        event.caller_capabilities = {cap: bool(getattr(event, name)) for name, cap in names.items()}  # type: ignore[attr-defined]
     if event is None:
         raise NotFound(message="Event not found.")
     return event
