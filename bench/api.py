@@ -574,6 +574,46 @@ def fmt(result: Result, floor_rps: float, *, bids: bool) -> str:
     return f"{result.rps:.0f} req/s{accepted}, p99 {result.p99_ms:.0f} ms, {result.rps / floor_rps:.2f}x{bad}"
 
 
+def measure_all(
+    run: Any,
+    args: Any,
+    measures: list[str],
+    floor_port: int,
+    floor_load: Load,
+    servers: dict[str, tuple[int, dict[str, Load], str]],
+    workdir: Path,
+) -> tuple[dict[str, dict[str, Result]], dict[str, Result], list[str]]:
+    """Per measure: the floor, then every configuration. Bids first, so the catalogue shows leaders
+    and maximums. Returns (results by configuration and measure, the floor per measure, failures)."""
+    results: dict[str, dict[str, Result]] = {config: {} for config in servers}
+    floors: dict[str, Result] = {}
+    failures: list[str] = []
+    for name in ("bids_hot", "bids_spread", "me", "catalogue", "catalogue_anon", "guests"):
+        if name not in measures:
+            continue
+        floors[name] = floor = run(floor_port, floor_load, args.seconds, args.connections, workdir)
+        print(
+            f"  {'floor':<11} {'GET /me/ (bare app)':<34} {floor.rps:7.1f} req/s  p99 {floor.p99_ms:7.1f} ms",
+            flush=True,
+        )
+        for config, (p, loads, event_id) in servers.items():
+            result = run(p, loads[name], args.seconds, args.connections, workdir)
+            results[config][name] = result
+            print(
+                f"  {config:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                f"p99 {result.p99_ms:7.1f} ms  {result.rps / floor.rps:5.2f}x  {result.statuses}",
+                flush=True,
+            )
+            if result.bad:
+                failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
+            if name.startswith("bids"):
+                checked, violations = invariants(event_id)
+                if violations:
+                    failures.append(f"{config} {name}: invariants violated on {len(violations)} items")
+                print(f"  {'':<11} invariants: {checked} items, {len(violations)} with violations", flush=True)
+    return results, floors, failures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
@@ -607,18 +647,6 @@ def main() -> int:
     floor.prepare()
     floor_token = floor.token()
     guests = seed_guests() if "guests" in measures else None
-    floor_runs: list[Result] = []
-
-    def measure_floor() -> None:
-        p = port()
-        process = floor.start(p, workers=args.workers, log=log)
-        try:
-            wait_up(p, FLOOR_PATH, process, log)
-            load = Load(paths=[FLOOR_PATH], tokens=[floor_token])
-            run(p, load, 2, args.connections, workdir)
-            floor_runs.append(run(p, load, args.seconds, args.connections, workdir))
-        finally:
-            stop(process)
 
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  load average {os.getloadavg()[0]:.1f}  "
@@ -626,73 +654,62 @@ def main() -> int:
         f"{args.workers} workers  database {urlparse(url).path.lstrip('/')}",
         flush=True,
     )
-    measure_floor()
-    results: dict[str, dict[str, Result]] = {}
+    # Every server is up for the whole run and the measures are interleaved: for each measure the
+    # floor, then each configuration, back to back — on a shared machine the load drifts within
+    # minutes, and each ratio compares runs taken seconds apart.
+    processes: list[subprocess.Popen[bytes]] = []
+    servers: dict[str, tuple[int, dict[str, Load], str]] = {}
     shapes: dict[str, str] = {}
-    failures: list[str] = []
-    for config in configs:
-        auction = seed_auction(args.connections)
-        p = port()
-        metrics_dir = workdir / f"prometheus-{config}"
-        process, app, extra = start_project(url, config, p, args.workers, log, metrics_dir)
-        worker = extra.get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py")
-        threads = f" x {extra['GUNICORN_THREADS']} threads" if "GUNICORN_THREADS" in extra else ""
-        shapes[config] = f"{app.split(':')[0]}, {worker}{threads}"
-        results[config] = {}
-        catalogue = f"/api/v1/events/{auction.event_id}/items/?page_size=20"
-        loads = {
-            "me": Load(paths=["/api/v1/users/me/"], tokens=auction.tokens),
-            "catalogue": Load(paths=[catalogue], tokens=auction.tokens),
-            "catalogue_anon": Load(paths=[catalogue]),
-            "bids_hot": Load(items=[auction.hot], tokens=auction.tokens),
-            "bids_spread": Load(items=auction.items, tokens=auction.tokens),
-        }
-        if guests:
-            loads["guests"] = Load(
-                paths=[f"/api/v1/events/{guests.event_id}/guests/?search={quote(t)}" for t in guests.terms],
-                tokens=[guests.token],
-            )
-        try:
-            run(p, loads["me"], 2, args.connections, workdir)  # warm-up: connections, imports, caches
-            # Bids first, so the catalogue shows leaders and maximums.
-            for name in ("bids_hot", "bids_spread", "me", "catalogue", "catalogue_anon", "guests"):
-                if name not in measures:
-                    continue
-                result = run(p, loads[name], args.seconds, args.connections, workdir)
-                results[config][name] = result
-                print(
-                    f"  {config:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
-                    f"p99 {result.p99_ms:7.1f} ms  {result.statuses}",
-                    flush=True,
+    floor_port = port()
+    processes.append(floor.start(floor_port, workers=args.workers, log=log))
+    floor_load = Load(paths=[FLOOR_PATH], tokens=[floor_token])
+    try:
+        wait_up(floor_port, FLOOR_PATH, processes[0], log)
+        for config in configs:
+            auction = seed_auction(args.connections)
+            p = port()
+            process, app, extra = start_project(url, config, p, args.workers, log, workdir / f"prometheus-{config}")
+            processes.append(process)
+            worker = extra.get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py")
+            threads = f" x {extra['GUNICORN_THREADS']} threads" if "GUNICORN_THREADS" in extra else ""
+            shapes[config] = f"{app.split(':')[0]}, {worker}{threads}"
+            catalogue = f"/api/v1/events/{auction.event_id}/items/?page_size=20"
+            loads = {
+                "me": Load(paths=["/api/v1/users/me/"], tokens=auction.tokens),
+                "catalogue": Load(paths=[catalogue], tokens=auction.tokens),
+                "catalogue_anon": Load(paths=[catalogue]),
+                "bids_hot": Load(items=[auction.hot], tokens=auction.tokens),
+                "bids_spread": Load(items=auction.items, tokens=auction.tokens),
+            }
+            if guests:
+                loads["guests"] = Load(
+                    paths=[f"/api/v1/events/{guests.event_id}/guests/?search={quote(t)}" for t in guests.terms],
+                    tokens=[guests.token],
                 )
-                if result.bad:
-                    failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
-                if name.startswith("bids"):
-                    checked, violations = invariants(auction.event_id)
-                    if violations:
-                        failures.append(f"{config} {name}: invariants violated on {len(violations)} items")
-                    print(f"  {'':<11} invariants: {checked} items, {len(violations)} with violations", flush=True)
-        finally:
+            servers[config] = (p, loads, auction.event_id)
+        run(floor_port, floor_load, 2, args.connections, workdir)  # warm-up: connections, imports, caches
+        for p, loads, _event in servers.values():
+            run(p, loads["me"], 2, args.connections, workdir)
+        results, floors, failures = measure_all(run, args, measures, floor_port, floor_load, servers, workdir)
+    finally:
+        for process in processes:
             stop(process)
-    measure_floor()
 
-    floor_rps = statistics.mean(r.rps for r in floor_runs)
-    low, high = min(r.rps for r in floor_runs), max(r.rps for r in floor_runs)
     print()
     print(f"| measure | {' | '.join(f'{c} ({shapes[c]})' for c in configs)} | bare framework floor |")
     print(f"|---|{'---|' * len(configs)}---|")
-    for i, name in enumerate(m for m in MEASURES if m in measures):
-        cells = [fmt(results[c][name], floor_rps, bids=name.startswith("bids")) for c in configs]
-        floor_cell = (
-            f"**{low:.0f}-{high:.0f} req/s** (p99 {max(r.p99_ms for r in floor_runs):.0f} ms)" if i == 0 else ""
-        )
+    for name in (m for m in MEASURES if m in measures):
+        cells = [fmt(results[c][name], floors[name].rps, bids=name.startswith("bids")) for c in configs]
+        floor_cell = f"{floors[name].rps:.0f} req/s, p99 {floors[name].p99_ms:.0f} ms"
         print(f"| {MEASURES[name]} | {' | '.join(cells)} | {floor_cell} |")
+    low, high = min(r.rps for r in floors.values()), max(r.rps for r in floors.values())
+    print(f"(each ratio is to the floor measured just before that row; floor {low:.0f}-{high:.0f} req/s in this run)")
     first = configs[0]
     print()
-    print(f"targets ({first}, ratio to the floor {floor_rps:.0f} req/s):")
+    print(f"targets ({first}, {args.workers} workers, ratio to the floor of the same row):")
     for name in (m for m in MEASURES if m in measures):
         result = results[first][name]
-        ratio = result.rps / floor_rps
+        ratio = result.rps / floors[name].rps
         ok = ratio >= TARGETS[name] and (name != "bids_hot" or result.p99_ms <= HOT_P99_MS) and not result.bad
         extra = f", p99 {result.p99_ms:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
         verdict = "met" if ok else "MISSED"
@@ -704,7 +721,7 @@ def main() -> int:
         args.json.write_text(
             json.dumps(
                 {
-                    "floor": [r.__dict__ for r in floor_runs],
+                    "floor": {m: r.__dict__ for m, r in floors.items()},
                     "results": {c: {m: r.__dict__ for m, r in rs.items()} for c, rs in results.items()},
                 },
                 indent=2,
