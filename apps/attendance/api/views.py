@@ -24,6 +24,7 @@ from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
 from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
 from apps.core.api.filters import LeanFilterBackend
+from apps.core.api.pagination import WindowCountPagination
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
@@ -312,6 +313,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
 
     serializer_class = s.GuestSerializer
     filter_backends = [LeanFilterBackend, OrderingFilter]
+    pagination_class = WindowCountPagination  # the search's count on the page's own scan
     filterset_class = GuestFilter
     ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
     ordering = None  # default order comes from selectors.guests_search (an expression DRF cannot name)

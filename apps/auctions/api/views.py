@@ -25,6 +25,7 @@ from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, PaddleRaiseSettings, Pledge, Sale
 from apps.auctions.rules import money_str
 from apps.core import public_cache
+from apps.core.api.pagination import WindowCountPagination
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.idempotency import idempotent
@@ -111,24 +112,51 @@ class EventItemsViewSet(AuctionViewSet):
     serializer_class = s.ItemSerializer
     filterset_class = ItemFilter
 
+    pagination_class = WindowCountPagination
+
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
     def list(self, request: Request, event_id: Any) -> Response:
-        if not request.user.is_authenticated:
-            # The same page for every anonymous caller: served from the short-lived public cache
-            # (invalidated by every committed bid, sale or item change; apps.core.public_cache).
-            # Only answers are cached — a 404 or a 400 is built (and raised) every time.
-            url = request.build_absolute_uri()
-            return Response(public_cache.read(event_id, f"items:{url}", lambda: self._page(request, event_id)))
-        return Response(self._page(request, event_id))
-
-    def _page(self, request: Request, event_id: Any) -> Any:
+        """The catalogue. Members (drafts, reserves) get it built for them. Everyone else sees the
+        public page — the same for every caller, so it comes from the short-lived public cache
+        (apps.core.public_cache: at most 1 s, invalidated by every committed bid, sale or item
+        change) — and a signed-in bidder gets ``leading``/``my_max_bid`` added from two small
+        queries of their own. Only answers are cached: a 404 or 400 is raised every time."""
         from apps.events.selectors import event_ref_visible
 
-        event = event_ref_visible(request.user, event_id)  # visibility and membership in one query
-        member = bool(event.caller_is_member)  # type: ignore[attr-defined]
-        qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
+        user = request.user
+        if not user.is_authenticated:
+            return Response(self._public_page(request, event_id)["page"])
+        event = event_ref_visible(user, event_id)  # visibility and membership in one query
+        if event.caller_is_member:  # type: ignore[attr-defined]
+            return Response(self._page(request, event, user=user, member=True))
+        public = self._public_page(request, event_id)
+        return Response(selectors.with_bidder_overlay(public["page"], public["leaders"], user))
+
+    def _public_page(self, request: Request, event_id: Any) -> dict[str, Any]:
+        url = request.build_absolute_uri()
+        return public_cache.read(event_id, f"items:{url}", lambda: self._public_build(request, event_id))
+
+    def _public_build(self, request: Request, event_id: Any) -> dict[str, Any]:
+        """The page as an anonymous caller sees it, plus each item's leading paddle (not shown; the
+        bidder overlay needs it)."""
+        from django.contrib.auth.models import AnonymousUser
+
+        from apps.events.selectors import event_ref_visible
+
+        anonymous = AnonymousUser()
+        event = event_ref_visible(anonymous, event_id)
+        leaders: dict[str, str | None] = {}
+        page = self._page(request, event, user=anonymous, member=False, leaders=leaders)
+        return {"page": page, "leaders": leaders}
+
+    def _page(
+        self, request: Request, event: Any, *, user: Any, member: bool, leaders: dict[str, Any] | None = None
+    ) -> Any:
+        qs = self.filter_queryset(selectors.items_for_event(user=user, event=event, member=member))
         page = selectors.attach_images(list(self.paginate_queryset(qs) or []))
-        context = {"request": request, "show_reserve": member}
+        if leaders is not None:
+            leaders.update((str(item.pk), item.leader_paddle_id) for item in page)
+        context = {"request": request if user.is_authenticated else None, "show_reserve": member}
         return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
     @extend_schema(

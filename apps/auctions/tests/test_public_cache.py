@@ -66,16 +66,27 @@ def test_a_change_without_invalidation_is_visible_after_the_window() -> None:
     assert catalogue(item.event)["results"][0]["bid_count"] == 1
 
 
-def test_signed_in_callers_and_errors_are_never_cached(django_assert_num_queries) -> None:
+def test_members_and_errors_are_never_cached_and_bidders_get_their_own_fields() -> None:
+    from apps.npos.tests.factories import MembershipFactory
+
     item = ItemFactory()
-    user = bidder(item.event, 203)
-    client_for(user).get(f"/api/v1/events/{item.event.pk}/items/")
+    url = f"/api/v1/events/{item.event.pk}/items/"
+    staff = bidder(item.event, 207)
+    MembershipFactory(npo=item.event.npo, user=staff, role="staff")
+    client_for(staff).get(url)
     Item.objects.filter(pk=item.pk).update(title="Renamed")
-    assert client_for(user).get(f"/api/v1/events/{item.event.pk}/items/").json()["results"][0]["title"] == "Renamed"
+    assert client_for(staff).get(url).json()["results"][0]["title"] == "Renamed"  # members: built every time
+    # A bidder shares the public page (cached) but their own fields are read for them every time.
+    user = bidder(item.event, 203)
+    assert client_for(user).get(url).json()["results"][0]["my_max_bid"] is None
+    client_for(user).post(f"/api/v1/items/{item.pk}/bids/", {"amount": "100", "max_amount": "250"}, format="json")
+    row = client_for(user).get(url).json()["results"][0]
+    assert (row["my_max_bid"], row["bid_count"]) == ("250.00", 0)  # no commit hook ran: old public part
+    assert "leading" not in client_for(None).get(url).json()["results"][0]
     draft = EventFactory()
     for _ in range(2):
         assert client_for(None).get(f"/api/v1/events/{draft.pk}/items/").status_code == 404
-    assert client_for(None).get(f"/api/v1/events/{item.event.pk}/items/?page_size=0").status_code == 400
+    assert client_for(None).get(f"{url}?page_size=0").status_code == 400
 
 
 def test_totals_are_shared_but_visibility_is_checked_every_time(django_capture_on_commit_callbacks) -> None:
@@ -109,3 +120,40 @@ def test_event_changed_bumps_the_version_from_nothing() -> None:
     public_cache.event_changed("f00d")
     public_cache.read("f00d", "x", lambda: calls.append(1) or 1)
     assert len(calls) == 2
+
+
+def test_bidder_overlay_matches_the_per_row_annotations(settings) -> None:
+    """A signed-in bidder's page (public page + overlay) is what the full per-user query answers."""
+    import json
+
+    from django.test import RequestFactory
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.request import Request
+
+    from apps.auctions import selectors
+    from apps.auctions.api.serializers import ItemSerializer
+
+    event = ItemFactory().event
+    items = [ItemFactory(event=event) for _ in range(3)]
+    donor, rival = bidder(event, 205), bidder(event, 206)
+    url = f"/api/v1/items/{items[0].pk}/bids/"
+    client_for(donor).post(url, {"amount": "100", "max_amount": "300"}, format="json")
+    client_for(rival).post(url, {"amount": "150"}, format="json")  # donor's proxy keeps the lead
+    client_for(rival).post(f"/api/v1/items/{items[1].pk}/bids/", {"amount": "100", "max_amount": "120"}, format="json")
+    client_for(donor).post(f"/api/v1/items/{items[1].pk}/bids/", {"amount": "130"}, format="json")
+    client_for(rival).post(f"/api/v1/items/{items[2].pk}/bids/", {"amount": "100", "max_amount": "500"}, format="json")
+    for user in (donor, rival):
+        got = client_for(user).get(f"/api/v1/events/{event.pk}/items/").json()["results"]
+        request = Request(RequestFactory().get("/"))
+        request.user = user
+        rows = selectors.items_for_event(user=user, event=event, member=False)
+        expected = json.loads(JSONRenderer().render(ItemSerializer(rows, many=True, context={"request": request}).data))
+        assert [list(row) for row in got] == [list(row) for row in expected]  # same fields, same order
+        assert got == [{**row, "images": []} for row in expected]
+    by_id = {row["id"]: row for row in client_for(donor).get(f"/api/v1/events/{event.pk}/items/").json()["results"]}
+    assert (by_id[str(items[0].pk)]["leading"], by_id[str(items[0].pk)]["my_max_bid"]) == (True, "300.00")
+    assert (by_id[str(items[1].pk)]["leading"], by_id[str(items[1].pk)]["my_max_bid"]) == (
+        True,
+        "130.00",
+    )  # a bid without a maximum is its own maximum
+    assert (by_id[str(items[2].pk)]["leading"], by_id[str(items[2].pk)]["my_max_bid"]) == (False, None)
