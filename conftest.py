@@ -61,6 +61,17 @@ def _clear_cache() -> Any:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _legal_versions_fresh() -> Any:
+    """The consent gate memoises the published document versions per process (apps.legal.versions).
+    Each test starts on a database without published documents, so the memo starts empty (and
+    costs no query); publishing through the service updates it."""
+    from apps.legal.versions import versions_prime
+
+    versions_prime({}, seconds=3600)
+    yield
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

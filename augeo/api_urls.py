@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.npos.api.urls")),
+    path("", include("apps.legal.api.urls")),
 ]

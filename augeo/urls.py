@@ -5,11 +5,14 @@ from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from apps.core import views as core_views
 from apps.core.api.views import CachedSchemaView
+from apps.legal import views as legal_views
 from apps.users import views as users_views
 
 urlpatterns = [
     # Before admin.site.urls: the admin's login goes through the one sign-in service (lockout).
     path("admin/login/", users_views.admin_login, name="admin-login"),
+    # The consent page a staff user who has to accept the legal documents is sent to (apps.legal.gate).
+    path("admin/consent/", legal_views.admin_consent, name="admin-consent"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("augeo.api_urls")),
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),

@@ -41,6 +41,8 @@ from apps.core.models import OutboxEmail, OutboxStatus
 logger = logging.getLogger("augeo.outbox")
 
 MAX_ATTEMPTS = 8
+#: Addresses that can never receive mail (RFC 2606 ``.invalid``: a deleted account's placeholder).
+UNDELIVERABLE_DOMAINS = (".invalid",)
 #: Seconds an SMTP exchange may take when ``EMAIL_TIMEOUT`` is not configured.
 SEND_TIMEOUT_SECONDS = 10
 #: Control characters (CR, LF, NUL, …, and the Unicode line/paragraph separators) never reach a header.
@@ -85,7 +87,7 @@ def email_queue(
     *, template: str, to: str, user: Any = None, context: dict[str, Any] | None = None, ref: str = ""
 ) -> OutboxEmail | None:
     """Write an outbox row and hand it over right after the surrounding transaction commits."""
-    if not to:
+    if not to or to.lower().endswith(UNDELIVERABLE_DOMAINS):
         return None
     row = OutboxEmail.objects.create(
         template=template,
@@ -120,6 +122,32 @@ def _send_in_background(ids: list[Any]) -> None:
         outbox_send(ids)
     finally:
         connection.close()  # the pool thread's own database connection
+
+
+def background_run(func: Callable[..., Any], *args: Any) -> None:
+    """Run ``func(*args)`` the way outbox rows are handed over: on the background pool, or inline
+    when ``AUGEO_OUTBOX_ASYNC`` is off (tests). Other outbox-style work (privacy exports) uses it, so
+    there is one mechanism for the task queue to replace. ``func`` must not raise (it is logged)."""
+
+    def work() -> None:
+        try:
+            func(*args)
+        except Exception:
+            logger.exception("background work %s failed", getattr(func, "__name__", func))
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connection.close()  # the pool thread's own database connection
+
+    if getattr(settings, "AUGEO_OUTBOX_ASYNC", True):
+        try:
+            _pool().submit(work)
+            return
+        except RuntimeError:  # interpreter shutting down: run inline rather than drop it
+            pass
+    try:
+        func(*args)
+    except Exception:
+        logger.exception("background work %s failed", getattr(func, "__name__", func))
 
 
 def outbox_dispatch(ids: Iterable[Any]) -> None:

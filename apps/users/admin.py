@@ -16,6 +16,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.core.exceptions import DomainError
@@ -138,7 +139,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
     filter_horizontal = ()
-    actions = ["activate", "deactivate", "mark_verified", "send_password_reset"]
+    actions = ["activate", "deactivate", "mark_verified", "send_password_reset", "delete_account"]
 
     @admin.display(boolean=True, description="verified", ordering="email_verified_at")
     def email_verified(self, obj: User) -> bool:
@@ -227,6 +228,31 @@ class UserAdmin(DjangoUserAdmin):
             "Reset e-mail sent",
             lambda u: services.password_reset_request(email=u.email, actor=request.user, request=request),
         )
+
+    @admin.action(description="Delete the account (anonymise; for a person who asked in writing)")
+    def delete_account(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
+        """legal.md account deletion through the same service as the API, after a confirmation page."""
+        from apps.legal.services.deletion import account_delete
+
+        users = list(queryset)
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Delete accounts",
+                "users": users,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/users/user/delete_account_confirmation.html", context)
+        self._run(
+            request,
+            queryset.exclude(pk=str(request.user.pk)),
+            "Deleted (anonymised)",
+            lambda u: account_delete(user=u, actor=request.user, ip=client_ip(request)),
+        )
+        if any(u.pk == request.user.pk for u in users):
+            self.message_user(request, "Your own account is deleted from the API, with your password.", messages.ERROR)
+        return None
 
 
 # --- simplejwt's token blacklist: no token text, read-only ------------------------------------------

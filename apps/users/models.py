@@ -68,6 +68,11 @@ class User(BaseModel, AbstractBaseUser, PermissionsMixin):
     # "Log out everywhere" and a password reset move this cut-off: access tokens issued before it
     # are refused (apps.users.authentication), refresh tokens are blacklisted by the service.
     tokens_valid_after = models.DateTimeField(null=True, blank=True, editable=False)
+    # The versions of the terms and the privacy policy this person last accepted, written only by
+    # apps.legal (which also keeps the append-only consent log). The consent gate runs on every API
+    # call and reads them from this row, which authentication has already loaded: no extra query.
+    consent_terms_version = models.CharField(max_length=11, blank=True, editable=False)
+    consent_privacy_version = models.CharField(max_length=11, blank=True, editable=False)
 
     objects = UserManager()
 

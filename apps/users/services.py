@@ -35,7 +35,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.core import uploads
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
+from apps.core.net import client_ip
 from apps.core.services import audit_record
+from apps.legal.services import consent as legal_consent
 from apps.users import emails, lockout, tokens
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials, InvalidToken, TokenRefused
 from apps.users.models import AccountToken, AccountTokenPurpose, LoginLockScope, User, UserManager
@@ -118,9 +120,22 @@ def _verification_send(user: User) -> None:
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, first_name: str, last_name: str, request: HttpRequest | None = None
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    request: HttpRequest | None = None,
+    accept_terms_version: str | None = None,
+    accept_privacy_version: str | None = None,
 ) -> User:
-    """Create an unverified account and send the verification e-mail (after commit)."""
+    """Create an unverified account and send the verification e-mail (after commit). While legal
+    documents are published, the person must accept their current versions (400 otherwise)."""
+    accepted = legal_consent.documents_to_accept(
+        {"terms": accept_terms_version, "privacy": accept_privacy_version},
+        fields={"terms": "accept_terms_version", "privacy": "accept_privacy_version"},
+        require_all=True,
+    )
     email = normalize_email(email)
     already = ValidationFailed(
         message="An account with this e-mail address already exists.",
@@ -136,6 +151,12 @@ def user_register(
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise already from exc
+    legal_consent.consent_on_register(
+        user=user,
+        documents=accepted,
+        ip=client_ip(request) if request is not None else None,
+        user_agent=request.META.get("HTTP_USER_AGENT", "") if request is not None else "",
+    )
     audit_record(actor=user, action="auth.register", obj=user, request=request)
     _verification_send(user)
     return user

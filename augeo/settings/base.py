@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.attendance",
     "apps.auctions",
     "apps.live",
+    "apps.legal",
 ]
 
 MIDDLEWARE = [
@@ -63,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After authentication: a signed-in staff user who has to accept the legal documents is sent to
+    # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
+    "apps.legal.gate.AdminConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -484,6 +488,12 @@ LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
 AUGEO_OUTBOX_ASYNC = env.bool("AUGEO_OUTBOX_ASYNC", default=env.bool("AUGEO_NOTIFICATIONS_ASYNC", default=True))
 # JSON bodies nested deeper than this are refused (400) before any view sees them.
 AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
+
+# Legal (apps.legal): where contact-form messages are e-mailed (empty: stored only), and how long a
+# process keeps the current document versions the consent gate compares against (a publish in
+# another process is enforced within this many seconds).
+AUGEO_CONTACT_EMAIL = env.str("AUGEO_CONTACT_EMAIL", default="contact@augeo.local")
+AUGEO_LEGAL_CACHE_SECONDS = env.float("AUGEO_LEGAL_CACHE_SECONDS", default=10.0)
 
 # /metrics: a bearer token (Prometheus `authorization: credentials`) or a source network.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -25,6 +25,7 @@ Two corrections make the schema describe what the API really answers (found by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -61,10 +62,14 @@ DESCRIPTIONS = {
     "401": "NOT_AUTHENTICATED (no credentials) or TOKEN_INVALID (expired, revoked or tampered token).",
     "403": "PERMISSION_DENIED: signed in, but may not do this.",
     "404": "NOT_FOUND: does not exist, or is not visible to the caller.",
-    "409": "A business-rule code (api.md / bidding.md), e.g. INVALID_TRANSITION.",
+    "409": "A business-rule code (api.md / bidding.md), e.g. INVALID_TRANSITION; CONSENT_REQUIRED (with "
+    "`required`: type → version) for a signed-in caller who must accept the legal documents first.",
     "429": "THROTTLED or ACCOUNT_LOCKED; retry after `Retry-After` seconds.",
 }
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Apps add statuses an operation can answer beyond the rules below: ``func(schema) -> ["409"]``
+#: (the consent gate of apps.legal answers 409 CONSENT_REQUIRED on reads too). Registered in ``ready``.
+EXTRA_ERROR_STATUSES: list[Callable[[Any], list[str]]] = []
 
 
 BLANKABLE_FORMATS = frozenset({"email", "uri"})
@@ -172,6 +177,8 @@ class AutoSchema(SpectacularAutoSchema):
             statuses.append("409")
         if getattr(self.view, "throttle_classes", None):
             statuses.append("429")
+        for extra in EXTRA_ERROR_STATUSES:
+            statuses.extend(status for status in extra(self) if status not in statuses)
         return statuses
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:

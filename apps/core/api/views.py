@@ -23,6 +23,8 @@ ENTRY_POINTS = {
     "events": "events/",
     "public_events": "public/events/",
     "registrations": "registrations/",
+    "legal_documents": "legal/documents/",
+    "consent_status": "consent/status/",
     "schema": "/api/schema/",
     "docs": "/api/docs/",
 }

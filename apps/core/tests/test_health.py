@@ -131,9 +131,10 @@ setup_test_environment()
 settings.ALLOWED_HOSTS = ["testserver"]
 client = Client()
 out = {"options": settings.CACHES["default"]["OPTIONS"]}
+out["schema"] = client.get("/api/schema/").status_code  # throttled (anon) and cached: touches Redis
+# Timed apart from the schema (CPU-bound generation that says nothing about Redis timeouts).
 started = time.monotonic()
 out["live"] = client.get("/health/live/").status_code
-out["schema"] = client.get("/api/schema/").status_code  # throttled (anon) and cached: touches Redis
 ready = client.get("/health/ready/")
 out["ready"] = ready.status_code
 out["ready_body"] = ready.json()
@@ -176,4 +177,4 @@ def test_requests_still_work_when_redis_is_down(tmp_path):
     assert (out["live"], out["schema"]) == (200, 200)
     assert out["ready"] == 503
     assert out["ready_body"]["failing"] == ["cache"]
-    assert out["elapsed"] < 10
+    assert out["elapsed"] < 5  # a few 0.5 s socket timeouts at most, never a hang

@@ -56,6 +56,13 @@ class RegisterSerializer(serializers.Serializer):
     password = _password_field()
     first_name = StrictCharField(max_length=150)
     last_name = StrictCharField(max_length=150)
+    # Required while documents are published: the current versions (GET /api/v1/legal/documents/).
+    accept_terms_version = StrictCharField(
+        max_length=20, required=False, help_text="The current terms of service version the person accepts"
+    )
+    accept_privacy_version = StrictCharField(
+        max_length=20, required=False, help_text="The current privacy policy version the person accepts"
+    )
 
 
 class TokenSerializer(serializers.Serializer):

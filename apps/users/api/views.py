@@ -29,6 +29,8 @@ from apps.core.throttling import (
     PasswordResetRateThrottle,
     RegisterRateThrottle,
 )
+from apps.legal.cookies import visitor_id_from
+from apps.legal.services.cookies import cookie_consent_carry_over
 from apps.users import lockout, services
 from apps.users.api import serializers as s
 from apps.users.tokens import SESSION_CLAIM
@@ -146,6 +148,13 @@ class LoginView(PublicAuthView):
             password=data["password"],
             ip=client_ip(request),
             device_token=lockout.device_token_from(request._request),
+        )
+        # A visitor's cookie choices become the account's when it has none (legal.md).
+        cookie_consent_carry_over(
+            user=result.user,
+            visitor_id=visitor_id_from(request),
+            ip=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
         pair = services.session_start(user=result.user)
         user = s.UserSerializer(result.user, context={"request": request}).data

@@ -23,6 +23,7 @@ SEED_MODULES = [
     "apps.events.demo",
     "apps.attendance.demo",
     "apps.auctions.demo",
+    "apps.legal.demo",
 ]
 
 

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+
+
+class LegalConfig(AppConfig):
+    name = "apps.legal"
+    label = "legal"
+    verbose_name = "Legal, consent and privacy"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from apps.core.api.schema import EXTRA_ERROR_STATUSES
+        from apps.legal import emails, exporting  # noqa: F401 - outbox context builder, export sections
+        from apps.legal.gate import gate_schema_statuses, install_api_gate
+        from apps.legal.signals import carry_over_cookie_choices
+
+        # The API's consent gate: one hook on every DRF view (see apps.legal.gate).
+        install_api_gate()
+        if gate_schema_statuses not in EXTRA_ERROR_STATUSES:
+            EXTRA_ERROR_STATUSES.append(gate_schema_statuses)
+        # The admin's sign-in (django.contrib.auth.login) carries a visitor's cookie choices over;
+        # the API's login view calls the same service.
+        user_logged_in.connect(carry_over_cookie_choices, dispatch_uid="legal.carry_over_cookie_choices")

@@ -1,0 +1,160 @@
+"""The consent gate (legal.md "Consent"): one rule, enforced in two places.
+
+* **The rule** — :func:`consent_missing`: the published documents (per type) the user has not
+  accepted. A type counts as accepted when the user accepted its current version or any version
+  with the same MAJOR number (a minor version is a clarification). No published documents → nothing
+  is missing. It reads the user row and the per-process memo of current versions
+  (:mod:`apps.legal.versions`): no query on the hot path.
+* **The API** — one DRF hook for every view: :func:`install_api_gate` wraps
+  ``APIView.perform_authentication``, so right after authentication (401 first, then this, then
+  permissions) a signed-in caller who still has to accept answers 409 ``CONSENT_REQUIRED`` with
+  ``required: {type: version}``. It runs for every view, present and future, with no per-view code;
+  a Django middleware could not see JWT users (DRF authenticates inside the view).
+* **The admin** — :class:`AdminConsentMiddleware` sends a signed-in staff user who has to accept to
+  the consent page (``/admin/consent/``), which brings them back where they were.
+
+Exempt (legal.md): authentication (``/api/v1/auth/…``), ``GET /api/v1/users/me/`` and the legal,
+consent, cookie, privacy and public endpoints — a gated person can still sign in and out, read what
+to accept, accept it, export their data or delete their account. Only ``/api/v1/`` is gated (the
+schema and Swagger UI are documentation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from rest_framework.views import APIView
+
+from apps.core.exceptions import Conflict
+from apps.legal.versions import Version, current_versions, version_or_none
+
+API_PREFIX = "/api/v1/"
+EXEMPT_PREFIXES = ("auth/", "legal/", "consent/", "cookies/", "privacy/", "public/")
+#: Exempt for reading only: a gated person may see who they are signed in as, not change it.
+EXEMPT_READS = frozenset({"users/me/"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+#: The user columns holding the accepted version of each document type.
+ACCEPTED_FIELDS = {"terms": "consent_terms_version", "privacy": "consent_privacy_version"}
+DOCUMENT_NAMES = {"terms": "terms of service", "privacy": "privacy policy"}
+
+
+def accepted_version(user: Any, document_type: str) -> Version | None:
+    return version_or_none(getattr(user, ACCEPTED_FIELDS[document_type], ""))
+
+
+def is_accepted(accepted: Version | None, current: Version) -> bool:
+    """Accepted the current version or one with the same MAJOR. (A higher MAJOR than the current
+    one can only be a process whose memo is a few seconds old: counted as accepted.)"""
+    return accepted is not None and accepted.major >= current.major
+
+
+def consent_missing(user: Any, current: dict[str, Version] | None = None) -> dict[str, str]:
+    """``{type: version to accept}`` for every published document ``user`` has not accepted."""
+    if current is None:
+        current = current_versions()
+    if not current:
+        return {}
+    return {
+        document_type: str(version)
+        for document_type, version in current.items()
+        if not is_accepted(accepted_version(user, document_type), version)
+    }
+
+
+class ConsentRequired(Conflict):
+    """409 ``CONSENT_REQUIRED``: accept the listed versions first (``POST /api/v1/consent/accept/``)."""
+
+    def __init__(self, missing: dict[str, str]) -> None:
+        listed = " and ".join(f"the {DOCUMENT_NAMES.get(t, t)} (version {v})" for t, v in sorted(missing.items()))
+        super().__init__(
+            "CONSENT_REQUIRED",
+            f"Accept {listed} first: POST /api/v1/consent/accept/.",
+            required=dict(sorted(missing.items())),
+        )
+
+
+def api_call_exempt(path: str, method: str) -> bool:
+    """True for paths the gate never refuses (see the module docstring)."""
+    if not path.startswith(API_PREFIX):
+        return True
+    rest = path[len(API_PREFIX) :]
+    if rest.startswith(EXEMPT_PREFIXES):
+        return True
+    return rest in EXEMPT_READS and method in READ_METHODS
+
+
+def api_gate(request: Any) -> None:
+    """Raise :class:`ConsentRequired` for a signed-in caller who has to accept first."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return
+    if api_call_exempt(request.path_info, request.method or ""):
+        return
+    missing = consent_missing(user)
+    if missing:
+        raise ConsentRequired(missing)
+
+
+def install_api_gate() -> None:
+    """Wrap ``APIView.perform_authentication`` once (``LegalConfig.ready``)."""
+    original: Callable[..., None] = APIView.perform_authentication
+    if getattr(original, "consent_gate", False):
+        return
+
+    @wraps(original)
+    def perform_authentication(self: APIView, request: Any) -> None:
+        original(self, request)
+        api_gate(request)
+
+    perform_authentication.consent_gate = True  # type: ignore[attr-defined]
+    APIView.perform_authentication = perform_authentication  # type: ignore[method-assign]
+
+
+def gate_schema_statuses(schema: Any) -> list[str]:
+    """For the OpenAPI schema (``apps.core.api.schema.EXTRA_ERROR_STATUSES``): an operation a
+    signed-in caller can reach outside the exempt list may answer 409 ``CONSENT_REQUIRED``."""
+    if not getattr(schema.view, "authentication_classes", None):
+        return []
+    return [] if api_call_exempt(schema.path, schema.method) else ["409"]
+
+
+# --- the admin -------------------------------------------------------------------------------------
+
+
+def admin_consent_url(next_url: str) -> str:
+    return f"{reverse('admin-consent')}?{urlencode({'next': next_url})}"
+
+
+class AdminConsentMiddleware:
+    """Sends a signed-in staff user who has to accept to ``/admin/consent/`` before any other admin
+    page (sign-in, sign-out and the consent page itself excepted), with ``?next=`` to come back."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self._paths: tuple[str, tuple[str, ...]] | None = None
+
+    def _admin_paths(self) -> tuple[str, tuple[str, ...]]:
+        if self._paths is None:
+            exempt = (
+                reverse("admin:login"),
+                reverse("admin:logout"),
+                reverse("admin-consent"),
+                reverse("admin:jsi18n"),
+            )
+            self._paths = (reverse("admin:index"), exempt)
+        return self._paths
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        prefix, exempt = self._admin_paths()
+        path = request.path_info
+        if path.startswith(prefix) and path not in exempt:
+            user = request.user
+            if user.is_authenticated and user.is_active and user.is_staff and consent_missing(user):
+                return HttpResponseRedirect(admin_consent_url(request.get_full_path()))
+        return self.get_response(request)
