@@ -136,6 +136,30 @@ def access_token(user: Any) -> str:
     return str(token)
 
 
+def ensure_legal() -> dict[str, str]:
+    """Published terms and privacy documents (created when missing), so every measure runs with the
+    consent gate of issue 16 active; returns ``{user column: version}`` for the bench users."""
+    from django.utils import timezone
+
+    from apps.legal.gate import ACCEPTED_FIELDS
+    from apps.legal.models import DocumentStatus, LegalDocument
+
+    accepted = {}
+    for document_type, column in ACCEPTED_FIELDS.items():
+        document = LegalDocument.objects.filter(type=document_type, status=DocumentStatus.PUBLISHED).first()
+        if document is None:
+            document = LegalDocument.objects.create(
+                type=document_type,
+                major=1,
+                minor=0,
+                body=f"Bench {document_type}.",
+                status=DocumentStatus.PUBLISHED,
+                published_at=timezone.now(),
+            )
+        accepted[column] = f"{document.major}.{document.minor}"
+    return accepted
+
+
 @dataclass
 class Auction:
     event_id: str
@@ -173,6 +197,7 @@ def seed_auction(bidders: int) -> Auction:
             first_name="Bench",
             last_name=str(i),
             email_verified_at=timezone.now(),
+            **ensure_legal(),
         )
         registration = Registration.objects.create(event=event, user=user, code=f"B{i:05d}")
         paddle = Paddle.objects.create(event=event, number=100 + i, registration=registration)
@@ -225,6 +250,7 @@ def seed_guests() -> Guests:
         event_id, _token, _unchecked, _terms = load_data(GUESTS)
         staff = User.objects.get(email="bench-staff@example.org")
         event = Event.objects.get(pk=event_id)
+    User.objects.filter(pk=staff.pk).update(**ensure_legal())
     rng = random.Random(7)
     rows = list(Guest.objects.filter(event=event).values_list("first_name", "last_name", "email", "phone")[:3000])
     terms = []
