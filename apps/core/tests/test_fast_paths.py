@@ -177,3 +177,35 @@ def test_guest_rows_fast_path_matches_drf() -> None:
     # Subclasses with more fields take DRF's path.
     guests[0].already_checked_in = True
     assert CheckInResultSerializer(guests[0]).data["already_checked_in"] is True
+
+
+def test_user_by_pk_reads_the_row_as_the_orm_does() -> None:
+    import uuid
+
+    from django.forms.models import model_to_dict
+
+    from apps.users.authentication import user_by_pk
+    from apps.users.models import User
+
+    user = UserFactory(social_links={"site": "https://example.org"}, email_verified_at=timezone.now())
+    loaded = user_by_pk(str(user.pk))
+    assert model_to_dict(loaded) == model_to_dict(User.objects.get(pk=user.pk))
+    assert loaded.social_links == {"site": "https://example.org"} and not loaded._state.adding
+    assert user_by_pk(uuid.uuid4()) is None
+    assert user_by_pk("not-a-uuid") is None
+
+
+def test_deleted_or_inactive_users_tokens_are_refused() -> None:
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.users.models import User
+
+    user = UserFactory()
+    token = str(AccessToken.for_user(user))
+    api = client_for(None)
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.get("/api/v1/users/me/").status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert api.get("/api/v1/users/me/").status_code == 401
+    User.objects.filter(pk=user.pk).delete()
+    assert api.get("/api/v1/users/me/").status_code == 401
