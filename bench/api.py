@@ -139,7 +139,11 @@ def access_token(user: Any) -> str:
 def ensure_legal() -> dict[str, str]:
     """Published terms and privacy documents (created when missing), so every measure runs with the
     consent gate of issue 16 active; returns ``{user column: version}`` for the bench users."""
+    from django.apps import apps
     from django.utils import timezone
+
+    if not apps.is_installed("apps.legal"):  # pragma: no cover - a checkout from before issue 16
+        return {}
 
     from apps.legal.gate import ACCEPTED_FIELDS
     from apps.legal.models import DocumentStatus, LegalDocument
@@ -286,9 +290,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def dockerfile_app() -> str:
+def dockerfile_app(root: Path = ROOT) -> str:
     """The application the Dockerfile's CMD serves (``augeo.asgi:application`` or ``…wsgi…``)."""
-    for line in (ROOT / "Dockerfile").read_text().splitlines():
+    for line in (root / "Dockerfile").read_text().splitlines():
         if line.startswith("CMD"):
             for word in json.loads(line[3:].strip()):
                 if word.startswith("augeo."):
@@ -296,10 +300,18 @@ def dockerfile_app() -> str:
     return "augeo.wsgi:application"
 
 
-def config_shape(name: str) -> tuple[str, dict[str, str]]:
+def config_root(config: str) -> tuple[str, Path]:
+    """``name@/path/to/checkout`` serves another checkout of the project (e.g. the code before a
+    change, exported with ``git archive``) in the same run, from this venv and database."""
+    name, _, path = config.partition("@")
+    return name, Path(path) if path else ROOT
+
+
+def config_shape(config: str) -> tuple[str, dict[str, str]]:
     """(application, environment) of a named server configuration."""
+    name, root = config_root(config)
     if name == "production":
-        return dockerfile_app(), {}
+        return dockerfile_app(root), {}
     if name == "asgi":
         return "augeo.asgi:application", {}
     if name == "sync":
@@ -342,7 +354,12 @@ def start_project(url: str, config: str, port: int, workers: int, log: Path, met
     command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", app]
     with log.open("ab") as handle:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            cwd=config_root(config)[1],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     wait_up(port, "/health/live/", process, log)
     return process, app, extra
@@ -626,7 +643,8 @@ def measure_all(
             result = run(p, loads[name], args.seconds, args.connections, workdir)
             results[config][name] = result
             print(
-                f"  {config:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                f"  {config.split('@')[0][:11]:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  "
+                f"p50 {result.p50_ms:6.1f} ms  "
                 f"p99 {result.p99_ms:7.1f} ms  {result.rps / floor.rps:5.2f}x  {result.statuses}",
                 flush=True,
             )
@@ -651,6 +669,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     configs = [c for c in args.configs.split(",") if c]
+    # name@/path → name@dirname in the table
+    labels = {c: c if "@" not in c else f"{c.split('@')[0]}@{Path(c.split('@')[1]).name}" for c in configs}
     measures = [m for m in args.measures.split(",") if m]
     unknown = set(measures) - set(MEASURES)
     if unknown:
@@ -694,7 +714,9 @@ def main() -> int:
         for config in configs:
             auction = seed_auction(args.connections)
             p = port()
-            process, app, extra = start_project(url, config, p, args.workers, log, workdir / f"prometheus-{config}")
+            process, app, extra = start_project(
+                url, config, p, args.workers, log, workdir / f"prometheus-{len(servers)}"
+            )
             processes.append(process)
             worker = extra.get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py")
             threads = f" x {extra['GUNICORN_THREADS']} threads" if "GUNICORN_THREADS" in extra else ""
@@ -722,7 +744,7 @@ def main() -> int:
             stop(process)
 
     print()
-    print(f"| measure | {' | '.join(f'{c} ({shapes[c]})' for c in configs)} | bare framework floor |")
+    print(f"| measure | {' | '.join(f'{labels[c]} ({shapes[c]})' for c in configs)} | bare framework floor |")
     print(f"|---|{'---|' * len(configs)}---|")
     for name in (m for m in MEASURES if m in measures):
         cells = [fmt(results[c][name], floors[name].rps, bids=name.startswith("bids")) for c in configs]
