@@ -54,12 +54,14 @@ def event_ref_visible(user: Any, event_id: Any) -> Event:
     event = None
     if pk:
         event = (
-            Event.objects.filter(Q(status__in=PUBLIC_STATUSES) | authz.scope_q(user, None), pk=pk)
+            Event.objects.filter(pk=pk)
             .only("id", "npo_id", "status")
             .annotate(caller_is_member=authz.is_member_expression(user))
             .first()
         )
-    if event is None:
+    # events_visible_to's rule, decided on the row: public, or the caller is a member (super admins
+    # count as members) — the membership EXISTS is read anyway, no second subquery needed.
+    if event is None or not (event.status in PUBLIC_STATUSES or event.caller_is_member):  # type: ignore[attr-defined]
         raise NotFound(message="Event not found.")
     return event
 
