@@ -43,7 +43,7 @@ def user_by_pk(pk: Any) -> Any:
         columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
         # Identifiers from the model's _meta, quoted; the id is a parameter.
         _USER_SQL = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    rows = list(User.objects.raw(_USER_SQL, [pk]))
+    rows = list(User.objects.raw(_USER_SQL, [User._meta.pk.get_db_prep_value(pk, connection)]))  # type: ignore[union-attr]
     return rows[0] if rows else None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -34,8 +36,10 @@ def membership_summaries(user: User) -> list[dict[str, str]]:
             f"ORDER BY n.{quote('name')}, m.{quote('npo_id')}"
         )
     with connection.cursor() as cursor:
-        cursor.execute(_MEMBERSHIPS_SQL, [user.pk, MembershipStatus.ACTIVE.value])
-        return [{"npo": str(npo_id), "role": role} for npo_id, role in cursor.fetchall()]
+        user_id = User._meta.pk.get_db_prep_value(user.pk, connection)  # type: ignore[union-attr]
+        cursor.execute(_MEMBERSHIPS_SQL, [user_id, MembershipStatus.ACTIVE.value])
+        # SQLite hands UUIDs back as hex text: one spelling, as the ORM would convert them.
+        return [{"npo": str(uuid.UUID(str(npo_id))), "role": role} for npo_id, role in cursor.fetchall()]
 
 
 _MEMBERSHIPS_SQL: str | None = None
