@@ -1,4 +1,8 @@
-# The web process for docker-compose.yml (and a starting point for a production image).
+# One image, three processes (docker-compose.yml; a starting point for a production image):
+#   web        gunicorn -c gunicorn.conf.py augeo.asgi:application   (the default command below)
+#   worker     python manage.py run_worker        (runs tasks; as many as needed)
+#   scheduler  python manage.py run_scheduler     (enqueues scheduled jobs; one)
+# Before starting a release: python manage.py migrate --noinput && python manage.py ensure_storage
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -32,13 +32,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.attendance.locks import lock_guest, lock_registration
 from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration, RegistrationStatus
+from apps.core import outbox
 from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, Throttled, ValidationFailed
 from apps.core.services import audit_record
 
@@ -157,21 +156,18 @@ def guest_invitation_send(*, guest: Guest, registration: Registration, actor: An
         "guest_first_name": mail_safe_name(guest.first_name),
         "registrant_name": mail_safe_name(f"{owner.first_name} {owner.last_name}".strip()) if owner else "",
         "email": guest.email,
-        "token": token,
         "expires_at": invitation.expires_at,
         "frontend_url": settings.FRONTEND_URL.rstrip("/"),
     }
-    to = guest.email
     subject = " ".join(f"You are invited to {event.name}".split())  # no CR/LF in a header
-
-    def _deliver() -> None:
-        try:
-            body = render_to_string("emails/attendance/guest_invitation.txt", context)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-        except Exception:
-            logger.exception("guest invitation e-mail failed")
-
-    transaction.on_commit(_deliver)
+    # The token is sealed in the outbox row (encrypted, erased once sent), never stored in clear.
+    outbox.email_queue(
+        template="attendance/guest_invitation",
+        to=guest.email,
+        context={**context, "subject": subject},
+        secrets={"token": token},
+        ref=f"attendance.guestinvitation:{invitation.pk}",
+    )
     return invitation
 
 

@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, ProtectedError, Q
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.attendance.invitations import (
@@ -42,7 +40,7 @@ from apps.attendance.models import (
     Table,
 )
 from apps.attendance.selectors import paddle_has_activity
-from apps.core import metrics
+from apps.core import metrics, outbox
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus, FoodOption
@@ -154,16 +152,9 @@ def _check_capacity(event: Event, extra: int) -> None:
 
 
 def _send(template: str, subject: str, to: str, context: dict[str, Any]) -> None:
-    """Send one e-mail after commit; a mail failure never undoes a registration."""
-
-    def _deliver() -> None:
-        try:
-            body = render_to_string(f"emails/attendance/{template}.txt", context)
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
-        except Exception:
-            logger.exception("attendance e-mail %s to a guest failed", template)
-
-    transaction.on_commit(_deliver)
+    """Queue one e-mail in the platform's outbox (apps.core.outbox): written with the change, sent by a
+    worker after commit; a mail failure never undoes a registration."""
+    outbox.email_queue(template=f"attendance/{template}", to=to, context={**context, "subject": subject})
 
 
 def _mail_context(registration: Registration, guest: Guest | None = None) -> dict[str, Any]:

@@ -13,4 +13,9 @@ class CoreConfig(AppConfig):
             audit_admin,  # noqa: F401
             metrics,  # noqa: F401
             outbox_admin,  # noqa: F401
+            tasks,
+            tasks_admin,  # noqa: F401
         )
+
+        # Task latency and outcomes are recorded by whichever process runs the task.
+        tasks.connect_signals()

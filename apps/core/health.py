@@ -1,4 +1,4 @@
-"""Readiness checks: database, cache and storage, each reported by name.
+"""Readiness checks: database, cache, storage and the task queue, each reported by name.
 
 A probe must answer within the load balancer's timeout even when a dependency hangs, so the cache
 and storage checks run concurrently in a small thread pool and are given up after
@@ -6,6 +6,14 @@ and storage checks run concurrently in a small thread pool and are given up afte
 request's own thread (Django connections are per thread) and is bounded by the driver's connect
 timeout (``connect_timeout`` in base settings). Redis is bounded by django-redis' socket timeouts
 (0.5 s) and Azure by the SDK's connection timeout with one retry.
+
+The queue check reports the backend, the depth (tasks ready to run) and the oldest one's age; it
+is ``ok`` whenever the queue can be read — a deep queue is for alerts, not a reason to take web
+pods out of the balancer.
+
+The probe pool is the one thread pool left in web processes, on purpose: it runs read-only probes
+whose result the request waits for (bounded by the timeout), holds no work that must survive a
+restart, and is what keeps a hanging dependency from holding the probe.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -47,18 +56,29 @@ def _storage() -> None:
     default_storage.exists("health-check-probe")
 
 
-CHECKS: dict[str, Callable[[], None]] = {"database": _database, "cache": _cache, "storage": _storage}
+def _queue() -> dict[str, Any]:
+    from apps.core.tasks import queue_stats
+
+    return queue_stats()
+
+
+CHECKS: dict[str, Callable[[], Any]] = {
+    "database": _database,
+    "cache": _cache,
+    "storage": _storage,
+    "queue": _queue,
+}
 #: Checks that may run outside the request thread (they use no thread-bound connection).
 THREADED = frozenset({"cache", "storage"})
 
 
-def _timed(check: Callable[[], None]) -> dict[str, object]:
+def _timed(check: Callable[[], Any]) -> dict[str, object]:
     started = time.monotonic()
     try:
-        check()
+        details = check()
     except Exception as exc:  # each failure is reported by name, never raised
         return {"status": "error", "error": exc.__class__.__name__}
-    return {"status": "ok", "ms": round((time.monotonic() - started) * 1000, 1)}
+    return {"status": "ok", "ms": round((time.monotonic() - started) * 1000, 1), **(details or {})}
 
 
 def run_checks() -> dict[str, dict[str, object]]:

@@ -98,21 +98,30 @@ class IdempotencyKey(models.Model):
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
+    PENDING = "pending", "Pending (a delivery task is queued)"
+    SENDING = "sending", "Sending (claimed by a worker)"
     SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    FAILED = "failed", "Failed (retried at next attempt; none: gave up)"
     CANCELLED = "cancelled", "Cancelled (nothing to send)"
 
 
 class OutboxEmail(BaseModel):
     """The e-mail outbox: one row per message, written in the transaction of the change that causes
-    it (a sign-up, a reset request, a bid), handed to the mail framework after commit, retried by
-    ``manage.py send_notifications`` when sending failed or never happened (``apps.core.outbox``).
+    it (a sign-up, a reset request, a bid), delivered by a task after commit (``apps.core.outbox``).
+
+    The row, not the task, is the source of truth: a task only moves it forward. ``pending`` → a
+    worker claims it with a conditional update (``sending``, ``claimed_until`` a lease, ``attempts``
+    + 1, so two tasks never both send it) → ``sent``, ``cancelled`` or ``failed`` with
+    ``last_error`` and ``next_attempt_at`` (exponential backoff; empty once ``attempts`` reached the
+    cap: the row gave up). The periodic sweep turns due ``failed`` rows, ``sending`` rows whose lease
+    ran out (the worker died) and ``pending`` rows whose task was lost back into queued work.
 
     The message is rendered at send time from ``template`` (``templates/emails/<template>…``) and
-    ``context``, so the request does no template or SMTP work. ``context`` never holds a secret: a
-    mail that carries one (verification and reset links) has its token minted at send time by the
-    template's context builder. ``ref`` names the domain object the mail is about
+    ``context`` (model instances and dates are stored as references and loaded again), so the
+    request does no template or SMTP work. ``context`` never holds a secret: a mail that carries one
+    mints it at send time (a context builder) or seals it in ``sealed`` (encrypted with a key derived
+    from ``SECRET_KEY``, erased once the row is final). ``attachments`` name files built at send time
+    (``[{"kind", "ref"}]``, e.g. a receipt PDF). ``ref`` names the domain object the mail is about
     (``"auctions.item:<uuid>"``) for admins and invariant checks.
     """
 
@@ -123,9 +132,13 @@ class OutboxEmail(BaseModel):
     )
     ref = models.CharField(max_length=100, blank=True, db_index=True)
     context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    sealed = models.TextField(blank=True, default="")
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -134,10 +147,36 @@ class OutboxEmail(BaseModel):
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["pending", "sent", "failed", "cancelled"]),
+                condition=models.Q(status__in=["pending", "sending", "sent", "failed", "cancelled"]),
                 name="outbox_email_status_valid",
-            )
+            ),
+            # A claimed row always carries its lease (the sweep relies on it to take the row back).
+            models.CheckConstraint(
+                condition=~models.Q(status="sending") | models.Q(claimed_until__isnull=False),
+                name="outbox_email_sending_has_lease",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.template} → {self.to}"
+
+
+class ScheduledJob(models.Model):
+    """One line of the schedule (``AUGEO_SCHEDULE``) and when it is next due.
+
+    ``manage.py run_scheduler`` claims a due line with a conditional update (``next_run_at`` moves
+    forward only if it is still in the past) and enqueues the job in the same transaction, so two
+    schedulers running by mistake enqueue each tick once.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    next_run_at = models.DateTimeField()
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_scheduler = models.CharField(max_length=100, blank=True, help_text="host:pid of the scheduler that ran it")
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

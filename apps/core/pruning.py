@@ -1,7 +1,8 @@
-"""Removal of data past its retention, run by ``manage.py prune_expired`` (cron, e.g. hourly).
+"""Removal of data past its retention: :func:`prune_all`, run hourly by the scheduler (the
+``prune_expired`` task) and by ``manage.py prune_expired``.
 
 Each app contributes pruners by defining ``apps/<app>/pruning.py`` with functions decorated with
-:func:`pruner`; the command discovers those modules. A pruner takes the current time and
+:func:`pruner`; :func:`prune_all` discovers those modules. A pruner takes the current time and
 ``dry_run`` and returns how many rows it removed (or would remove)::
 
     @pruner("expired account tokens")
@@ -15,6 +16,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.module_loading import autodiscover_modules
+from django_tasks_db.models import DBTaskResult
 
 from apps.core.models import AuditEntry, IdempotencyKey, OutboxEmail, OutboxStatus
 
@@ -30,6 +33,12 @@ def pruner(label: str) -> Callable[[Pruner], Pruner]:
         return func
 
     return decorator
+
+
+def prune_all(*, now: datetime, dry_run: bool) -> dict[str, int]:
+    """Run every registered pruner; ``{label: rows removed (or that would be)}``."""
+    autodiscover_modules("pruning")
+    return {label: prune(now=now, dry_run=dry_run) for label, prune in PRUNERS.items()}
 
 
 def _delete(queryset: QuerySet, dry_run: bool) -> int:
@@ -63,3 +72,17 @@ def prune_outbox(*, now: datetime, dry_run: bool) -> int:
         status__in=[OutboxStatus.SENT, OutboxStatus.CANCELLED], created_at__lt=now - OUTBOX_RETENTION
     )
     return _delete(queryset, dry_run)
+
+
+#: Finished task results are kept this long: successful ones for a week (latency questions),
+#: failed ones for 30 days (an operator may still want the traceback or a retry).
+TASK_RESULT_RETENTION = {"SUCCESSFUL": timedelta(days=7), "FAILED": timedelta(days=30)}
+
+
+@pruner("old task results")
+def prune_task_results(*, now: datetime, dry_run: bool) -> int:
+    """Finished rows of the task table (django-tasks-db keeps every result until removed)."""
+    total = 0
+    for status, retention in TASK_RESULT_RETENTION.items():
+        total += _delete(DBTaskResult.objects.filter(status=status, finished_at__lt=now - retention), dry_run)
+    return total

@@ -82,4 +82,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     allowed = parse_networks(tuple(getattr(settings, "METRICS_ALLOWED_CIDRS", ()) or ()))
     if not by_token and not in_networks(client_ip(request), allowed):
         return HttpResponse("Forbidden.\n", status=403, content_type="text/plain; charset=utf-8")
-    return ExportToDjangoView(request)
+    from apps.core.metrics import queue_metrics_text
+
+    response = ExportToDjangoView(request)
+    response.content = response.content + queue_metrics_text()
+    return response

@@ -23,7 +23,17 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import LOGGING, MIDDLEWARE, PRIVATE_NETWORKS, SIMPLE_JWT, SPECTACULAR_SETTINGS, STORAGES, cidr_list, env
+from .base import (
+    LOGGING,
+    MIDDLEWARE,
+    PRIVATE_NETWORKS,
+    SIMPLE_JWT,
+    SPECTACULAR_SETTINGS,
+    STORAGES,
+    TASK_BACKENDS,
+    cidr_list,
+    env,
+)
 
 _DEV_KEY_PREFIX = "django-insecure"
 
@@ -42,6 +52,13 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must list the public host names in production.")
 if not env.str("DATABASE_URL", default=""):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL in production (no embedded SQLite).")
+
+# --- Background work ----------------------------------------------------------------------------
+# Tasks are rows in PostgreSQL run by `manage.py run_worker`; web processes never run them.
+AUGEO_TASKS_BACKEND = env.str("AUGEO_TASKS_BACKEND", default="database")
+if AUGEO_TASKS_BACKEND != "database":
+    raise ImproperlyConfigured("Production runs tasks on workers: AUGEO_TASKS_BACKEND must be 'database'.")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS["database"], "QUEUES": ["default"]}}
 
 # --- HTTPS behind a load balancer ---------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

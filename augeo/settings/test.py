@@ -22,8 +22,14 @@ REST_FRAMEWORK = {
 # Reads of state a test has just changed through the ORM must not come from the public cache; its
 # own tests (apps/auctions/tests/test_public_cache.py) turn it on.
 AUGEO_PUBLIC_CACHE_SECONDS = 0
-# Inline, so tests can assert on mail.outbox right after the request (one test covers the pool).
-AUGEO_OUTBOX_ASYNC = False
+# Worker and scheduler processes started by the queue tests (apps/core/tests/test_queue_pg.py)
+# deliver to the test's local SMTP server; the test process itself keeps the locmem backend.
+if os.environ.get("AUGEO_TEST_SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(os.environ["AUGEO_TEST_SMTP_PORT"])
+    EMAIL_USE_TLS = EMAIL_USE_SSL = False
+    EMAIL_HOST_USER = EMAIL_HOST_PASSWORD = ""
 
 # pytest-xdist: each worker gets its own Redis database, because tests clear the cache (FLUSHDB)
 # and one worker's flush must not wipe another's throttle or cache state mid-test. Databases are

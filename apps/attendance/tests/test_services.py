@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.db import IntegrityError
 
-from apps.attendance import invitations, selectors, services
+from apps.attendance import selectors, services
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
 from apps.attendance.tests.factories import (
     EventFactory,
@@ -15,6 +15,7 @@ from apps.attendance.tests.factories import (
     TableFactory,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.models import OutboxEmail, OutboxStatus
 from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,11 +155,17 @@ def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, djang
     def boom(*args, **kwargs):
         raise OSError("smtp down")
 
-    monkeypatch.setattr(services, "send_mail", boom)
-    monkeypatch.setattr(invitations, "send_mail", boom)
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
     with django_capture_on_commit_callbacks(execute=True):
         reg = services.registration_create(event=event, user=donor, guests=[{"email": "g@example.net"}])
     assert reg.status == RegistrationStatus.CONFIRMED
+    # both mails (confirmation, guest invitation) wait in the outbox for their retry
+    rows = OutboxEmail.objects.order_by("template")
+    assert [(r.template, r.status) for r in rows] == [
+        ("attendance/guest_invitation", OutboxStatus.FAILED),
+        ("attendance/registration_confirmed", OutboxStatus.FAILED),
+    ]
+    assert all("smtp down" in r.last_error and r.next_attempt_at for r in rows)
 
 
 def test_search_code_alphabet_matches_services():

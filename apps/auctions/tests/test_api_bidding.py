@@ -390,7 +390,7 @@ def test_bid_rate_limit_per_account(settings) -> None:
         api_settings.reload()
 
 
-def test_send_notifications_picks_up_stuck_pending_rows() -> None:
+def test_send_notifications_picks_up_stuck_pending_rows(django_capture_on_commit_callbacks) -> None:
     from django.core import mail
 
     from apps.core.models import OutboxEmail, OutboxStatus
@@ -404,8 +404,10 @@ def test_send_notifications_picks_up_stuck_pending_rows() -> None:
         ref=f"auctions.item:{item.pk}",
         context={"item_number": 1, "item_title": "Lamp", "current_bid": "5.00"},
     )
-    OutboxEmail.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
-    call_command("send_notifications")
+    # a pending row untouched for AUGEO_OUTBOX_REQUEUE_SECONDS (300) lost its task: the sweep queues it
+    OutboxEmail.objects.filter(pk=note.pk).update(updated_at=timezone.now() - timezone.timedelta(minutes=6))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_notifications")
     note.refresh_from_db()
     assert note.status == OutboxStatus.SENT and mail.outbox[0].subject.startswith("You have been outbid")
 

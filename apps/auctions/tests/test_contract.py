@@ -416,45 +416,54 @@ def test_outbid_mail_failure_through_the_api_marks_row_failed(django_capture_on_
     assert r.status_code == 201 and r.json()["leading"] is True
     note = OutboxEmail.objects.get()
     assert note.template == "auctions/outbid" and note.status == OutboxStatus.FAILED and note.attempts == 1
-    call_command("send_notifications")
+    OutboxEmail.objects.filter(pk=note.pk).update(next_attempt_at=timezone.now())  # the retry is due
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_notifications")
     note.refresh_from_db()
     assert note.status == OutboxStatus.SENT and note.attempts == 2 and mail.outbox[-1].to == [a.email]
 
 
 def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_commit_callbacks) -> None:
     """The worst case after commit: the mail server and then the outbox update fail. The bid still
-    answers 201; the row stays pending and the retry command sends it later."""
+    answers 201; the row stays claimed until its lease runs out, then the sweep sends it."""
     item = ItemFactory()
     a = bidder(item.event, 101)
     services.bid_place(item=item, user=a, amount="100")
     real_filter = OutboxEmail.objects.filter
-    # The outbox row loads, then recording the failed attempt raises.
-    flaky = mock.Mock(side_effect=[real_filter(template="auctions/outbid"), RuntimeError("db gone")])
+    calls: list[dict] = []
+
+    def flaky(*args, **kwargs):  # the claim, then recording the failed attempt raises
+        calls.append(kwargs)
+        if len(calls) == 2:
+            raise RuntimeError("db gone")
+        return real_filter(*args, **kwargs)
+
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=OSError("smtp down")) as send,
-        mock.patch.object(OutboxEmail.objects, "filter", flaky),
+        mock.patch.object(OutboxEmail.objects, "filter", side_effect=flaky),
         django_capture_on_commit_callbacks(execute=True),
     ):
         r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "110"}, format="json")
-    assert r.status_code == 201 and send.call_count == 1 and flaky.call_count == 2
+    assert r.status_code == 201 and send.call_count == 1 and len(calls) == 2
     note = OutboxEmail.objects.get()
-    assert note.status == OutboxStatus.PENDING
-    OutboxEmail.objects.filter(pk=note.pk).update(created_at=timezone.now() - timezone.timedelta(minutes=5))
-    call_command("send_notifications")
+    assert note.status == OutboxStatus.SENDING and note.claimed_until > timezone.now()
+    OutboxEmail.objects.filter(pk=note.pk).update(claimed_until=timezone.now() - timezone.timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_notifications")
     note.refresh_from_db()
-    assert note.status == OutboxStatus.SENT and mail.outbox[-1].to == [a.email]
+    assert note.status == OutboxStatus.SENT and mail.outbox[-1].to == [a.email] and note.attempts == 2
 
 
 def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with (
-        mock.patch("apps.core.outbox.outbox_send", side_effect=RuntimeError("boom")) as send,
+        mock.patch("apps.core.outbox.outbox_deliver", side_effect=RuntimeError("boom")) as send,
         django_capture_on_commit_callbacks(execute=True),
     ):
         r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "110"}, format="json")
     assert r.status_code == 201 and send.call_count == 1
-    assert OutboxEmail.objects.get().status == OutboxStatus.PENDING  # left for send_notifications
+    assert OutboxEmail.objects.get().status == OutboxStatus.PENDING  # left for the sweep
 
 
 def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_commit_callbacks) -> None:
@@ -469,22 +478,24 @@ def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_comm
         r = clerk.post(f"/api/v1/items/{item.pk}/close/")
     assert r.status_code == 200 and r.json()["status"] == "sold"
     note = OutboxEmail.objects.get(template="auctions/won")
-    assert note.status == OutboxStatus.FAILED and "timed out" in note.last_error
-    call_command("send_notifications")
+    assert note.status == OutboxStatus.FAILED and "timed out" in note.last_error and note.next_attempt_at
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_notifications", "--now")
     note.refresh_from_db()
     assert note.status == OutboxStatus.SENT and mail.outbox[-1].to == [winner.email]
 
 
 def test_first_send_uses_a_bounded_timeout(settings) -> None:
-    from apps.core.outbox import SEND_TIMEOUT_SECONDS, email_send
+    from apps.core.outbox import SEND_TIMEOUT_SECONDS, email_send, outbox_claim
 
     settings.EMAIL_TIMEOUT = None
     user = UserFactory()
     note = OutboxEmail.objects.create(
         template="auctions/outbid", user=user, to=user.email, context={"item_title": "Lamp", "current_bid": "5.00"}
     )
+    claimed = outbox_claim(note.pk)
     with mock.patch("apps.core.outbox.get_connection", wraps=get_connection) as conn:
-        assert email_send(note) is True
+        assert email_send(claimed) == "sent"
     assert conn.call_args.kwargs["timeout"] == SEND_TIMEOUT_SECONDS
 
 

@@ -1,63 +1,40 @@
-"""The background hand-over of outbox rows (``AUGEO_OUTBOX_ASYNC``), with real commits."""
+"""Outbid and won mail never runs on the bid's path: with the production task backend the bid writes
+the outbox row and its delivery task in its own transaction and returns; a worker sends it
+(apps/core/tests/test_queue_pg.py runs the real worker process)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from unittest import mock
 
 import pytest
 from django.core import mail
+from django_tasks_db.models import DBTaskResult
 
 from apps.auctions import services
 from apps.auctions.tests.factories import ItemFactory, bidder
-from apps.core import outbox
 from apps.core.models import OutboxEmail, OutboxStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def _wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
-def test_outbid_mail_is_sent_off_the_request_thread(settings) -> None:
-    settings.AUGEO_OUTBOX_ASYNC = True
+def test_a_bid_queues_its_outbid_mail_with_the_bid_and_never_sends_it(settings) -> None:
+    settings.TASKS = DATABASE_TASKS
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
-    senders: list[str] = []
-    real_send = outbox.email_send
-
-    def recording_send(notification):
-        senders.append(threading.current_thread().name)
-        return real_send(notification)
-
-    with mock.patch.object(outbox, "email_send", side_effect=recording_send):
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=AssertionError("sent in the bid")):
         services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
-        assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())
-    assert senders and all(name.startswith("augeo-mail") for name in senders)
-    assert [m.subject for m in mail.outbox if "outbid" in m.subject.lower()]
+    row = OutboxEmail.objects.get(template="auctions/outbid")
+    assert row.status == OutboxStatus.PENDING and mail.outbox == []
+    task = DBTaskResult.objects.get()
+    assert task.status == "READY" and task.args_kwargs["args"] == [[str(row.pk)]]
 
 
-def test_a_hanging_mail_server_does_not_hold_the_bid(settings) -> None:
-    settings.AUGEO_OUTBOX_ASYNC = True
+def test_a_refused_bid_leaves_no_mail_and_no_task(settings) -> None:
+    settings.TASKS = DATABASE_TASKS
     item = ItemFactory()
     services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
-    release = threading.Event()
-
-    def slow_send(*args, **kwargs):
-        release.wait(5)
-        return 1
-
-    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=slow_send):
-        started = time.monotonic()
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
-        elapsed = time.monotonic() - started
-        release.set()
-        assert _wait_for(lambda: OutboxEmail.objects.filter(status=OutboxStatus.SENT).exists())
-    assert elapsed < 2  # the bid returned while the mail server was still "hanging"
+    with pytest.raises(Exception):  # noqa: B017 - any refusal
+        services.bid_place(item=item, user=bidder(item.event, 102), amount="50")
+    assert not OutboxEmail.objects.exists() and not DBTaskResult.objects.exists()

@@ -163,9 +163,7 @@ def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
             hope = NPO.objects.get(name="Hope Foundation")
             riverside = NPO.all_objects.exclude(pk=hope.pk).get(memberships__user__email=RIVERSIDE_ADMIN)
             hope_event = Event.objects.filter(npo=hope, status="published").first()
-            with override_settings(
-                EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", AUGEO_NOTIFICATIONS_ASYNC=False
-            ):
+            with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
                 riverside_event = _other_npo_rows(riverside, hope_event)
             built = World(
                 users={email: User.objects.get(email=email) for email in USERS},

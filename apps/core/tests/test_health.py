@@ -26,8 +26,15 @@ def test_ready_reports_each_dependency(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "cache", "storage"}
+    assert set(body["checks"]) == {"database", "cache", "storage", "queue"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
+    assert body["checks"]["queue"] | {"ms": 0} == {
+        "status": "ok",
+        "ms": 0,
+        "backend": "immediate",
+        "depth": 0,
+        "oldest_seconds": 0.0,
+    }
 
 
 @pytest.mark.django_db

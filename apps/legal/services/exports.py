@@ -4,15 +4,16 @@
    in the request's transaction — at most one per person per hour (429 ``THROTTLED``, counted in
    the database under the user's row lock) — and hands its id to :func:`privacy_export_dispatch`
    after commit.
-2. :func:`privacy_export_dispatch` is the ONE hand-over: today the outbox's background pool
-   (``apps.core.outbox.background_run``; inline when ``AUGEO_OUTBOX_ASYNC`` is off); the task queue
-   replaces its body and nothing else.
+2. :func:`privacy_export_dispatch` is the ONE hand-over: the ``build_privacy_export`` task
+   (``apps.legal.tasks``), enqueued with the row's transaction (a worker runs it; in-process right
+   after commit on the embedded default).
 3. :func:`privacy_export_build` does the work: claims the row (``FOR UPDATE SKIP LOCKED``, so two
    workers never build one export twice), writes the JSON through the storage layer (a private
    blob on Azure), marks it ``ready`` for 24 hours and queues the e-mail with the link in the same
    transaction. A failure marks it ``failed`` (attempts, last error).
-4. ``manage.py build_privacy_exports`` (:func:`privacy_exports_retry`) finishes pending rows whose
-   hand-over never ran and retries failed ones, at most :data:`MAX_ATTEMPTS` times.
+4. The scheduled ``retry_privacy_exports`` task and ``manage.py build_privacy_exports`` (both
+   :func:`privacy_exports_retry`) finish pending rows whose task was lost and retry failed ones, at
+   most :data:`MAX_ATTEMPTS` times.
 5. ``prune_expired`` deletes the files of expired exports (``apps.legal.pruning``).
 
 The e-mail's link is minted when the mail is built (``apps.legal.emails``), so no URL sits in the
@@ -35,9 +36,10 @@ from django.utils import timezone
 
 from apps.core import uploads
 from apps.core.exceptions import Throttled
-from apps.core.outbox import background_run, email_queue
+from apps.core.outbox import email_queue
 from apps.core.services import audit_record
 from apps.core.storage import is_azure
+from apps.core.tasks import enqueue_after_commit
 from apps.legal.exporting import privacy_export_data
 from apps.legal.models import ExportStatus, PrivacyExport
 from apps.users.models import User
@@ -61,15 +63,15 @@ def privacy_export_request(*, user: User, ip: str | None = None) -> PrivacyExpor
         raise Throttled("One data export per hour; the last one was requested less than an hour ago.", retry_after=wait)
     export = PrivacyExport.objects.create(user=user)
     audit_record(actor=user, action="privacy.export_requested", obj=export, ip_address=ip)
-    export_id = export.pk
-    transaction.on_commit(lambda: privacy_export_dispatch(export_id), robust=True)
+    privacy_export_dispatch(export.pk)
     return export
 
 
 def privacy_export_dispatch(export_id: Any) -> None:
-    """Hand an export to the background (see the module docstring: the one call a task queue
-    replaces). Never raises."""
-    background_run(privacy_export_build, export_id)
+    """Enqueue the export's build to run once the surrounding transaction commits."""
+    from apps.legal.tasks import build_privacy_export
+
+    enqueue_after_commit(build_privacy_export, str(export_id))
 
 
 def _serialise(user: User) -> bytes:

@@ -98,8 +98,7 @@ def test_two_admins_deleting_their_accounts_leave_one_admin():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_export_requests_create_one_export(settings):
-    settings.AUGEO_OUTBOX_ASYNC = False
+def test_parallel_export_requests_create_one_export():
     user = UserFactory()
     outcomes = _race([lambda: exports.privacy_export_request(user=user) for _ in range(4)])
     assert sorted(outcomes) == ["THROTTLED", "THROTTLED", "THROTTLED", "ok"]

@@ -143,10 +143,10 @@ def test_the_mail_is_cancelled_when_the_export_is_gone(donor, django_capture_on_
     export = exports.privacy_export_request(user=donor)
     exports.privacy_export_build(export.pk)
     PrivacyExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    from apps.core.outbox import outbox_send
+    from apps.core.outbox import outbox_deliver
 
     row = OutboxEmail.objects.get(template="legal/privacy_export")
-    outbox_send([row.pk])
+    outbox_deliver([row.pk])
     row.refresh_from_db()
     assert row.status == "cancelled"
 
@@ -196,3 +196,13 @@ def test_on_azure_the_file_is_private_and_the_link_a_sas_url(donor, django_captu
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(bare, timeout=10)  # noqa: S310
     assert refused.value.code in (403, 404)
+
+
+def test_the_scheduled_retry_builds_an_export_whose_task_was_lost(donor):
+    from apps.legal.tasks import retry_privacy_exports
+
+    export = PrivacyExport.objects.create(user=donor)  # a row whose build task never ran
+    PrivacyExport.objects.filter(pk=export.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    assert retry_privacy_exports.call() == [1, 1]
+    export.refresh_from_db()
+    assert export.status == ExportStatus.READY

@@ -1,4 +1,5 @@
-"""``manage.py close_auctions``: close every item whose closing time has passed (cron, every minute).
+"""``manage.py close_auctions``: close every item whose closing time has passed, once. The scheduler
+(``run_scheduler``) does this every 5 s through the ``close_due_items`` task; this is the manual lever.
 
 Safe to run from several hosts at once: each item is re-read under its row lock and closing is
 idempotent. Soft-close extensions are honoured (an item whose ``closes_at`` moved is skipped).
@@ -14,7 +15,7 @@ from apps.auctions.services import items_close_due
 
 
 class Command(BaseCommand):
-    help = "Close the auction items whose closing time has passed (run every minute)."
+    help = "Close the auction items whose closing time has passed (the scheduler does it every 5 s)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         closed = items_close_due()

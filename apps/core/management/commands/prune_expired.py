@@ -6,9 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 
-from apps.core.pruning import PRUNERS
+from apps.core.pruning import prune_all
 
 
 class Command(BaseCommand):
@@ -18,9 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
 
     def handle(self, *args: Any, dry_run: bool = False, **options: Any) -> None:
-        autodiscover_modules("pruning")
-        now = timezone.now()
         verb = "would delete" if dry_run else "deleted"
-        for label, prune in PRUNERS.items():
-            count = prune(now=now, dry_run=dry_run)
+        for label, count in prune_all(now=timezone.now(), dry_run=dry_run).items():
             self.stdout.write(f"{label}: {verb} {count}")

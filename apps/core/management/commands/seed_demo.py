@@ -32,7 +32,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         credentials: dict[str, tuple[str, str]] = {}
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", AUGEO_OUTBOX_ASYNC=False):
+        # Demo mails are built in this process right after each commit (the immediate task backend,
+        # whatever AUGEO_TASKS_BACKEND says) into memory, and counted, never sent.
+        immediate = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", TASKS=immediate):
             mail.outbox = []
             for module_name in SEED_MODULES:
                 module = importlib.import_module(module_name)

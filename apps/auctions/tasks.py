@@ -1,0 +1,14 @@
+"""The auction's background jobs (apps.core.tasks)."""
+
+from __future__ import annotations
+
+from apps.core.tasks import PRIORITY_URGENT, task
+
+
+@task(priority=PRIORITY_URGENT)
+def close_due_items() -> int:
+    """Close every item whose ``closes_at`` has passed (enqueued every few seconds by the scheduler,
+    ``AUGEO_SCHEDULE``). Closing is locked and idempotent, so overlapping runs are harmless."""
+    from apps.auctions.services import items_close_due
+
+    return len(items_close_due())
