@@ -107,7 +107,7 @@ class ScopedRateThrottle(SimpleRateThrottle):
         try:
             self.cache.incr(key)
         except ValueError:  # no counter yet in this window
-            if not self.cache.add(key, 1, timeout=2 * self.duration):
+            if not self.cache.add(key, 1, timeout=2 * (self.duration or 0)):
                 self.cache.incr(key)  # another request created it meanwhile
 
     def wait(self) -> float | None:

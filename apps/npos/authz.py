@@ -79,7 +79,7 @@ def scope_q(user: Any, capability: str | None, *, npo_path: str = "npo") -> mode
     return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})
 
 
-def has_capability_expression(user: Any, capability: str | None, *, npo_path: str = "npo_id") -> models.Expression:
+def has_capability_expression(user: Any, capability: str | None, *, npo_path: str = "npo_id") -> Any:
     """:func:`has_capability` as an SQL expression on a row whose NPO is ``npo_path``: annotating the
     row answers the capability check in the query that reads the row, instead of a second query.
     Same rules: super admins always, anonymous callers never, ``capability=None`` any membership."""
@@ -90,6 +90,6 @@ def has_capability_expression(user: Any, capability: str | None, *, npo_path: st
     return models.Exists(npo_ids_with(user, capability).filter(npo_id=models.OuterRef(npo_path)))
 
 
-def is_member_expression(user: Any, *, npo_path: str = "npo_id") -> models.Expression:
+def is_member_expression(user: Any, *, npo_path: str = "npo_id") -> Any:
     """:func:`is_member` as an SQL expression (see :func:`has_capability_expression`)."""
     return has_capability_expression(user, None, npo_path=npo_path)

@@ -85,7 +85,7 @@ class WindowCountPaginator(DjangoPaginator):
             return super().page(number)
         if number > self.num_pages:  # pragma: no cover - rows exist, so the page exists
             raise EmptyPage(self.error_messages["no_results"])
-        return self._get_page(rows, number, self)
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 class WindowCountPagination(PageNumberPagination):
