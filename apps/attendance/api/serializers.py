@@ -13,6 +13,27 @@ from apps.core.api.fast import instant, uid
 # --- outputs -----------------------------------------------------------------------------------------
 
 
+#: What GuestSerializer reads of a guest and its related rows (``QuerySet.only`` of the guest list).
+GUEST_LIST_COLUMNS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "is_registrant",
+    "registration_id",
+    "food_option_id",
+    "paddle_id",
+    "table_id",
+    "checked_in_at",
+    "user_id",
+    "registration__code",
+    "food_option__name",
+    "paddle__number",
+    "table__number",
+)
+
+
 class GuestSerializer(serializers.ModelSerializer):
     """A guest as the owner and staff see it; ``bidder_number`` is an integer once assigned."""
 

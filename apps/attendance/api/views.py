@@ -334,7 +334,8 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         qs = self.filter_queryset(self.get_queryset())
         if request.query_params.get("format") == "csv":
             return self._export(event, qs)
-        page = self.paginate_queryset(qs)
+        # The columns the list shows (GuestSerializer) and no more: the page joins four tables.
+        page = self.paginate_queryset(qs.only(*s.GUEST_LIST_COLUMNS))
         return self.get_paginated_response(s.GuestSerializer(page, many=True).data)
 
     def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:
