@@ -623,6 +623,7 @@ def measure_all(
     measures: list[str],
     floor_port: int,
     floor_load: Load,
+    floor_threaded_port: int,
     servers: dict[str, tuple[int, dict[str, Load], str]],
     workdir: Path,
 ) -> tuple[dict[str, dict[str, Result]], dict[str, Result], list[str]]:
@@ -635,6 +636,11 @@ def measure_all(
         if name not in measures:
             continue
         floors[name] = floor = run(floor_port, floor_load, args.seconds, args.connections, workdir)
+        if name == "me" and floor_threaded_port:
+            # For reference: the same bare app served the way the project's HTTP service is.
+            floors["me_threaded"] = run(floor_threaded_port, floor_load, args.seconds, args.connections, workdir)
+            rps = floors["me_threaded"].rps
+            print(f"  {'floor':<11} {'GET /me/ (bare app, gthread x 4)':<34} {rps:7.1f} req/s", flush=True)
         print(
             f"  {'floor':<11} {'GET /me/ (bare app)':<34} {floor.rps:7.1f} req/s  p99 {floor.p99_ms:7.1f} ms",
             flush=True,
@@ -706,11 +712,13 @@ def main() -> int:
     processes: list[subprocess.Popen[bytes]] = []
     servers: dict[str, tuple[int, dict[str, Load], str]] = {}
     shapes: dict[str, str] = {}
-    floor_port = port()
+    floor_port, floor_threaded_port = port(), port()
     processes.append(floor.start(floor_port, workers=args.workers, log=log))
+    processes.append(floor.start(floor_threaded_port, workers=args.workers, log=log, threads=4))
     floor_load = Load(paths=[FLOOR_PATH], tokens=[floor_token])
     try:
         wait_up(floor_port, FLOOR_PATH, processes[0], log)
+        wait_up(floor_threaded_port, FLOOR_PATH, processes[1], log)
         for config in configs:
             auction = seed_auction(args.connections)
             p = port()
@@ -736,9 +744,12 @@ def main() -> int:
                 )
             servers[config] = (p, loads, auction.event_id)
         run(floor_port, floor_load, 2, args.connections, workdir)  # warm-up: connections, imports, caches
+        run(floor_threaded_port, floor_load, 2, args.connections, workdir)
         for p, loads, _event in servers.values():
             run(p, loads["me"], 2, args.connections, workdir)
-        results, floors, failures = measure_all(run, args, measures, floor_port, floor_load, servers, workdir)
+        results, floors, failures = measure_all(
+            run, args, measures, floor_port, floor_load, floor_threaded_port, servers, workdir
+        )
     finally:
         for process in processes:
             stop(process)
@@ -750,9 +761,17 @@ def main() -> int:
         cells = [fmt(results[c][name], floors[name].rps, bids=name.startswith("bids")) for c in configs]
         floor_cell = f"{floors[name].rps:.0f} req/s, p99 {floors[name].p99_ms:.0f} ms"
         print(f"| {MEASURES[name]} | {' | '.join(cells)} | {floor_cell} |")
-    low, high = min(r.rps for r in floors.values()), max(r.rps for r in floors.values())
+    sync_floors = [r for m, r in floors.items() if m != "me_threaded"]
+    low, high = min(r.rps for r in sync_floors), max(r.rps for r in sync_floors)
     print(f"(each ratio is to the floor measured just before that row; floor {low:.0f}-{high:.0f} req/s in this run)")
-    first = configs[0]
+    if "me_threaded" in floors:
+        threaded = floors["me_threaded"]
+        cells = [f"{results[c]['me'].rps / threaded.rps:.2f}x" for c in configs]
+        print(
+            f"(the bare app served like the HTTP service, gthread x 4 with keep-alive: {threaded.rps:.0f} req/s, "
+            f"p99 {threaded.p99_ms:.0f} ms; GET /users/me/ against it: {', '.join(cells)})"
+        )
+    first = next((c for c in configs if c == "production"), configs[0])
     print()
     print(f"targets ({first}, {args.workers} workers, ratio to the floor of the same row):")
     for name in (m for m in MEASURES if m in measures):

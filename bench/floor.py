@@ -153,7 +153,9 @@ class Floor:
         )
         return self._django("shell", "-c", script).strip().splitlines()[-1]
 
-    def start(self, port: int, *, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    def start(self, port: int, *, workers: int, log: Path, threads: int = 0) -> subprocess.Popen[bytes]:
+        """gunicorn sync workers (the floor as issue 13 defines it); ``threads``: gthread workers with
+        that many threads and keep-alive, the shape the project's HTTP service runs in."""
         command = [
             str(self.bin / "gunicorn"),
             "floorapp.wsgi:application",
@@ -162,7 +164,9 @@ class Floor:
             "--workers",
             str(workers),
             "--worker-class",
-            "sync",
+            "gthread" if threads else "sync",
+            "--threads",
+            str(threads or 1),
             "--log-level",
             "warning",
         ]
