@@ -156,12 +156,19 @@ def attach_images(items: list[Item]) -> list[Item]:
 
 
 def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True) -> Item:
-    """The item if ``user`` may see it, else 404 (also for another tenant's drafts)."""
-    qs = Item.objects.filter(items_visible_q(user), pk=_uuid(item_id)).select_related("event", "event__npo")
+    """The item if ``user`` may see it, else 404 (also for another tenant's drafts).
+
+    ``items_visible_q``'s rule, decided on the row: a public item of a public event is visible to
+    everyone without a membership query (every bid reads this), anything else only to members of
+    the event's NPO (``authz.is_member``: one more query, for drafts and members' reads only)."""
+    qs = Item.objects.filter(pk=_uuid(item_id), event__deleted_at__isnull=True).select_related("event", "event__npo")
     if annotate:
         qs = with_bidder_fields(qs.prefetch_related("images"), user)
     item = qs.first()
     if item is None:
+        raise NotFound(message="Item not found.")
+    public = item.status in PUBLIC_STATUSES and item.event.status in ("published", "closed")
+    if not public and not authz.is_member(user, item.event.npo_id):
         raise NotFound(message="Item not found.")
     return item
 
