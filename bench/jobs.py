@@ -138,7 +138,8 @@ def main() -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from apps.auctions import notifications, services
+    from apps.auctions import notifications
+    from apps.auctions.services import bidding, closing
     from apps.auctions.tests.factories import ItemFactory, bidder
     from apps.core import outbox
     from apps.events.tests.factories import PublishedEventFactory
@@ -168,7 +169,7 @@ def main() -> None:
         for k in rounds:
             for item in targets:
                 started = time.perf_counter()
-                services.bid_place(item=item, user=bidders[k % 2], amount=Decimal(100 * (k + 1)))
+                bidding.bid_place(item=item, user=bidders[k % 2], amount=Decimal(100 * (k + 1)))
                 latencies.append(time.perf_counter() - started)
 
     # --- 1. enqueue cost (no worker: the queue only grows) ---------------------------------------
@@ -181,12 +182,12 @@ def main() -> None:
     quiet_items = [ItemFactory(event=event, starting_bid=Decimal("100")) for _ in range(10)]
     real_notify = notifications.notification_queue
     notifications.notification_queue = lambda **kwargs: None  # type: ignore[assignment]
-    services.notification_queue = notifications.notification_queue  # type: ignore[attr-defined]
+    bidding.notification_queue = notifications.notification_queue  # type: ignore[attr-defined]
     try:
         bid_round(quiet_items, range(per_item), quiet_latencies)
     finally:
         notifications.notification_queue = real_notify  # type: ignore[assignment]
-        services.notification_queue = real_notify  # type: ignore[attr-defined]
+        bidding.notification_queue = real_notify  # type: ignore[attr-defined]
 
     # --- 2. throughput: one worker drains the backlog --------------------------------------------
     log = Path("/tmp/augeo-bench-jobs-worker.log")  # noqa: S108 - a bench log
@@ -208,7 +209,7 @@ def main() -> None:
         time.sleep(2)
         before = set(committed)
         type(items[0]).objects.filter(pk__in=[i.pk for i in items]).update(closes_at=timezone.now())
-        services.items_close_due()
+        closing.items_close_due()
         rush = set(committed) - before
         arrived = wait_delivered(sink, rush, args.timeout)
         rush_latency = [arrived[pk] - committed[pk] for pk in rush if pk in arrived]
@@ -221,7 +222,7 @@ def main() -> None:
         k, started = 0, time.monotonic()
         while k < count:
             item = paced_items[k % len(paced_items)]
-            services.bid_place(item=item, user=bidders[(k // len(paced_items)) % 2], amount=Decimal(100 * (k + 1)))
+            bidding.bid_place(item=item, user=bidders[(k // len(paced_items)) % 2], amount=Decimal(100 * (k + 1)))
             k += 1
             time.sleep(max(0.0, started + k * interval - time.monotonic()))
         paced = set(committed) - before

@@ -1,4 +1,4 @@
-"""Back-office for attendance, tenant-scoped (``apps.core.admin``) and calling the same services as the API.
+"""Back-office for attendance, tenant-scoped (``apps.npos.tenancy.admin``) and calling the same services as the API.
 
 The guest changelist is built for the check-in desk: search by name, e-mail, phone, registration code,
 or an exact bidder number; filters ``checked in`` and table; actions check in, assign bidder numbers
@@ -15,11 +15,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.attendance import services
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
+from apps.attendance.services.checkin import guest_check_in
+from apps.attendance.services.guests import guest_update
+from apps.attendance.services.paddles import paddle_ensure
+from apps.attendance.services.registrations import registration_cancel, registration_update
+from apps.attendance.services.seating import table_create, table_update, tables_auto_assign
 from apps.core.exceptions import DomainError
+from apps.core.net import client_ip
 from apps.npos.capabilities import Capability as C
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
 
 class CheckedInFilter(admin.SimpleListFilter):
@@ -101,14 +106,14 @@ class RegistrationAdmin(TenantScopedAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Registration, form: Any, change: bool) -> None:
-        services.registration_update(registration=obj, actor=request.user, data={"notes": obj.notes}, request=request)
+        registration_update(registration=obj, actor=request.user, data={"notes": obj.notes}, ip=client_ip(request))
 
     @tenant_action(capability=C.ATTENDANCE_MANAGE, description="Cancel selected registrations")
     def cancel_registrations(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
         done = 0
         for registration in queryset.filter(status=RegistrationStatus.CONFIRMED).select_related("event"):
             try:
-                services.registration_cancel(registration=registration, actor=request.user, request=request)
+                registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{registration.code}: {exc.message}", messages.ERROR)
@@ -186,7 +191,7 @@ class GuestAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Guest, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.guest_update(guest=obj, actor=request.user, data=data, request=request)
+            guest_update(guest=obj, actor=request.user, data=data, ip=client_ip(request))
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 
@@ -205,7 +210,7 @@ class GuestAdmin(TenantScopedAdmin):
         self._each(
             request,
             queryset,
-            lambda g: services.guest_check_in(guest=g, actor=request.user, request=request),
+            lambda g: guest_check_in(guest=g, actor=request.user, ip=client_ip(request)),
             "checked in",
         )
 
@@ -214,7 +219,7 @@ class GuestAdmin(TenantScopedAdmin):
         self._each(
             request,
             queryset.filter(registration__status=RegistrationStatus.CONFIRMED),
-            lambda g: services.paddle_ensure(guest=g, actor=request.user),
+            lambda g: paddle_ensure(guest=g, actor=request.user),
             "have a bidder number",
         )
 
@@ -223,7 +228,7 @@ class GuestAdmin(TenantScopedAdmin):
         from apps.events.models import Event
 
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):
-            result = services.tables_auto_assign(event=event, actor=request.user, request=request)
+            result = tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
             self.message_user(
                 request, f"{event}: {len(result.assigned)} seated, {len(result.unassigned)} without a seat."
             )
@@ -266,19 +271,21 @@ class TableAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Table, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if not change:
-            created = services.table_create(
+            created = table_create(
                 event=data["event"],
                 actor=request.user,
                 number=data["number"],
                 capacity=data["capacity"],
                 name=data.get("name", ""),
+                ip=client_ip(request),
             )
             obj.pk = created.pk
             return
-        services.table_update(
+        table_update(
             table=obj,
             actor=request.user,
             data={k: data[k] for k in ("number", "name", "capacity", "captain") if k in data},
+            ip=client_ip(request),
         )
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,8 +7,25 @@ class AttendanceConfig(AppConfig):
     """Registrations, guests, check-in, paddles and seating.
 
     No signal receivers: an account is linked to an invited guest only when it accepts the guest
-    invitation (``apps.attendance.invitations``), never on login or sign-up by e-mail match."""
+    invitation (``apps.attendance.services.invitations``), never on login or sign-up by e-mail match."""
 
     name = "apps.attendance"
     label = "attendance"
     verbose_name = "Attendance"
+
+    def ready(self) -> None:
+        from apps.attendance.models import Guest, Registration, RegistrationStatus
+        from apps.events import hooks
+
+        # Any registration (cancelled ones too) is activity; confirmed guests count against capacity.
+        hooks.on_activity_check(self.label, lambda event: Registration.objects.filter(event=event).exists())
+        hooks.on_registered_guests(
+            self.label,
+            lambda event: Guest.objects.filter(event=event, registration__status=RegistrationStatus.CONFIRMED).count(),
+        )
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.attendance.demo import seed
+
+        return seed(out)

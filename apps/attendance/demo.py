@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.attendance import services
 from apps.attendance.models import Registration, RegistrationStatus, Table
+from apps.attendance.services.checkin import guest_check_in
+from apps.attendance.services.registrations import registration_create
+from apps.attendance.services.seating import table_create, tables_auto_assign
 from apps.events.models import Event, EventStatus
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
@@ -42,7 +44,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
     staff = demo_user("staff@augeo.local", first_name="Sam", last_name="Staff")
     for number, name, capacity in TABLES:
         if not Table.objects.filter(event=event, number=number).exists():
-            services.table_create(event=event, actor=None, number=number, capacity=capacity, name=name)
+            table_create(event=event, actor=None, number=number, capacity=capacity, name=name)
     registrations = []
     for index, (email, first, last, extra) in enumerate(PARTIES):
         user = demo_user(email, first_name=first, last_name=last)
@@ -57,7 +59,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
                 }
                 for i, (f, ln, e) in enumerate(extra)
             ]
-            registration = services.registration_create(
+            registration = registration_create(
                 event=event,
                 user=user,
                 guests=guests,
@@ -68,6 +70,6 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
     for registration in registrations[1:3]:
         for guest in registration.guests.all():
             if guest.full_name:
-                services.guest_check_in(guest=guest, actor=staff)
-    services.tables_auto_assign(event=event, actor=staff)
+                guest_check_in(guest=guest, actor=staff)
+    tables_auto_assign(event=event, actor=staff)
     return [("guest with a party (registrant)", PARTIES[1][0], DEMO_PASSWORD)]

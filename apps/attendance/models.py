@@ -194,7 +194,7 @@ class GuestInvitation(BaseModel):
     status, ``expires_at`` decides.
 
     The rows are also the send log the daily limits count (per guest and per registration,
-    ``apps.attendance.invitations``), which is why they stay when the guest is removed
+    ``apps.attendance.services.invitations``), which is why they stay when the guest is removed
     (``guest`` becomes NULL): deleting and re-adding a guest does not reset the count.
     """
 

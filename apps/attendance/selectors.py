@@ -25,22 +25,13 @@ def _uuid_or_404(value: Any) -> uuid.UUID:
         raise NotFound(message="Not found.") from None
 
 
-def event_get_visible(user: Any, event_id: Any, *, capabilities: tuple[str, ...] = ()) -> Event:
+def event_get_visible(user: Any, event_id: Any) -> Event:
     """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
     404 otherwise. Mirrors ``apps.events.selectors.events_visible_to`` (kept here so attendance does
-    not depend on that module's load order).
-
-    ``capabilities``: answered in the same query (``event.caller_capabilities``, capability → bool,
-    from :func:`apps.npos.authz.has_capability_expression`) for the view's permission check."""
+    not depend on that module's load order)."""
     pk = _uuid_or_404(event_id)
     public = Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED])
-    qs = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk)
-    names = {f"caller_can_{i}": capability for i, capability in enumerate(capabilities)}
-    if names:
-        qs = qs.annotate(**{name: authz.has_capability_expression(user, cap) for name, cap in names.items()})
-    event = qs.first()
-    if event is not None and names:
-        event.caller_capabilities = {cap: bool(getattr(event, name)) for name, cap in names.items()}  # type: ignore[attr-defined]
+    event = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk).first()
     if event is None:
         raise NotFound(message="Event not found.")
     return event
@@ -214,6 +205,11 @@ def paddle_has_activity(paddle: Paddle) -> bool:
     return False
 
 
+def guest_reload(pk: Any) -> Guest:
+    """One guest with what the guest endpoints serialise (paddle, table, meal, registration)."""
+    return Guest.objects.select_related("paddle", "table", "food_option", "registration").get(pk=pk)
+
+
 # --- tables ----------------------------------------------------------------------------------------
 
 
@@ -245,3 +241,8 @@ def meal_counts(event: Event) -> list[dict[str, Any]]:
     ]
     rows.append({"food_option": None, "name": "No choice yet", "count": counts.get(None, 0)})
     return rows
+
+
+def seats_taken(event: Event) -> int:
+    """Guests of confirmed registrations — what capacity counts (walk-ins included)."""
+    return Guest.objects.filter(event=event, registration__status=RegistrationStatus.CONFIRMED).count()

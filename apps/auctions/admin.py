@@ -6,35 +6,52 @@ raise entry. Everything is tenant-scoped (``TenantScopedAdmin``) and goes throug
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
+from collections.abc import Collection
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from apps.auctions import services
+from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet
 from apps.auctions.models import (
     Bid,
     Item,
     ItemImage,
-    Notification,
     PaddleRaiseLevel,
     PaddleRaiseSettings,
     Pledge,
     Sale,
 )
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
+from apps.auctions.selectors import paddle_raise_summary
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.images import item_image_add, item_image_delete
+from apps.auctions.services.items import (
+    EDITABLE_FIELDS,
+    item_create,
+    item_delete,
+    item_open,
+    item_update,
+    item_withdraw,
+)
+from apps.auctions.services.live import sale_record, sale_undo
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
 from apps.core.exceptions import DomainError
+from apps.core.money import MoneyFormField, WholeNumberFormField
+from apps.core.net import client_ip
 from apps.npos import authz
-from apps.npos.capabilities import Capability
+from apps.npos.capabilities import Requirement
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
-MANAGE = Capability.EVENTS_MANAGE
-CLERK = Capability.AUCTION_CLERK
+# What each action needs is declared once, on the API viewsets; the admin reads the same declaration,
+# so opening an item (say) needs the same capability here as in the API.
+ITEM = ItemViewSet.capabilities
+EVENT = EventAuctionViewSet.capabilities
+MANAGE = ITEM["partial_update"]
 
 
 # --- items -------------------------------------------------------------------------------------
@@ -42,7 +59,7 @@ CLERK = Capability.AUCTION_CLERK
 
 class ItemImageForm(forms.ModelForm):
     """A new picture is checked by content here (a form error, not a message after the fact); it is
-    stored by ``services.item_image_add`` in ``ItemAdmin.save_formset``, never by the formset, so
+    stored by ``item_image_add`` in ``ItemAdmin.save_formset``, never by the formset, so
     the client's file name and declared type are never used. Existing pictures are read-only: the
     API has no update either (delete and upload again)."""
 
@@ -156,18 +173,16 @@ class ItemAdmin(TenantScopedAdmin):
         return [*fields, "event"] if obj is not None else fields
 
     def save_model(self, request: HttpRequest, obj: Item, form: Any, change: bool) -> None:
-        values = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}
+        values = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
         if change:
-            services.item_update(item=obj, actor=request.user, request=request, **values)
+            item_update(item=obj, actor=request.user, ip=client_ip(request), **values)
         else:
-            created = services.item_create(
-                event=form.cleaned_data["event"], actor=request.user, request=request, **values
-            )
+            created = item_create(event=form.cleaned_data["event"], actor=request.user, ip=client_ip(request), **values)
             obj.pk, obj.number = created.pk, created.number
             obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Item) -> None:
-        services.item_delete(item=obj, actor=request.user, request=request)
+        item_delete(item=obj, actor=request.user, ip=client_ip(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Pictures go through the upload service (validated by content, a server-made name, the
@@ -179,7 +194,7 @@ class ItemAdmin(TenantScopedAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for image_form in formset.deleted_forms:
             if not image_form.instance._state.adding:
-                services.item_image_delete(image=image_form.instance, actor=request.user, request=request)
+                item_image_delete(image=image_form.instance, actor=request.user, ip=client_ip(request))
                 formset.deleted_objects.append(image_form.instance)
         deleted = set(formset.deleted_forms)
         for image_form in formset.extra_forms:
@@ -189,9 +204,7 @@ class ItemAdmin(TenantScopedAdmin):
             if upload:
                 caption = image_form.cleaned_data.get("caption") or ""
                 formset.new_objects.append(
-                    services.item_image_add(
-                        item=item, upload=upload, caption=caption, actor=request.user, request=request
-                    )
+                    item_image_add(item=item, upload=upload, caption=caption, actor=request.user, ip=client_ip(request))
                 )
         return None
 
@@ -199,24 +212,24 @@ class ItemAdmin(TenantScopedAdmin):
         done = 0
         for item in queryset:
             try:
-                func(item=item, actor=request.user, request=request)
+                func(item=item, actor=request.user, ip=client_ip(request))
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"#{item.number}: {exc.message}", messages.WARNING)
         if done:
             self.message_user(request, f"{done} item(s) {verb}.", messages.SUCCESS)
 
-    @tenant_action(capability=CLERK, description="Open selected items")
+    @tenant_action(capability=ITEM["open"], description="Open selected items")
     def open_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "opened", services.item_open)
+        self._each(request, queryset, "opened", item_open)
 
-    @tenant_action(capability=CLERK, description="Close selected items now (sold/unsold)")
+    @tenant_action(capability=ITEM["close"], description="Close selected items now (sold/unsold)")
     def close_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "closed", services.item_close)
+        self._each(request, queryset, "closed", item_close)
 
-    @tenant_action(capability=MANAGE, description="Withdraw selected items")
+    @tenant_action(capability=ITEM["withdraw"], description="Withdraw selected items")
     def withdraw_items(self, request: HttpRequest, queryset: QuerySet[Item]) -> None:
-        self._each(request, queryset, "withdrawn", services.item_withdraw)
+        self._each(request, queryset, "withdrawn", item_withdraw)
 
     # --- the clerk pages ---------------------------------------------------------------------
 
@@ -227,11 +240,11 @@ class ItemAdmin(TenantScopedAdmin):
             *super().get_urls(),
         ]
 
-    def _clerk_events(self, request: HttpRequest) -> QuerySet[Any]:
-        from apps.events.models import Event
+    def _clerk_events(self, request: HttpRequest, capability: Requirement) -> QuerySet[Any]:
+        from apps.events.models import Event, EventStatus
 
-        qs = Event.objects.filter(status="published").select_related("npo").order_by("-starts_at")
-        return authz.scope(qs, request.user, CLERK)
+        qs = Event.objects.filter(status=EventStatus.PUBLISHED).select_related("npo").order_by("-starts_at")
+        return authz.scope(qs, request.user, capability)
 
     def _selected_event_id(self, request: HttpRequest, form: forms.Form, events: QuerySet[Any]) -> str | None:
         """The ``?event=`` (or posted) event, only when it is one of the clerk's events.
@@ -246,15 +259,15 @@ class ItemAdmin(TenantScopedAdmin):
             return None
         return event_id if event_id and events.filter(pk=event_id).exists() else None
 
-    def _require_clerk(self, request: HttpRequest) -> None:
+    def _check_clerk(self, request: HttpRequest, capability: Requirement) -> None:
         """Only people who may clerk somewhere (or super admins) get the clerk pages at all."""
-        if not (request.user.is_superuser or authz.npo_ids_with(request.user, CLERK).exists()):
+        if not (authz.is_superuser(request.user) or authz.npo_ids_with(request.user, capability).exists()):
             raise PermissionDenied
 
     def live_sale_view(self, request: HttpRequest) -> HttpResponse:
         """Item number + bidder number + hammer price → a recorded sale, in seconds."""
-        self._require_clerk(request)
-        events = self._clerk_events(request)
+        self._check_clerk(request, ITEM["sales"])
+        events = self._clerk_events(request, ITEM["sales"])
         form = LiveSaleForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
             event = form.cleaned_data["event"]
@@ -267,13 +280,13 @@ class ItemAdmin(TenantScopedAdmin):
                 form.add_error("item_number", "No item with this number in the event.")
             else:
                 try:
-                    sale = services.sale_record(
+                    sale = sale_record(
                         item=item,
                         bidder_number=form.cleaned_data["bidder_number"],
                         amount=form.cleaned_data["amount"],
                         below_reserve_ok=form.cleaned_data["below_reserve_ok"],
                         actor=request.user,
-                        request=request,
+                        ip=client_ip(request),
                     )
                 except DomainError as exc:
                     form.add_error(None, f"{exc.code}: {exc.message}")
@@ -300,18 +313,18 @@ class ItemAdmin(TenantScopedAdmin):
 
     def paddle_raise_view(self, request: HttpRequest) -> HttpResponse:
         """Bidder number + amount → a pledge; the running total and count per level beside it."""
-        self._require_clerk(request)
-        events = self._clerk_events(request)
+        self._check_clerk(request, EVENT["pledges:clerk"])
+        events = self._clerk_events(request, EVENT["pledges:clerk"])
         form = PledgeEntryForm(request.POST or None, events=events)
         if request.method == "POST" and form.is_valid():
             event = form.cleaned_data["event"]
             try:
-                pledge = services.pledge_record(
+                pledge = pledge_record(
                     event=event,
                     amount=form.cleaned_data["amount"],
                     bidder_number=form.cleaned_data["bidder_number"],
                     actor=request.user,
-                    request=request,
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
@@ -324,15 +337,14 @@ class ItemAdmin(TenantScopedAdmin):
         summary = None
         if event_id:
             form.initial["event"] = event_id
-            live = Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+            totals = paddle_raise_summary(event_id)
             summary = {
-                "total": live.aggregate(s=Sum("amount"))["s"] or Decimal("0"),
-                "count": live.count(),
-                "levels": [
-                    {"amount": level.amount, "count": live.filter(amount=level.amount).count()}
-                    for level in PaddleRaiseLevel.objects.filter(event_id=event_id)
-                ],
-                "recent": live.select_related("paddle").order_by("-created_at")[:15],
+                "total": totals.total,
+                "count": totals.count,
+                "levels": totals.levels,
+                "recent": Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
+                .select_related("paddle")
+                .order_by("-created_at")[:15],
             }
         context = {
             **self.admin_site.each_context(request),
@@ -352,18 +364,18 @@ class _EventForm(forms.Form):
 
 
 class LiveSaleForm(_EventForm):
-    item_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
-    bidder_number = forms.IntegerField(min_value=1)
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"), label="Hammer price")
+    item_number = WholeNumberFormField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    bidder_number = WholeNumberFormField(min_value=1)
+    amount = MoneyFormField(allow_zero=False, label="Hammer price")
     below_reserve_ok = forms.BooleanField(required=False, label="Confirm a sale below the reserve")
 
 
 class PledgeEntryForm(_EventForm):
-    bidder_number = forms.IntegerField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
-    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    bidder_number = WholeNumberFormField(min_value=1, widget=forms.NumberInput(attrs={"autofocus": True}))
+    amount = MoneyFormField(allow_zero=False)
 
 
-# --- sales, pledges, paddle raise, outbox --------------------------------------------------------
+# --- sales, pledges, paddle raise --------------------------------------------------------
 
 
 class ReadOnlyMixin:
@@ -380,7 +392,7 @@ class ReadOnlyMixin:
 @admin.register(Sale)
 class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
     npo_path = "item__event__npo"
-    view_capability = CLERK
+    view_capability = ITEM["sales"]
     list_display = ["created_at", "item", "bidder", "amount", "below_reserve", "entered_by", "undone_at"]
     list_select_related = ["item", "paddle", "entered_by"]
     list_filter = ["below_reserve", ("undone_at", admin.EmptyFieldListFilter)]
@@ -394,11 +406,11 @@ class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
         extra_context = {**(extra_context or {}), "live_sale_url": reverse("admin:auctions_live_sale")}
         return super().changelist_view(request, extra_context)
 
-    @tenant_action(capability=CLERK, description="Undo selected sales")
+    @tenant_action(capability=ITEM["sale_undo"], description="Undo selected sales")
     def undo_sales(self, request: HttpRequest, queryset: QuerySet[Sale]) -> None:
         for sale in queryset:
             try:
-                services.sale_undo(sale=sale, actor=request.user, request=request)
+                sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{sale}: {exc.message}", messages.WARNING)
 
@@ -406,7 +418,7 @@ class SaleAdmin(ReadOnlyMixin, TenantScopedAdmin):
 @admin.register(Pledge)
 class PledgeAdmin(ReadOnlyMixin, TenantScopedAdmin):
     npo_path = "event__npo"
-    view_capability = CLERK
+    view_capability = EVENT["pledges:get"]
     list_display = ["created_at", "event", "bidder", "amount", "source", "undone_at"]
     list_select_related = ["event", "paddle"]
     list_filter = ["source", ("undone_at", admin.EmptyFieldListFilter)]
@@ -416,36 +428,85 @@ class PledgeAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def bidder(self, obj: Pledge) -> int:
         return obj.paddle.number
 
-    @tenant_action(capability=CLERK, description="Undo selected pledges")
+    @tenant_action(capability=EVENT["pledge_undo"], description="Undo selected pledges")
     def undo_pledges(self, request: HttpRequest, queryset: QuerySet[Pledge]) -> None:
         for pledge in queryset:
             try:
-                services.pledge_undo(pledge=pledge, actor=request.user, request=request)
+                pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, f"{pledge}: {exc.message}", messages.WARNING)
 
 
+def _levels_of(event: Any, *, without: Collection[Any] = ()) -> list[dict[str, Any]]:
+    return [
+        {"amount": level.amount, "label": level.label}
+        for level in PaddleRaiseLevel.objects.filter(event=event).exclude(pk__in=without)
+    ]
+
+
+class PaddleRaiseAdminMixin:
+    """The paddle raise is configured by ``paddle_raise_configure`` (as the API does): locked,
+    validated, audited. These pages only translate a form into that call; the event of an existing
+    row is fixed."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return [*fields, "event"] if obj is not None else fields
+
+
 @admin.register(PaddleRaiseSettings)
-class PaddleRaiseSettingsAdmin(TenantScopedAdmin):
+class PaddleRaiseSettingsAdmin(PaddleRaiseAdminMixin, TenantScopedAdmin):
     npo_path = "event__npo"
-    change_capability = MANAGE
+    change_capability = EVENT["paddle_raise:post"]
     list_display = ["event", "is_open", "phone_pledges"]
     list_select_related = ["event"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the settings belong to the event (no service deletes them): close the paddle raise
+
+    def save_model(self, request: HttpRequest, obj: PaddleRaiseSettings, form: Any, change: bool) -> None:
+        saved = paddle_raise_configure(
+            event=obj.event,
+            actor=request.user,
+            is_open=form.cleaned_data.get("is_open", obj.is_open),
+            phone_pledges=form.cleaned_data.get("phone_pledges", obj.phone_pledges),
+            ip=client_ip(request),
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
 
 @admin.register(PaddleRaiseLevel)
-class PaddleRaiseLevelAdmin(TenantScopedAdmin):
+class PaddleRaiseLevelAdmin(PaddleRaiseAdminMixin, TenantScopedAdmin):
     npo_path = "event__npo"
-    change_capability = MANAGE
+    change_capability = EVENT["paddle_raise:post"]
     list_display = ["event", "amount", "label"]
     list_select_related = ["event"]
 
+    def save_model(self, request: HttpRequest, obj: PaddleRaiseLevel, form: Any, change: bool) -> None:
+        """One level added or changed = the event's list of levels with it, through the service."""
+        levels = [
+            *_levels_of(obj.event, without={obj.pk} if change else set()),
+            {"amount": obj.amount, "label": obj.label},
+        ]
+        paddle_raise_configure(event=obj.event, actor=request.user, levels=levels, ip=client_ip(request))
+        saved = PaddleRaiseLevel.objects.get(event=obj.event, amount=obj.amount)
+        obj.pk = saved.pk
+        obj._state.adding = False
 
-@admin.register(Notification)
-class NotificationAdmin(ReadOnlyMixin, TenantScopedAdmin):
-    npo_path = "item__event__npo"
-    view_capability = MANAGE
-    list_display = ["created_at", "kind", "email", "item", "status", "attempts", "sent_at"]
-    list_filter = ["kind", "status"]
-    list_select_related = ["item"]
-    search_fields = ["email"]
+    def delete_model(self, request: HttpRequest, obj: PaddleRaiseLevel) -> None:
+        paddle_raise_configure(
+            event=obj.event, actor=request.user, levels=_levels_of(obj.event, without={obj.pk}), ip=client_ip(request)
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[PaddleRaiseLevel]) -> None:
+        by_event: dict[Any, set[Any]] = {}
+        events: dict[Any, Any] = {}
+        for level in queryset.select_related("event"):
+            by_event.setdefault(level.event_id, set()).add(level.pk)
+            events[level.event_id] = level.event
+        for event_id, pks in by_event.items():
+            event = events[event_id]
+            paddle_raise_configure(
+                event=event, actor=request.user, levels=_levels_of(event, without=pks), ip=client_ip(request)
+            )

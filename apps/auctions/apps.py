@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -8,3 +10,16 @@ class AuctionsConfig(AppConfig):
     def ready(self) -> None:
         # Counts outbid/won deliveries in augeo_auction_notifications_total (an outbox listener).
         from apps.auctions import notifications  # noqa: F401
+        from apps.auctions.models import Bid
+        from apps.auctions.services.closing import items_close_for_event
+        from apps.events import hooks
+
+        # Closing an event closes its open items; a bid is activity (an event with bids is not deleted).
+        hooks.on_event_close(self.label, items_close_for_event)
+        hooks.on_activity_check(self.label, lambda event: Bid.objects.filter(item__event=event).exists())
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.auctions.demo import seed
+
+        return seed(out)

@@ -11,8 +11,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from apps.auctions import services
+from apps.auctions import selectors as auction_selectors
 from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.items import item_create, item_open
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 ITEMS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
@@ -65,8 +70,8 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
             values.update({k: (Decimal(v) if isinstance(v, str) else v) for k, v in extra.items()})
             if kind == ItemKind.SILENT:
                 values["closes_at"] = closes
-            item = services.item_create(event=event, actor=clerk, title=title, **values)  # type: ignore[arg-type]
-            services.item_open(item=item, actor=clerk)
+            item = item_create(event=event, actor=clerk, title=title, **values)  # type: ignore[arg-type]
+            item_open(item=item, actor=clerk)
         items[title] = Item.objects.get(pk=item.pk)
 
     bidders = [demo_user(email, first_name=f, last_name=last) for email, f, last in BIDDERS]
@@ -82,21 +87,21 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
         if item.last_sequence or item.status != ItemStatus.OPEN:
             return
         for user, amount, top in bids:
-            services.bid_place(item=Item.objects.get(pk=item.pk), user=user, amount=amount, max_amount=top)
+            bid_place(item=Item.objects.get(pk=item.pk), user=user, amount=amount, max_amount=top)
 
     bid_once("Weekend at the lake cabin", (a, "300", "450"), (b, "325", None), (c, "500", "700"))
     bid_once("Chef's table for six", (b, "250", None), (a, "275", "400"))
     bid_once("Signed jersey", (c, "100", "150"), (a, "110", None))
     wine = items["Wine tasting for two"]
     if wine.quantity_sold == 0:
-        services.buy_now(item=wine, user=a, quantity=2)
-        services.buy_now(item=Item.objects.get(pk=wine.pk), user=b)
+        buy_now(item=wine, user=a, quantity=2)
+        buy_now(item=Item.objects.get(pk=wine.pk), user=b)
     live = items["Trip to Tuscany"]
     if live.quantity_sold == 0 and live.status == ItemStatus.OPEN:
         number = _number(c, event)
-        services.sale_record(item=live, bidder_number=number, amount="3500", actor=clerk)
+        sale_record(item=live, bidder_number=number, amount="3500", actor=clerk)
     if not Pledge.objects.filter(event=event).exists():
-        services.paddle_raise_configure(
+        paddle_raise_configure(
             event=event,
             actor=clerk,
             levels=["5000", "2500", "1000", "500", "250", "100"],
@@ -105,8 +110,8 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
         )
         for user, amount in ((a, "1000"), (b, "500"), (c, "250"), (a, "100")):
             number = _number(user, event)
-            services.pledge_record(event=event, amount=amount, bidder_number=number, actor=clerk)
-    totals = services.event_totals(event)
+            pledge_record(event=event, amount=amount, bidder_number=number, actor=clerk)
+    totals = auction_selectors.event_totals(event)
     out.write(f"auctions demo: {len(items)} items on {event.name}; raised so far {totals['raised']}")
     return [("auctioneer (auction.clerk)", clerk.email, DEMO_PASSWORD)]
 
@@ -122,7 +127,7 @@ def _ensure_clerk(event: Any, user: Any) -> None:
 def _number(user: Any, event: Any) -> int:
     """The user's bidder number, handing one out if they have none yet."""
     from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services import paddle_ensure
+    from apps.attendance.services.paddles import paddle_ensure
 
     guest = bidder_guest_for(user=user, event=event)
     assert guest is not None

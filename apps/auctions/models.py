@@ -1,5 +1,5 @@
-"""The auction: items and their images, bids, buy-now purchases, live sales, the paddle raise and the
-notification outbox.
+"""The auction: items and their images, bids, buy-now purchases, live sales and the paddle raise
+(outbid and won e-mails are rows of the platform's outbox, ``core.OutboxEmail``).
 
 Every money row (bid, purchase, sale, pledge) points at an ``attendance.Paddle`` with
 ``on_delete=PROTECT``: a paddle with activity is never released, and its statement stays its own.
@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 
@@ -351,36 +350,7 @@ class Pledge(BaseModel):
 
 
 class NotificationKind(models.TextChoices):
+    """The auction's e-mails (``core.OutboxEmail`` templates ``auctions/<kind>``)."""
+
     OUTBID = "outbid", "Outbid"
     WON = "won", "Won"
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-
-
-class Notification(BaseModel):
-    """Legacy, read-only: the auction's former outbox. Outbid/won mails are ``core.OutboxEmail`` rows
-    now (``apps.auctions.notifications``); migration 0002 moved the rows there. Kept only while the
-    auction admin still registers it; nothing writes to it."""
-
-    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    email = models.EmailField(max_length=254)
-    item = models.ForeignKey(Item, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    status = models.CharField(max_length=8, choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} → {self.email}"

@@ -9,15 +9,29 @@ queries at any size.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.fields import BooleanField, DecimalField
 
-from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemImage, ItemStatus, PaddleRaiseLevel, Pledge, Sale
-from apps.auctions.rules import money_str
+from apps.auctions.models import (
+    PUBLIC_STATUSES,
+    Bid,
+    Item,
+    ItemImage,
+    ItemKind,
+    ItemStatus,
+    PaddleRaiseLevel,
+    PaddleRaiseSettings,
+    Pledge,
+    Purchase,
+    Sale,
+)
+from apps.auctions.rules import min_next_bid, money_str
 from apps.core.exceptions import NotFound
+from apps.events.models import EventStatus
 from apps.npos import authz
 
 
@@ -29,7 +43,9 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 def _public_events_q(prefix: str = "event__") -> Q:
-    return Q(**{f"{prefix}status__in": ["published", "closed"], f"{prefix}deleted_at__isnull": True})
+    return Q(
+        **{f"{prefix}status__in": [EventStatus.PUBLISHED, EventStatus.CLOSED], f"{prefix}deleted_at__isnull": True}
+    )
 
 
 def items_visible_q(user: Any) -> Q:
@@ -208,30 +224,116 @@ def my_bid_state(item: Item, paddles: set[Any]) -> str:
     return "lost"
 
 
-def paddle_raise_totals(event: Any) -> dict[str, Any]:
-    """The paddle raise's running sums: ``{totals_by_level: [{level, label, count, total}], total,
-    count}``, one row per giving level (highest first) plus "Other amounts" for pledges at an amount
-    that is not (or no longer) a level. Undone pledges do not count. Two queries."""
-    levels = list(PaddleRaiseLevel.objects.filter(event=event).order_by("-amount"))
+def item_min_next_bid(item: Item) -> Decimal | None:
+    """The public minimum next bid: silent and live items; None for buy-now-only items."""
+    if item.kind == ItemKind.BUY_NOW_ONLY:
+        return None
+    return min_next_bid(item.current_bid, item.starting_bid, item.bid_increment)
+
+
+def event_totals(event: Any) -> dict[str, Any]:
+    """``{raised, by_source: {silent, live, buy_now, paddle_raise}, goal, percent}`` (api.md).
+
+    ``silent`` counts silent items won by bidding (closed ``sold``), ``live`` the recorded sales,
+    ``buy_now`` every purchase, ``paddle_raise`` the pledges; undone sales and pledges do not count.
+    """
+    zero = Decimal("0")
+    silent = (
+        Item.objects.filter(event=event, kind=ItemKind.SILENT, status=ItemStatus.SOLD).aggregate(
+            s=Sum("winning_amount")
+        )["s"]
+        or zero
+    )
+    live = Sale.objects.filter(item__event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
+    bought = Purchase.objects.filter(item__event=event).aggregate(s=Sum("amount"))["s"] or zero
+    pledged = Pledge.objects.filter(event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
+    raised = silent + live + bought + pledged
+    goal = event.goal_amount
+    percent = None
+    if goal:
+        percent = float(round(raised * 100 / goal, 1))
+    return {
+        "raised": money_str(raised),
+        "by_source": {
+            "silent": money_str(silent),
+            "live": money_str(live),
+            "buy_now": money_str(bought),
+            "paddle_raise": money_str(pledged),
+        },
+        "goal": money_str(goal),
+        "percent": percent,
+    }
+
+
+@dataclass(frozen=True)
+class LevelTotal:
+    amount: Decimal | None  # None: pledges at amounts that are not (or no longer) a level
+    label: str
+    count: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class PaddleRaiseSummary:
+    """The paddle raise as the API and the admin's clerk page show it (undone pledges excluded)."""
+
+    is_open: bool
+    phone_pledges: bool
+    levels: list[LevelTotal]  # the giving levels, highest first
+    other: LevelTotal | None  # pledges at other amounts, when there are any
+    total: Decimal
+    count: int
+
+
+def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
+    """Three queries whatever the number of levels or pledges: the settings, the levels, and one
+    GROUP BY amount over the live pledges."""
+    settings_row = PaddleRaiseSettings.objects.filter(event_id=event_id).first()
     by_amount = {
         row["amount"]: (row["count"], row["total"])
-        for row in Pledge.objects.filter(event=event, undone_at__isnull=True)
+        for row in Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
         .values("amount")
         .annotate(count=Count("id"), total=Sum("amount"))
     }
     total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
     count = sum(c for c, _ in by_amount.values())
-    rows = []
-    for level in levels:
+    levels = []
+    for level in PaddleRaiseLevel.objects.filter(event_id=event_id).order_by("-amount"):
         n, subtotal = by_amount.pop(level.amount, (0, Decimal("0")))
-        rows.append({"level": money_str(level.amount), "label": level.label, "count": n, "total": money_str(subtotal)})
+        levels.append(LevelTotal(amount=level.amount, label=level.label, count=n, total=subtotal))
+    other = None
     if by_amount:
-        rows.append(
-            {
-                "level": None,
-                "label": "Other amounts",
-                "count": sum(c for c, _ in by_amount.values()),
-                "total": money_str(sum((t for _, t in by_amount.values()), start=Decimal("0"))),
-            }
+        other = LevelTotal(
+            amount=None,
+            label="Other amounts",
+            count=sum(c for c, _ in by_amount.values()),
+            total=sum((t for _, t in by_amount.values()), start=Decimal("0")),
         )
-    return {"totals_by_level": rows, "total": money_str(total), "count": count}
+    return PaddleRaiseSummary(
+        is_open=bool(settings_row and settings_row.is_open),
+        phone_pledges=bool(settings_row and settings_row.phone_pledges),
+        levels=levels,
+        other=other,
+        total=total,
+        count=count,
+    )
+
+
+def paddle_raise_totals(event: Any) -> dict[str, Any]:
+    """The API's shape of :func:`paddle_raise_summary` (money as strings): ``{totals_by_level:
+    [{level, label, count, total}], total, count}`` — what the API and the live display show."""
+    summary = paddle_raise_summary(event.pk)
+    rows = [*summary.levels, *([summary.other] if summary.other else [])]
+    return {
+        "totals_by_level": [
+            {
+                "level": money_str(row.amount) if row.amount is not None else None,
+                "label": row.label,
+                "count": row.count,
+                "total": money_str(row.total),
+            }
+            for row in rows
+        ],
+        "total": money_str(summary.total),
+        "count": summary.count,
+    }

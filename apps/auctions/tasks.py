@@ -9,6 +9,6 @@ from apps.core.tasks import PRIORITY_URGENT, task
 def close_due_items() -> int:
     """Close every item whose ``closes_at`` has passed (enqueued every few seconds by the scheduler,
     ``AUGEO_SCHEDULE``). Closing is locked and idempotent, so overlapping runs are harmless."""
-    from apps.auctions.services import items_close_due
+    from apps.auctions.services.closing import items_close_due
 
     return len(items_close_due())

@@ -3,7 +3,8 @@
 Every amount the platform accepts — bids and maximums, buy-now totals, live sales, pledges and
 giving levels, item prices (starting bid, increment, reserve, buy-now, fair market value), event
 goals, sponsor donations — goes through :func:`money_parse` (services), :class:`MoneyField` (API
-serializers) or :func:`validate_money` (model fields, hence every admin form). Why one place:
+serializers), :class:`MoneyFormField` (admin forms; ``TenantScopedAdmin`` gives it to every model
+field validated by :func:`validate_money`) or :func:`validate_money` (model fields). Why one place:
 
 * **a ceiling.** ``settings.AUGEO_MAX_AMOUNT`` (default 1,000,000.00) bounds every input, so no
   arithmetic on stored amounts can leave the ``DECIMAL(12, 2)`` columns: the largest derived value
@@ -23,6 +24,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
@@ -135,3 +137,39 @@ class MoneyField(serializers.DecimalField):
             return money_parse(data, allow_zero=self.allow_zero)
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from None
+
+
+class MoneyFormField(forms.DecimalField):
+    """The admin's money field: the typed text goes to :func:`money_parse` as it was typed.
+
+    Django's ``DecimalField`` turns full-width ``"\\uff11\\uff12\\uff10"`` into ``Decimal("120")``
+    (``Decimal()`` reads every Unicode digit) before any validator runs, so a model validator alone
+    cannot refuse it; this field parses the raw input instead, so the admin refuses what the API does.
+    """
+
+    def __init__(self, *, allow_zero: bool = True, **kwargs: Any) -> None:
+        self.allow_zero = allow_zero
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
+        if value in self.empty_values:
+            return None
+        try:
+            return money_parse(value, allow_zero=self.allow_zero)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
+class WholeNumberFormField(forms.IntegerField):
+    """An admin form's whole number (bidder and item numbers) in ASCII digits, read by
+    :func:`int_parse` as the API reads them (Django's ``IntegerField`` takes ``"\\uff11\\uff10\\uff11"`` as 101)."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        number = int_parse(value)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number

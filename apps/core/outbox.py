@@ -463,6 +463,6 @@ def outbox_retry(
         status=OutboxStatus.PENDING, next_attempt_at=None, updated_at=timezone.now()
     )
     if actor is not None:
-        audit_record(actor=actor, action="outbox.retry", ip_address=ip, details={"count": len(pks)})
+        audit_record(actor=actor, action="outbox.retry", ip=ip, details={"count": len(pks)})
     _enqueue_batches(pks)
     return len(pks)

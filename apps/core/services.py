@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.http import HttpRequest
 
 from apps.core.logging import request_id_var
 from apps.core.models import AuditEntry
-from apps.core.net import client_ip
 
 
 def audit_record(
@@ -18,16 +16,15 @@ def audit_record(
     action: str,
     obj: models.Model | None = None,
     npo_id: Any = None,
-    request: HttpRequest | None = None,
-    ip_address: str | None = None,
+    ip: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one audit entry. Call it inside the service's transaction so the entry and the change
-    commit (or roll back) together. ``actor`` may be ``None`` (system jobs) or an anonymous user."""
+    commit (or roll back) together. ``actor`` may be ``None`` (system jobs) or an anonymous user;
+    ``ip`` is the client address the caller resolved (``apps.core.net.client_ip``), ``None`` for
+    commands and jobs. The request id comes from the logging context, so services never see a request."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    if request is not None and ip_address is None:
-        ip_address = client_ip(request)
     if npo_id is None and obj is not None:
         npo_id = getattr(obj, "npo_id", None)
     return AuditEntry.objects.create(
@@ -37,7 +34,7 @@ def audit_record(
         object_id=str(obj.pk) if obj is not None else "",
         object_repr=str(obj)[:200] if obj is not None else "",
         npo_id=npo_id,
-        ip_address=ip_address,
+        ip_address=ip,
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
         details=details or {},
     )

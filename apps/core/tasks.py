@@ -145,7 +145,7 @@ def task_results_retry(*, ids: Iterable[Any], actor: Any, ip: str | None = None)
             actor=actor,
             action="task.retry",
             obj=row,
-            ip_address=ip,
+            ip=ip,
             details={"task": row.task_path, "error": row.exception_class_path, "failed_at": row.finished_at},
         )
     DBTaskResult.objects.filter(pk__in=[row.pk for row in rows]).update(

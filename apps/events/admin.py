@@ -1,4 +1,4 @@
-"""Events in the Django admin, tenant-scoped (``apps.core.admin``) and writing through the services.
+"""Events in the Django admin, tenant-scoped (``apps.npos.tenancy.admin``) and writing through the services.
 
 Members see the events of their NPOs; ``events.manage`` is needed to add, edit, delete and to run
 the publish / unpublish / close actions. Files (media, sponsor logos) are uploaded through the API,
@@ -19,11 +19,35 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from apps.core import uploads
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError, ValidationFailed
-from apps.events import services
+from apps.core.net import client_ip
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
+from apps.events.services.children import (
+    food_option_create,
+    food_option_delete,
+    food_option_update,
+    link_create,
+    link_delete,
+    link_update,
+    sponsor_create,
+    sponsor_delete,
+    sponsor_update,
+)
+from apps.events.services.common import EVENT_FIELDS, UNSET
+from apps.events.services.events import (
+    check_capacity_not_below_registered,
+    event_close,
+    event_create,
+    event_delete,
+    event_publish,
+    event_unpublish,
+    event_update,
+    normalise_slug,
+    validate_event,
+)
+from apps.events.services.media import media_delete, media_update
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
 MANAGE = Capability.EVENTS_MANAGE
 
@@ -65,18 +89,18 @@ class EventAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        values = {f: cleaned.get(f, getattr(self.instance, f, None)) for f in services.EVENT_FIELDS}
+        values = {f: cleaned.get(f, getattr(self.instance, f, None)) for f in EVENT_FIELDS}
         try:
-            services._validate_event(values)
+            validate_event(values)
             if cleaned.get("slug") and cleaned["slug"] != self.instance.slug:
-                services._normalise_slug(cleaned["slug"])
+                normalise_slug(cleaned["slug"])
         except ValidationFailed as exc:
             for field, errors in (exc.fields or {}).items():
                 messages_: list[Any] = list(errors)
                 self.add_error(field if field in self.fields else None, messages_)
         if self.instance.pk and "capacity" in cleaned:
             try:  # the service checks again under the row lock; this turns it into a form error
-                services._check_capacity_not_below_registered(self.instance, {"capacity": cleaned["capacity"]})
+                check_capacity_not_below_registered(self.instance, {"capacity": cleaned["capacity"]})
             except DomainError as exc:
                 self.add_error("capacity" if "capacity" in self.fields else None, exc.message)
         return cleaned
@@ -116,7 +140,7 @@ class FoodOptionInline(_ChildInline):
 
 class SponsorInline(_ChildInline):
     """Contacts and the donation amount are shown only to ``events.manage`` (as in the API); the
-    base hides them for everyone else (``apps.core.admin.PRIVATE_FIELDS``)."""
+    base hides them for everyone else (``apps.npos.tenancy.private.PRIVATE_FIELDS``)."""
 
     model = Sponsor
     fields = [
@@ -145,7 +169,7 @@ def _run(
     count = 0
     for event in queryset:
         try:
-            service(event=event, actor=request.user, request=request)
+            service(event=event, actor=request.user, ip=client_ip(request))
             count += 1
         except DomainError as exc:
             modeladmin.message_user(request, f"{event}: {exc.message}", messages.ERROR)
@@ -155,17 +179,17 @@ def _run(
 
 @tenant_action(capability=MANAGE, description="Publish selected events")
 def publish(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
-    _run(modeladmin, request, queryset, services.event_publish, "published")
+    _run(modeladmin, request, queryset, event_publish, "published")
 
 
 @tenant_action(capability=MANAGE, description="Unpublish selected events (back to draft)")
 def unpublish(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
-    _run(modeladmin, request, queryset, services.event_unpublish, "unpublished")
+    _run(modeladmin, request, queryset, event_unpublish, "unpublished")
 
 
 @tenant_action(capability=MANAGE, description="Close selected events")
 def close(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
-    _run(modeladmin, request, queryset, services.event_close, "closed")
+    _run(modeladmin, request, queryset, event_close, "closed")
 
 
 @admin.register(Event)
@@ -224,26 +248,26 @@ class EventAdmin(TenantScopedAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: Event, form: Any, change: bool) -> None:
-        logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else services.UNSET
+        logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else UNSET
         if logo is False:  # the "clear" checkbox
             logo = None
-        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.EVENT_FIELDS}
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in EVENT_FIELDS}
         if not change:
-            created = services.event_create(
-                actor=request.user, npo=form.cleaned_data["npo"], data=data, logo=logo, request=request
+            created = event_create(
+                actor=request.user, npo=form.cleaned_data["npo"], data=data, logo=logo, ip=client_ip(request)
             )
             obj.pk = created.pk
             obj.refresh_from_db()
             return
-        services.event_update(event=obj, actor=request.user, data=data, logo=logo, request=request)
+        event_update(event=obj, actor=request.user, data=data, logo=logo, ip=client_ip(request))
         obj.refresh_from_db()
 
     def delete_model(self, request: HttpRequest, obj: Event) -> None:
-        services.event_delete(event=obj, actor=request.user, request=request)
+        event_delete(event=obj, actor=request.user, ip=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
         for event in queryset:
-            services.event_delete(event=event, actor=request.user, request=request)
+            event_delete(event=event, actor=request.user, ip=client_ip(request))
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Inline rows go through the services too (link rules, unique names, OPTION_IN_USE, blob
@@ -262,36 +286,36 @@ class EventAdmin(TenantScopedAdmin):
             self._attempt(request, obj, self._save_child, event, model, obj, data, request)
 
     def _delete_child(self, model: Any, obj: Any, request: HttpRequest) -> None:
-        actor = request.user
+        actor, ip = request.user, client_ip(request)
         if model is EventMedia:
-            services.media_delete(media=obj, actor=actor)
+            media_delete(media=obj, actor=actor, ip=ip)
         elif model is EventLink:
-            services.link_delete(link=obj, actor=actor)
+            link_delete(link=obj, actor=actor, ip=ip)
         elif model is FoodOption:
-            services.food_option_delete(option=obj, actor=actor)
+            food_option_delete(option=obj, actor=actor, ip=ip)
         elif model is Sponsor:
-            services.sponsor_delete(sponsor=obj, actor=actor)
+            sponsor_delete(sponsor=obj, actor=actor, ip=ip)
 
     def _save_child(self, event: Event, model: Any, obj: Any, data: dict[str, Any], request: HttpRequest) -> None:
-        actor = request.user
+        actor, ip = request.user, client_ip(request)
         adding = obj._state.adding
         if model is EventLink:
             if adding:
-                services.link_create(event=event, actor=actor, data={"kind": obj.kind, "url": obj.url, **data})
+                link_create(event=event, actor=actor, data={"kind": obj.kind, "url": obj.url, **data}, ip=ip)
             else:
-                services.link_update(link=EventLink.objects.get(pk=obj.pk), actor=actor, data=data)
+                link_update(link=EventLink.objects.get(pk=obj.pk), actor=actor, data=data, ip=ip)
         elif model is FoodOption:
             if adding:
-                services.food_option_create(event=event, actor=actor, data=data)
+                food_option_create(event=event, actor=actor, data=data, ip=ip)
             else:
-                services.food_option_update(option=FoodOption.objects.get(pk=obj.pk), actor=actor, data=data)
+                food_option_update(option=FoodOption.objects.get(pk=obj.pk), actor=actor, data=data, ip=ip)
         elif model is Sponsor:
             if adding:
-                services.sponsor_create(event=event, actor=actor, data=data)
+                sponsor_create(event=event, actor=actor, data=data, ip=ip)
             else:
-                services.sponsor_update(sponsor=Sponsor.objects.get(pk=obj.pk), actor=actor, data=data)
+                sponsor_update(sponsor=Sponsor.objects.get(pk=obj.pk), actor=actor, data=data, ip=ip)
         elif model is EventMedia and not adding:
-            services.media_update(media=EventMedia.objects.get(pk=obj.pk), actor=actor, data=data)
+            media_update(media=EventMedia.objects.get(pk=obj.pk), actor=actor, data=data, ip=ip)
 
     def _attempt(self, request: HttpRequest, obj: Any, func: Callable[..., Any], *args: Any) -> None:
         try:

@@ -15,8 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from apps.events import services
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
+from apps.events.services.children import food_option_create, link_create, sponsor_create
+from apps.events.services.events import event_create, event_publish
+from apps.events.services.media import media_create
 
 DEMO_NPO_NAME = "Hope Foundation"
 DEMO_EVENT_SLUG = "hope-gala-demo"
@@ -79,7 +81,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
     event = Event.all_objects.filter(slug=DEMO_EVENT_SLUG).first()
     if event is None:
         starts = (timezone.now() + timedelta(days=21)).replace(hour=23, minute=0, second=0, microsecond=0)
-        event = services.event_create(
+        event = event_create(
             actor=user,
             npo=npo,
             data={
@@ -107,12 +109,12 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
 
     for position, (name, description) in enumerate(MEALS):
         if not FoodOption.objects.filter(event=event, name__iexact=name).exists():
-            services.food_option_create(
+            food_option_create(
                 event=event, actor=user, data={"name": name, "description": description, "display_order": position}
             )
     for position, (name, level, color, logo_size, amount) in enumerate(SPONSORS):
         if not Sponsor.objects.filter(event=event, name__iexact=name).exists():
-            services.sponsor_create(
+            sponsor_create(
                 event=event,
                 actor=user,
                 data={
@@ -127,17 +129,17 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
             )
     for position, (caption, color) in enumerate(GALLERY):
         if not EventMedia.objects.filter(event=event, caption=caption).exists():
-            services.media_create(
+            media_create(
                 event=event, actor=user, upload=_picture(caption, color), caption=caption, display_order=position
             )
     for position, (kind, url, label) in enumerate(LINKS):
         if not EventLink.objects.filter(event=event, url=url).exists():
-            services.link_create(
+            link_create(
                 event=event, actor=user, data={"kind": kind, "url": url, "label": label, "display_order": position}
             )
 
     event.refresh_from_db()
     if event.status == EventStatus.DRAFT and npo.is_approved:
-        services.event_publish(event=event, actor=user)
+        event_publish(event=event, actor=user)
     out.write(f"events demo: {event.name} at /api/v1/public/events/{event.slug}/")
     return []

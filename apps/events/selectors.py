@@ -10,11 +10,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.apps import apps
-from django.core.exceptions import FieldError
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from apps.core.exceptions import NotFound
+from apps.events import hooks
 from apps.events.models import Event, EventMedia, EventStatus, MediaStatus
 from apps.npos import authz
 
@@ -102,32 +101,16 @@ def event_media_bytes(event: Event, *, exclude_pk: Any = None) -> int:
     return int(qs.aggregate(total=Sum("size"))["total"] or 0)
 
 
-def _exists(app_label: str, model_name: str, **lookup: Any) -> bool:
-    """``Model.objects.filter(**lookup).exists()`` for a model of another app that may not exist
-    (yet): events must not import attendance or auctions, which depend on it."""
-    try:
-        model = apps.get_model(app_label, model_name)
-    except LookupError:
-        return False
-    try:
-        return model._base_manager.filter(**lookup).exists()
-    except FieldError:  # pragma: no cover - the other app renamed the relation
-        return False
-
-
 def event_registered_guests(event: Event) -> int:
     """Guests of the event's confirmed registrations (walk-ins included) — what the attendance app
-    counts against ``capacity``. Looked up by name: events must not import attendance."""
-    try:
-        model = apps.get_model("attendance", "Guest")
-    except LookupError:  # pragma: no cover - attendance is always installed
-        return 0
-    return int(model._base_manager.filter(event=event, registration__status="confirmed").count())
+    counts against ``capacity``, through its registered hook (events must not import attendance)."""
+    return hooks.registered_guests(event)
 
 
 def event_has_activity(event: Event) -> bool:
-    """True once anybody registered (any registration, cancelled ones included) or bid."""
-    return _exists("attendance", "Registration", event=event) or _exists("auctions", "Bid", item__event=event)
+    """True once anybody registered (any registration, cancelled ones included) or bid (the apps'
+    registered activity checks)."""
+    return hooks.has_activity(event)
 
 
 def food_option_in_use(option: Any) -> bool:

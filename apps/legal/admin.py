@@ -17,7 +17,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from apps.core.admin import DeclaredLookupsOnly
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.legal.models import (
@@ -30,10 +29,8 @@ from apps.legal.models import (
 )
 from apps.legal.services import documents, public
 from apps.legal.versions import Version, parse_version
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
+from apps.npos import authz
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 class SuperAdminOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
@@ -41,23 +38,23 @@ class SuperAdminOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     module), only declared changelist lookups, and a service's refusal shown as a message."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
-        return queryset if _is_superuser(request) else queryset.none()
+        return queryset if authz.is_superuser(request.user) else queryset.none()
 
     def changeform_view(
         self, request: HttpRequest, object_id: Any = None, form_url: str = "", extra_context: Any = None
@@ -195,7 +192,7 @@ class LegalDocumentAdmin(SuperAdminOnlyAdmin):
         form_url: str = "",
         obj: Any = None,
     ) -> HttpResponse:
-        context["show_publish"] = bool(change and obj is not None and obj.is_draft and _is_superuser(request))
+        context["show_publish"] = bool(change and obj is not None and obj.is_draft and authz.is_superuser(request.user))
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def _publish(self, request: HttpRequest, obj: LegalDocument) -> bool:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -5,6 +7,12 @@ class LegalConfig(AppConfig):
     name = "apps.legal"
     label = "legal"
     verbose_name = "Legal, consent and privacy"
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.legal.demo import seed
+
+        return seed(out)
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

@@ -203,7 +203,7 @@ def totals(*, event: Any) -> None:
     """``totals``: something changed the event's money (a sale, a purchase, a pledge, a close, an
     undo). Computed after commit from the money of record (``event_totals``), once per transaction
     and event however many times it is called."""
-    from apps.auctions.services import event_totals
+    from apps.auctions.selectors import event_totals
 
     event_id = event.pk
     if _totals_pending(event_id):

@@ -69,8 +69,7 @@ def _public_items(event: Event) -> QuerySet[Any]:
 def display_state(event: Event) -> dict[str, Any]:
     """Everything the projector shows (live.md "The projector display")."""
     from apps.auctions.models import Bid, ItemStatus, Sale
-    from apps.auctions.selectors import paddle_raise_totals
-    from apps.auctions.services import event_totals
+    from apps.auctions.selectors import event_totals, paddle_raise_totals
 
     now = timezone.now()
     items = list(_public_items(event).order_by("number").values("pk", "number", "title"))

@@ -21,11 +21,36 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from apps.core.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.core.exceptions import DomainError
-from apps.npos import services
+from apps.core.net import client_ip
+from apps.npos import (
+    audit_admin,  # noqa: F401  (registers core.AuditEntry, scoped to NPOs)
+    authz,
+    outbox_admin,  # noqa: F401  (registers core.OutboxEmail, super admins only)
+    tasks_admin,  # noqa: F401  (registers the task results and the schedule, super admins only)
+)
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.services.npos import (
+    BRANDING_FIELDS,
+    NPO_EDITABLE_FIELDS,
+    npo_approve,
+    npo_branding_update,
+    npo_create,
+    npo_delete,
+    npo_reinstate,
+    npo_reject,
+    npo_suspend,
+    npo_update,
+)
+from apps.npos.services.team import (
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update,
+)
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.npos.validators import validate_country, validate_currency, validate_hex_colour, validate_phone
 
 C = Capability
@@ -38,7 +63,7 @@ class NPOAdminForm(forms.ModelForm):
 
     class Meta:
         model = NPO
-        fields = [*services.NPO_EDITABLE_FIELDS, *services.BRANDING_FIELDS, "logo"]
+        fields = [*NPO_EDITABLE_FIELDS, *BRANDING_FIELDS, "logo"]
 
     def clean_name(self) -> str:
         value = (self.cleaned_data.get("name") or "").strip()
@@ -108,7 +133,7 @@ def approve(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_approve(npo=npo, actor=request.user, request=request),
+        lambda npo: npo_approve(npo=npo, actor=request.user, ip=client_ip(request)),
         "approved",
     )
 
@@ -119,7 +144,7 @@ def suspend(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> N
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_suspend(npo=npo, actor=request.user, request=request),
+        lambda npo: npo_suspend(npo=npo, actor=request.user, ip=client_ip(request)),
         "suspended",
     )
 
@@ -130,7 +155,7 @@ def reinstate(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) ->
         modeladmin,
         request,
         queryset,
-        lambda npo: services.npo_reinstate(npo=npo, actor=request.user, request=request),
+        lambda npo: npo_reinstate(npo=npo, actor=request.user, ip=client_ip(request)),
         "reinstated",
     )
 
@@ -148,7 +173,7 @@ def reject(modeladmin: Any, request: HttpRequest, queryset: QuerySet[NPO]) -> Ht
             modeladmin,
             request,
             queryset,
-            lambda npo: services.npo_reject(npo=npo, actor=request.user, notes=notes, request=request),
+            lambda npo: npo_reject(npo=npo, actor=request.user, notes=notes, ip=client_ip(request)),
             "rejected",
         )
         return None
@@ -197,26 +222,26 @@ class NPOAdmin(TenantScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Status moves only through the workflow actions; notes are the super admin's.
-        return ["status", "review_notes"] if obj is not None or not request.user.is_superuser else ["status"]
+        return ["status", "review_notes"] if obj is not None or not authz.is_superuser(request.user) else ["status"]
 
     def save_model(self, request: HttpRequest, obj: NPO, form: Any, change: bool) -> None:
-        data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.NPO_EDITABLE_FIELDS}
+        data = {f: form.cleaned_data[f] for f in form.changed_data if f in NPO_EDITABLE_FIELDS}
         if not change:
-            created = services.npo_create(actor=request.user, data=form.cleaned_data, request=request)
+            created = npo_create(actor=request.user, data=form.cleaned_data, ip=client_ip(request))
             obj.pk = created.pk
             obj.refresh_from_db()
             return
         original = NPO.objects.get(pk=obj.pk)
-        services.npo_update(npo=original, actor=request.user, data=data, request=request)
-        branding = {f: form.cleaned_data[f] for f in form.changed_data if f in services.BRANDING_FIELDS}
+        npo_update(npo=original, actor=request.user, data=data, ip=client_ip(request))
+        branding = {f: form.cleaned_data[f] for f in form.changed_data if f in BRANDING_FIELDS}
         logo = form.cleaned_data.get("logo") if "logo" in form.changed_data else None
-        services.npo_branding_update(
+        npo_branding_update(
             npo=original,
             actor=request.user,
             data=branding,
             logo=logo or None,
             remove_logo="logo" in form.changed_data and not logo,
-            request=request,
+            ip=client_ip(request),
         )
         obj.refresh_from_db()
 
@@ -232,8 +257,11 @@ class NPOAdmin(TenantScopedAdmin):
                 continue
             original = Membership.objects.get(pk=membership.pk)
             try:
-                updated = services.member_update(
-                    membership=original, actor=request.user, role=inline_form.cleaned_data["role"], request=request
+                updated = member_update(
+                    membership=original,
+                    actor=request.user,
+                    role=inline_form.cleaned_data["role"],
+                    ip=client_ip(request),
                 )
             except DomainError as exc:
                 self.message_user(request, f"{original.user}: {exc.message}", messages.ERROR)
@@ -246,11 +274,11 @@ class NPOAdmin(TenantScopedAdmin):
         return [str(obj) for obj in objs], {}, set(), []
 
     def delete_model(self, request: HttpRequest, obj: NPO) -> None:
-        services.npo_delete(npo=obj, actor=request.user, request=request)
+        npo_delete(npo=obj, actor=request.user, ip=client_ip(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[NPO]) -> None:
         for npo in queryset:
-            services.npo_delete(npo=npo, actor=request.user, request=request)
+            npo_delete(npo=npo, actor=request.user, ip=client_ip(request))
 
 
 @tenant_action(capability=C.TEAM_MANAGE, description="Remove selected members")
@@ -259,7 +287,7 @@ def remove_members(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Mem
         modeladmin,
         request,
         queryset,
-        lambda m: services.member_remove(membership=m, actor=request.user, request=request),
+        lambda m: member_remove(membership=m, actor=request.user, ip=client_ip(request)),
         "member(s) removed",
     )
 
@@ -281,11 +309,11 @@ class MembershipAdmin(TenantScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
         if "role" in form.changed_data:
-            services.member_update(
+            member_update(
                 membership=Membership.objects.get(pk=obj.pk),
                 actor=request.user,
                 role=form.cleaned_data["role"],
-                request=request,
+                ip=client_ip(request),
             )
 
 
@@ -295,7 +323,7 @@ def resend_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_resend(invitation=i, actor=request.user, request=request),
+        lambda i: invitation_resend(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) resent",
     )
 
@@ -306,7 +334,7 @@ def revoke_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
         modeladmin,
         request,
         queryset,
-        lambda i: services.invitation_revoke(invitation=i, actor=request.user, request=request),
+        lambda i: invitation_revoke(invitation=i, actor=request.user, ip=client_ip(request)),
         "invitation(s) revoked",
     )
 
@@ -353,11 +381,11 @@ class InvitationAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Invitation, form: Any, change: bool) -> None:
         if change:
             return
-        invitation, _token = services.invitation_create(
+        invitation, _token = invitation_create(
             npo=form.cleaned_data["npo"],
             actor=request.user,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
-            request=request,
+            ip=client_ip(request),
         )
         obj.pk = invitation.pk

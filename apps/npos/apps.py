@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -11,3 +13,9 @@ class NposConfig(AppConfig):
 
         # Account deletion (apps.legal) refuses the last admin of an NPO: 409 LAST_ADMIN.
         deletion_blocker(last_admin_blocker)
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.npos.demo import seed
+
+        return seed(out)

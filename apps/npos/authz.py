@@ -12,14 +12,25 @@ from typing import Any, TypeVar
 from django.db import models
 from django.db.models import QuerySet
 
-from apps.npos.capabilities import roles_with
+from apps.core.exceptions import PermissionDenied
+from apps.core.superuser import is_superuser
+from apps.npos.capabilities import Requirement, roles_with
 from apps.npos.models import Membership, MembershipStatus
 
 M = TypeVar("M", bound=models.Model)
 
-
-def _is_superuser(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
+__all__ = [
+    "check_capability",
+    "has_capability",
+    "has_capability_expression",
+    "is_member",
+    "is_member_expression",
+    "is_superuser",
+    "memberships_of",
+    "npo_ids_with",
+    "scope",
+    "scope_q",
+]
 
 
 def memberships_of(user: Any) -> QuerySet[Membership]:
@@ -28,8 +39,9 @@ def memberships_of(user: Any) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE, npo__deleted_at__isnull=True)
 
 
-def npo_ids_with(user: Any, capability: str | None) -> QuerySet[Any]:
-    """Ids of the NPOs where ``user`` holds ``capability`` (``None``: any active membership).
+def npo_ids_with(user: Any, capability: Requirement | None) -> QuerySet[Any]:
+    """Ids of the NPOs where ``user`` holds ``capability`` (a tuple: any of them; ``None``: any active
+    membership).
 
     Returned as a lazy values queryset so it composes into a subquery. Super admins are not special-
     cased here; use :func:`scope` which lets them see everything.
@@ -40,50 +52,59 @@ def npo_ids_with(user: Any, capability: str | None) -> QuerySet[Any]:
     return qs.values("npo_id")
 
 
-def has_capability(user: Any, npo_id: Any, capability: str | None) -> bool:
-    """``capability=None`` asks only for an active membership (any role)."""
-    if _is_superuser(user):
+def has_capability(user: Any, npo_id: Any, capability: Requirement | None) -> bool:
+    """``capability=None`` asks only for an active membership (any role); a tuple asks for any one."""
+    if is_superuser(user):
         return True
     if npo_id is None:
         return False
     return npo_ids_with(user, capability).filter(npo_id=npo_id).exists()
 
 
+def check_capability(user: Any, npo_id: Any, capability: Requirement, *, message: str | None = None) -> None:
+    """403 ``PERMISSION_DENIED`` unless ``user`` holds ``capability`` (any of a tuple) in ``npo_id``.
+
+    The one check: the API views (through their declarations), the admin and the services called from
+    several places (a clerk's bid for a bidder number, a live sale, a pledge) all end here."""
+    if not has_capability(user, npo_id, capability):
+        raise PermissionDenied(message=message or "You do not have permission to do this in this NPO.")
+
+
 def is_member(user: Any, npo_id: Any) -> bool:
     return has_capability(user, npo_id, None)
 
 
-def scope(queryset: QuerySet[M], user: Any, capability: str | None, *, npo_path: str = "npo") -> QuerySet[M]:
+def scope(queryset: QuerySet[M], user: Any, capability: Requirement | None, *, npo_path: str = "npo") -> QuerySet[M]:
     """``queryset`` restricted to rows whose NPO (reached through ``npo_path``) grants ``capability``.
 
     Super admins get the queryset unchanged; anonymous users get nothing.
     """
-    if _is_superuser(user):
+    if is_superuser(user):
         return queryset
     if not getattr(user, "is_authenticated", False):
         return queryset.none()
     return queryset.filter(**{f"{npo_path}__in": npo_ids_with(user, capability)})
 
 
-def scope_q(user: Any, capability: str | None, *, npo_path: str = "npo") -> models.Q:
+def scope_q(user: Any, capability: Requirement | None, *, npo_path: str = "npo") -> models.Q:
     """The same restriction as a ``Q`` so callers can OR it with public visibility.
 
     Safe to combine either way: super admins get a tautology (``pk IS NOT NULL``), never an empty
     ``Q()`` — Django drops an empty ``Q`` from ``Q(public) | Q()``, which would have narrowed super
     admins to the public rows; anonymous users get a contradiction (``pk IN ()``), which Django drops
     from an OR and which empties an AND."""
-    if _is_superuser(user):
+    if is_superuser(user):
         return models.Q(pk__isnull=False)
     if not getattr(user, "is_authenticated", False):
         return models.Q(pk__in=[])
     return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})
 
 
-def has_capability_expression(user: Any, capability: str | None, *, npo_path: str = "npo_id") -> Any:
+def has_capability_expression(user: Any, capability: Requirement | None, *, npo_path: str = "npo_id") -> Any:
     """:func:`has_capability` as an SQL expression on a row whose NPO is ``npo_path``: annotating the
     row answers the capability check in the query that reads the row, instead of a second query.
     Same rules: super admins always, anonymous callers never, ``capability=None`` any membership."""
-    if _is_superuser(user):
+    if is_superuser(user):
         return models.Value(True, output_field=models.BooleanField())
     if not getattr(user, "is_authenticated", False):
         return models.Value(False, output_field=models.BooleanField())

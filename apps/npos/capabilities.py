@@ -50,9 +50,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 }
 
 
-def roles_with(capability: str) -> list[str]:
-    """The roles that grant ``capability`` — what selectors filter memberships on (one query)."""
-    return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+Requirement = str | tuple[str, ...]
+"""What an action needs: one capability, or a tuple of which any one is enough. Declared once per
+action (the viewsets' ``capabilities`` maps, read by the admin too) and understood by
+:mod:`apps.npos.authz` everywhere."""
+
+
+def capabilities_in(requirement: Requirement) -> tuple[str, ...]:
+    return (requirement,) if isinstance(requirement, str) else tuple(requirement)
+
+
+def roles_with(capability: Requirement) -> list[str]:
+    """The roles that grant ``capability`` (any of a tuple) — what selectors filter memberships on."""
+    wanted = set(capabilities_in(capability))
+    return [role for role, caps in ROLE_CAPABILITIES.items() if caps & wanted]
 
 
 def role_has(role: str, capability: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from apps.npos.capabilities import Role
 from apps.npos.models import NPO, Membership, MembershipStatus, NPOStatus
-from apps.npos.services import staff_status_sync
+from apps.npos.services.npos import staff_status_sync
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 DEMO_NPO_NAME = "Hope Foundation"

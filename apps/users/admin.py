@@ -21,9 +21,12 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
-from apps.users import lockout, services
+from apps.npos import authz
+from apps.users import lockout
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
+from apps.users.services.accounts import user_mark_verified, user_set_active
+from apps.users.services.sessions import auth_login, password_reset_request
 
 #: Where the admin login form leaves its outcome for ``apps.users.views.admin_login`` (which sets
 #: the device cookie or the 429 status on the response the form cannot reach).
@@ -44,7 +47,7 @@ class AdminLoginForm(AdminAuthenticationForm):
         if request is not None:
             setattr(request, LOGIN_OUTCOME_ATTR, outcome)
         try:
-            result = services.auth_login(
+            result = auth_login(
                 email=email,
                 password=password,
                 ip=client_ip(request) if request is not None else None,
@@ -67,10 +70,6 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = AdminLoginForm
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -148,16 +147,16 @@ class UserAdmin(DjangoUserAdmin):
     # --- super admins only ---------------------------------------------------------------------
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: bids, payments and audit entries point at them.
@@ -165,7 +164,7 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)
-        return queryset if _is_superuser(request) else queryset.none()
+        return queryset if authz.is_superuser(request.user) else queryset.none()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # is_active goes through the service (sessions revoked, audited); the rest is a plain edit.
@@ -174,7 +173,7 @@ class UserAdmin(DjangoUserAdmin):
             obj.is_active = not wanted
             super().save_model(request, obj, form, change)
             try:
-                services.user_set_active(user=obj, is_active=wanted, actor=request.user, request=request)
+                user_set_active(user=obj, is_active=wanted, actor=request.user, ip=client_ip(request))
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
             return
@@ -199,7 +198,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Activated",
-            lambda u: services.user_set_active(user=u, is_active=True, actor=request.user, request=request),
+            lambda u: user_set_active(user=u, is_active=True, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Deactivate the selected accounts (signs them out everywhere)")
@@ -208,7 +207,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Deactivated",
-            lambda u: services.user_set_active(user=u, is_active=False, actor=request.user, request=request),
+            lambda u: user_set_active(user=u, is_active=False, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Mark the e-mail address as verified")
@@ -217,7 +216,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Marked verified",
-            lambda u: services.user_mark_verified(user=u, actor=request.user, request=request),
+            lambda u: user_mark_verified(user=u, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Send a password reset e-mail")
@@ -226,7 +225,7 @@ class UserAdmin(DjangoUserAdmin):
             request,
             queryset,
             "Reset e-mail sent",
-            lambda u: services.password_reset_request(email=u.email, actor=request.user, request=request),
+            lambda u: password_reset_request(email=u.email, actor=request.user, ip=client_ip(request)),
         )
 
     @admin.action(description="Delete the account (anonymise; for a person who asked in writing)")
@@ -262,10 +261,10 @@ class _ReadOnlySuperuserAdmin(admin.ModelAdmin):
     """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_superuser(request)
+        return authz.is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -9,3 +11,9 @@ class UsersConfig(AppConfig):
         # Registers the outbox context builders that mint e-mail tokens at send time; must happen in
         # every process that sends (web workers, `send_notifications`), not only where views load.
         from apps.users import emails  # noqa: F401
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.users.demo import seed
+
+        return seed(out)

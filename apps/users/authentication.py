@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
@@ -78,3 +79,11 @@ class JWTAuthentication(BaseJWTAuthentication):
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
             raise AuthenticationFailed(str(_("User is inactive")), code="user_inactive")
         return user
+
+
+class AugeoJWTScheme(SimpleJWTScheme):
+    """Documents our JWT authenticator (a simplejwt subclass) as the same bearer scheme (a
+    drf-spectacular extension: defining the class registers it)."""
+
+    target_class = "apps.users.authentication.JWTAuthentication"
+    name = "jwtAuth"

@@ -35,7 +35,7 @@ def _account(row: OutboxEmail, **filters: Any) -> User:
 
 @outbox.context_builder(VERIFY_EMAIL)
 def _verify_email_context(row: OutboxEmail) -> dict[str, Any]:
-    from apps.users.services import account_token_issue
+    from apps.users.services.accounts import account_token_issue
 
     user = _account(row, email_verified_at__isnull=True)
     ttl = settings.EMAIL_VERIFICATION_TTL
@@ -45,7 +45,7 @@ def _verify_email_context(row: OutboxEmail) -> dict[str, Any]:
 
 @outbox.context_builder(PASSWORD_RESET)
 def _password_reset_context(row: OutboxEmail) -> dict[str, Any]:
-    from apps.users.services import account_token_issue
+    from apps.users.services.accounts import account_token_issue
 
     user = _account(row)
     ttl = settings.PASSWORD_RESET_TTL

@@ -224,7 +224,7 @@ FRONTEND_URL = env("AUGEO_FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-# Sign-in goes through apps.users.services.auth_login (API and admin), which adds the lockout.
+# Sign-in goes through apps.users.services.sessions.auth_login (API and admin), which adds the lockout.
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -512,7 +512,7 @@ AUGEO_MAX_AMOUNT = Decimal(env.str("AUGEO_MAX_AMOUNT", default="1000000.00"))
 if not Decimal("0") < AUGEO_MAX_AMOUNT <= Decimal("4999999999.99"):
     raise ImproperlyConfigured("AUGEO_MAX_AMOUNT must be between 0.01 and 4999999999.99.")
 # How long the link in a guest's invitation e-mail can be accepted, and how many invitation e-mails
-# one guest / one registration may trigger per 24 hours (apps/attendance/invitations.py).
+# one guest / one registration may trigger per 24 hours (apps/attendance/services/invitations.py).
 GUEST_INVITATION_TTL = timedelta(days=env.int("GUEST_INVITATION_TTL_DAYS", default=30))
 GUEST_INVITATIONS_PER_GUEST_PER_DAY = env.int("GUEST_INVITATIONS_PER_GUEST_PER_DAY", default=3)
 GUEST_INVITATIONS_PER_REGISTRATION_PER_DAY = env.int("GUEST_INVITATIONS_PER_REGISTRATION_PER_DAY", default=20)

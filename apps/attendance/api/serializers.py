@@ -251,7 +251,7 @@ class GuestInputSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=121, required=False, allow_blank=True)
     # Names go into invitation e-mails: plain text, at most 60 characters, no addresses (the service
-    # checks the rest, apps.attendance.invitations.mail_name_problem).
+    # checks the rest, apps.attendance.services.invitations.mail_name_problem).
     first_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=60, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -18,21 +17,32 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance import invitations, selectors, services
+from apps.attendance import selectors
 from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
 from apps.attendance.models import Guest, Registration, RegistrationStatus, Table
-from apps.core.api.filters import LeanFilterBackend
+from apps.attendance.services import invitations
+from apps.attendance.services.checkin import CheckInResult, guest_check_in, guest_undo_check_in, walk_in_register
+from apps.attendance.services.guests import guest_add, guest_list_export_record, guest_remove, guest_update
+from apps.attendance.services.paddles import guest_set_bidder_number
+from apps.attendance.services.registrations import registration_cancel, registration_create, registration_update
+from apps.attendance.services.seating import (
+    guest_assign_table,
+    table_create,
+    table_delete,
+    table_update,
+    tables_auto_assign,
+)
+from apps.core.api.filters import FilterBackend
 from apps.core.api.pagination import WindowCountPagination
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
-from apps.core.services import audit_record
 from apps.events.models import Event
-from apps.npos import authz
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.api import DeclaredCapabilities
 
 C = Capability
 CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
@@ -41,12 +51,9 @@ SEARCH_PARAM = OpenApiParameter(
 )
 
 
-def _deny() -> PermissionDenied:
-    return PermissionDenied(message="You do not have permission to do this in this NPO.")
-
-
-class EventScopedMixin:
-    """Resolves ``event_id`` from the URL to a visible event (404) and checks capabilities on it (403)."""
+class EventScopedMixin(DeclaredCapabilities):
+    """Resolves ``event_id`` from the URL to a visible event (404) and checks on it (403) the capability
+    the view declares for the HTTP method (``capabilities = {"get": ..., "post": ...}``)."""
 
     request: Any
     kwargs: dict[str, Any]
@@ -57,21 +64,9 @@ class EventScopedMixin:
             self._event = selectors.event_get_visible(self.request.user, self.kwargs["event_id"])
         return self._event
 
-    def has_any(self, *capabilities: str) -> bool:
+    def check_event_capability(self) -> Event:
         event = self.get_event()
-        known = getattr(event, "caller_capabilities", {})
-        if all(cap in known for cap in capabilities):  # answered with the event (require_any)
-            return any(known[cap] for cap in capabilities)
-        return any(authz.has_capability(self.request.user, event.npo_id, cap) for cap in capabilities)
-
-    def require_any(self, *capabilities: str) -> Event:
-        if self._event is None:  # the event and the capability check in one query
-            self._event = selectors.event_get_visible(
-                self.request.user, self.kwargs["event_id"], capabilities=capabilities
-            )
-        event = self.get_event()
-        if not self.has_any(*capabilities):
-            raise _deny()
+        self.check_capability(event.npo_id)
         return event
 
 
@@ -85,8 +80,10 @@ def _is_owner(user: Any, registration: Registration) -> bool:
 class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
     """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
 
+    capabilities = {"get": C.ATTENDANCE_VIEW}
+
     serializer_class = s.RegistrationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = RegistrationFilter
     queryset = Registration.objects.none()
 
@@ -97,7 +94,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
 
     @extend_schema(operation_id="events_registrations_list", responses=s.RegistrationSerializer(many=True))
     def get(self, request: Request, event_id: Any) -> Response:
-        self.require_any(C.ATTENDANCE_VIEW)
+        self.check_event_capability()
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(s.RegistrationSerializer(page, many=True).data)
 
@@ -112,13 +109,13 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
             raise PermissionDenied(message="Verify your e-mail address first.")
         body = s.RegistrationCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        registration = services.registration_create(
+        registration = registration_create(
             event=event,
             user=request.user,
             guests=body.validated_data.get("guests", []),
             food_option=body.validated_data.get("food_option"),
             notes=body.validated_data.get("notes", ""),
-            request=request,
+            ip=client_ip(request),
         )
         registration = selectors.registrations_visible_to(request.user).get(pk=registration.pk)
         return Response(s.RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
@@ -128,7 +125,7 @@ class RegistrationListView(generics.ListAPIView):
     """The caller's own registrations (every status; filter ``?status=``)."""
 
     serializer_class = s.RegistrationSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = RegistrationFilter
 
     queryset = Registration.objects.none()
@@ -139,9 +136,11 @@ class RegistrationListView(generics.ListAPIView):
         return selectors.registrations_of_user(self.request.user)
 
 
-class RegistrationAccessMixin:
+class RegistrationAccessMixin(DeclaredCapabilities):
     """A registration visible to the caller (owner or ``attendance.view``; else 404) and the change
     check (owner or ``attendance.manage``; else 403)."""
+
+    capabilities = {"change": C.ATTENDANCE_MANAGE}  # besides the registration's owner
 
     request: Any
     kwargs: dict[str, Any]
@@ -152,12 +151,10 @@ class RegistrationAccessMixin:
             raise NotFound(message="Registration not found.")
         return registration
 
-    def require_change(self, registration: Registration) -> None:
-        user = self.request.user
-        if _is_owner(user, registration):
+    def check_change(self, registration: Registration) -> None:
+        if _is_owner(self.request.user, registration):
             return
-        if not authz.has_capability(user, registration.event.npo_id, C.ATTENDANCE_MANAGE):
-            raise _deny()
+        self.check_capability(registration.event.npo_id, "change")
 
 
 class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
@@ -171,19 +168,19 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
     @extend_schema(request=s.RegistrationUpdateSerializer, responses=s.RegistrationSerializer)
     def patch(self, request: Request, pk: Any) -> Response:
         registration = self.get_registration()
-        self.require_change(registration)
+        self.check_change(registration)
         body = s.RegistrationUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.registration_update(
-            registration=registration, actor=request.user, data=body.validated_data, request=request
+        registration_update(
+            registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
         return Response(s.RegistrationSerializer(self.get_registration()).data)
 
     @extend_schema(responses={204: None}, description="Cancels (status `cancelled`); 409 when already cancelled.")
     def delete(self, request: Request, pk: Any) -> Response:
         registration = self.get_registration()
-        self.require_change(registration)
-        services.registration_cancel(registration=registration, actor=request.user, request=request)
+        self.check_change(registration)
+        registration_cancel(registration=registration, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -202,13 +199,13 @@ class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
     @extend_schema(request=s.GuestInputSerializer, responses={201: s.GuestSerializer})
     def post(self, request: Request, pk: Any) -> Response:
         registration = self.get_registration()
-        self.require_change(registration)
+        self.check_change(registration)
         body = s.GuestInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        guest = services.guest_add(
-            registration=registration, actor=request.user, data=body.validated_data, request=request
+        guest = guest_add(
+            registration=registration, actor=request.user, data=body.validated_data, ip=client_ip(request)
         )
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data, status=status.HTTP_201_CREATED)
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data, status=status.HTTP_201_CREATED)
 
 
 class RegistrationGuestMixin(RegistrationAccessMixin):
@@ -234,17 +231,17 @@ class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIVie
     @extend_schema(request=s.GuestInputSerializer, responses=s.GuestSerializer)
     def patch(self, request: Request, pk: Any, guest_id: Any) -> Response:
         registration, guest = self.get_guest()
-        self.require_change(registration)
+        self.check_change(registration)
         body = s.GuestInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        services.guest_update(guest=guest, actor=request.user, data=body.validated_data, request=request)
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+        guest_update(guest=guest, actor=request.user, data=body.validated_data, ip=client_ip(request))
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: Any, guest_id: Any) -> Response:
         registration, guest = self.get_guest()
-        self.require_change(registration)
-        services.guest_remove(guest=guest, actor=request.user, request=request)
+        self.check_change(registration)
+        guest_remove(guest=guest, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -264,9 +261,9 @@ class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIVie
     )
     def post(self, request: Request, pk: Any, guest_id: Any) -> Response:
         registration, guest = self.get_guest()
-        self.require_change(registration)
+        self.check_change(registration)
         invitations.guest_invitation_resend(guest=guest, actor=request.user, ip=client_ip(request))
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
 class GuestInvitationAcceptView(generics.GenericAPIView):
@@ -296,7 +293,7 @@ class GuestInvitationAcceptView(generics.GenericAPIView):
         registration = selectors.registration_with_guests(guest)
         return Response(
             {
-                "guest": s.GuestSerializer(services._reload_guest(guest.pk)).data,
+                "guest": s.GuestSerializer(selectors.guest_reload(guest.pk)).data,
                 "registration": s.RegistrationSerializer(registration).data,
             }
         )
@@ -311,8 +308,10 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
     """Every guest of the event's confirmed registrations, for the check-in desk and the seating plan
     (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
 
+    capabilities = {"get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)}
+
     serializer_class = s.GuestSerializer
-    filter_backends = [LeanFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     pagination_class = WindowCountPagination  # the search's count on the page's own scan
     filterset_class = GuestFilter
     ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
@@ -330,7 +329,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         operation_id="events_guests_list", parameters=[SEARCH_PARAM, CSV_PARAM], responses=s.GuestSerializer(many=True)
     )
     def get(self, request: Request, event_id: Any) -> Any:
-        event = self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)
+        event = self.check_event_capability()
         qs = self.filter_queryset(self.get_queryset())
         if request.query_params.get("format") == "csv":
             return self._export(event, qs)
@@ -340,14 +339,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
 
     def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:
         qs = qs.select_related("registration__user")
-        audit_record(
-            actor=self.request.user,
-            action="attendance.guests_exported",
-            obj=event,
-            npo_id=event.npo_id,
-            request=self.request,
-            details={"rows": qs.count()},
-        )
+        guest_list_export_record(event=event, actor=self.request.user, rows=qs.count(), ip=client_ip(self.request))
 
         def rows() -> Any:
             for g in qs.iterator(chunk_size=2000):
@@ -383,23 +375,32 @@ class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
     """Read a guest; ``PATCH`` sets ``bidder_number`` (``checkin.perform`` or ``attendance.manage``;
     409 ``BIDDER_NUMBER_TAKEN``) and ``table`` (``attendance.manage``; 409 ``TABLE_FULL``)."""
 
+    capabilities = {
+        "get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM),
+        "patch": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
+        # what the body changes decides the rest: a bidder number, a table, anything else
+        "patch:bidder_number": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
+        "patch:table": C.ATTENDANCE_MANAGE,
+        "patch:other": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
+    }
+
     serializer_class = s.GuestSerializer
 
     def get(self, request: Request, event_id: Any, guest_id: Any) -> Response:
-        self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)
+        self.check_event_capability()
         return Response(s.GuestSerializer(self.get_guest()).data)
 
     @extend_schema(request=s.EventGuestUpdateSerializer, responses=s.GuestSerializer)
     def patch(self, request: Request, event_id: Any, guest_id: Any) -> Response:
-        event = self.require_any(C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE)
+        event = self.check_event_capability()
         guest = self.get_guest()
         data = request.data if isinstance(request.data, dict) else {}
-        if "bidder_number" in data and not self.has_any(C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE):
-            raise _deny()
-        if "table" in data and not self.has_any(C.ATTENDANCE_MANAGE):
-            raise _deny()
-        if not ({"bidder_number", "table"} & set(data)) and not self.has_any(C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE):
-            raise _deny()
+        if "bidder_number" in data:
+            self.check_capability(event.npo_id, "patch:bidder_number")
+        if "table" in data:
+            self.check_capability(event.npo_id, "patch:table")
+        if not {"bidder_number", "table"} & set(data):
+            self.check_capability(event.npo_id, "patch:other")
         body = s.EventGuestUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -409,15 +410,15 @@ class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
             if table is None:
                 raise ValidationFailed(message="Not a table of this event.", fields={"table": ["Unknown table."]})
         if "bidder_number" in values:
-            services.guest_set_bidder_number(
-                guest=guest, actor=request.user, number=values["bidder_number"], request=request
+            guest_set_bidder_number(
+                guest=guest, actor=request.user, number=values["bidder_number"], ip=client_ip(request)
             )
         if "table" in values:
-            services.guest_assign_table(guest=guest, actor=request.user, table=table, request=request)
-        return Response(s.GuestSerializer(services._reload_guest(guest.pk)).data)
+            guest_assign_table(guest=guest, actor=request.user, table=table, ip=client_ip(request))
+        return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
-def _check_in_body(result: services.CheckInResult) -> dict[str, Any]:
+def _check_in_body(result: CheckInResult) -> dict[str, Any]:
     data = dict(s.GuestSerializer(result.guest).data)
     data["already_checked_in"] = result.already_checked_in
     return data
@@ -427,6 +428,8 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
     """Check a guest in (``checkin.perform``): idempotent, ``Idempotency-Key`` supported. The answer
     carries ``checked_in_at``, ``bidder_number`` (integer) and ``already_checked_in``."""
 
+    capabilities = {"post": C.CHECKIN_PERFORM}
+
     serializer_class = s.CheckInResultSerializer
 
     @extend_schema(
@@ -435,17 +438,17 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request: Request, event_id: Any, guest_id: Any) -> Response:
-        self.require_any(C.CHECKIN_PERFORM)
+        self.check_event_capability()
         guest = self.get_guest()
 
         def handler() -> Response:
             body = s.CheckInSerializer(data=request.data or {})
             body.is_valid(raise_exception=True)
-            result = services.guest_check_in(
+            result = guest_check_in(
                 guest=guest,
                 actor=request.user,
                 bidder_number=body.validated_data.get("bidder_number"),
-                request=request,
+                ip=client_ip(request),
             )
             return Response(_check_in_body(result))
 
@@ -455,16 +458,18 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
 class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
     """Undo a check-in (``checkin.perform``; audited); 409 ``NOT_CHECKED_IN``."""
 
+    capabilities = {"post": C.CHECKIN_PERFORM}
+
     serializer_class = s.GuestSerializer
 
     @extend_schema(request=None, responses=s.GuestSerializer)
     def post(self, request: Request, event_id: Any, guest_id: Any) -> Response:
-        self.require_any(C.CHECKIN_PERFORM)
+        self.check_event_capability()
         guest = self.get_guest()
 
         def handler() -> Response:
             return Response(
-                s.GuestSerializer(services.guest_undo_check_in(guest=guest, actor=request.user, request=request)).data
+                s.GuestSerializer(guest_undo_check_in(guest=guest, actor=request.user, ip=client_ip(request))).data
             )
 
         return idempotent(request, handler)
@@ -474,6 +479,8 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
     """Register and check in at the door (``checkin.perform``); 201 with the new guest, or 200 when the
     e-mail belongs to someone already registered (their guest is checked in instead)."""
 
+    capabilities = {"post": C.CHECKIN_PERFORM}
+
     serializer_class = s.CheckInResultSerializer
 
     @extend_schema(
@@ -482,13 +489,13 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request: Request, event_id: Any) -> Response:
-        event = self.require_any(C.CHECKIN_PERFORM)
+        event = self.check_event_capability()
 
         def handler() -> Response:
             body = s.WalkInSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            result = services.walk_in_register(event=event, actor=request.user, request=request, **body.validated_data)
-            data = _check_in_body(services.CheckInResult(result.guest, result.already_checked_in))
+            result = walk_in_register(event=event, actor=request.user, ip=client_ip(request), **body.validated_data)
+            data = _check_in_body(CheckInResult(result.guest, result.already_checked_in))
             return Response(data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
         return idempotent(request, handler)
@@ -518,6 +525,8 @@ class TableMixin(EventScopedMixin):
 class TableListView(TableMixin, generics.GenericAPIView):
     """Tables of the event with occupancy (read: ``attendance.view``; create: ``attendance.manage``)."""
 
+    capabilities = {"get": C.ATTENDANCE_VIEW, "post": C.ATTENDANCE_MANAGE}
+
     serializer_class = s.TableSerializer
 
     queryset = Table.objects.none()
@@ -529,23 +538,24 @@ class TableListView(TableMixin, generics.GenericAPIView):
 
     @extend_schema(operation_id="events_tables_list", responses=s.TableSerializer(many=True))
     def get(self, request: Request, event_id: Any) -> Response:
-        self.require_any(C.ATTENDANCE_VIEW)
+        self.check_event_capability()
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(s.TableSerializer(page, many=True).data)
 
     @extend_schema(request=s.TableInputSerializer, responses={201: s.TableSerializer})
     def post(self, request: Request, event_id: Any) -> Response:
-        event = self.require_any(C.ATTENDANCE_MANAGE)
+        event = self.check_event_capability()
         body = s.TableInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
-        table = services.table_create(
+        table = table_create(
             event=event,
             actor=request.user,
             number=values["number"],
             capacity=values["capacity"],
             name=values.get("name", ""),
             captain=self.captain_of(event, values.get("captain")),
+            ip=client_ip(request),
         )
         self.kwargs["table_id"] = table.pk
         return Response(s.TableSerializer(self.get_table()).data, status=status.HTTP_201_CREATED)
@@ -554,40 +564,44 @@ class TableListView(TableMixin, generics.GenericAPIView):
 class TableDetailView(TableMixin, generics.GenericAPIView):
     """One table; ``PATCH`` below occupancy → 409 ``CAPACITY_BELOW_OCCUPANCY``; ``DELETE`` unseats."""
 
+    capabilities = {"get": C.ATTENDANCE_VIEW, "patch": C.ATTENDANCE_MANAGE, "delete": C.ATTENDANCE_MANAGE}
+
     serializer_class = s.TableSerializer
 
     def get(self, request: Request, event_id: Any, table_id: Any) -> Response:
-        self.require_any(C.ATTENDANCE_VIEW)
+        self.check_event_capability()
         return Response(s.TableSerializer(self.get_table()).data)
 
     @extend_schema(request=s.TableInputSerializer(partial=True), responses=s.TableSerializer)
     def patch(self, request: Request, event_id: Any, table_id: Any) -> Response:
-        event = self.require_any(C.ATTENDANCE_MANAGE)
+        event = self.check_event_capability()
         table = self.get_table()
         body = s.TableInputSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
         if "captain" in values:
             values["captain"] = self.captain_of(event, values["captain"])
-        services.table_update(table=table, actor=request.user, data=values)
+        table_update(table=table, actor=request.user, data=values, ip=client_ip(request))
         return Response(s.TableSerializer(self.get_table()).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, event_id: Any, table_id: Any) -> Response:
-        self.require_any(C.ATTENDANCE_MANAGE)
-        services.table_delete(table=self.get_table(), actor=request.user)
+        self.check_event_capability()
+        table_delete(table=self.get_table(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
     """Seat every unseated guest, parties together, largest first (``attendance.manage``)."""
 
+    capabilities = {"post": C.ATTENDANCE_MANAGE}
+
     serializer_class = s.AutoAssignResultSerializer
 
     @extend_schema(request=None, responses=s.AutoAssignResultSerializer)
     def post(self, request: Request, event_id: Any) -> Response:
-        event = self.require_any(C.ATTENDANCE_MANAGE)
-        result = services.tables_auto_assign(event=event, actor=request.user, request=request)
+        event = self.check_event_capability()
+        result = tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
         return Response({"assigned": result.assigned, "unassigned": result.unassigned, "warnings": result.warnings})
 
 
@@ -637,12 +651,14 @@ class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
 class MealCountsView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
     """Guests per meal option (confirmed registrations; ``attendance.view``); ``?format=csv``."""
 
+    capabilities = {"get": C.ATTENDANCE_VIEW}
+
     serializer_class = s.MealCountsSerializer
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     @extend_schema(parameters=[CSV_PARAM], responses=s.MealCountsSerializer)
     def get(self, request: Request, event_id: Any) -> Any:
-        event = self.require_any(C.ATTENDANCE_VIEW)
+        event = self.check_event_capability()
         rows = selectors.meal_counts(event)
         if request.query_params.get("format") == "csv":
             return csv_response(f"meals-{event.slug}.csv", ["meal", "guests"], [[r["name"], r["count"]] for r in rows])

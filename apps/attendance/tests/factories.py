@@ -9,7 +9,7 @@ import factory
 from django.utils import timezone
 
 from apps.attendance.models import Guest, Paddle, Registration, Table
-from apps.attendance.services import CODE_ALPHABET
+from apps.attendance.services.common import CODE_ALPHABET
 from apps.events.models import Event, EventStatus, FoodOption
 from apps.npos.tests.factories import NPOFactory
 from apps.users.tests.factories import UserFactory

@@ -36,8 +36,8 @@ def _manage(ok: int) -> dict[str, int]:
 
 
 def build(world: dict[str, Any]) -> None:
-    from apps.attendance.invitations import token_hash
     from apps.attendance.models import Guest, GuestInvitation, Registration, Table
+    from apps.attendance.services.invitations import token_hash
     from apps.events.models import Event, EventStatus, FoodOption
 
     npo = world["npo_obj"]

@@ -236,6 +236,24 @@ def test_guest_search(event, staff, term, who):
     assert {r["id"] for r in res.json()["results"]} == {str(g[w].id) for w in who}
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"has_bidder_number": "0"}, {"checked_in": "1"}, {"seated": "yes"}, {"is_registrant": "True"}, {"table": ""}],
+    ids=["has_bidder_number=0", "checked_in=1", "seated=yes", "is_registrant=True", "table="],
+)
+def test_guest_list_filters_follow_the_project_rules(event, staff, params):
+    """The project's filter backend (apps.core.api.filters): booleans exactly true/false, an empty typed
+    filter is 400 — the attendance views used django-filter's own backend and accepted these."""
+    res = client_for(staff).get(guests_url(event), params)
+    assert res.status_code == 400, res.content
+    assert set(res.json()["error"]["fields"]) == set(params)
+
+
+def test_registration_list_filters_follow_the_project_rules(event, staff, donor):
+    assert client_for(staff).get(f"/api/v1/events/{event.id}/registrations/", {"status": ""}).status_code == 400
+    assert client_for(donor).get("/api/v1/registrations/", {"status": ""}).status_code == 400
+
+
 def test_search_by_registration_code_and_filters(event, staff):
     g = _make_guests(event)
     client = client_for(staff)

@@ -7,8 +7,8 @@ import threading
 import pytest
 from django.db import connection
 
-from apps.attendance import services
 from apps.attendance.models import Guest, Paddle
+from apps.attendance.services.checkin import guest_check_in
 from apps.attendance.tests.factories import EventFactory, GuestFactory, RegistrationFactory
 from apps.npos.capabilities import Role
 from apps.npos.tests.factories import MembershipFactory
@@ -45,7 +45,7 @@ def test_two_tablets_check_in_fifty_guests_each():
     MembershipFactory(npo=event.npo, user=staff, role=Role.STAFF)
     guests = [RegistrationFactory(event=event).guests.get() for _ in range(100)]
 
-    errors = _race([guests[:50], guests[50:]], lambda g: services.guest_check_in(guest=g, actor=staff))
+    errors = _race([guests[:50], guests[50:]], lambda g: guest_check_in(guest=g, actor=staff))
 
     assert errors == []
     numbers = list(Guest.objects.filter(event=event).values_list("paddle__number", flat=True))
@@ -62,7 +62,7 @@ def test_same_guest_scanned_on_two_tablets_gets_one_paddle():
     reg = RegistrationFactory(event=event)
     household = [reg.guests.get(), *[GuestFactory(registration=reg) for _ in range(9)]]
 
-    errors = _race([household, list(reversed(household))], lambda g: services.guest_check_in(guest=g, actor=staff))
+    errors = _race([household, list(reversed(household))], lambda g: guest_check_in(guest=g, actor=staff))
 
     assert errors == []
     assert Paddle.objects.filter(event=event).count() == 10

@@ -12,8 +12,10 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from apps.attendance import services
 from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Paddle
+from apps.attendance.services.guests import guest_add, guest_update
+from apps.attendance.services.paddles import paddle_ensure
+from apps.attendance.services.registrations import registration_cancel
 from apps.attendance.tests.factories import GuestFactory, PaddleFactory, RegistrationFactory
 from apps.auctions.tests.factories import ItemFactory
 from apps.core.models import AuditEntry
@@ -78,7 +80,7 @@ def test_email_change_without_activity_unlinks_and_releases_the_paddle(
     friend = UserFactory(email="friend@example.net")
     guest, token = invite(donor, reg, "friend@example.net", django_capture_on_commit_callbacks)
     client_for(friend).post(ACCEPT, {"token": token})
-    services.paddle_ensure(guest=Guest.objects.get(pk=guest.pk))
+    paddle_ensure(guest=Guest.objects.get(pk=guest.pk))
     number = Guest.objects.get(pk=guest.pk).paddle.number
     newcomer = UserFactory(email="new@example.net")
 
@@ -101,7 +103,7 @@ def test_household_paddle_stays_with_the_household_when_a_guest_email_changes(ev
     guest = GuestFactory(registration=reg, email="kid@example.net")
     shared = PaddleFactory(event=event, number=150, registration=reg)
     Guest.objects.filter(pk__in=[registrant.pk, guest.pk]).update(paddle=shared)
-    services.guest_update(guest=guest, actor=donor, data={"email": "other@example.net"})
+    guest_update(guest=guest, actor=donor, data={"email": "other@example.net"})
     guest.refresh_from_db()
     assert guest.paddle is None and Paddle.objects.filter(pk=shared.pk).exists()
     assert Guest.objects.get(pk=registrant.pk).paddle == shared
@@ -193,7 +195,7 @@ def test_expired_replaced_and_cancelled_invitations_are_gone(event, donor, djang
     GuestInvitation.objects.filter(status=GuestInvitationStatus.PENDING).update(
         expires_at=timezone.now() + timedelta(days=1)
     )
-    services.registration_cancel(registration=reg, actor=donor)
+    registration_cancel(registration=reg, actor=donor)
     assert client_for(friend).post(ACCEPT, {"token": second}).status_code == 410  # cancelled
     assert Guest.objects.get(pk=guest.pk).user is None
 
@@ -322,7 +324,7 @@ def test_registrant_name_with_an_address_is_left_out_of_the_mail(event, django_c
     spammer = UserFactory(first_name="Free prizes at", last_name="evil.example")
     reg = RegistrationFactory(event=event, user=spammer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.guest_add(registration=reg, actor=spammer, data={"email": "victim@example.net"})
+        guest_add(registration=reg, actor=spammer, data={"email": "victim@example.net"})
     body = mail.outbox[-1].body
     assert "evil.example" not in body and "You are invited to" in body
     assert "\n" not in mail.outbox[-1].subject
@@ -334,5 +336,5 @@ def test_invitation_mail_failure_never_breaks_the_change(event, donor, monkeypat
     )
     reg = RegistrationFactory(event=event, user=donor)
     with django_capture_on_commit_callbacks(execute=True):
-        guest = services.guest_add(registration=reg, actor=donor, data={"email": "g@example.net"})
+        guest = guest_add(registration=reg, actor=donor, data={"email": "g@example.net"})
     assert GuestInvitation.objects.filter(guest=guest).count() == 1

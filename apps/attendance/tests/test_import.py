@@ -144,3 +144,38 @@ def test_import_guests_hostile_values_are_row_errors(setup, tmp_path, capsys):
     assert "table: no table '²'" in err and "bidder_number: must be a whole number from 1 to 999999999" in err
     assert "last_name: names cannot contain web or e-mail addresses" in err
     assert Registration.objects.count() == 0 and Paddle.objects.count() == 0
+
+
+def test_dry_run_is_a_rolled_back_import(setup, monkeypatch):
+    """A dry run goes through the same writes as a real run (so a constraint a real run would hit is
+    hit), inside a transaction that is rolled back: the writes happen, then vanish."""
+    import io
+
+    from apps.attendance.services import imports
+    from apps.core.models import AuditEntry
+
+    made: list[str] = []
+    real = imports.user_create_without_password
+
+    def spy(**kwargs):
+        made.append(kwargs["email"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(imports, "user_create_without_password", spy)
+    report = imports.guests_import(event=setup, stream=io.StringIO(GOOD), dry_run=True)
+    assert report.ok and report.guests == 5
+    assert made == ["ann@example.net", "bob@example.net"]
+    assert not Registration.objects.exists() and not User.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_imported_accounts_are_made_by_the_one_users_service(setup):
+    import io
+
+    from apps.attendance.services.imports import guests_import
+    from apps.core.models import AuditEntry
+
+    guests_import(event=setup, stream=io.StringIO(GOOD))
+    entries = AuditEntry.objects.filter(action="user.created_without_password")
+    assert entries.count() == 2 and {e.details["reason"] for e in entries} == {"import"}
+    assert not User.objects.get(email="bob@example.net").has_usable_password()

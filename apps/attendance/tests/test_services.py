@@ -5,8 +5,16 @@ import uuid
 import pytest
 from django.db import IntegrityError
 
-from apps.attendance import selectors, services
+from apps.attendance import selectors
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
+from apps.attendance.services import common as common_module
+from apps.attendance.services import registrations as registrations_module
+from apps.attendance.services.checkin import guest_check_in, guest_undo_check_in, walk_in_register
+from apps.attendance.services.common import CODE_ALPHABET, CODE_LENGTH, split_name
+from apps.attendance.services.guests import guest_remove, guest_update
+from apps.attendance.services.paddles import guest_set_bidder_number, paddle_ensure
+from apps.attendance.services.registrations import registration_cancel, registration_create
+from apps.attendance.services.seating import table_create, table_update
 from apps.attendance.tests.factories import (
     EventFactory,
     GuestFactory,
@@ -36,9 +44,9 @@ def test_paddle_number_unique_per_event_in_database(event):
 
 
 def test_registration_code_alphabet(event, donor):
-    reg = services.registration_create(event=event, user=donor)
-    assert len(reg.code) == services.CODE_LENGTH
-    assert set(reg.code) <= set(services.CODE_ALPHABET)
+    reg = registration_create(event=event, user=donor)
+    assert len(reg.code) == CODE_LENGTH
+    assert set(reg.code) <= set(CODE_ALPHABET)
     assert not set(reg.code) & set("01OIL")
 
 
@@ -47,18 +55,18 @@ def test_paddle_ensure_fills_gaps_and_reuses_released_numbers(event):
         PaddleFactory(event=event, number=n)
     a = RegistrationFactory(event=event).guests.get()
     b = RegistrationFactory(event=event).guests.get()
-    assert services.paddle_ensure(guest=a).number == 102
-    assert services.paddle_ensure(guest=a).number == 102  # idempotent
-    assert services.paddle_ensure(guest=b).number == 104
+    assert paddle_ensure(guest=a).number == 102
+    assert paddle_ensure(guest=a).number == 102  # idempotent
+    assert paddle_ensure(guest=b).number == 104
     Paddle.objects.filter(event=event, number=101).delete()
     c = RegistrationFactory(event=event).guests.get()
-    assert services.paddle_ensure(guest=c).number == 101
+    assert paddle_ensure(guest=c).number == 101
 
 
 def test_numbers_below_start_do_not_count(event):
     PaddleFactory(event=event, number=5)
     guest = RegistrationFactory(event=event).guests.get()
-    assert services.paddle_ensure(guest=guest).number == 100
+    assert paddle_ensure(guest=guest).number == 100
 
 
 def test_selectors_for_auctions(event, donor):
@@ -69,7 +77,7 @@ def test_selectors_for_auctions(event, donor):
     linked_user = UserFactory()
     linked = GuestFactory(registration=RegistrationFactory(event=event), user=linked_user)
     assert selectors.bidder_guest_for(user=linked_user, event=event) == linked
-    paddle = services.paddle_ensure(guest=own)
+    paddle = paddle_ensure(guest=own)
     assert selectors.paddle_by_number(event=event, number=paddle.number) == paddle
     assert selectors.paddle_by_number(event=event, number="x") is None
     assert selectors.paddle_by_number(event=event, number=999) is None
@@ -82,9 +90,10 @@ def test_selectors_for_auctions(event, donor):
 def test_paddle_with_activity_is_kept_on_cancel(event, donor, monkeypatch):
     reg = RegistrationFactory(event=event, user=donor)
     guest = reg.guests.get()
-    paddle = services.paddle_ensure(guest=guest)
-    monkeypatch.setattr(services, "paddle_has_activity", lambda p: True)
-    services.registration_cancel(registration=reg, actor=donor)
+    paddle = paddle_ensure(guest=guest)
+    monkeypatch.setattr(registrations_module, "paddle_has_activity", lambda p: True)
+    monkeypatch.setattr(common_module, "paddle_has_activity", lambda p: True)
+    registration_cancel(registration=reg, actor=donor)
     guest.refresh_from_db()
     assert guest.paddle == paddle
     assert Paddle.objects.filter(pk=paddle.pk, registration=reg).exists()
@@ -100,7 +109,7 @@ def test_paddle_has_activity_walks_reverse_relations(event, donor):
 
     reg = RegistrationFactory(event=event, user=donor)
     guest = reg.guests.get()
-    paddle = services.paddle_ensure(guest=guest)
+    paddle = paddle_ensure(guest=guest)
     assert selectors.paddle_has_activity(paddle) is False
     item = ItemFactory(event=event)
     item.leader_paddle = paddle
@@ -112,7 +121,7 @@ def test_paddle_has_activity_walks_reverse_relations(event, donor):
         item=item, paddle=paddle, user=donor, amount=Decimal("100.00"), sequence=1, placement=uuid.uuid4()
     )
     assert selectors.paddle_has_activity(paddle) is True
-    services.registration_cancel(registration=reg, actor=donor)
+    registration_cancel(registration=reg, actor=donor)
     assert Paddle.objects.filter(pk=paddle.pk).exists()
     guest.refresh_from_db()
     assert guest.paddle_id == paddle.pk
@@ -121,20 +130,20 @@ def test_paddle_has_activity_walks_reverse_relations(event, donor):
 def test_guest_set_bidder_number_rejects_non_positive(event):
     guest = RegistrationFactory(event=event).guests.get()
     with pytest.raises(ValidationFailed):
-        services.guest_set_bidder_number(guest=guest, actor=None, number=0)
+        guest_set_bidder_number(guest=guest, actor=None, number=0)
     with pytest.raises(ValidationFailed):
-        services.guest_set_bidder_number(guest=guest, actor=None, number=True)
+        guest_set_bidder_number(guest=guest, actor=None, number=True)
 
 
 def test_guest_remove_refuses_checked_in_and_releases_paddle(event, staff):
     reg = RegistrationFactory(event=event)
     extra = GuestFactory(registration=reg)
-    services.guest_check_in(guest=extra, actor=staff)
+    guest_check_in(guest=extra, actor=staff)
     with pytest.raises(Conflict):
-        services.guest_remove(guest=extra, actor=staff)
-    services.guest_undo_check_in(guest=extra, actor=staff)
+        guest_remove(guest=extra, actor=staff)
+    guest_undo_check_in(guest=extra, actor=staff)
     number = Guest.objects.get(pk=extra.pk).paddle.number
-    services.guest_remove(guest=Guest.objects.get(pk=extra.pk), actor=staff)
+    guest_remove(guest=Guest.objects.get(pk=extra.pk), actor=staff)
     assert not Paddle.objects.filter(event=event, number=number).exists()
 
 
@@ -143,12 +152,12 @@ def test_email_change_unlinks_and_reinvites(event, donor, mailoutbox, django_cap
     guest = GuestFactory(registration=reg, email="old@example.net", user=UserFactory(email="old@example.net"))
     UserFactory(email="new@example.net")
     with django_capture_on_commit_callbacks(execute=True):
-        updated = services.guest_update(guest=guest, actor=donor, data={"email": "NEW@example.net"})
+        updated = guest_update(guest=guest, actor=donor, data={"email": "NEW@example.net"})
     # The new address's account is linked only when it accepts the invitation, never by e-mail match.
     assert updated.user is None
     assert [m.to for m in mailoutbox] == [["new@example.net"]]
     with pytest.raises(ValidationFailed):
-        services.guest_update(guest=reg.guests.get(is_registrant=True), actor=donor, data={"email": "x@y.z"})
+        guest_update(guest=reg.guests.get(is_registrant=True), actor=donor, data={"email": "x@y.z"})
 
 
 def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, django_capture_on_commit_callbacks):
@@ -157,7 +166,7 @@ def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, djang
 
     monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
     with django_capture_on_commit_callbacks(execute=True):
-        reg = services.registration_create(event=event, user=donor, guests=[{"email": "g@example.net"}])
+        reg = registration_create(event=event, user=donor, guests=[{"email": "g@example.net"}])
     assert reg.status == RegistrationStatus.CONFIRMED
     # both mails (confirmation, guest invitation) wait in the outbox for their retry
     rows = OutboxEmail.objects.order_by("template")
@@ -169,28 +178,28 @@ def test_mail_failure_never_breaks_registration(event, donor, monkeypatch, djang
 
 
 def test_search_code_alphabet_matches_services():
-    assert frozenset(services.CODE_ALPHABET) == selectors._CODE_CHARS
+    assert frozenset(CODE_ALPHABET) == selectors._CODE_CHARS
 
 
 def test_split_name():
-    assert services.split_name("") == ("", "")
-    assert services.split_name("Cher") == ("Cher", "")
-    assert services.split_name("  Mary  Ann Smith ") == ("Mary Ann", "Smith")
+    assert split_name("") == ("", "")
+    assert split_name("Cher") == ("Cher", "")
+    assert split_name("  Mary  Ann Smith ") == ("Mary Ann", "Smith")
 
 
 def test_table_number_unique_in_service(event):
-    services.table_create(event=event, actor=None, number=1, capacity=4)
+    table_create(event=event, actor=None, number=1, capacity=4)
     with pytest.raises(ValidationFailed):
-        services.table_create(event=event, actor=None, number=1, capacity=4)
+        table_create(event=event, actor=None, number=1, capacity=4)
     table = TableFactory(event=event, number=2)
     with pytest.raises(ValidationFailed):
-        services.table_update(table=table, actor=None, data={"number": 1})
+        table_update(table=table, actor=None, data={"number": 1})
 
 
 def test_event_full_reports_seats_left():
     event = EventFactory(capacity=2)
     with pytest.raises(Conflict) as exc:
-        services.registration_create(event=event, user=UserFactory(), guests=[{}, {}])
+        registration_create(event=event, user=UserFactory(), guests=[{}, {}])
     assert exc.value.code == "EVENT_FULL" and exc.value.extra["seats_left"] == 2
 
 
@@ -204,19 +213,19 @@ def test_check_in_counter_counts_committed_first_check_ins_only(event, staff, dj
     guest = RegistrationFactory(event=event).guests.get()
     before = metrics.check_ins._value.get()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.guest_check_in(guest=guest, actor=staff)
+        guest_check_in(guest=guest, actor=staff)
     assert len(callbacks) == 1
     assert metrics.check_ins._value.get() == before + 1
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.guest_check_in(guest=guest, actor=staff).already_checked_in is True
+        assert guest_check_in(guest=guest, actor=staff).already_checked_in is True
     assert metrics.check_ins._value.get() == before + 1
 
     other = RegistrationFactory(event=event).guests.get()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-        services.guest_check_in(guest=other, actor=staff)
+        guest_check_in(guest=other, actor=staff)
         raise RuntimeError("rolled back")
     assert metrics.check_ins._value.get() == before + 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.walk_in_register(event=event, actor=staff, first_name="Walk", last_name="In")
+        walk_in_register(event=event, actor=staff, first_name="Walk", last_name="In")
     assert metrics.check_ins._value.get() == before + 2

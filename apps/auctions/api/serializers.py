@@ -9,8 +9,9 @@ from rest_framework import serializers
 
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
 from apps.auctions.rules import money_str
-from apps.auctions.services import item_min_next_bid
+from apps.auctions.selectors import item_min_next_bid
 from apps.core.api.fast import instant, money, uid
+from apps.core.api.fields import StrictBooleanField
 from apps.core.money import MoneyField
 from apps.core.text import markdown_validator
 
@@ -205,7 +206,7 @@ class BidRowSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     bidder_number = serializers.IntegerField(source="paddle.number")
     amount = _money()
-    automatic = serializers.BooleanField()
+    automatic = StrictBooleanField()
     sequence = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
@@ -244,7 +245,7 @@ class BidCreateSerializer(serializers.Serializer):
 
 class BidResultSerializer(serializers.Serializer):
     bid = OwnBidSerializer()
-    leading = serializers.BooleanField()
+    leading = StrictBooleanField()
     current_bid = _money(allow_null=True)
     min_next_bid = _money(allow_null=True)
 
@@ -267,12 +268,13 @@ class SaleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Sale
         fields = ["id", "item", "bidder_number", "amount", "below_reserve", "created_at", "undone_at"]
+        read_only_fields = fields
 
 
 class SaleCreateSerializer(serializers.Serializer):
     bidder_number = serializers.IntegerField()
     amount = serializers.CharField()
-    below_reserve_ok = serializers.BooleanField(required=False, default=False)
+    below_reserve_ok = StrictBooleanField(required=False, default=False)
 
 
 class PledgeSerializer(serializers.ModelSerializer):
@@ -290,8 +292,8 @@ class PledgeCreateSerializer(serializers.Serializer):
 
 class PaddleRaiseWriteSerializer(serializers.Serializer):
     levels = serializers.ListField(child=serializers.JSONField(), required=False)
-    open = serializers.BooleanField(required=False)
-    phone_pledges = serializers.BooleanField(required=False)
+    open = StrictBooleanField(required=False)
+    phone_pledges = StrictBooleanField(required=False)
 
 
 class LevelTotalSerializer(serializers.Serializer):
@@ -303,8 +305,8 @@ class LevelTotalSerializer(serializers.Serializer):
 
 class PaddleRaiseSerializer(serializers.Serializer):
     levels = serializers.ListField(child=_money())
-    open = serializers.BooleanField()
-    phone_pledges = serializers.BooleanField()
+    open = StrictBooleanField()
+    phone_pledges = StrictBooleanField()
     totals_by_level = LevelTotalSerializer(many=True)
     total = _money()
     count = serializers.IntegerField()

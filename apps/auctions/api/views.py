@@ -10,28 +10,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.auctions import selectors, services
+from apps.auctions import selectors
 from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
-from apps.auctions.models import Item, ItemImage, PaddleRaiseSettings, Pledge, Sale
+from apps.auctions.models import Item, ItemImage, Pledge, Sale
 from apps.auctions.rules import money_str
+from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.images import item_image_add, item_image_delete
+from apps.auctions.services.items import (
+    item_create,
+    item_delete,
+    item_open,
+    item_update,
+    item_withdraw,
+    items_set_closing_time,
+)
+from apps.auctions.services.live import sale_record, sale_undo
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
 from apps.core import public_cache
+from apps.core.api.fields import strict_bool
 from apps.core.api.pagination import WindowCountPagination
+from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
-from apps.core.exceptions import NotFound, PermissionDenied
+from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
+from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle
 from apps.npos import authz
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.api import DeclaredCapabilities
+from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 TAG = ["auction"]
 MANAGE = Capability.EVENTS_MANAGE
@@ -51,12 +70,10 @@ def _signed_in(request: Request) -> None:
         raise NotAuthenticated()
 
 
-def _require(user: Any, npo_id: Any, *capabilities: str) -> None:
-    """401 for anonymous callers, 403 unless ``user`` holds one of ``capabilities`` in the NPO."""
-    if not getattr(user, "is_authenticated", False):
-        raise NotAuthenticated()
-    if not any(authz.has_capability(user, npo_id, cap) for cap in capabilities):
-        raise PermissionDenied(message="You do not have permission to do this in this NPO.")
+def _shows_reserve(request: Request, npo_id: Any) -> bool:
+    """The reserve is private (issue 9 item 1): who may read it is declared once, in
+    :data:`~apps.npos.tenancy.private.PRIVATE_FIELDS`, which the admin reads too."""
+    return authz.has_capability(request.user, npo_id, PRIVATE_FIELDS["auctions.Item"]["reserve"])
 
 
 def _event(request: Request, event_id: Any) -> Any:
@@ -78,31 +95,15 @@ def _data(request: Request) -> dict[str, Any]:
     return data
 
 
-def _flag(raw: Any, field: str) -> bool:
-    """An optional boolean of a JSON/form body (absent or null = false); anything else is 400."""
-    if raw is None or raw == "":
-        return False
-    from rest_framework.fields import BooleanField
-
-    try:
-        return bool(BooleanField().to_internal_value(raw))
-    except Exception:
-        from apps.core.exceptions import ValidationFailed
-
-        raise ValidationFailed(
-            message=f"{field}: must be true or false.", fields={field: ["Must be true or false."]}
-        ) from None
-
-
 def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, Any]:
     serializer = s.ItemWriteSerializer(data=_data(request), partial=partial, context={"event": event})
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 
-class AuctionViewSet(viewsets.GenericViewSet):
+class AuctionViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]  # item images are multipart; everything else JSON
     queryset = Item.objects.none()
 
 
@@ -111,6 +112,7 @@ class EventItemsViewSet(AuctionViewSet):
 
     serializer_class = s.ItemSerializer
     filterset_class = ItemFilter
+    capabilities = {"create": MANAGE, "closing_time": MANAGE}
 
     pagination_class = WindowCountPagination
 
@@ -128,7 +130,8 @@ class EventItemsViewSet(AuctionViewSet):
             return Response(self._public_page(request, event_id)["page"])
         event = event_ref_visible(user, event_id)  # visibility and membership in one query
         if event.caller_is_member:  # type: ignore[attr-defined]
-            return Response(self._page(request, event, user=user, member=True))
+            shows = _shows_reserve(request, event.npo_id)
+            return Response(self._page(request, event, user=user, member=True, show_reserve=shows))
         public = self._public_page(request, event_id)
         return Response(selectors.with_bidder_overlay(public["page"], public["leaders"], user))
 
@@ -146,17 +149,24 @@ class EventItemsViewSet(AuctionViewSet):
         anonymous = AnonymousUser()
         event = event_ref_visible(anonymous, event_id)
         leaders: dict[str, str | None] = {}
-        page = self._page(request, event, user=anonymous, member=False, leaders=leaders)
+        page = self._page(request, event, user=anonymous, member=False, show_reserve=False, leaders=leaders)
         return {"page": page, "leaders": leaders}
 
     def _page(
-        self, request: Request, event: Any, *, user: Any, member: bool, leaders: dict[str, Any] | None = None
+        self,
+        request: Request,
+        event: Any,
+        *,
+        user: Any,
+        member: bool,
+        show_reserve: bool,
+        leaders: dict[str, Any] | None = None,
     ) -> Any:
         qs = self.filter_queryset(selectors.items_for_event(user=user, event=event, member=member))
         page = selectors.attach_images(list(self.paginate_queryset(qs) or []))
         if leaders is not None:
             leaders.update((str(item.pk), item.leader_paddle_id) for item in page)
-        context = {"request": request if user.is_authenticated else None, "show_reserve": member}
+        context = {"request": request if user.is_authenticated else None, "show_reserve": show_reserve}
         return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
     @extend_schema(
@@ -167,9 +177,9 @@ class EventItemsViewSet(AuctionViewSet):
     )
     def create(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
-        _require(request.user, event.npo_id, MANAGE)
+        self.check_capability(event.npo_id)
         values = _write_values(request, event, partial=False)
-        item = services.item_create(event=event, actor=request.user, request=request, **values)
+        item = item_create(event=event, actor=request.user, ip=client_ip(request), **values)
         item = selectors.item_get_visible(request.user, item.pk)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": True}).data, status=201)
 
@@ -182,15 +192,15 @@ class EventItemsViewSet(AuctionViewSet):
     @action(detail=False, methods=["post"], url_path="closing-time")
     def closing_time(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
-        _require(request.user, event.npo_id, MANAGE)
+        self.check_capability(event.npo_id)
         serializer = s.ClosingTimeSerializer(data=_data(request))
         serializer.is_valid(raise_exception=True)
-        count = services.items_set_closing_time(
+        count = items_set_closing_time(
             event=event,
             closes_at=serializer.validated_data["closes_at"],
             actor=request.user,
             category=serializer.validated_data.get("category"),
-            request=request,
+            ip=client_ip(request),
         )
         return Response({"updated": count})
 
@@ -199,6 +209,19 @@ class ItemViewSet(AuctionViewSet):
     """``/items/{id}/…``: one item, its lifecycle, bids, buy-now, live sales and images."""
 
     serializer_class = s.ItemSerializer
+    # Read by the admin too (its open/close/withdraw actions), so both ask for the same thing.
+    capabilities = {
+        "partial_update": MANAGE,
+        "destroy": MANAGE,
+        "open": (MANAGE, CLERK),
+        "close": (MANAGE, CLERK),
+        "withdraw": MANAGE,
+        "bids:clerk": CLERK,  # a bid entered for a bidder number (the clerk path)
+        "sales": CLERK,
+        "sale_undo": CLERK,
+        "images:post": MANAGE,
+        "image_delete": MANAGE,
+    }
 
     def get_throttles(self) -> list[Any]:
         throttles = list(super().get_throttles())
@@ -213,13 +236,13 @@ class ItemViewSet(AuctionViewSet):
     def _answer(self, item: Item, code: int = 200) -> Response:
         request = self.request
         fresh = selectors.item_get_visible(request.user, item.pk)
-        show = authz.is_member(request.user, fresh.event.npo_id)
+        show = _shows_reserve(request, fresh.event.npo_id)
         return Response(s.ItemSerializer(fresh, context={"request": request, "show_reserve": show}).data, status=code)
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer, 404: ERRORS[404]}, summary="One item")
     def retrieve(self, request: Request, pk: Any) -> Response:
         item = self._item()
-        show = authz.is_member(request.user, item.event.npo_id)
+        show = _shows_reserve(request, item.event.npo_id)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": show}).data)
 
     @extend_schema(
@@ -230,16 +253,16 @@ class ItemViewSet(AuctionViewSet):
     )
     def partial_update(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         values = _write_values(request, item.event, partial=True)
-        services.item_update(item=item, actor=request.user, request=request, **values)
+        item_update(item=item, actor=request.user, ip=client_ip(request), **values)
         return self._answer(item)
 
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
     def destroy(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
-        services.item_delete(item=item, actor=request.user, request=request)
+        self.check_capability(item.event.npo_id)
+        item_delete(item=item, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -251,8 +274,8 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_open(item=item, actor=request.user, request=request))
+        self.check_capability(item.event.npo_id)
+        return self._answer(item_open(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -263,8 +286,8 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE, CLERK)
-        return self._answer(services.item_close(item=item, actor=request.user, request=request))
+        self.check_capability(item.event.npo_id)
+        return self._answer(item_close(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG, request=None, responses={200: s.ItemSerializer, **ERRORS}, summary="Withdraw an item (events.manage)"
@@ -272,8 +295,8 @@ class ItemViewSet(AuctionViewSet):
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: Any) -> Response:
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, MANAGE)
-        return self._answer(services.item_withdraw(item=item, actor=request.user, request=request))
+        self.check_capability(item.event.npo_id)
+        return self._answer(item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
 
     @extend_schema(
         tags=TAG,
@@ -290,18 +313,26 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
         bidder_number = data.get("bidder_number")
         if bidder_number is not None:
-            _require(request.user, item.event.npo_id, CLERK)
+            self.check_capability(item.event.npo_id, "bids:clerk")
 
         def place() -> Response:
-            result = services.bid_place(
-                item=item,
-                user=None if bidder_number is not None else request.user,
-                amount=data.get("amount"),
-                max_amount=data.get("max_amount"),
-                bidder_number=bidder_number,
-                actor=request.user,
-                request=request,
-            )
+            if bidder_number is not None:
+                result = bid_place_for_bidder(
+                    item=item,
+                    bidder_number=bidder_number,
+                    amount=data.get("amount"),
+                    max_amount=data.get("max_amount"),
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
+            else:
+                result = bid_place(
+                    item=item,
+                    user=request.user,
+                    amount=data.get("amount"),
+                    max_amount=data.get("max_amount"),
+                    ip=client_ip(request),
+                )
             body = {
                 "bid": s.OwnBidSerializer(result.bid).data,
                 "leading": result.leading,
@@ -324,7 +355,7 @@ class ItemViewSet(AuctionViewSet):
         data = _data(request)
 
         def buy() -> Response:
-            purchase = services.buy_now(item=item, user=request.user, quantity=data.get("quantity"), request=request)
+            purchase = buy_now(item=item, user=request.user, quantity=data.get("quantity"), ip=client_ip(request))
             return Response(s.PurchaseSerializer(purchase).data, status=201)
 
         return idempotent(request, buy)
@@ -339,20 +370,22 @@ class ItemViewSet(AuctionViewSet):
     def sales(self, request: Request, pk: Any) -> Response:
         _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         item = self._item(annotate=False)
-        _require(request.user, item.event.npo_id, CLERK)
+        self.check_capability(item.event.npo_id)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.sales_of_item(item))
             return self.get_paginated_response(s.SaleSerializer(page, many=True).data)
         data = _data(request)
 
         def sell() -> Response:
-            sale = services.sale_record(
+            sale = sale_record(
                 item=item,
                 bidder_number=data.get("bidder_number"),
                 amount=data.get("amount"),
-                below_reserve_ok=_flag(data.get("below_reserve_ok"), "below_reserve_ok"),
+                below_reserve_ok=strict_bool(
+                    data.get("below_reserve_ok"), "below_reserve_ok", form=isinstance(request.data, QueryDict)
+                ),
                 actor=request.user,
-                request=request,
+                ip=client_ip(request),
             )
             return Response(s.SaleSerializer(sale).data, status=201)
 
@@ -370,8 +403,8 @@ class ItemViewSet(AuctionViewSet):
         sale = Sale.objects.filter(item=item, pk=selectors._uuid(sale_id)).select_related("paddle").first()
         if sale is None:
             raise NotFound(message="Sale not found.")
-        _require(request.user, item.event.npo_id, CLERK)
-        sale = services.sale_undo(sale=sale, actor=request.user, request=request)
+        self.check_capability(item.event.npo_id)
+        sale = sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
         return Response(s.SaleSerializer(sale).data)
 
     @extend_schema(
@@ -385,18 +418,18 @@ class ItemViewSet(AuctionViewSet):
         item = self._item(annotate=False)
         if request.method == "GET":
             return Response(s.ItemImageSerializer(item.images.all(), many=True).data)
-        _require(request.user, item.event.npo_id, MANAGE)
+        self.check_capability(item.event.npo_id)
         upload = request.FILES.get("file")
         if upload is None:
             from apps.core.exceptions import ValidationFailed
 
             raise ValidationFailed(message="file: this field is required.", fields={"file": ["No file was sent."]})
-        image = services.item_image_add(
+        image = item_image_add(
             item=item,
             upload=upload,
             actor=request.user,
             caption=str(request.data.get("caption") or ""),
-            request=request,
+            ip=client_ip(request),
         )
         return Response(s.ItemImageSerializer(image).data, status=201)
 
@@ -407,13 +440,20 @@ class ItemViewSet(AuctionViewSet):
         image = ItemImage.objects.filter(item=item, pk=selectors._uuid(image_id)).select_related("item__event").first()
         if image is None:
             raise NotFound(message="Image not found.")
-        _require(request.user, item.event.npo_id, MANAGE)
-        services.item_image_delete(image=image, actor=request.user, request=request)
+        self.check_capability(item.event.npo_id)
+        item_image_delete(image=image, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class EventAuctionViewSet(AuctionViewSet):
     """Per-event auction endpoints: my bids, paddle raise, pledges, totals."""
+
+    capabilities = {
+        "paddle_raise:post": MANAGE,
+        "pledges:get": (CLERK, Capability.REPORTS_VIEW),
+        "pledges:clerk": CLERK,  # a pledge entered for a bidder number (the clerk path)
+        "pledge_undo": CLERK,
+    }
 
     @extend_schema(
         tags=TAG,
@@ -447,17 +487,17 @@ class EventAuctionViewSet(AuctionViewSet):
     def paddle_raise(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)
         if request.method == "POST":
-            _require(request.user, event.npo_id, MANAGE)
+            self.check_capability(event.npo_id)
             serializer = s.PaddleRaiseWriteSerializer(data=_data(request))
             serializer.is_valid(raise_exception=True)
             data = serializer.validated_data
-            services.paddle_raise_configure(
+            paddle_raise_configure(
                 event=event,
                 actor=request.user,
                 levels=data.get("levels"),
                 is_open=data.get("open"),
                 phone_pledges=data.get("phone_pledges"),
-                request=request,
+                ip=client_ip(request),
             )
         return Response(_paddle_raise_body(event))
 
@@ -472,20 +512,20 @@ class EventAuctionViewSet(AuctionViewSet):
         _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
         event = _event(request, event_id)
         if request.method == "GET":
-            _require(request.user, event.npo_id, CLERK, Capability.REPORTS_VIEW)
+            self.check_capability(event.npo_id)
             page = self.paginate_queryset(selectors.pledges_of_event(event))
             return self.get_paginated_response(s.PledgeSerializer(page, many=True).data)
         data = _data(request)
         if data.get("bidder_number") is not None:
-            _require(request.user, event.npo_id, CLERK)
+            self.check_capability(event.npo_id, "pledges:clerk")
 
         def pledge() -> Response:
-            row = services.pledge_record(
+            row = pledge_record(
                 event=event,
                 amount=data.get("amount"),
                 actor=request.user,
                 bidder_number=data.get("bidder_number"),
-                request=request,
+                ip=client_ip(request),
             )
             return Response(s.PledgeSerializer(row).data, status=201)
 
@@ -503,10 +543,8 @@ class EventAuctionViewSet(AuctionViewSet):
         pledge = Pledge.objects.filter(event=event, pk=selectors._uuid(pledge_id)).select_related("paddle").first()
         if pledge is None:
             raise NotFound(message="Pledge not found.")
-        _require(request.user, event.npo_id, CLERK)
-        return Response(
-            s.PledgeSerializer(services.pledge_undo(pledge=pledge, actor=request.user, request=request)).data
-        )
+        self.check_capability(event.npo_id)
+        return Response(s.PledgeSerializer(pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))).data)
 
     @extend_schema(
         tags=TAG,
@@ -516,16 +554,15 @@ class EventAuctionViewSet(AuctionViewSet):
     @action(detail=False, methods=["get"])
     def totals(self, request: Request, event_id: Any) -> Response:
         event = _event(request, event_id)  # visibility is checked on every read; the sums are shared
-        return Response(public_cache.read(event.pk, "totals", lambda: services.event_totals(event)))
+        return Response(public_cache.read(event.pk, "totals", lambda: selectors.event_totals(event)))
 
 
 def _paddle_raise_body(event: Any) -> dict[str, Any]:
-    """``{levels, open, phone_pledges, totals_by_level, total, count}``; undone pledges excluded."""
-    settings_row = PaddleRaiseSettings.objects.filter(event=event).first()
-    sums = selectors.paddle_raise_totals(event)
+    """``{levels, open, phone_pledges, totals_by_level, total, count}`` from the one summary selector."""
+    summary = selectors.paddle_raise_summary(event.pk)
     return {
-        "levels": [row["level"] for row in sums["totals_by_level"] if row["level"] is not None],
-        "open": bool(settings_row and settings_row.is_open),
-        "phone_pledges": bool(settings_row and settings_row.phone_pledges),
-        **sums,
+        "levels": [money_str(level.amount) for level in summary.levels],
+        "open": summary.is_open,
+        "phone_pledges": summary.phone_pledges,
+        **selectors.paddle_raise_totals(event),
     }

@@ -1,7 +1,7 @@
 """Move the auction's outbox rows (auctions.Notification) into the platform's one outbox
 (core.OutboxEmail): pending and failed rows keep being retried by ``send_notifications``, sent ones
-stay as history. The old table is left empty (its model remains, read-only, until the auction admin
-stops registering it)."""
+stay as history. The old table is left empty; 0005 drops it. Only the historical models of this
+migration's state are used, so it keeps working after the model is gone."""
 
 from django.db import migrations
 
@@ -58,5 +58,8 @@ class Migration(migrations.Migration):
         ("auctions", "0003_money_input_ceiling"),
         ("core", "0003_outbox_email"),
     ]
+    # The rows move into the outbox as 0003 shaped it, before core's queue columns arrive (their
+    # defaults then fill the moved rows too).
+    run_before = [("core", "0004_outbox_queue")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from apps.auctions import services
 from apps.auctions.models import Item, ItemImage, ItemKind, ItemStatus, Pledge, Sale
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
@@ -18,6 +20,7 @@ from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 D = Decimal
+FULL_WIDTH = str.maketrans("0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19")
 
 
 def admin_client(npo, role="admin") -> tuple[Client, object]:
@@ -39,7 +42,7 @@ def test_changelist_is_scoped_to_own_npo() -> None:
 
 def test_change_page_bid_history_hides_maximums() -> None:
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
     client, _ = admin_client(item.event.npo)
     response = client.get(reverse("admin:auctions_item_change", args=[item.pk]))
     assert response.status_code == 200
@@ -116,6 +119,47 @@ def test_live_sale_page_records_a_sale() -> None:
     assert b"#%d" % item.number in client.get(f"{url}?event={item.event_id}").content
 
 
+@pytest.mark.parametrize("field", ["amount", "bidder_number", "item_number"])
+def test_clerk_pages_refuse_non_ascii_digits(field: str) -> None:
+    """Django's form fields read "\uff11\uff12\uff10" as 120 before any validator; the admin parses money (and
+    numbers) as the API does."""
+    item = ItemFactory(kind=ItemKind.LIVE, quantity=1)
+    bidder(item.event, 101)
+    client, _ = admin_client(item.event.npo, "auctioneer")
+    data = {"event": item.event_id, "item_number": item.number, "bidder_number": 101, "amount": "400"}
+    full_width = {
+        "amount": "\uff14\uff10\uff10",
+        "bidder_number": "\uff11\uff10\uff11",
+        "item_number": str(item.number).translate(FULL_WIDTH),
+    }
+    response = client.post(reverse("admin:auctions_live_sale"), {**data, field: full_width[field]})
+    assert response.status_code == 200 and field in response.context["form"].errors
+    assert Sale.objects.count() == 0
+    response = client.post(
+        reverse("admin:auctions_paddle_raise"),
+        {"event": item.event_id, "bidder_number": 101, "amount": "\uff11\uff12\uff10"},
+    )
+    assert response.status_code == 200 and "amount" in response.context["form"].errors
+    assert Pledge.objects.count() == 0
+
+
+def test_item_form_refuses_non_ascii_money() -> None:
+    item = ItemFactory(status=ItemStatus.DRAFT, starting_bid=D("10"))
+    client, _ = admin_client(item.event.npo)
+    url = reverse("admin:auctions_item_change", args=[item.pk])
+    response = client.post(
+        url, _item_change_data(item, starting_bid="\uff11\uff12\uff10", reserve="\u0665\u0660\u0660")
+    )
+    assert response.status_code == 200
+    assert {"starting_bid", "reserve"} <= set(response.context["adminform"].form.errors)
+    item.refresh_from_db()
+    assert item.starting_bid == D("10") and item.reserve is None
+    response = client.post(url, _item_change_data(item, starting_bid="120", reserve="500"))
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.starting_bid == D("120") and item.reserve == D("500")
+
+
 def test_live_sale_page_refuses_other_npos_events() -> None:
     item = ItemFactory(kind=ItemKind.LIVE)
     bidder(item.event, 101)
@@ -128,7 +172,7 @@ def test_live_sale_page_refuses_other_npos_events() -> None:
 def test_paddle_raise_page_records_pledges() -> None:
     event = PublishedEventFactory()
     bidder(event, 101)
-    services.paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
+    paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
     client, _ = admin_client(event.npo, "auctioneer")
     url = reverse("admin:auctions_paddle_raise")
     response = client.post(url, {"event": event.pk, "bidder_number": 101, "amount": "500"})
@@ -144,8 +188,8 @@ def test_sale_and_pledge_undo_actions() -> None:
     item = ItemFactory(kind=ItemKind.LIVE)
     bidder(item.event, 101)
     client, clerk = admin_client(item.event.npo, "auctioneer")
-    sale = services.sale_record(item=item, bidder_number=101, amount="100", actor=clerk)
-    pledge = services.pledge_record(event=item.event, amount="50", bidder_number=101, actor=clerk)
+    sale = sale_record(item=item, bidder_number=101, amount="100", actor=clerk)
+    pledge = pledge_record(event=item.event, amount="50", bidder_number=101, actor=clerk)
     assert client.get(reverse("admin:auctions_sale_changelist")).status_code == 200
     client.post(reverse("admin:auctions_sale_changelist"), {"action": "undo_sales", "_selected_action": [sale.pk]})
     client.post(
@@ -164,7 +208,7 @@ def test_admin_changelist_refuses_lookup_on_private_max(role: str) -> None:
     """Bisecting ``?leader_max__gte=`` used to return the item when the leader's private maximum was
     at least the guess (and not otherwise) — to every member. Every such lookup is now a 400."""
     item = ItemFactory(title="Bisected lot")
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
     client, _ = admin_client(item.event.npo, role=role)
     url = reverse("admin:auctions_item_changelist")
     assert client.get(url).status_code == 200
@@ -202,7 +246,7 @@ def test_ordering_and_search_cannot_reach_a_private_field() -> None:
     a private field (the system check guards every registered admin; this is the item admin's case)."""
     from django.contrib import admin as django_admin
 
-    from apps.core.admin import touches_private_field
+    from apps.npos.tenancy.private import touches_private_field
 
     model_admin = django_admin.site._registry[Item]
     for name in [*model_admin.list_display, *model_admin.search_fields, *model_admin.ordering]:
@@ -316,3 +360,38 @@ def test_admin_item_image_upload_refuses_what_is_not_an_image(tmp_path: Any, set
     assert b"not a valid image" in response.content
     assert not ItemImage.objects.exists()
     assert not any(tmp_path.rglob("*.*"))
+
+
+def test_paddle_raise_admin_pages_write_through_the_service() -> None:
+    """Settings and levels changed in the admin are configured by ``paddle_raise_configure``: audited,
+    validated like the API (a duplicate amount is refused), and the settings cannot be deleted."""
+    from apps.auctions.models import PaddleRaiseLevel, PaddleRaiseSettings
+    from apps.core.models import AuditEntry
+
+    event = PublishedEventFactory()
+    paddle_raise_configure(event=event, actor=None, levels=["500", "100"])
+    client, user = admin_client(event.npo)
+    settings_row = PaddleRaiseSettings.objects.get(event=event)
+    response = client.post(
+        reverse("admin:auctions_paddleraisesettings_change", args=[settings_row.pk]),
+        {"is_open": "on", "phone_pledges": "on"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    settings_row.refresh_from_db()
+    assert settings_row.is_open and settings_row.phone_pledges
+    assert AuditEntry.objects.filter(action="paddle_raise.configure", actor=user).count() == 1
+    assert client.get(reverse("admin:auctions_paddleraisesettings_delete", args=[settings_row.pk])).status_code == 403
+
+    response = client.post(
+        reverse("admin:auctions_paddleraiselevel_add"), {"event": event.pk, "amount": "250", "label": "Silver"}
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert sorted(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True)) == [
+        D("100"),
+        D("250"),
+        D("500"),
+    ]
+    level = PaddleRaiseLevel.objects.get(event=event, amount=D("100"))
+    client.post(reverse("admin:auctions_paddleraiselevel_delete", args=[level.pk]), {"post": "yes"})
+    assert sorted(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True)) == [D("250"), D("500")]
+    assert AuditEntry.objects.filter(action="paddle_raise.configure", actor=user).count() == 3

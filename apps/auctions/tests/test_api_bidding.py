@@ -8,9 +8,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ItemKind, ItemStatus, Pledge, Purchase, Sale
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.closing import item_close, items_close_for_event
+from apps.auctions.services.items import item_create
+from apps.auctions.services.live import sale_record
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.models import AuditEntry
 from apps.events.tests.factories import PublishedEventFactory
@@ -119,7 +123,7 @@ def test_idempotency_key_replays_and_rejects_other_body() -> None:
 def test_bid_post_queries_are_few(django_assert_max_num_queries) -> None:
     item = ItemFactory()
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    services.bid_place(item=item, user=a, amount="100")
+    bid_place(item=item, user=a, amount="100")
     with django_assert_max_num_queries(14):
         r = client_for(b).post(f"/api/v1/items/{item.pk}/bids/", {"amount": "110"}, format="json")
     assert r.status_code == 201
@@ -131,7 +135,7 @@ def test_bid_post_queries_are_few(django_assert_max_num_queries) -> None:
 def test_buy_now_on_silent_item_ends_it() -> None:
     item = ItemFactory(buy_now_price=D("500"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    services.bid_place(item=item, user=a, amount="100", max_amount="200")
+    bid_place(item=item, user=a, amount="100", max_amount="200")
     r = client_for(b).post(f"/api/v1/items/{item.pk}/buy-now/", {}, format="json")
     assert r.status_code == 201 and r.json()["amount"] == "500.00" and r.json()["bidder_number"] == 102
     item.refresh_from_db()
@@ -145,7 +149,7 @@ def test_buy_now_on_silent_item_ends_it() -> None:
 
 def test_buy_now_unavailable_once_leader_max_reaches_price() -> None:
     item = ItemFactory(buy_now_price=D("500"))
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="500")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="500")
     r = client_for(bidder(item.event, 102)).post(f"/api/v1/items/{item.pk}/buy-now/", {}, format="json")
     assert r.status_code == 409 and error(r) == "BUY_NOW_UNAVAILABLE"
     no_price = ItemFactory(event=item.event)
@@ -236,10 +240,10 @@ def test_closing_live_item() -> None:
     item = ItemFactory(kind=ItemKind.LIVE, quantity=3)
     bidder(item.event, 101)
     clerk = member(item.event.npo, "auctioneer")
-    services.sale_record(item=item, bidder_number=101, amount="50", actor=clerk)
-    assert services.item_close(item=item, actor=clerk).status == ItemStatus.SOLD
+    sale_record(item=item, bidder_number=101, amount="50", actor=clerk)
+    assert item_close(item=item, actor=clerk).status == ItemStatus.SOLD
     other = ItemFactory(kind=ItemKind.LIVE, event=item.event)
-    assert services.item_close(item=other, actor=clerk).status == ItemStatus.UNSOLD
+    assert item_close(item=other, actor=clerk).status == ItemStatus.UNSOLD
 
 
 # --- paddle raise and pledges --------------------------------------------------------------------
@@ -303,13 +307,37 @@ def test_paddle_raise_bad_levels() -> None:
     assert r.status_code == 200 and r.json()["totals_by_level"][0]["label"] == "A table"
 
 
+@pytest.mark.parametrize(
+    "value", ["yes", "true", 1, 0, "on", None], ids=["yes", "str-true", "one", "zero", "on", "null"]
+)
+@pytest.mark.parametrize("field", ["open", "phone_pledges"])
+def test_paddle_raise_flags_are_json_booleans(field, value) -> None:
+    """DRF's lenient BooleanField read ``"yes"``/``1``/``"on"`` as true; a flag is a JSON boolean (400)."""
+    event = PublishedEventFactory()
+    admin = client_for(member(event.npo))
+    r = admin.post(f"/api/v1/events/{event.pk}/paddle-raise/", {field: value}, format="json")
+    assert r.status_code == 400 and field in r.json()["error"]["fields"], r.content
+    ok = admin.post(f"/api/v1/events/{event.pk}/paddle-raise/", {field: True}, format="json")
+    assert ok.status_code == 200 and ok.json()[field] is True
+
+
+def test_below_reserve_ok_is_a_json_boolean() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE, reserve=D("500"), starting_bid=D("0"))
+    bidder(item.event, 101)
+    clerk = client_for(member(item.event.npo, "auctioneer"))
+    body = {"bidder_number": 101, "amount": "100", "below_reserve_ok": "yes"}
+    r = clerk.post(f"/api/v1/items/{item.pk}/sales/", body, format="json")
+    assert r.status_code == 400 and "below_reserve_ok" in r.json()["error"]["fields"]
+    assert not Sale.objects.exists()
+
+
 # --- totals, my bids, closing ----------------------------------------------------------------------
 
 
 def test_totals_without_goal_and_silent_wins() -> None:
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="150")
-    services.item_close(item=item)
+    bid_place(item=item, user=bidder(item.event, 101), amount="150")
+    item_close(item=item)
     totals = client_for(None).get(f"/api/v1/events/{item.event_id}/totals/").json()
     assert totals == {
         "raised": "150.00",
@@ -324,14 +352,14 @@ def test_my_bids_states() -> None:
     a, b = bidder(event, 101), bidder(event, 102)
     leading, outbid, won, lost = (ItemFactory(event=event) for _ in range(4))
     ItemFactory(event=event)  # never bid on
-    services.bid_place(item=leading, user=a, amount="100")
-    services.bid_place(item=outbid, user=a, amount="100")
-    services.bid_place(item=outbid, user=b, amount="110")
-    services.bid_place(item=won, user=a, amount="100", max_amount="300")
-    services.bid_place(item=lost, user=a, amount="100")
-    services.bid_place(item=lost, user=b, amount="200")
-    services.item_close(item=won)
-    services.item_close(item=lost)
+    bid_place(item=leading, user=a, amount="100")
+    bid_place(item=outbid, user=a, amount="100")
+    bid_place(item=outbid, user=b, amount="110")
+    bid_place(item=won, user=a, amount="100", max_amount="300")
+    bid_place(item=lost, user=a, amount="100")
+    bid_place(item=lost, user=b, amount="200")
+    item_close(item=won)
+    item_close(item=lost)
     r = client_for(a).get(f"/api/v1/events/{event.pk}/my-bids/")
     assert r.status_code == 200 and r.json()["count"] == 4
     states = {row["item"]["id"]: (row["state"], row["my_max_bid"], row["current_bid"]) for row in r.json()["results"]}
@@ -349,12 +377,12 @@ def test_close_auctions_command_closes_due_items(django_capture_on_commit_callba
     item = ItemFactory(closes_at=timezone.now() + timezone.timedelta(hours=1))
     later = ItemFactory(event=item.event, closes_at=timezone.now() + timezone.timedelta(hours=3))
     winner = bidder(item.event, 101)
-    services.bid_place(item=item, user=winner, amount="100")
+    bid_place(item=item, user=winner, amount="100")
     with django_capture_on_commit_callbacks(execute=True):
         from unittest import mock
 
         with mock.patch(
-            "apps.auctions.services.timezone.now", return_value=timezone.now() + timezone.timedelta(hours=2)
+            "apps.auctions.services.closing.timezone.now", return_value=timezone.now() + timezone.timedelta(hours=2)
         ):
             call_command("close_auctions")
     item.refresh_from_db()
@@ -366,8 +394,8 @@ def test_close_auctions_command_closes_due_items(django_capture_on_commit_callba
 def test_event_close_hook_closes_items() -> None:
     item = ItemFactory(kind=ItemKind.BUY_NOW_ONLY, buy_now_price=D("5"), quantity=10)
     silent = ItemFactory(event=item.event)
-    services.buy_now(item=item, user=bidder(item.event, 101))
-    closed = services.items_close_for_event(event=item.event)
+    buy_now(item=item, user=bidder(item.event, 101))
+    closed = items_close_for_event(event=item.event)
     assert {i.status for i in closed} == {ItemStatus.SOLD, ItemStatus.UNSOLD}
     silent.refresh_from_db()
     assert silent.status == ItemStatus.UNSOLD
@@ -413,10 +441,10 @@ def test_send_notifications_picks_up_stuck_pending_rows(django_capture_on_commit
 
 
 def test_closing_the_event_closes_its_items_through_the_events_service() -> None:
-    from apps.events.services import event_close
+    from apps.events.services.events import event_close
 
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     event_close(event=item.event, actor=member(item.event.npo))
     item.refresh_from_db()
     assert item.status == ItemStatus.SOLD and item.winning_amount == D("100")
@@ -425,6 +453,6 @@ def test_closing_the_event_closes_its_items_through_the_events_service() -> None
 def test_item_numbers_are_sequential_per_event() -> None:
     event = PublishedEventFactory()
     admin = member(event.npo)
-    numbers = [services.item_create(event=event, actor=admin, title=f"Lot {i}").number for i in range(3)]
-    other = services.item_create(event=PublishedEventFactory(), actor=admin, title="Elsewhere")
+    numbers = [item_create(event=event, actor=admin, title=f"Lot {i}").number for i in range(3)]
+    other = item_create(event=PublishedEventFactory(), actor=admin, title="Elsewhere")
     assert numbers == [1, 2, 3] and other.number == 1

@@ -17,14 +17,17 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from apps.attendance import services as attendance
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
-from apps.auctions import services
+from apps.attendance.services.checkin import guest_check_in
+from apps.attendance.services.registrations import registration_cancel
+from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Pledge
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, register
 from apps.core.exceptions import DomainError
-from apps.events.services import event_close
+from apps.events.services.events import event_close
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory
@@ -71,11 +74,11 @@ def test_cancel_racing_bids_never_lets_a_cancelled_party_bid(with_paddle: bool) 
         user, registration = guest.user, guest.registration
         items = [ItemFactory(event=event, starting_bid=D("10")) for _ in range(3)]
         work: list[Callable[[], Any]] = [
-            lambda reg=registration, user=user: attendance.registration_cancel(registration=reg, actor=user),
-            *[lambda item=item, user=user: services.bid_place(item=item, user=user, amount="10") for item in items],
+            lambda reg=registration, user=user: registration_cancel(registration=reg, actor=user),
+            *[lambda item=item, user=user: bid_place(item=item, user=user, amount="10") for item in items],
         ]
         if with_paddle:  # a clerk entering a pledge for the same paddle at the same moment
-            work.append(lambda n=n: services.pledge_record(event=event, amount="5", actor=clerk, bidder_number=500 + n))
+            work.append(lambda n=n: pledge_record(event=event, amount="5", actor=clerk, bidder_number=500 + n))
         results = race(*work)
 
         assert crashes(results) == []
@@ -107,11 +110,11 @@ def test_first_bid_racing_check_in_gives_the_guest_one_paddle() -> None:
     for n in range(ROUNDS):
         guest = register(event)
         fresh = Guest.objects.get(pk=guest.pk)
-        amount = str(services.item_min_next_bid(type(item).objects.get(pk=item.pk)))
+        amount = str(auction_selectors.item_min_next_bid(type(item).objects.get(pk=item.pk)))
         results = race(
-            lambda guest=guest, amount=amount: services.bid_place(item=item, user=guest.user, amount=amount),
-            lambda fresh=fresh: attendance.guest_check_in(guest=fresh, actor=staff),
-            lambda fresh=fresh: attendance.guest_check_in(guest=fresh, actor=staff),  # a second tablet
+            lambda guest=guest, amount=amount: bid_place(item=item, user=guest.user, amount=amount),
+            lambda fresh=fresh: guest_check_in(guest=fresh, actor=staff),
+            lambda fresh=fresh: guest_check_in(guest=fresh, actor=staff),  # a second tablet
         )
         assert crashes(results) == [], n
         assert not any(isinstance(r, BaseException) for r in results), results
@@ -141,12 +144,10 @@ def test_cancel_bid_pledge_and_event_close_racing_end_cleanly() -> None:
         other = register(event, paddle_number=101)
         items = [ItemFactory(event=event, starting_bid=D("10")) for _ in range(2)]
         results = race(
-            lambda guest=guest: attendance.registration_cancel(registration=guest.registration, actor=guest.user),
-            lambda guest=guest, item=items[0]: services.bid_place(item=item, user=guest.user, amount="10"),
-            lambda other=other, item=items[1]: services.bid_place(item=item, user=other.user, amount="10"),
-            lambda event=event, clerk=clerk: services.pledge_record(
-                event=event, amount="5", actor=clerk, bidder_number=100
-            ),
+            lambda guest=guest: registration_cancel(registration=guest.registration, actor=guest.user),
+            lambda guest=guest, item=items[0]: bid_place(item=item, user=guest.user, amount="10"),
+            lambda other=other, item=items[1]: bid_place(item=item, user=other.user, amount="10"),
+            lambda event=event, clerk=clerk: pledge_record(event=event, amount="5", actor=clerk, bidder_number=100),
             lambda event=event, clerk=clerk: event_close(event=event, actor=clerk),
         )
         assert crashes(results) == [], n

@@ -21,10 +21,14 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
-from apps.auctions import services
+from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Purchase
 from apps.auctions.rules import AuctionState, proxy_resolve
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.closing import item_close, items_close_due
+from apps.auctions.services.items import item_create
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import DomainError
 from apps.core.models import AuditEntry, IdempotencyKey, OutboxEmail
@@ -70,12 +74,12 @@ def test_many_threads_bidding_on_one_hot_item() -> None:
         outcomes = []
         for _ in range(rounds):
             fresh = Item.objects.get(pk=item.pk)
-            minimum = services.item_min_next_bid(fresh)
+            minimum = auction_selectors.item_min_next_bid(fresh)
             amount = minimum + D(rng.choice([0, 0, 5, 10]))
             top = amount + D(rng.choice([0, 0, 15, 60, 250])) if rng.random() < 0.6 else None
             for _try in range(5):  # like a phone: on BID_TOO_LOW, bid again at the minimum it names
                 try:
-                    services.bid_place(item=fresh, user=users[i], amount=str(amount), max_amount=top and str(top))
+                    bid_place(item=fresh, user=users[i], amount=str(amount), max_amount=top and str(top))
                     outcomes.append("ok")
                     break
                 except DomainError as exc:
@@ -103,7 +107,7 @@ def test_racing_buy_now_never_oversells() -> None:
     users = [bidder(item.event, 200 + i) for i in range(THREADS)]
 
     def work(i: int) -> str:
-        services.buy_now(item=Item.objects.get(pk=item.pk), user=users[i], quantity=1 + (i % 2))
+        buy_now(item=Item.objects.get(pk=item.pk), user=users[i], quantity=1 + (i % 2))
         return "ok"
 
     results = run_threads(THREADS, work)
@@ -121,7 +125,7 @@ def test_racing_buy_now_on_a_silent_item_sells_once() -> None:
     users = [bidder(item.event, 300 + i) for i in range(THREADS)]
 
     def work(i: int) -> str:
-        services.buy_now(item=Item.objects.get(pk=item.pk), user=users[i])
+        buy_now(item=Item.objects.get(pk=item.pk), user=users[i])
         return "ok"
 
     results = run_threads(THREADS, work)
@@ -135,13 +139,13 @@ def test_two_closers_at_once_one_outcome() -> None:
     from django.utils import timezone
 
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     Item.objects.filter(pk=item.pk).update(closes_at=timezone.now() - timezone.timedelta(seconds=1))
 
     def work(i: int) -> str:
         if i % 2:
-            return services.item_close(item=Item(pk=item.pk)).status
-        return f"cron closed {len(services.items_close_due())}"
+            return item_close(item=Item(pk=item.pk)).status
+        return f"cron closed {len(items_close_due())}"
 
     results = run_threads(8, work)
     assert unexpected(results) == []
@@ -158,12 +162,14 @@ def test_bids_racing_the_closer_are_never_accepted_after_close() -> None:
 
     def work(i: int) -> str:
         if i == 0:
-            return services.item_close(item=Item(pk=item.pk)).status
+            return item_close(item=Item(pk=item.pk)).status
         fresh = Item.objects.get(pk=item.pk)
         for _ in range(3):
             with contextlib.suppress(DomainError):
-                services.bid_place(
-                    item=fresh, user=users[i], amount=str(services.item_min_next_bid(Item.objects.get(pk=item.pk)))
+                bid_place(
+                    item=fresh,
+                    user=users[i],
+                    amount=str(auction_selectors.item_min_next_bid(Item.objects.get(pk=item.pk))),
                 )
         return "done"
 
@@ -254,7 +260,7 @@ def test_checker_catches_naive_read_modify_write() -> None:
     def work(i: int) -> str:
         for _ in range(3):
             fresh = Item.objects.get(pk=item.pk)
-            amount = services.item_min_next_bid(fresh)
+            amount = auction_selectors.item_min_next_bid(fresh)
             with contextlib.suppress(DomainError):
                 naive_bid(item.pk, users[i].guest.paddle, amount, amount + D(10 * (i % 3)))
         return "ok"
@@ -271,7 +277,7 @@ def test_parallel_item_creation_numbers_stay_unique() -> None:
     event = PublishedEventFactory()
 
     def work(i: int) -> int:
-        return services.item_create(event=event, actor=None, title=f"Lot {i}").number
+        return item_create(event=event, actor=None, title=f"Lot {i}").number
 
     results = run_threads(12, work)
     assert unexpected(results) == []

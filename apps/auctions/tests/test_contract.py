@@ -10,7 +10,7 @@ Bidders and paddles
 - active registration as registrant or as linked guest, else NOT_REGISTERED → svc: test_not_registered,
   test_cancelled_registration_is_not_registered; api: test_not_registered_is_409;
   here: test_linked_guest_bids_under_own_account
-- CHECKIN_REQUIRED / pre-bidding → svc: test_checkin_required, test_prebidding_allowed_without_checkin_requirement
+- CHECKIN_REQUIRED / pre-bidding → svc: test_checkin_is_needed_to_bid, test_prebidding_allowed_without_the_checkin_rule
 - lowest free number on first bid → svc: test_first_bid_assigns_lowest_free_paddle
 - a paddle with activity is never released or reused → here: test_paddle_with_bids_survives_cancellation
 - NPO_SUSPENDED, ITEM_NOT_OPEN, ITEM_CLOSED (also while still ``open``), LIVE_ITEM, drafts 404
@@ -62,9 +62,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.attendance.models import Guest, Paddle
-from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ItemKind, ItemStatus
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.items import item_create
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
@@ -133,8 +134,38 @@ def test_item_carries_every_contract_field_with_contract_types() -> None:
     listed = client_for(None).get(f"/api/v1/events/{item.event_id}/items/").json()
     assert set(listed) == {"count", "next", "previous", "results"}
     assert set(listed["results"][0]) >= ITEM_FIELDS and "reserve" not in listed["results"][0]
-    listed = client_for(member(item.event.npo, "staff")).get(f"/api/v1/events/{item.event_id}/items/").json()
+    listed = client_for(member(item.event.npo, "coordinator")).get(f"/api/v1/events/{item.event_id}/items/").json()
     assert listed["results"][0]["reserve"] == "300.00"
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("admin", True), ("coordinator", True), ("staff", False), ("auctioneer", False), ("cashier", False)],
+)
+def test_reserve_is_shown_only_to_events_manage(role, shown) -> None:
+    """Issue 9 item 1: the reserve is private to roles with events.manage — in the API as in the admin
+    (it was shown to every member)."""
+    item = ItemFactory(reserve=D("300"))
+    client = client_for(member(item.event.npo, role))
+    detail = client.get(f"/api/v1/items/{item.pk}/").json()
+    listed = client.get(f"/api/v1/events/{item.event_id}/items/").json()["results"][0]
+    assert ("reserve" in detail, "reserve" in listed) == (shown, shown)
+    if shown:
+        assert detail["reserve"] == listed["reserve"] == "300.00"
+
+
+def test_a_clerk_below_the_reserve_is_asked_to_confirm_without_seeing_it() -> None:
+    item = ItemFactory(kind=ItemKind.LIVE, reserve=D("777"))
+    bidder(item.event, 101)
+    clerk = client_for(member(item.event.npo, "auctioneer"))
+    url = f"/api/v1/items/{item.pk}/sales/"
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100"}, format="json")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "BELOW_RESERVE"
+    assert "777" not in r.content.decode()
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": True}, format="json")
+    assert r.status_code == 201 and r.json()["below_reserve"] is True and "777" not in r.content.decode()
+    opened = clerk.post(f"/api/v1/items/{ItemFactory(event=item.event, status='draft', reserve=D('777')).pk}/open/")
+    assert opened.status_code == 200 and "reserve" not in opened.json()
 
 
 # --- the worked example and rule 2 through the API ---------------------------------------------------
@@ -215,7 +246,7 @@ def test_bid_refusals_through_the_api() -> None:
     later = ItemFactory(event=event, opens_at=timezone.now() + timezone.timedelta(hours=1))
     assert error(client.post(bids_url(later), {"amount": "100"}, format="json")) == "ITEM_NOT_OPEN"
     due = ItemFactory(event=event, closes_at=timezone.now() + timezone.timedelta(minutes=5))
-    with mock.patch("apps.auctions.services.timezone.now", return_value=due.closes_at):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=due.closes_at):
         r = client.post(bids_url(due), {"amount": "100"}, format="json")
     assert r.status_code == 409 and error(r) == "ITEM_CLOSED"
     assert client_for(None).get(f"/api/v1/items/{due.pk}/").json()["status"] == "open"  # the closer has not run
@@ -302,7 +333,7 @@ def test_linked_guest_bids_under_own_account() -> None:
 
 
 def test_paddle_with_bids_survives_cancellation() -> None:
-    from apps.attendance.services import registration_cancel
+    from apps.attendance.services.registrations import registration_cancel
 
     item = ItemFactory()
     guest = register(item.event)
@@ -324,11 +355,11 @@ def test_paddle_with_bids_survives_cancellation() -> None:
 def test_open_defaults_opens_at_and_needs_published_event() -> None:
     draft_event = EventFactory()
     admin = member(draft_event.npo)
-    item = services.item_create(event=draft_event, actor=admin, title="Quilt", starting_bid=Decimal("50"))
+    item = item_create(event=draft_event, actor=admin, title="Quilt", starting_bid=Decimal("50"))
     r = client_for(admin).post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 409 and error(r) == "EVENT_NOT_PUBLISHED"
     event = PublishedEventFactory(npo=draft_event.npo)
-    item = services.item_create(event=event, actor=admin, title="Lamp", starting_bid=Decimal("50"))
+    item = item_create(event=event, actor=admin, title="Lamp", starting_bid=Decimal("50"))
     clerk = client_for(member(event.npo, "auctioneer"))
     r = clerk.post(f"/api/v1/items/{item.pk}/open/")
     assert r.status_code == 200 and r.json()["status"] == "open" and r.json()["opens_at"] is not None
@@ -358,6 +389,8 @@ def test_sale_flag_must_be_a_boolean() -> None:
     r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": "maybe"}, format="json")
     assert r.status_code == 400 and "below_reserve_ok" in r.json()["error"]["fields"]
     r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": "true"}, format="json")
+    assert r.status_code == 400  # a JSON body's boolean is a JSON boolean (apps.core.api.fields)
+    r = clerk.post(url, {"bidder_number": 101, "amount": "100", "below_reserve_ok": True}, format="json")
     assert r.status_code == 201 and r.json()["below_reserve"] is True
 
 
@@ -428,7 +461,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
     answers 201; the row stays claimed until its lease runs out, then the sweep sends it."""
     item = ItemFactory()
     a = bidder(item.event, 101)
-    services.bid_place(item=item, user=a, amount="100")
+    bid_place(item=item, user=a, amount="100")
     real_filter = OutboxEmail.objects.filter
     calls: list[dict] = []
 
@@ -456,7 +489,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
 
 def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with (
         mock.patch("apps.core.outbox.outbox_deliver", side_effect=RuntimeError("boom")) as send,
         django_capture_on_commit_callbacks(execute=True),
@@ -469,7 +502,7 @@ def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_o
 def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     winner = bidder(item.event, 101)
-    services.bid_place(item=item, user=winner, amount="100")
+    bid_place(item=item, user=winner, amount="100")
     clerk = client_for(member(item.event.npo, "auctioneer"))
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=TimeoutError("timed out")),
@@ -532,9 +565,9 @@ def test_a_silent_item_cannot_open_with_a_zero_starting_bid() -> None:
 def test_plain_text_mail_is_not_html_escaped(django_capture_on_commit_callbacks) -> None:
     """Subjects and text bodies are plain text: an apostrophe must not arrive as ``&#x27;``."""
     item = ItemFactory(title="Chef's table for six")
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with django_capture_on_commit_callbacks(execute=True):
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="110")
+        bid_place(item=item, user=bidder(item.event, 102), amount="110")
     message = mail.outbox[-1]
     assert "Chef's table for six" in message.subject and "&#x27;" not in message.subject
     assert "Chef's table for six" in message.body and "&#x27;" not in message.body

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 from prometheus_client import REGISTRY
 
-from apps.auctions import services
 from apps.auctions.models import ItemKind
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import Conflict
 
@@ -23,9 +24,9 @@ def test_accepted_and_rejected_bids_are_counted(django_capture_on_commit_callbac
     item = ItemFactory()
     placed, too_low = _value("augeo_bids_placed_total"), _value("augeo_bids_rejected_total", reason="BID_TOO_LOW")
     with django_capture_on_commit_callbacks(execute=True):
-        services.bid_place(item=item, user=bidder(item.event, 101), amount="100")
+        bid_place(item=item, user=bidder(item.event, 101), amount="100")
     with pytest.raises(Conflict):
-        services.bid_place(item=item, user=bidder(item.event, 102), amount="100")
+        bid_place(item=item, user=bidder(item.event, 102), amount="100")
     assert _value("augeo_bids_placed_total") == placed + 1
     assert _value("augeo_bids_rejected_total", reason="BID_TOO_LOW") == too_low + 1
 
@@ -34,7 +35,7 @@ def test_money_is_counted_by_source_and_currency_after_commit(django_capture_on_
     item = ItemFactory(kind=ItemKind.BUY_NOW_ONLY, buy_now_price=Decimal("40.00"), quantity=5)
     before = _value("augeo_funds_raised_total", source="buy_now", currency="USD")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.buy_now(item=item, user=bidder(item.event, 101), quantity=2)
+        buy_now(item=item, user=bidder(item.event, 101), quantity=2)
     assert _value("augeo_funds_raised_total", source="buy_now", currency="USD") == before  # not yet committed
     for callback in callbacks:
         callback()

@@ -10,10 +10,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
-from apps.attendance.services import registration_cancel
-from apps.auctions import services
+from apps.attendance.services.registrations import registration_cancel
+from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, PaddleRaiseSettings, Pledge, Sale
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.items import item_update
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.models import AuditEntry
@@ -67,17 +72,17 @@ def test_a_huge_bid_cannot_freeze_an_item() -> None:
 
 def test_min_next_bid_of_an_item_at_the_ceiling_fits_the_column() -> None:
     item = ItemFactory(starting_bid=D("1000000.00"), bid_increment=D("1000000.00"))
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="1000000.00")
+    bid_place(item=item, user=bidder(item.event, 101), amount="1000000.00")
     item.refresh_from_db()
-    assert services.item_min_next_bid(item) == D("2000000.00")
+    assert auction_selectors.item_min_next_bid(item) == D("2000000.00")
     body = client_for(None).get(f"/api/v1/items/{item.pk}/").json()
     assert body["current_bid"] == "1000000.00" and body["min_next_bid"] == "2000000.00"
     r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "2000000"}, format="json")
     assert r.status_code == 400 and error(r) == "VALIDATION_ERROR"  # above the ceiling: never a 500
     tiered = ItemFactory(event=item.event, starting_bid=D("1000000.00"))
-    services.bid_place(item=tiered, user=bidder(item.event, 103), amount="1000000.00")
+    bid_place(item=tiered, user=bidder(item.event, 103), amount="1000000.00")
     tiered.refresh_from_db()
-    assert services.item_min_next_bid(tiered) == D("1000250.00")
+    assert auction_selectors.item_min_next_bid(tiered) == D("1000250.00")
 
 
 @pytest.mark.parametrize("digits", [FULLWIDTH_120, ARABIC_INDIC_120, "1\u0662\u0660", "12\u00b2"])
@@ -145,7 +150,7 @@ def test_admin_forms_refuse_amounts_above_the_ceiling() -> None:
     with pytest.raises(ValidationError):
         event.full_clean()
     with pytest.raises(ValidationFailed):
-        services.item_update(item=Item.objects.get(pk=item.pk), actor=None, buy_now_price=D("2000000"))
+        item_update(item=Item.objects.get(pk=item.pk), actor=None, buy_now_price=D("2000000"))
 
 
 @override_settings(AUGEO_MAX_AMOUNT="500.00")
@@ -186,10 +191,10 @@ def test_audit_log_never_shows_a_leaders_new_maximum() -> None:
     as ``amount`` and members who bid themselves read it in the admin."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    services.bid_place(item=item, user=a, amount="100")
-    services.bid_place(item=item, user=a, amount="777")  # rule 2: the new maximum, nothing visible
-    services.bid_place(item=item, user=b, amount="110", max_amount="150")  # rule 4
-    services.bid_place(item=item, user=b, amount="790", max_amount="900")  # rule 3: visible row at 790
+    bid_place(item=item, user=a, amount="100")
+    bid_place(item=item, user=a, amount="777")  # rule 2: the new maximum, nothing visible
+    bid_place(item=item, user=b, amount="110", max_amount="150")  # rule 4
+    bid_place(item=item, user=b, amount="790", max_amount="900")  # rule 3: visible row at 790
     visible = {str(v) for v in Bid.objects.filter(item=item, visible=True).values_list("amount", flat=True)}
     entries = list(AuditEntry.objects.filter(action="bid.place").order_by("created_at"))
     assert [e.details["rule"] for e in entries] == [1, 2, 4, 3]
@@ -209,25 +214,25 @@ def test_reserve_is_frozen_once_an_item_has_bids() -> None:
     admin = member(item.event.npo)
     client = client_for(admin)
     assert client.patch(f"/api/v1/items/{item.pk}/", {"reserve": "400"}, format="json").status_code == 200
-    services.bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="450")
+    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="450")
     for reserve in ("300", "600", None):
         r = client.patch(f"/api/v1/items/{item.pk}/", {"reserve": reserve}, format="json")
         assert r.status_code == 409 and error(r) == "ITEM_HAS_BIDS", reserve
     with pytest.raises(Conflict) as exc:
-        services.item_update(item=item, actor=admin, reserve=D("300"))
+        item_update(item=item, actor=admin, reserve=D("300"))
     assert exc.value.code == "ITEM_HAS_BIDS"
     item.refresh_from_db()
     assert item.reserve == D("400")
-    assert services.item_close(item=item).status == ItemStatus.SOLD  # 450 covers 400: rule 5 applied
+    assert item_close(item=item).status == ItemStatus.SOLD  # 450 covers 400: rule 5 applied
 
 
 def test_live_item_reserve_is_frozen_after_a_sale() -> None:
     item = ItemFactory(kind=ItemKind.LIVE, quantity=2, reserve=D("100"))
     bidder(item.event, 101)
     admin = member(item.event.npo)
-    services.sale_record(item=item, bidder_number=101, amount="150", actor=admin)
+    sale_record(item=item, bidder_number=101, amount="150", actor=admin)
     with pytest.raises(Conflict) as exc:
-        services.item_update(item=item, actor=admin, reserve=D("50"))
+        item_update(item=item, actor=admin, reserve=D("50"))
     assert exc.value.code == "ITEM_HAS_BIDS"
 
 
@@ -238,7 +243,7 @@ def _cancelled_paddle_holder(event):
     """A party whose paddle has activity (a pledge), then cancelled: the paddle stays, the party is out."""
     user = bidder(event, 101)
     clerk = member(event.npo, "auctioneer")
-    services.pledge_record(event=event, amount="50", actor=clerk, bidder_number=101)
+    pledge_record(event=event, amount="50", actor=clerk, bidder_number=101)
     registration_cancel(registration=user.guest.registration, actor=user)
     return clerk
 
@@ -293,5 +298,5 @@ def test_pledge_for_a_paddle_without_a_party_is_not_registered() -> None:
     event = PublishedEventFactory()
     Paddle.objects.create(event=event, number=300)
     with pytest.raises(Conflict) as exc:
-        services.pledge_record(event=event, amount="10", actor=member(event.npo), bidder_number=300)
+        pledge_record(event=event, amount="10", actor=member(event.npo), bidder_number=300)
     assert exc.value.code == "NOT_REGISTERED"

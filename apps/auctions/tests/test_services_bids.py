@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -11,9 +12,10 @@ from django.core import mail
 from django.utils import timezone
 
 from apps.attendance.models import Paddle
-from apps.auctions import services
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
+from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
+from apps.auctions.services.closing import item_close
 from apps.auctions.tests.factories import ItemFactory, bidder, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
@@ -26,7 +28,7 @@ D = Decimal
 
 
 def bid(item, user, amount, max_amount=None):
-    return services.bid_place(item=item, user=user, amount=amount, max_amount=max_amount)
+    return bid_place(item=item, user=user, amount=amount, max_amount=max_amount)
 
 
 def visible_rows(item):
@@ -97,14 +99,14 @@ def test_reserve_bump_and_close_sold() -> None:
     a = bidder(item.event, 101)
     r = bid(item, a, "100", "600")
     assert r.current_bid == D("500")
-    closed = services.item_close(item=item)
+    closed = item_close(item=item)
     assert closed.status == ItemStatus.SOLD and closed.winning_amount == D("500") and closed.winner_paddle.number == 101
 
 
 def test_close_below_reserve_is_unsold() -> None:
     item = ItemFactory(reserve=D("500"))
     bid(item, bidder(item.event, 101), "100", "300")
-    assert services.item_close(item=item).status == ItemStatus.UNSOLD
+    assert item_close(item=item).status == ItemStatus.UNSOLD
 
 
 def test_first_bid_assigns_lowest_free_paddle() -> None:
@@ -141,7 +143,7 @@ def test_cancelled_registration_is_not_registered() -> None:
     assert code_of(lambda: bid(item, a, "100")) == "NOT_REGISTERED"
 
 
-def test_checkin_required() -> None:
+def test_checkin_is_needed_to_bid() -> None:
     item = ItemFactory()
     item.event.checkin_required_to_bid = True
     item.event.save()
@@ -149,7 +151,7 @@ def test_checkin_required() -> None:
     assert bid(item, bidder(item.event, 102, checked_in=True), "100").leading
 
 
-def test_prebidding_allowed_without_checkin_requirement() -> None:
+def test_prebidding_allowed_without_the_checkin_rule() -> None:
     item = ItemFactory()
     assert bid(item, bidder(item.event, 101), "100").leading
 
@@ -182,19 +184,36 @@ def test_item_closed_status(status: str) -> None:
 def test_item_closed_at_closes_at_while_still_open() -> None:
     item = ItemFactory(closes_at=timezone.now() + timedelta(minutes=5))
     a = bidder(item.event, 101)
-    with mock.patch("apps.auctions.services.timezone.now", return_value=item.closes_at):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=item.closes_at):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
     assert Bid.objects.count() == 0
 
 
 def test_time_is_read_after_the_lock() -> None:
-    """The pre-check passes; the clock read after the lock is at close → refused."""
+    """The time that decides is read once the item row is locked: the clock answers "still open"
+    until the lock is held and "closed" from then on, so a clock read before the lock would accept
+    the bid and fail this test."""
+    from apps.auctions.services import bidding
+
     item = ItemFactory(closes_at=timezone.now() + timedelta(minutes=5))
     a = bidder(item.event, 101)
-    before, after = item.closes_at - timedelta(seconds=1), item.closes_at
-    calls = iter([before, after, after, after])
-    with mock.patch("apps.auctions.services.timezone.now", side_effect=lambda: next(calls)):
+    held = {"lock": False}
+    real_lock = bidding.lock_item
+
+    def lock_item(item_id: Any) -> Any:
+        row = real_lock(item_id)
+        held["lock"] = True
+        return row
+
+    def clock() -> Any:
+        return item.closes_at if held["lock"] else item.closes_at - timedelta(seconds=1)
+
+    with (
+        mock.patch.object(bidding, "lock_item", lock_item),
+        mock.patch("apps.auctions.services.bidding.timezone.now", side_effect=clock),
+    ):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
+    assert held["lock"]
 
 
 def test_live_item_refuses_online_bids() -> None:
@@ -244,11 +263,11 @@ def test_soft_close_extends_when_price_changes_in_window() -> None:
     assert item.closes_at > timezone.now() + timedelta(minutes=4)
     extended = item.closes_at
     # The leader raising the maximum does not move the price → no extension.
-    with mock.patch("apps.auctions.services.timezone.now", return_value=extended - timedelta(minutes=1)):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=extended - timedelta(minutes=1)):
         bid(item, a, "110", "400")
     item.refresh_from_db()
     assert item.closes_at == extended
-    with mock.patch("apps.auctions.services.timezone.now", return_value=extended - timedelta(minutes=1)):
+    with mock.patch("apps.auctions.services.bidding.timezone.now", return_value=extended - timedelta(minutes=1)):
         bid(item, b, "110")
     item.refresh_from_db()
     assert item.closes_at == extended - timedelta(minutes=1) + timedelta(minutes=5)
@@ -276,7 +295,7 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
     a = bidder(item.event, 101)
     clerk = UserFactory()
     MembershipFactory(npo=item.event.npo, user=clerk, role="auctioneer")
-    r = services.bid_place(item=item, user=None, amount="100", max_amount="150", bidder_number=101, actor=clerk)
+    r = bid_place_for_bidder(item=item, bidder_number=101, amount="100", max_amount="150", actor=clerk)
     assert r.leading and r.bid.paddle == a.guest.paddle and r.bid.entered_by == clerk and r.bid.user is None
     entry = AuditEntry.objects.get(action="bid.place_for_bidder")
     assert entry.actor == clerk and "150" not in str(entry.details)
@@ -285,18 +304,18 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
 def test_clerk_bid_unknown_number_and_bad_number() -> None:
     item = ItemFactory()
     clerk = UserFactory(is_superuser=True)
-    assert code_of(lambda: services.bid_place(item=item, user=None, amount="100", bidder_number=999, actor=clerk)) == (
+    assert code_of(lambda: bid_place_for_bidder(item=item, bidder_number=999, amount="100", actor=clerk)) == (
         "BIDDER_NUMBER_UNKNOWN"
     )
     with pytest.raises(ValidationFailed):
-        services.bid_place(item=item, user=None, amount="100", bidder_number="abc", actor=clerk)
+        bid_place_for_bidder(item=item, bidder_number="abc", amount="100", actor=clerk)
 
 
 def test_bidder_number_needs_clerk() -> None:
     item = ItemFactory()
     bidder(item.event, 101)
     with pytest.raises(PermissionDenied):
-        services.bid_place(item=item, user=None, amount="100", bidder_number=101, actor=UserFactory())
+        bid_place_for_bidder(item=item, bidder_number=101, amount="100", actor=UserFactory())
 
 
 # --- outbox, audit, immutability ------------------------------------------------------------------

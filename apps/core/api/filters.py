@@ -51,15 +51,6 @@ def _no_filter_asked(backend: DjangoFilterBackend, request: Request, queryset: Q
     )
 
 
-class LeanFilterBackend(DjangoFilterBackend):
-    """``DjangoFilterBackend`` that builds no FilterSet when no filter is asked for."""
-
-    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
-        if _no_filter_asked(self, request, queryset, view):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
-
-
 class FilterBackend(DjangoFilterBackend):
     """``DjangoFilterBackend`` plus the empty-value rule of the module docstring (and no FilterSet
     built when no filter is asked for)."""

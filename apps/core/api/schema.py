@@ -30,7 +30,6 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldDoesNotExist
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import AllowAny
@@ -199,10 +198,3 @@ class AutoSchema(SpectacularAutoSchema):
                 }
             responses[status] = response
         return responses
-
-
-class AugeoJWTScheme(SimpleJWTScheme):
-    """Documents our JWT authenticator (a simplejwt subclass) as the same bearer scheme."""
-
-    target_class = "apps.users.authentication.JWTAuthentication"
-    name = "jwtAuth"

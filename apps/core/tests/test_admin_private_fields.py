@@ -9,14 +9,14 @@ from django.contrib import admin
 from django.core import checks
 
 from apps.auctions.models import Bid, Item
-from apps.core.admin import (
-    TenantScopedAdmin,
+from apps.events.models import Sponsor
+from apps.npos.tenancy.admin import TenantScopedAdmin
+from apps.npos.tenancy.private import (
     check_no_private_field_offered,
     filter_parameters,
     private_field_errors,
     touches_private_field,
 )
-from apps.events.models import Sponsor
 
 
 def test_registered_admins_offer_no_private_field() -> None:

@@ -40,8 +40,8 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.urls import reverse
 
-from apps.core.admin import npo_path_for
 from apps.core.models import AuditEntry
+from apps.npos.tenancy.admin import npo_path_for
 
 pytestmark = pytest.mark.django_db
 
@@ -83,10 +83,12 @@ class World:
 def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     """Rows of every admin-visible kind for Riverside (the demo seeds only Hope's), plus a secret
     maximum on both sides."""
-    from apps.attendance import services as attendance
-    from apps.auctions import services as auctions
+    from apps.attendance.services.seating import table_create
     from apps.auctions.models import Item, ItemKind
     from apps.auctions.rules import min_next_bid
+    from apps.auctions.services.bidding import bid_place
+    from apps.auctions.services.live import sale_record
+    from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
     from apps.auctions.tests.factories import ItemFactory, bidder
     from apps.events.tests.factories import (
         EventLinkFactory,
@@ -94,8 +96,8 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
         PublishedEventFactory,
         SponsorFactory,
     )
-    from apps.npos import services as npos
     from apps.npos.models import NPO, NPOStatus
+    from apps.npos.services.team import invitation_create
     from apps.users.models import User
 
     NPO.objects.filter(pk=riverside.pk).update(status=NPOStatus.APPROVED)
@@ -104,29 +106,29 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     FoodOptionFactory(event=event)
     EventLinkFactory(event=event)
     SponsorFactory(event=event)
-    attendance.table_create(event=event, actor=rita, number=1, capacity=8, name="Front row")
-    npos.invitation_create(npo=riverside, actor=rita, email="new-member@riverside.example.org", role="staff")
+    table_create(event=event, actor=rita, number=1, capacity=8, name="Front row")
+    invitation_create(npo=riverside, actor=rita, email="new-member@riverside.example.org", role="staff")
 
     silent = ItemFactory(event=event, title="Riverside painting")
     first, second = bidder(event, 901), bidder(event, 902)
-    auctions.bid_place(item=silent, user=first, amount="100", max_amount=str(SECRET_MAX))
-    auctions.bid_place(item=Item.objects.get(pk=silent.pk), user=second, amount="150")
+    bid_place(item=silent, user=first, amount="100", max_amount=str(SECRET_MAX))
+    bid_place(item=Item.objects.get(pk=silent.pk), user=second, amount="150")
     other = ItemFactory(event=event, title="Riverside pottery")
-    auctions.bid_place(item=other, user=first, amount="100")
-    auctions.bid_place(item=Item.objects.get(pk=other.pk), user=second, amount="200")  # outbid → notification
+    bid_place(item=other, user=first, amount="100")
+    bid_place(item=Item.objects.get(pk=other.pk), user=second, amount="200")  # outbid → notification
     live = ItemFactory(event=event, title="Riverside live lot", kind=ItemKind.LIVE, starting_bid=Decimal("0"))
-    auctions.sale_record(item=live, bidder_number=901, amount="700", actor=rita)
-    auctions.paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
-    auctions.pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
+    sale_record(item=live, bidder_number=901, amount="700", actor=rita)
+    paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
+    pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
 
     nora = User.objects.get(email=HOPE_ADMIN)
-    npos.invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
+    invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
     # Hope: a bid whose maximum differs from its visible amount, on an open silent item.
     hope_item = Item.objects.filter(event=hope_event, kind=ItemKind.SILENT, status="open").order_by("number").first()
     assert hope_item is not None
     hope_bidder = bidder(hope_event, 777)
     minimum = min_next_bid(hope_item.current_bid, hope_item.starting_bid, hope_item.bid_increment)
-    result = auctions.bid_place(item=hope_item, user=hope_bidder, amount=str(minimum), max_amount=str(SECRET_MAX))
+    result = bid_place(item=hope_item, user=hope_bidder, amount=str(minimum), max_amount=str(SECRET_MAX))
     assert result.leading and result.current_bid != SECRET_MAX
     return event
 
@@ -351,12 +353,12 @@ def test_private_maximum_never_shown(world: World, email: str) -> None:
         seen += visible
         for entry in AuditEntry.objects.filter(object_id=str(item.pk)):
             _check_page(client.get(reverse("admin:core_auditentry_change", args=[entry.pk])), f"audit as {email}")
-    for name in ("core_auditentry", "auctions_notification", "auctions_sale", "auctions_pledge"):
+    for name in ("core_auditentry", "core_outboxemail", "auctions_sale", "auctions_pledge"):
         _check_page(client.get(reverse(f"admin:{name}_changelist")), f"{name} as {email}", (200, 403))
     assert seen == {SUPER: 2, STAFF: 1, CASHIER: 1, HOPE_ADMIN: 1, RIVERSIDE_ADMIN: 1}[email]
 
 
-#: Lookups tried on every private field (``apps.core.admin.PRIVATE_FIELDS``); other fields get ``__gte``.
+#: Lookups tried on every private field (``apps.npos.tenancy.private.PRIVATE_FIELDS``); other fields get ``__gte``.
 PRIVATE_LOOKUPS = {
     "": "0",
     "__exact": "0",
@@ -398,7 +400,7 @@ def _declared_keys(response: Any) -> set[str]:
 def test_changelists_refuse_field_lookups_they_do_not_declare(world: World, email: str) -> None:
     """As a member: ``?<field>__gte=`` on every model field of every registered admin (and every
     lookup worth trying on a private field) is a 400 or a redirect, never a filtered list."""
-    from apps.core.admin import PRIVATE_FIELDS, touches_private_field
+    from apps.npos.tenancy.private import PRIVATE_FIELDS, touches_private_field
 
     client = _client(world, email)
     tried = 0

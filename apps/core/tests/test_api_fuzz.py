@@ -81,6 +81,6 @@ def test_guest_blank_email_carries_no_format() -> None:
     assert "format" not in component("Guest")["properties"]["email"]
 
 
-def test_required_email_keeps_its_format() -> None:
+def test_mandatory_email_keeps_its_format() -> None:
     """Only blankable fields lose the format; a required e-mail (login) keeps it."""
     assert component("LoginRequest")["properties"]["email"]["format"] == "email"

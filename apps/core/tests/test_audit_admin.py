@@ -6,9 +6,9 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
 
-from apps.core.audit_admin import AuditEntryAdmin
 from apps.core.models import AuditEntry
 from apps.core.services import audit_record
+from apps.npos.audit_admin import AuditEntryAdmin
 from apps.npos.capabilities import Role
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory

@@ -145,27 +145,54 @@ def test_the_outbox_admin_is_read_only_and_for_super_admins(admin_client, client
     assert client.get("/admin/core/outboxemail/").status_code == 403
 
 
+@pytest.mark.django_db(transaction=True)
 def test_legacy_auction_rows_move_into_the_outbox():
-    from django.apps import apps
+    """0004's data migration runs on the historical model (the live one is gone since 0005, which
+    dropped the empty table): pending/failed rows move to the outbox and back."""
+    from django.db.migrations.executor import MigrationExecutor
 
-    from apps.auctions.models import Notification
     from apps.auctions.tests.factories import ItemFactory
 
+    assert "auctions_notification" not in connection.introspection.table_names()
     migration = importlib.import_module("apps.auctions.migrations.0004_notifications_to_outbox")
-    item = ItemFactory()
-    user = UserFactory()
-    legacy = Notification.objects.create(
-        kind="won", user=user, email=user.email, item=item, context={"item_title": "Vase"}, status="failed", attempts=2
-    )
-    migration.forwards(apps, None)
-    moved = OutboxEmail.objects.get(pk=legacy.pk)
-    assert (moved.template, moved.to, moved.ref, moved.status, moved.attempts) == (
-        "auctions/won",
-        user.email,
-        f"auctions.item:{item.pk}",
-        "failed",
-        2,
-    )
-    assert not Notification.objects.exists()
-    migration.backwards(apps, None)
-    assert Notification.objects.get(pk=legacy.pk).item == item and not OutboxEmail.objects.exists()
+    # The legacy model as 0004 knew it, beside today's outbox columns (this database has both).
+    nodes = [("auctions", "0004_notifications_to_outbox"), ("core", "0004_outbox_queue")]
+    historical = MigrationExecutor(connection).loader.project_state(nodes).apps
+    Notification = historical.get_model("auctions", "Notification")
+    with connection.schema_editor() as editor:
+        editor.create_model(Notification)
+    try:
+        item = ItemFactory()
+        user = UserFactory()
+        legacy = Notification.objects.create(
+            kind="won",
+            user_id=user.pk,
+            email=user.email,
+            item_id=item.pk,
+            context={"item_title": "Vase"},
+            status="failed",
+            attempts=2,
+        )
+        migration.forwards(historical, None)
+        moved = OutboxEmail.objects.get(pk=legacy.pk)
+        assert (moved.template, moved.to, moved.ref, moved.status, moved.attempts) == (
+            "auctions/won",
+            user.email,
+            f"auctions.item:{item.pk}",
+            "failed",
+            2,
+        )
+        assert not Notification.objects.exists()
+        migration.backwards(historical, None)
+        assert Notification.objects.get(pk=legacy.pk).item_id == item.pk and not OutboxEmail.objects.exists()
+    finally:
+        with connection.schema_editor() as editor:
+            editor.delete_model(Notification)
+
+
+def test_the_legacy_notification_model_is_gone():
+    from django.apps import apps
+    from django.contrib import admin
+
+    assert not any(model.__name__ == "Notification" for model in apps.get_app_config("auctions").get_models())
+    assert not any(model._meta.label == "auctions.Notification" for model in admin.site._registry)

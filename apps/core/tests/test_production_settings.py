@@ -43,7 +43,7 @@ def _run(args: list[str], **overrides: str | None) -> subprocess.CompletedProces
     )
 
 
-def test_check_deploy_passes_with_the_required_variables():
+def test_check_deploy_passes_with_the_mandatory_variables():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -59,7 +59,7 @@ def test_check_deploy_passes_with_the_required_variables():
         ({"DATABASE_URL": None}, "DATABASE_URL"),
     ],
 )
-def test_refuses_to_start_without_required_variables(overrides, message):
+def test_refuses_to_start_without_mandatory_variables(overrides, message):
     result = _run(["manage.py", "check"], **overrides)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr

@@ -20,8 +20,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from apps.auctions import services as auctions
 from apps.auctions.models import ItemStatus
+from apps.auctions.services import bidding as auctions
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core import outbox
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus

@@ -135,6 +135,42 @@ def test_json_deeper_than_the_limit_is_refused(api_client, settings):
     assert response.status_code == 400 and "email" in response.json()["error"]["fields"]
 
 
+@pytest.mark.parametrize(
+    "suffix", ["events/", "events/{event}/links/", "events/{event}/paddle-raise/", "items/{item}/bids/"]
+)
+def test_events_and_auction_views_parse_with_the_bounded_parser(suffix, settings):
+    """They listed DRF's JSONParser (no nesting bound; a deep body reached the view) and MultiPartParser."""
+    from apps.auctions.tests.factories import ItemFactory
+    from apps.npos.tests.factories import MembershipFactory
+    from apps.users.tests.factories import UserFactory
+    from conftest import client_for
+
+    item = ItemFactory()
+    user = UserFactory()
+    MembershipFactory(npo=item.event.npo, user=user, role="admin")
+    settings.AUGEO_MAX_JSON_DEPTH = 5
+    path = "/api/v1/" + suffix.format(event=item.event_id, item=item.pk)
+    body = '{"name": ' + "[" * 5 + '"x"' + "]" * 5 + "}"
+    response = client_for(user).post(path, body, content_type="application/json")
+    assert response.status_code == 400 and "nested" in response.json()["error"]["message"], response.content
+
+
+def test_an_item_image_upload_without_parts_is_refused():
+    from apps.auctions.tests.factories import ItemFactory
+    from apps.npos.tests.factories import MembershipFactory
+    from apps.users.tests.factories import UserFactory
+    from conftest import client_for
+
+    item = ItemFactory()
+    user = UserFactory()
+    MembershipFactory(npo=item.event.npo, user=user, role="admin")
+    body = b"--B\r\nFalse--B--\r\n"
+    response = client_for(user).post(
+        f"/api/v1/items/{item.pk}/images/", body, content_type="multipart/form-data; boundary=B"
+    )
+    assert response.status_code == 400 and "no parts" in response.json()["error"]["message"], response.content
+
+
 def test_a_views_own_drf_json_parser_is_covered_too():
     from apps.core.api.exceptions import error_parts
 

@@ -6,10 +6,10 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 
-from apps.core.admin import TenantScopedAdmin, npo_id_of, npo_path_for
 from apps.core.tests.matrix import ACTORS, Row, expect
 from apps.core.tests.test_permission_matrix import _normalise_route, _normalise_row_path, _strip_regex
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.tenancy.admin import TenantScopedAdmin, npo_id_of, npo_path_for
 
 
 def test_expect_groups_and_precedence():

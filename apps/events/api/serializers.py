@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core import uploads
+from apps.core.api.fields import StrictBooleanField
 from apps.core.money import MoneyField
 from apps.core.text import markdown_validator
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, LinkKind, LogoSize, Sponsor
@@ -143,7 +144,7 @@ class _EventInputBase(serializers.Serializer):
     )
     goal_amount = MoneyField(required=False, allow_null=True, allow_zero=True)
     capacity = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, allow_null=True)
-    checkin_required_to_bid = serializers.BooleanField(required=False)
+    checkin_required_to_bid = StrictBooleanField(required=False)
     soft_close_minutes = serializers.IntegerField(min_value=0, max_value=120, required=False)
     next_bidder_number = serializers.IntegerField(min_value=1, max_value=99_999_999, required=False)
 

@@ -9,32 +9,55 @@ Reads of published and closed events and their children are open to anonymous ca
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.api.permissions import HasObjectCapability, ReadOnly
-from apps.core.api.viewsets import TenantMixin, TenantModelViewSet
+from apps.core.api.parsers import JSONParser, MultiPartParser
+from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import ValidationFailed
-from apps.events import selectors, services
+from apps.core.net import client_ip
+from apps.events import selectors
 from apps.events.api import serializers as s
 from apps.events.api.filters import EventFilter
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, Sponsor
-from apps.npos import authz
-from apps.npos.capabilities import Capability
+from apps.events.services.children import (
+    food_option_create,
+    food_option_delete,
+    food_option_update,
+    link_create,
+    link_delete,
+    link_update,
+    sponsor_create,
+    sponsor_delete,
+    sponsor_reorder,
+    sponsor_update,
+)
+from apps.events.services.common import UNSET
+from apps.events.services.events import (
+    event_close,
+    event_create,
+    event_delete,
+    event_publish,
+    event_unpublish,
+    event_update,
+)
+from apps.events.services.media import media_create, media_delete, media_update
+from apps.events.services.uploads import media_confirm, media_upload_url_create
+from apps.npos.capabilities import Capability, Requirement
 from apps.npos.models import NPO
+from apps.npos.tenancy.api import HasObjectCapability, TenantMixin, TenantModelViewSet
 
 MANAGE = Capability.EVENTS_MANAGE
 TAG = ["events"]
-PARSERS = [JSONParser, MultiPartParser, FormParser]
+PARSERS = [JSONParser, MultiPartParser]  # uploads are multipart; everything else JSON
 
 
 def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str, Any]:
@@ -45,7 +68,7 @@ def _valid(serializer_class: type, request: Request, **kwargs: Any) -> dict[str,
 
 def _file_arg(data: dict[str, Any], field: str) -> Any:
     """``UNSET`` when the field was not sent, ``None`` to remove, else the upload."""
-    return data.pop(field) if field in data else services.UNSET
+    return data.pop(field) if field in data else UNSET
 
 
 @extend_schema_view(
@@ -64,7 +87,7 @@ class EventViewSet(TenantModelViewSet):
     ordering_fields = ["starts_at", "ends_at", "name", "created_at"]
     ordering = ["starts_at", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    capabilities = dict.fromkeys(("partial_update", "destroy", "publish", "unpublish", "close"), MANAGE)
+    capabilities = dict.fromkeys(("create", "partial_update", "destroy", "publish", "unpublish", "close"), MANAGE)
 
     def get_queryset(self) -> QuerySet[Event]:
         return selectors.events_visible_to(self.request.user)
@@ -85,14 +108,14 @@ class EventViewSet(TenantModelViewSet):
             raise ValidationFailed(
                 message="npo: Must be a valid UUID.", fields={"npo": ["Must be a valid UUID."]}
             ) from exc
-        self.require_capability(npo_id, MANAGE)
+        self.check_capability(npo_id)
         npo = NPO.objects.filter(pk=npo_id).first()
         if npo is None:
             raise ValidationFailed(message="npo: Unknown NPO.", fields={"npo": ["Unknown NPO."]})
         data = _valid(s.EventCreateSerializer, request)
         data.pop("npo")
         logo = _file_arg(data, "logo")
-        event = services.event_create(actor=request.user, npo=npo, data=data, logo=logo, request=request._request)
+        event = event_create(actor=request.user, npo=npo, data=data, logo=logo, ip=client_ip(request))
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -106,20 +129,20 @@ class EventViewSet(TenantModelViewSet):
         data = _valid(s.EventUpdateSerializer, request)
         version = data.pop("version", None)
         logo = _file_arg(data, "logo")
-        event = services.event_update(
-            event=event, actor=request.user, data=data, version=version, logo=logo, request=request._request
+        event = event_update(
+            event=event, actor=request.user, data=data, version=version, logo=logo, ip=client_ip(request)
         )
         return Response(self.get_serializer(event).data)
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete a draft event (else 409 INVALID_TRANSITION)")
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.event_delete(event=self.get_object(), actor=request.user, request=request._request)
+        event_delete(event=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _transition(self, request: Request, service: Any) -> Response:
         event = self.get_object()
         version = _valid(s.VersionSerializer, request).get("version")
-        event = service(event=event, actor=request.user, version=version, request=request._request)
+        event = service(event=event, actor=request.user, version=version, ip=client_ip(request))
         return Response(self.get_serializer(event).data)
 
     @extend_schema(
@@ -127,7 +150,7 @@ class EventViewSet(TenantModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: Any = None) -> Response:
-        return self._transition(request, services.event_publish)
+        return self._transition(request, event_publish)
 
     @extend_schema(
         tags=TAG,
@@ -137,7 +160,7 @@ class EventViewSet(TenantModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, pk: Any = None) -> Response:
-        return self._transition(request, services.event_unpublish)
+        return self._transition(request, event_unpublish)
 
     @extend_schema(
         tags=TAG,
@@ -147,7 +170,7 @@ class EventViewSet(TenantModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: Any = None) -> Response:
-        return self._transition(request, services.event_close)
+        return self._transition(request, event_close)
 
 
 class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -159,6 +182,10 @@ class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModel
     model: type[Any]
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Every write; "private": the fields only managers read (a sponsor's contact, its donation).
+    capabilities: ClassVar[dict[str, Requirement]] = dict.fromkeys(
+        ("create", "partial_update", "destroy", "private"), MANAGE
+    )
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # 401 first
@@ -180,10 +207,10 @@ class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def check_manage(self) -> None:
         if self.request.method not in SAFE_METHODS:
-            self.require_capability(self.event.npo_id, MANAGE)
+            self.check_capability(self.event.npo_id)
 
     def can_manage(self) -> bool:
-        return authz.has_capability(self.request.user, self.event.npo_id, MANAGE)
+        return self.holds_capability(self.event.npo_id, "private")
 
     def managed_object(self) -> Any:
         obj = self.get_object()  # 404
@@ -203,6 +230,8 @@ class EventMediaViewSet(EventChildViewSet):
     """The gallery. Multipart uploads (``file``), or the direct-to-blob flow on Azure:
     ``upload-url`` then ``confirm``. Pending direct uploads are never listed."""
 
+    capabilities = {**EventChildViewSet.capabilities, "upload_url": MANAGE, "confirm": MANAGE}
+
     model = EventMedia
     serializer_class = s.EventMediaSerializer
     parser_classes = PARSERS
@@ -221,12 +250,13 @@ class EventMediaViewSet(EventChildViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.check_manage()
         data = _valid(s.MediaUploadSerializer, request)
-        media = services.media_create(
+        media = media_create(
             event=self.event,
             actor=request.user,
             upload=data["file"],
             caption=data.get("caption", ""),
             display_order=data.get("display_order"),
+            ip=client_ip(request),
         )
         return Response(self.get_serializer(media).data, status=status.HTTP_201_CREATED)
 
@@ -234,11 +264,13 @@ class EventMediaViewSet(EventChildViewSet):
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         media = self.managed_object()
         data = _valid(s.MediaUpdateSerializer, request)
-        return Response(self.get_serializer(services.media_update(media=media, actor=request.user, data=data)).data)
+        return Response(
+            self.get_serializer(media_update(media=media, actor=request.user, data=data, ip=client_ip(request))).data
+        )
 
     @extend_schema(tags=TAG, responses={204: None}, summary="Delete a media file (row and blob)")
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.media_delete(media=self.managed_object(), actor=request.user)
+        media_delete(media=self.managed_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -255,7 +287,7 @@ class EventMediaViewSet(EventChildViewSet):
     def upload_url(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.check_manage()
         data = _valid(s.UploadUrlRequestSerializer, request)
-        upload = services.media_upload_url_create(event=self.event, actor=request.user, **data)
+        upload = media_upload_url_create(event=self.event, actor=request.user, **data, ip=client_ip(request))
         body = {
             "media": upload.media,
             "upload_url": upload.upload_url,
@@ -281,7 +313,7 @@ class EventMediaViewSet(EventChildViewSet):
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         media = self.managed_object()
-        media = services.media_confirm(media=media, actor=request.user)
+        media = media_confirm(media=media, actor=request.user, ip=client_ip(request))
         return Response(self.get_serializer(media).data)
 
 
@@ -296,18 +328,20 @@ class EventLinkViewSet(EventChildViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.check_manage()
         data = _valid(s.EventLinkSerializer, request)
-        link = services.link_create(event=self.event, actor=request.user, data=data)
+        link = link_create(event=self.event, actor=request.user, data=data, ip=client_ip(request))
         return Response(self.get_serializer(link).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(tags=TAG, request=s.EventLinkSerializer, responses={200: s.EventLinkSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         link = self.managed_object()
         data = _valid(s.EventLinkSerializer, request, partial=True)
-        return Response(self.get_serializer(services.link_update(link=link, actor=request.user, data=data)).data)
+        return Response(
+            self.get_serializer(link_update(link=link, actor=request.user, data=data, ip=client_ip(request))).data
+        )
 
     @extend_schema(tags=TAG, responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.link_delete(link=self.managed_object(), actor=request.user)
+        link_delete(link=self.managed_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -322,25 +356,27 @@ class FoodOptionViewSet(EventChildViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.check_manage()
         data = _valid(s.FoodOptionSerializer, request)
-        option = services.food_option_create(event=self.event, actor=request.user, data=data)
+        option = food_option_create(event=self.event, actor=request.user, data=data, ip=client_ip(request))
         return Response(self.get_serializer(option).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(tags=TAG, request=s.FoodOptionSerializer, responses={200: s.FoodOptionSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         option = self.managed_object()
         data = _valid(s.FoodOptionSerializer, request, partial=True)
-        option = services.food_option_update(option=option, actor=request.user, data=data)
+        option = food_option_update(option=option, actor=request.user, data=data, ip=client_ip(request))
         return Response(self.get_serializer(option).data)
 
     @extend_schema(tags=TAG, responses={204: None, 409: OpenApiResponse(description="OPTION_IN_USE: a guest chose it")})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.food_option_delete(option=self.managed_object(), actor=request.user)
+        food_option_delete(option=self.managed_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @_child_schema("sponsors", s.SponsorSerializer)
 class SponsorViewSet(EventChildViewSet):
     """Sponsors with logo and generated thumbnail; contact and donation shown to managers only."""
+
+    capabilities = {**EventChildViewSet.capabilities, "reorder": MANAGE}
 
     model = Sponsor
     serializer_class = s.SponsorSerializer
@@ -360,7 +396,7 @@ class SponsorViewSet(EventChildViewSet):
         self.check_manage()
         data = _valid(s.SponsorInputSerializer, request)
         logo = data.pop("logo")
-        sponsor = services.sponsor_create(event=self.event, actor=request.user, data=data, logo=logo)
+        sponsor = sponsor_create(event=self.event, actor=request.user, data=data, logo=logo, ip=client_ip(request))
         return Response(self.get_serializer(sponsor).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -372,12 +408,12 @@ class SponsorViewSet(EventChildViewSet):
         sponsor = self.managed_object()
         data = _valid(s.SponsorUpdateSerializer, request)
         logo = _file_arg(data, "logo")
-        sponsor = services.sponsor_update(sponsor=sponsor, actor=request.user, data=data, logo=logo)
+        sponsor = sponsor_update(sponsor=sponsor, actor=request.user, data=data, logo=logo, ip=client_ip(request))
         return Response(self.get_serializer(sponsor).data)
 
     @extend_schema(tags=TAG, responses={204: None})
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.sponsor_delete(sponsor=self.managed_object(), actor=request.user)
+        sponsor_delete(sponsor=self.managed_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -390,7 +426,7 @@ class SponsorViewSet(EventChildViewSet):
     def reorder(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.check_manage()
         data = _valid(s.SponsorReorderSerializer, request)
-        sponsors = services.sponsor_reorder(event=self.event, actor=request.user, order=data["order"])
+        sponsors = sponsor_reorder(event=self.event, actor=request.user, order=data["order"], ip=client_ip(request))
         return Response(self.get_serializer(sponsors, many=True).data)
 
 

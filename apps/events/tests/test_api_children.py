@@ -208,7 +208,7 @@ class TestSponsorsApi:
         assert data["donation_amount"] == "10000.00"
         assert data["contact_email"] == "ceo@acme.test"
 
-    def test_logo_is_required(self, draft: Any, admin: Any) -> None:
+    def test_logo_is_mandatory(self, draft: Any, admin: Any) -> None:
         r = client_for(admin).post(url(draft, "sponsors"), {"name": "Acme"}, format="json")
         assert r.status_code == 400
         assert "logo" in r.json()["error"]["fields"]

@@ -20,7 +20,7 @@ def test_logo_without_a_file_is_null_and_documented_nullable() -> None:
         assert component(name)["properties"]["logo"]["nullable"] is True, name
 
 
-def test_public_sponsor_omits_private_fields_which_are_not_required() -> None:
+def test_public_sponsor_omits_private_fields_which_are_optional() -> None:
     event = PublishedEventFactory()
     SponsorFactory(event=event, contact_email="boss@example.org")
     sponsor = APIClient().get(f"/api/v1/public/events/{event.slug}/").json()["sponsors"][0]

@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 
 from apps.core.exceptions import Conflict
-from apps.events import services
+from apps.events.services.events import event_update
+from apps.events.services.media import media_create
 from apps.events.tests.factories import EventFactory
 from apps.users.tests.factories import UserFactory
 
@@ -25,7 +26,7 @@ def test_two_edits_of_the_same_version_one_wins() -> None:
     def edit(tagline: str) -> None:
         try:
             barrier.wait()
-            services.event_update(event=event, actor=actor, data={"tagline": tagline}, version=1)
+            event_update(event=event, actor=actor, data={"tagline": tagline}, version=1)
             outcomes.append("ok")
         except Conflict as exc:
             outcomes.append(exc.code)
@@ -57,7 +58,7 @@ def test_parallel_uploads_respect_the_event_cap(settings: Any) -> None:
     def add() -> None:
         try:
             barrier.wait()
-            services.media_create(event=event, actor=actor, upload=upload())
+            media_create(event=event, actor=actor, upload=upload())
             outcomes.append("ok")
         except Exception as exc:
             outcomes.append(type(exc).__name__)

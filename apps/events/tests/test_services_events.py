@@ -10,9 +10,16 @@ from django.utils import timezone
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.models import AuditEntry
 from apps.core.text import markdown_html as markdown_to_html
-from apps.events import services
 from apps.events.models import Event, EventStatus, FoodOption
 from apps.events.selectors import event_get_visible, events_visible_to
+from apps.events.services.events import (
+    event_close,
+    event_create,
+    event_delete,
+    event_publish,
+    event_unpublish,
+    event_update,
+)
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
 from apps.npos.models import NPOStatus
 
@@ -26,7 +33,7 @@ def _data(**overrides: Any) -> dict[str, Any]:
 
 class TestCreate:
     def test_draft_with_slug_from_name(self, npo: Any, admin: Any) -> None:
-        event = services.event_create(actor=admin, npo=npo, data=_data(timezone="Europe/Paris"))
+        event = event_create(actor=admin, npo=npo, data=_data(timezone="Europe/Paris"))
         assert event.status == EventStatus.DRAFT
         assert event.slug == "spring-gala"
         assert event.version == 1
@@ -35,50 +42,50 @@ class TestCreate:
         assert AuditEntry.objects.filter(action="event.create", object_id=str(event.pk)).exists()
 
     def test_duplicate_names_get_numbered_slugs(self, npo: Any, admin: Any) -> None:
-        first = services.event_create(actor=admin, npo=npo, data=_data())
-        second = services.event_create(actor=admin, npo=npo, data=_data())
-        third = services.event_create(actor=admin, npo=npo, data=_data())
+        first = event_create(actor=admin, npo=npo, data=_data())
+        second = event_create(actor=admin, npo=npo, data=_data())
+        third = event_create(actor=admin, npo=npo, data=_data())
         assert [first.slug, second.slug, third.slug] == ["spring-gala", "spring-gala-2", "spring-gala-3"]
 
     def test_name_without_ascii_gets_a_fallback_slug(self, npo: Any, admin: Any) -> None:
-        event = services.event_create(actor=admin, npo=npo, data=_data(name="慈善晚会"))
+        event = event_create(actor=admin, npo=npo, data=_data(name="慈善晚会"))
         assert event.slug == "event"
 
     def test_requested_slug_is_normalised(self, npo: Any, admin: Any) -> None:
-        event = services.event_create(actor=admin, npo=npo, data=_data(slug="  My-Gala-2026 "))
+        event = event_create(actor=admin, npo=npo, data=_data(slug="  My-Gala-2026 "))
         assert event.slug == "my-gala-2026"
 
     @pytest.mark.parametrize("slug", ["has spaces", "bad_slug", "-leading", "trailing-", "a--b", "émile", "x/y"])
     def test_bad_slug(self, npo: Any, admin: Any, slug: str) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(slug=slug))
+            event_create(actor=admin, npo=npo, data=_data(slug=slug))
         assert "slug" in exc.value.fields
 
     def test_taken_slug(self, npo: Any, admin: Any, draft: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(slug=draft.slug))
+            event_create(actor=admin, npo=npo, data=_data(slug=draft.slug))
         assert exc.value.fields == {"slug": ["Already in use."]}
 
     def test_unknown_time_zone(self, npo: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(timezone="Mars/Olympus_Mons"))
+            event_create(actor=admin, npo=npo, data=_data(timezone="Mars/Olympus_Mons"))
         assert "timezone" in exc.value.fields
         assert not Event.objects.exists()
 
     def test_end_before_start(self, npo: Any, admin: Any) -> None:
         starts = timezone.now() + timedelta(days=3)
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(starts_at=starts, ends_at=starts))
+            event_create(actor=admin, npo=npo, data=_data(starts_at=starts, ends_at=starts))
         assert "ends_at" in exc.value.fields
 
     def test_bad_colour(self, npo: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(primary_color="red"))
+            event_create(actor=admin, npo=npo, data=_data(primary_color="red"))
         assert "primary_color" in exc.value.fields
 
     def test_blank_name(self, npo: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_create(actor=admin, npo=npo, data=_data(name="  "))
+            event_create(actor=admin, npo=npo, data=_data(name="  "))
         assert "name" in exc.value.fields
 
     def test_database_refuses_end_before_start(self, npo: Any) -> None:
@@ -89,17 +96,17 @@ class TestCreate:
 
 class TestUpdate:
     def test_bumps_version(self, draft: Any, admin: Any) -> None:
-        event = services.event_update(event=draft, actor=admin, data={"tagline": "A night to remember"}, version=1)
+        event = event_update(event=draft, actor=admin, data={"tagline": "A night to remember"}, version=1)
         assert event.version == 2
-        event = services.event_update(event=event, actor=admin, data={"attire": "Black tie"})
+        event = event_update(event=event, actor=admin, data={"attire": "Black tie"})
         assert event.version == 3
         draft.refresh_from_db()
         assert (draft.tagline, draft.attire, draft.version) == ("A night to remember", "Black tie", 3)
 
     def test_stale_version_conflicts(self, draft: Any, admin: Any) -> None:
-        services.event_update(event=draft, actor=admin, data={"tagline": "first"}, version=1)
+        event_update(event=draft, actor=admin, data={"tagline": "first"}, version=1)
         with pytest.raises(Conflict) as exc:
-            services.event_update(event=draft, actor=admin, data={"tagline": "second"}, version=1)
+            event_update(event=draft, actor=admin, data={"tagline": "second"}, version=1)
         assert exc.value.code == "VERSION_CONFLICT"
         assert exc.value.extra["current_version"] == 2
         draft.refresh_from_db()
@@ -107,32 +114,32 @@ class TestUpdate:
 
     def test_end_before_existing_start(self, draft: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_update(event=draft, actor=admin, data={"ends_at": draft.starts_at - timedelta(minutes=1)})
+            event_update(event=draft, actor=admin, data={"ends_at": draft.starts_at - timedelta(minutes=1)})
         assert "ends_at" in exc.value.fields
 
     def test_slug_editable_while_draft(self, draft: Any, admin: Any) -> None:
-        event = services.event_update(event=draft, actor=admin, data={"slug": "new-slug"})
+        event = event_update(event=draft, actor=admin, data={"slug": "new-slug"})
         assert event.slug == "new-slug"
 
     def test_slug_frozen_once_published(self, published: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed) as exc:
-            services.event_update(event=published, actor=admin, data={"slug": "other-slug"})
+            event_update(event=published, actor=admin, data={"slug": "other-slug"})
         assert "slug" in exc.value.fields
         # Sending the unchanged slug is fine.
-        services.event_update(event=published, actor=admin, data={"slug": published.slug, "tagline": "x"})
+        event_update(event=published, actor=admin, data={"slug": published.slug, "tagline": "x"})
 
     def test_slug_taken(self, draft: Any, published: Any, admin: Any) -> None:
         with pytest.raises(ValidationFailed):
-            services.event_update(event=draft, actor=admin, data={"slug": published.slug})
+            event_update(event=draft, actor=admin, data={"slug": published.slug})
 
     def test_name_change_keeps_slug(self, draft: Any, admin: Any) -> None:
-        event = services.event_update(event=draft, actor=admin, data={"name": "Renamed"})
+        event = event_update(event=draft, actor=admin, data={"name": "Renamed"})
         assert event.slug == "draft-gala"
 
 
 class TestTransitions:
     def test_publish(self, draft: Any, admin: Any) -> None:
-        event = services.event_publish(event=draft, actor=admin)
+        event = event_publish(event=draft, actor=admin)
         assert event.status == EventStatus.PUBLISHED
         assert event.published_at is not None
         assert event.version == 2
@@ -142,23 +149,23 @@ class TestTransitions:
         draft.npo.status = npo_status
         draft.npo.save()
         with pytest.raises(Conflict) as exc:
-            services.event_publish(event=draft, actor=admin)
+            event_publish(event=draft, actor=admin)
         assert exc.value.code == "NPO_NOT_APPROVED"
 
     def test_invalid_transition_is_checked_first(self, published: Any, admin: Any) -> None:
         published.npo.status = NPOStatus.SUSPENDED
         published.npo.save()
         with pytest.raises(Conflict) as exc:
-            services.event_publish(event=published, actor=admin)
+            event_publish(event=published, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
 
     def test_publish_with_stale_version(self, draft: Any, admin: Any) -> None:
         with pytest.raises(Conflict) as exc:
-            services.event_publish(event=draft, actor=admin, version=7)
+            event_publish(event=draft, actor=admin, version=7)
         assert exc.value.code == "VERSION_CONFLICT"
 
     def test_unpublish(self, published: Any, admin: Any) -> None:
-        event = services.event_unpublish(event=published, actor=admin)
+        event = event_unpublish(event=published, actor=admin)
         assert event.status == EventStatus.DRAFT
 
     def test_unpublish_refused_after_a_registration(self, published: Any, admin: Any, donor: Any) -> None:
@@ -166,74 +173,91 @@ class TestTransitions:
 
         Registration.objects.create(event=published, user=donor, code="ABC123", status="cancelled")
         with pytest.raises(Conflict) as exc:
-            services.event_unpublish(event=published, actor=admin)
+            event_unpublish(event=published, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
 
-    def test_unpublish_refused_after_a_bid(self, published: Any, admin: Any, monkeypatch: Any) -> None:
-        calls = []
+    def test_unpublish_refused_after_a_bid(self, published: Any, admin: Any) -> None:
+        from apps.auctions.services.bidding import bid_place
+        from apps.auctions.tests.factories import ItemFactory, bidder
 
-        def fake_exists(app_label: str, model_name: str, **lookup: Any) -> bool:
-            calls.append((app_label, model_name, lookup))
-            return model_name == "Bid"
-
-        monkeypatch.setattr("apps.events.selectors._exists", fake_exists)
-        with pytest.raises(Conflict):
-            services.event_unpublish(event=published, actor=admin)
-        assert ("auctions", "Bid", {"item__event": published}) in calls
+        item = ItemFactory(event=published)
+        bid_place(item=item, user=bidder(published, 101), amount=str(item.starting_bid))
+        with pytest.raises(Conflict) as exc:
+            event_unpublish(event=published, actor=admin)
+        assert exc.value.code == "INVALID_TRANSITION"
 
     def test_unpublish_a_draft(self, draft: Any, admin: Any) -> None:
         with pytest.raises(Conflict) as exc:
-            services.event_unpublish(event=draft, actor=admin)
+            event_unpublish(event=draft, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
 
-    def test_close_calls_the_auctions_hook(self, published: Any, admin: Any, monkeypatch: Any) -> None:
+    def test_close_runs_the_registered_close_hooks(self, published: Any, admin: Any, monkeypatch: Any) -> None:
+        from apps.events import hooks
+
         seen = []
-        monkeypatch.setattr(
-            services, "_auctions_close_hook", lambda: lambda *, event, actor: seen.append((event.status, actor))
-        )
-        event = services.event_close(event=published, actor=admin)
+        monkeypatch.setitem(hooks._close_hooks, "auctions", lambda *, event, actor: seen.append((event.status, actor)))
+        event = event_close(event=published, actor=admin)
         assert event.status == EventStatus.CLOSED
         assert event.closed_at is not None
         assert seen == [(EventStatus.CLOSED, admin)]
 
-    def test_close_without_auctions_hook(self, published: Any, admin: Any, monkeypatch: Any) -> None:
-        monkeypatch.setattr(services, "_auctions_close_hook", lambda: None)
-        assert services.event_close(event=published, actor=admin).status == EventStatus.CLOSED
+    def test_a_failing_close_hook_fails_the_close(self, published: Any, admin: Any, monkeypatch: Any) -> None:
+        """No swallowed errors: a broken hook rolls the close back instead of leaving items open."""
+        from apps.events import hooks
 
-    def test_auctions_hook_lookup(self) -> None:
-        hook = services._auctions_close_hook()
-        assert hook is None or callable(hook)
+        def broken(**kwargs: Any) -> None:
+            raise RuntimeError("renamed")
+
+        monkeypatch.setitem(hooks._close_hooks, "auctions", broken)
+        with pytest.raises(RuntimeError):
+            event_close(event=published, actor=admin)
+        published.refresh_from_db()
+        assert published.status == EventStatus.PUBLISHED
+
+    def test_every_expected_hook_is_registered(self) -> None:
+        from apps.events import hooks
+
+        hooks.check()
+
+    def test_closing_an_event_closes_its_items(self, published: Any, admin: Any) -> None:
+        from apps.auctions.models import ItemStatus
+        from apps.auctions.tests.factories import ItemFactory
+
+        item = ItemFactory(event=published, status=ItemStatus.OPEN)
+        event_close(event=published, actor=admin)
+        item.refresh_from_db()
+        assert item.status != ItemStatus.OPEN
 
     @pytest.mark.parametrize("status", [EventStatus.DRAFT, EventStatus.CLOSED])
     def test_close_only_published(self, npo: Any, admin: Any, status: str) -> None:
         event = EventFactory(npo=npo, status=status)
         with pytest.raises(Conflict) as exc:
-            services.event_close(event=event, actor=admin)
+            event_close(event=event, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
 
     def test_closed_cannot_be_published_again(self, npo: Any, admin: Any) -> None:
         event = EventFactory(npo=npo, status=EventStatus.CLOSED)
         with pytest.raises(Conflict):
-            services.event_publish(event=event, actor=admin)
+            event_publish(event=event, actor=admin)
 
 
 class TestDelete:
     def test_draft_is_deleted_with_children(self, draft: Any, admin: Any) -> None:
         FoodOption.objects.create(event=draft, name="Fish")
-        services.event_delete(event=draft, actor=admin)
+        event_delete(event=draft, actor=admin)
         assert not Event.all_objects.filter(pk=draft.pk).exists()
         assert not FoodOption.objects.exists()
 
     def test_published_is_refused(self, published: Any, admin: Any) -> None:
         with pytest.raises(Conflict) as exc:
-            services.event_delete(event=published, actor=admin)
+            event_delete(event=published, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
 
     def test_protected_draft_is_soft_deleted_and_frees_its_slug(self, draft: Any, admin: Any, donor: Any) -> None:
         from apps.attendance.models import Registration
 
         Registration.objects.create(event=draft, user=donor, code="XYZ789")
-        services.event_delete(event=draft, actor=admin)
+        event_delete(event=draft, actor=admin)
         row = Event.all_objects.get(pk=draft.pk)
         assert row.deleted_at is not None
         assert row.slug.startswith("draft-gala-deleted-")
@@ -289,9 +313,9 @@ class TestCapacityBelowRegistered:
         self._party(published, 2)
         self._party(published, 5, cancelled=True)  # cancelled parties released their seats
         with pytest.raises(Conflict) as exc:
-            services.event_update(event=published, actor=admin, data={"capacity": 1})
+            event_update(event=published, actor=admin, data={"capacity": 1})
         assert exc.value.code == "CAPACITY_BELOW_OCCUPANCY"
-        assert services.event_update(event=published, actor=admin, data={"capacity": 2}).capacity == 2
+        assert event_update(event=published, actor=admin, data={"capacity": 2}).capacity == 2
 
     def test_unchanged_or_raised_capacity_is_accepted_even_when_walk_ins_exceed_it(
         self, published: Any, admin: Any
@@ -299,8 +323,8 @@ class TestCapacityBelowRegistered:
         published.capacity = 1
         published.save(update_fields=["capacity"])
         self._party(published, 3)  # e.g. walk-ins, which ignore capacity
-        event = services.event_update(event=published, actor=admin, data={"capacity": 1, "tagline": "Sold out"})
+        event = event_update(event=published, actor=admin, data={"capacity": 1, "tagline": "Sold out"})
         assert (event.capacity, event.tagline) == (1, "Sold out")
-        assert services.event_update(event=event, actor=admin, data={"capacity": 2}).capacity == 2  # raised
+        assert event_update(event=event, actor=admin, data={"capacity": 2}).capacity == 2  # raised
         with pytest.raises(Conflict):
-            services.event_update(event=event, actor=admin, data={"capacity": 1})
+            event_update(event=event, actor=admin, data={"capacity": 1})

@@ -10,6 +10,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core.api.fields import StrictBooleanField
 from apps.legal.models import CONTACT_LIMITS, DocumentType, LegalDocument, PrivacyExport, Testimonial
 from apps.legal.services.exports import export_download_url
 from apps.legal.versions import parse_version
@@ -34,17 +35,6 @@ class VersionField(StrictCharField):
             return str(parse_version(value))
         except ValueError as exc:
             raise serializers.ValidationError(str(exc)) from exc
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """JSON ``true``/``false`` only (DRF would also take ``"yes"``, ``1``, ``"on"``)."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -96,14 +86,16 @@ class ConsentAcceptSerializer(serializers.Serializer):
 class ConsentTypeStatusSerializer(serializers.Serializer):
     accepted = serializers.CharField(allow_null=True, help_text="The version the user accepted (null: none)")
     current = serializers.CharField(allow_null=True, help_text="The published version (null: none published)")
-    up_to_date = serializers.BooleanField(help_text="Accepted the current version or one with the same MAJOR")
+    up_to_date = serializers.BooleanField(
+        read_only=True, help_text="Accepted the current version or one with the same MAJOR"
+    )
 
 
 class ConsentStatusSerializer(serializers.Serializer):
     terms = ConsentTypeStatusSerializer()
     privacy = ConsentTypeStatusSerializer()
     required = serializers.BooleanField(  # type: ignore[assignment]  # a field named like Field.required
-        help_text="true: the API answers CONSENT_REQUIRED until the user accepts"
+        read_only=True, help_text="true: the API answers CONSENT_REQUIRED until the user accepts"
     )
     required_versions = serializers.DictField(
         child=serializers.CharField(), help_text="type → version to accept (what CONSENT_REQUIRED lists)"
@@ -125,10 +117,10 @@ class CookieConsentSerializer(serializers.Serializer):
 
 
 class CookieConsentStateSerializer(serializers.Serializer):
-    essential = serializers.BooleanField()
-    analytics = serializers.BooleanField()
-    marketing = serializers.BooleanField()
-    chosen = serializers.BooleanField(help_text="false: nothing chosen yet (these are the defaults)")
+    essential = serializers.BooleanField(read_only=True)
+    analytics = serializers.BooleanField(read_only=True)
+    marketing = serializers.BooleanField(read_only=True)
+    chosen = serializers.BooleanField(read_only=True, help_text="false: nothing chosen yet (these are the defaults)")
 
 
 # --- privacy ---------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from apps.legal.cookies import visitor_cookie_set, visitor_id_from
 from apps.legal.models import LegalDocument
 from apps.legal.services import consent, cookies, deletion, documents, exports, public
 from apps.legal.versions import parse_version
+from apps.npos import authz
 from apps.users.lockout import device_cookie_name
 
 LEGAL = ["legal"]
@@ -52,10 +53,10 @@ def _user_agent(request: Request) -> str:
     return str(request.META.get("HTTP_USER_AGENT", ""))
 
 
-def _require_super_admin(request: Request) -> None:
+def _check_super_admin(request: Request) -> None:
     """Writes to the legal documents are for platform super admins (403 after visibility, 404)."""
     user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_superuser):
+    if not authz.is_superuser(user):
         raise PermissionDenied(message="Only platform super admins manage the legal documents.")
 
 
@@ -82,7 +83,7 @@ class LegalDocumentListView(APIView):
         summary="Create a draft version (super admin)",
     )
     def post(self, request: Request) -> Response:
-        _require_super_admin(request)
+        _check_super_admin(request)
         data = _valid(s.LegalDocumentCreateSerializer, request.data)
         document = documents.legal_document_create(**data, actor=request.user, ip=client_ip(request))
         return Response(s.LegalDocumentSerializer(document).data, status=status.HTTP_201_CREATED)
@@ -119,7 +120,7 @@ class LegalDocumentDetailView(APIView):
     def _document(self, request: Request, pk: Any, *, write: bool = False) -> LegalDocument:
         document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
         if write:
-            _require_super_admin(request)
+            _check_super_admin(request)
         return document
 
     @extend_schema(tags=LEGAL, responses={200: s.LegalDocumentSerializer}, summary="One document version")
@@ -164,7 +165,7 @@ class LegalDocumentPublishView(APIView):
     )
     def post(self, request: Request, pk: Any) -> Response:
         document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
-        _require_super_admin(request)
+        _check_super_admin(request)
         document = documents.legal_document_publish(document=document, actor=request.user, ip=client_ip(request))
         return Response(s.LegalDocumentSerializer(document).data)
 

@@ -64,7 +64,7 @@ def is_deleted(user: User) -> bool:
 
 def _end_memberships(user: User, actor: Any) -> None:
     from apps.npos.models import Membership, MembershipStatus
-    from apps.npos.services import member_remove
+    from apps.npos.services.team import member_remove
 
     for membership in Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).select_related("npo"):
         member_remove(membership=membership, actor=actor)
@@ -154,7 +154,7 @@ def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
         actor=actor,
         action="privacy.account_deleted",
         obj=user,
-        ip_address=ip,
+        ip=ip,
         details={"by": "self" if getattr(actor, "pk", None) == user.pk else "admin", "user": str(user.pk)},
     )
     return user

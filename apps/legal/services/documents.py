@@ -82,7 +82,7 @@ def legal_document_create(*, type: str, version: Any, body: str, actor: Any, ip:
         type=document_type, major=parsed.major, minor=parsed.minor, body=body, created_by=actor if actor else None
     )
     _save(document, parsed)
-    audit_record(actor=actor, action="legal.document_created", obj=document, ip_address=ip)
+    audit_record(actor=actor, action="legal.document_created", obj=document, ip=ip)
     return document
 
 
@@ -115,7 +115,7 @@ def legal_document_update(
     if "body" in data:
         document.body = data["body"]
     _save(document, parsed)
-    audit_record(actor=actor, action="legal.document_updated", obj=document, ip_address=ip)
+    audit_record(actor=actor, action="legal.document_updated", obj=document, ip=ip)
     return document
 
 
@@ -148,7 +148,7 @@ def legal_document_publish(*, document: LegalDocument, actor: Any, ip: str | Non
         actor=actor,
         action="legal.document_published",
         obj=document,
-        ip_address=ip,
+        ip=ip,
         details={
             "type": document.type,
             "version": document.version,
@@ -165,5 +165,5 @@ def legal_document_delete(*, document: LegalDocument, actor: Any, ip: str | None
     """Delete a draft; published and archived versions are 409 ``DOCUMENT_PUBLISHED``."""
     document = _lock(document)
     _refuse_unless_draft(document)
-    audit_record(actor=actor, action="legal.document_deleted", obj=document, ip_address=ip)
+    audit_record(actor=actor, action="legal.document_deleted", obj=document, ip=ip)
     document.delete()

@@ -62,7 +62,7 @@ def privacy_export_request(*, user: User, ip: str | None = None) -> PrivacyExpor
         wait = math.ceil((last.created_at + EXPORT_INTERVAL - now).total_seconds())
         raise Throttled("One data export per hour; the last one was requested less than an hour ago.", retry_after=wait)
     export = PrivacyExport.objects.create(user=user)
-    audit_record(actor=user, action="privacy.export_requested", obj=export, ip_address=ip)
+    audit_record(actor=user, action="privacy.export_requested", obj=export, ip=ip)
     privacy_export_dispatch(export.pk)
     return export
 

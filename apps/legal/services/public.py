@@ -77,7 +77,7 @@ def contact_message_mark_handled(
     message.handled_at = timezone.now() if handled else None
     message.handled_by = actor if handled else None
     message.save(update_fields=["handled", "handled_at", "handled_by", "updated_at"])
-    audit_record(actor=actor, action="contact.handled" if handled else "contact.reopened", obj=message, ip_address=ip)
+    audit_record(actor=actor, action="contact.handled" if handled else "contact.reopened", obj=message, ip=ip)
     return message
 
 
@@ -91,7 +91,7 @@ def testimonial_save(*, testimonial: Testimonial, actor: Any, ip: str | None = N
         actor=actor,
         action="testimonial.created" if created else "testimonial.updated",
         obj=testimonial,
-        ip_address=ip,
+        ip=ip,
         details={"published": testimonial.published},
     )
     return testimonial
@@ -99,5 +99,5 @@ def testimonial_save(*, testimonial: Testimonial, actor: Any, ip: str | None = N
 
 @transaction.atomic
 def testimonial_delete(*, testimonial: Testimonial, actor: Any, ip: str | None = None) -> None:
-    audit_record(actor=actor, action="testimonial.deleted", obj=testimonial, ip_address=ip)
+    audit_record(actor=actor, action="testimonial.deleted", obj=testimonial, ip=ip)
     testimonial.delete()

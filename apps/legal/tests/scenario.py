@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from apps.attendance import services as attendance
 from apps.attendance.models import Guest
-from apps.auctions import services as auctions
+from apps.attendance.services.registrations import registration_create
 from apps.auctions.models import Item, ItemKind
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
 from apps.auctions.tests.factories import ItemFactory
 from apps.events.tests.factories import PublishedEventFactory
 from apps.legal.services.cookies import cookie_consent_set
@@ -44,29 +47,27 @@ def build_history(donor: Any, other: Any) -> History:
     event = PublishedEventFactory()
     clerk = UserFactory(email="clerk@example.org")
     MembershipFactory(npo=event.npo, user=clerk, role="admin")
-    attendance.registration_create(
+    registration_create(
         event=event,
         user=donor,
         guests=[{"first_name": "Gina", "last_name": "Guest", "email": "gina@example.org"}, {"first_name": "Paul"}],
         notes="Wheelchair access",
     )
-    attendance.registration_create(
-        event=event, user=other, guests=[{"first_name": "Olga", "email": "olga@example.org"}]
-    )
+    registration_create(event=event, user=other, guests=[{"first_name": "Olga", "email": "olga@example.org"}])
 
     silent = ItemFactory(event=event, title="Weekend in Napa")
-    auctions.bid_place(item=silent, user=donor, amount="100", max_amount="777.77")
-    auctions.bid_place(item=Item.objects.get(pk=silent.pk), user=other, amount="150", max_amount="888.88")
+    bid_place(item=silent, user=donor, amount="100", max_amount="777.77")
+    bid_place(item=Item.objects.get(pk=silent.pk), user=other, amount="150", max_amount="888.88")
     wine = ItemFactory(event=event, kind=ItemKind.BUY_NOW_ONLY, buy_now_price=Decimal("55.55"), quantity=5)
-    auctions.buy_now(item=wine, user=donor)
-    auctions.buy_now(item=Item.objects.get(pk=wine.pk), user=other, quantity=2)
+    buy_now(item=wine, user=donor)
+    buy_now(item=Item.objects.get(pk=wine.pk), user=other, quantity=2)
     donor_number, other_number = _number(donor, event), _number(other, event)
     for number, amount in ((donor_number, "1234.00"), (other_number, "2345.00")):
         live = ItemFactory(event=event, kind=ItemKind.LIVE, starting_bid=Decimal("0"))
-        auctions.sale_record(item=live, bidder_number=number, amount=amount, actor=clerk)
-    auctions.paddle_raise_configure(event=event, actor=clerk, levels=["500", "444.44"], is_open=True)
-    auctions.pledge_record(event=event, amount="500", bidder_number=donor_number, actor=clerk)
-    auctions.pledge_record(event=event, amount="444.44", bidder_number=other_number, actor=clerk)
+        sale_record(item=live, bidder_number=number, amount=amount, actor=clerk)
+    paddle_raise_configure(event=event, actor=clerk, levels=["500", "444.44"], is_open=True)
+    pledge_record(event=event, amount="500", bidder_number=donor_number, actor=clerk)
+    pledge_record(event=event, amount="444.44", bidder_number=other_number, actor=clerk)
     cookie_consent_set(user=donor, visitor_id=None, analytics=True, marketing=False)
     cookie_consent_set(user=other, visitor_id=None, analytics=False, marketing=True)
     return History(event=event, clerk=clerk, donor_number=donor_number, other_number=other_number)

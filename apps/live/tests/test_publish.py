@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from apps.auctions import services
 from apps.auctions.models import Item, ItemKind, ItemStatus, PaddleRaiseLevel, PaddleRaiseSettings
+from apps.auctions.services.closing import item_close
+from apps.auctions.services.items import item_open, item_update, item_withdraw, items_set_closing_time
+from apps.auctions.services.live import sale_record, sale_undo
+from apps.auctions.services.paddle_raise import pledge_record, pledge_undo
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.live.tests.helpers import Socket, call, run, token_for
 from apps.npos.tests.factories import MembershipFactory
@@ -74,7 +77,7 @@ def test_proxy_scenario_never_shows_a_maximum_and_personal_messages_reach_only_t
         await call(bid, bob, item, "150")  # alice's proxy answers 160
         await call(bid, bob, item, "800", "999")  # bob takes the lead at 800, maximum 999
         await call(bid, alice, item, "810")  # bob's proxy answers 820
-        await call(lambda: services.item_close(item=Item.objects.get(pk=item.pk)))
+        await call(lambda: item_close(item=Item.objects.get(pk=item.pk)))
 
         seen = await room.messages(4 + 2)  # four bid_placed, item_closed, totals
         personal_a = [m for m in await mine_a.messages(6 + 1) if m["type"] in ("outbid", "won")]
@@ -128,15 +131,15 @@ def test_item_lifecycle_sales_pledges_and_totals(layer: str) -> None:
     async def scenario() -> list[dict[str, Any]]:
         room = Socket(f"/ws/events/{event.pk}/")
         assert await room.open()
-        await call(services.item_open, item=item, actor=staff)
+        await call(item_open, item=item, actor=staff)
         later = timezone.now() + timezone.timedelta(hours=2)
-        await call(services.items_set_closing_time, event=event, closes_at=later, actor=staff)
-        await call(lambda: services.item_withdraw(item=Item.objects.get(pk=item.pk), actor=staff))
-        sale = await call(services.sale_record, item=live_item, bidder_number=150, amount="2500", actor=staff)
-        await call(services.sale_undo, sale=sale, actor=staff)
-        pledge = await call(services.pledge_record, event=event, amount="500", bidder_number=150, actor=staff)
-        await call(services.pledge_record, event=event, amount="100", bidder_number=150, actor=staff)
-        await call(services.pledge_undo, pledge=pledge, actor=staff)
+        await call(items_set_closing_time, event=event, closes_at=later, actor=staff)
+        await call(lambda: item_withdraw(item=Item.objects.get(pk=item.pk), actor=staff))
+        sale = await call(sale_record, item=live_item, bidder_number=150, amount="2500", actor=staff)
+        await call(sale_undo, sale=sale, actor=staff)
+        pledge = await call(pledge_record, event=event, amount="500", bidder_number=150, actor=staff)
+        await call(pledge_record, event=event, amount="100", bidder_number=150, actor=staff)
+        await call(pledge_undo, pledge=pledge, actor=staff)
         messages = await room.messages(15)
         assert await room.silent()
         await room.close()
@@ -188,7 +191,7 @@ def test_a_rolled_back_write_publishes_nothing(layer: str) -> None:
 
     def open_then_fail() -> None:
         with transaction.atomic():
-            services.item_open(item=item, actor=staff)
+            item_open(item=item, actor=staff)
             transaction.set_rollback(True)
 
     async def scenario() -> bool:
@@ -212,9 +215,9 @@ def test_drafts_are_never_announced_to_the_room(layer: str) -> None:
         room = Socket(f"/ws/events/{item.event.pk}/")
         assert await room.open()
         later = timezone.now() + timezone.timedelta(hours=3)
-        await call(services.items_set_closing_time, event=item.event, closes_at=later, actor=staff)
-        await call(services.item_update, item=draft, actor=staff, closes_at=later + timezone.timedelta(hours=1))
-        await call(services.item_withdraw, item=draft, actor=staff)
+        await call(items_set_closing_time, event=item.event, closes_at=later, actor=staff)
+        await call(item_update, item=draft, actor=staff, closes_at=later + timezone.timedelta(hours=1))
+        await call(item_withdraw, item=draft, actor=staff)
         messages = await room.messages(1)
         assert await room.silent()
         await room.close()

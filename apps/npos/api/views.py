@@ -13,17 +13,16 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.api.parsers import MultiPartParser
+from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
-from apps.core.api.viewsets import TenantGenericViewSet, TenantModelViewSet
 from apps.core.exceptions import PermissionDenied
-from apps.npos import selectors, services
+from apps.core.net import client_ip
+from apps.npos import authz, selectors
 from apps.npos.api.filters import InvitationFilter, MemberFilter, NPOFilter
 from apps.npos.api.serializers import (
     BrandingSerializer,
@@ -37,6 +36,26 @@ from apps.npos.api.serializers import (
 )
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
+from apps.npos.services.npos import (
+    npo_approve,
+    npo_branding_update,
+    npo_create,
+    npo_delete,
+    npo_reinstate,
+    npo_reject,
+    npo_submit,
+    npo_suspend,
+    npo_update,
+)
+from apps.npos.services.team import (
+    invitation_accept,
+    invitation_create,
+    invitation_resend,
+    invitation_revoke,
+    member_remove,
+    member_update,
+)
+from apps.npos.tenancy.api import TenantGenericViewSet, TenantModelViewSet
 
 C = Capability
 
@@ -62,6 +81,7 @@ class NPOViewSet(TenantModelViewSet):
         "partial_update": C.NPO_MANAGE,
         "destroy": C.NPO_MANAGE,
         "submit": C.NPO_MANAGE,
+        "branding:patch": C.NPO_MANAGE,
     }
     filterset_class = NPOFilter
     search_fields = ["name", "city"]
@@ -78,23 +98,18 @@ class NPOViewSet(TenantModelViewSet):
     def npo_id_of(self, obj: Any) -> Any:
         return obj.pk
 
-    def required_capability(self) -> str | None:
-        if self.action == "branding" and self.request.method == "PATCH":
-            return C.NPO_MANAGE
-        return super().required_capability()
-
     def perform_create(self, serializer: Any) -> None:
-        serializer.instance = services.npo_create(
-            actor=self.request.user, data=serializer.validated_data, request=self.request
+        serializer.instance = npo_create(
+            actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = services.npo_update(
-            npo=serializer.instance, actor=self.request.user, data=serializer.validated_data, request=self.request
+        serializer.instance = npo_update(
+            npo=serializer.instance, actor=self.request.user, data=serializer.validated_data, ip=client_ip(self.request)
         )
 
     def perform_destroy(self, instance: NPO) -> None:
-        services.npo_delete(npo=instance, actor=self.request.user, request=self.request)
+        npo_delete(npo=instance, actor=self.request.user, ip=client_ip(self.request))
 
     def _answer(self, npo: NPO) -> Response:
         return Response(NPOSerializer(npo, context=self.get_serializer_context()).data)
@@ -107,11 +122,11 @@ class NPOViewSet(TenantModelViewSet):
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, pk: Any = None) -> Response:
         npo = self.get_object()
-        return self._answer(services.npo_submit(npo=npo, actor=request.user, request=request))
+        return self._answer(npo_submit(npo=npo, actor=request.user, ip=client_ip(request)))
 
     def _super_admin_only(self) -> NPO:
         npo = self.get_object()  # 404 first for NPOs the caller cannot see
-        if not request_is_superuser(self.request):
+        if not authz.is_superuser(self.request.user):
             raise PermissionDenied(message="Only platform super admins may do this.")
         return npo
 
@@ -119,12 +134,14 @@ class NPOViewSet(TenantModelViewSet):
         npo = self._super_admin_only()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        return self._answer(service(npo=npo, actor=request.user, notes=body.validated_data["notes"], request=request))
+        return self._answer(
+            service(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
+        )
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Approve (super admin)")
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_approve)
+        return self._decide(request, npo_approve)
 
     @extend_schema(request=RejectSerializer, responses={200: NPOSerializer}, summary="Reject with notes (super admin)")
     @action(detail=True, methods=["post"])
@@ -133,18 +150,18 @@ class NPOViewSet(TenantModelViewSet):
         body = RejectSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return self._answer(
-            services.npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], request=request)
+            npo_reject(npo=npo, actor=request.user, notes=body.validated_data["notes"], ip=client_ip(request))
         )
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Suspend (super admin)")
     @action(detail=True, methods=["post"])
     def suspend(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_suspend)
+        return self._decide(request, npo_suspend)
 
     @extend_schema(request=DecisionSerializer, responses={200: NPOSerializer}, summary="Reinstate (super admin)")
     @action(detail=True, methods=["post"])
     def reinstate(self, request: Request, pk: Any = None) -> Response:
-        return self._decide(request, services.npo_reinstate)
+        return self._decide(request, npo_reinstate)
 
     @extend_schema(methods=["GET"], request=None, responses={200: BrandingSerializer}, summary="Branding (members)")
     @extend_schema(
@@ -156,7 +173,7 @@ class NPOViewSet(TenantModelViewSet):
     @action(
         detail=True,
         methods=["get", "patch"],
-        parser_classes=[JSONParser, MultiPartParser, FormParser],
+        parser_classes=[JSONParser, MultiPartParser],
         serializer_class=BrandingSerializer,
     )
     def branding(self, request: Request, pk: Any = None) -> Response:
@@ -169,14 +186,10 @@ class NPOViewSet(TenantModelViewSet):
         data = dict(body.validated_data)
         logo = data.pop("logo", None)
         remove_logo = bool(data.pop("remove_logo", False))
-        npo = services.npo_branding_update(
-            npo=npo, actor=request.user, data=data, logo=logo, remove_logo=remove_logo, request=request
+        npo = npo_branding_update(
+            npo=npo, actor=request.user, data=data, logo=logo, remove_logo=remove_logo, ip=client_ip(request)
         )
         return Response(BrandingSerializer(npo, context=context).data)
-
-
-def request_is_superuser(request: Request) -> bool:
-    return bool(request.user and request.user.is_authenticated and request.user.is_superuser)
 
 
 class NPOChildMixin:
@@ -220,12 +233,12 @@ class MemberViewSet(NPOChildMixin, mixins.ListModelMixin, TenantGenericViewSet):
         body = MemberSerializer(membership, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         role = body.validated_data.get("role", membership.role)
-        membership = services.member_update(membership=membership, actor=request.user, role=role, request=request)
+        membership = member_update(membership=membership, actor=request.user, role=role, ip=client_ip(request))
         return Response(MemberSerializer(membership).data)
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
         membership = self.get_object()
-        services.member_remove(membership=membership, actor=request.user, request=request)
+        member_remove(membership=membership, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -242,7 +255,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
 
     serializer_class = InvitationSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]
-    capabilities = {"destroy": C.TEAM_MANAGE, "resend": C.TEAM_MANAGE}
+    capabilities = dict.fromkeys(("list", "create", "destroy", "resend"), C.TEAM_MANAGE)
     filterset_class = InvitationFilter
     search_fields = ["email"]
     ordering_fields = ["created_at", "email", "expires_at"]
@@ -255,20 +268,20 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
     def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         if self.action in ("list", "create"):
-            self.require_capability(self.npo.pk, C.TEAM_MANAGE)
+            self.check_capability(self.npo.pk)
 
     def perform_create(self, serializer: Any) -> None:
-        invitation, _token = services.invitation_create(
+        invitation, _token = invitation_create(
             npo=self.npo,
             actor=self.request.user,
             email=serializer.validated_data["email"],
             role=serializer.validated_data["role"],
-            request=self.request,
+            ip=client_ip(self.request),
         )
         serializer.instance = invitation
 
     def destroy(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
-        services.invitation_revoke(invitation=self.get_object(), actor=request.user, request=request)
+        invitation_revoke(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -278,9 +291,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
     )
     @action(detail=True, methods=["post"])
     def resend(self, request: Request, npo_pk: Any = None, pk: Any = None) -> Response:
-        invitation, _token = services.invitation_resend(
-            invitation=self.get_object(), actor=request.user, request=request
-        )
+        invitation, _token = invitation_resend(invitation=self.get_object(), actor=request.user, ip=client_ip(request))
         return Response(InvitationSerializer(invitation).data)
 
 
@@ -303,5 +314,5 @@ class InvitationAcceptView(APIView):
     def post(self, request: Request) -> Response:
         body = InvitationAcceptSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.invitation_accept(token=body.validated_data["token"], user=request.user, request=request)
+        membership = invitation_accept(token=body.validated_data["token"], user=request.user, ip=client_ip(request))
         return Response(MembershipSerializer(membership).data)

@@ -7,7 +7,7 @@ from typing import Any
 from apps.core.tests.matrix import Row, expect
 from apps.npos.capabilities import Role
 from apps.npos.models import NPO, Invitation, Membership, NPOStatus
-from apps.npos.services import token_hash
+from apps.npos.services.team import token_hash
 
 INVITE_TOKEN = "matrix-invitation-token"  # a fixed test token
 

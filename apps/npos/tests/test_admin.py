@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.npos.capabilities import Role
 from apps.npos.models import NPO, Invitation, InvitationStatus, Membership, MembershipStatus, NPOStatus
-from apps.npos.services import token_hash
+from apps.npos.services.team import token_hash
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
 

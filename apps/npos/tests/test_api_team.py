@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.core.models import AuditEntry
 from apps.npos.capabilities import Role
 from apps.npos.models import Invitation, InvitationStatus, Membership, MembershipStatus
-from apps.npos.services import token_hash
+from apps.npos.services.team import token_hash
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
 from conftest import client_for

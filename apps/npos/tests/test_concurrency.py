@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 
 from apps.core.exceptions import Conflict
-from apps.npos import services
 from apps.npos.capabilities import Role
 from apps.npos.models import Membership, MembershipStatus
+from apps.npos.services.team import member_update
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
 
@@ -27,7 +27,7 @@ def test_two_admins_demoting_each_other_leave_one_admin():
     def demote(membership: Membership, actor) -> None:
         try:
             barrier.wait()
-            services.member_update(membership=membership, actor=actor, role=Role.STAFF)
+            member_update(membership=membership, actor=actor, role=Role.STAFF)
             outcomes.append("ok")
         except Conflict as exc:
             outcomes.append(exc.code)

@@ -13,7 +13,6 @@ from django.contrib.auth import update_session_auth_hash
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,8 +30,26 @@ from apps.core.throttling import (
 )
 from apps.legal.cookies import visitor_id_from
 from apps.legal.services.cookies import cookie_consent_carry_over
-from apps.users import lockout, services
+from apps.users import lockout
 from apps.users.api import serializers as s
+from apps.users.services.accounts import (
+    email_verification_resend,
+    email_verify,
+    user_picture_remove,
+    user_picture_set,
+    user_profile_update,
+    user_register,
+)
+from apps.users.services.sessions import (
+    auth_login,
+    password_change,
+    password_reset_confirm,
+    password_reset_request,
+    session_logout,
+    session_refresh,
+    session_start,
+    sessions_revoke_all,
+)
 from apps.users.tokens import SESSION_CLAIM
 
 TAG = ["accounts"]
@@ -70,7 +87,7 @@ class RegisterView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RegisterSerializer, request)
-        user = services.user_register(request=request._request, **data)
+        user = user_register(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""), **data)
         return Response(s.UserSerializer(user, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -85,7 +102,7 @@ class VerifyEmailView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.TokenSerializer, request)
-        services.email_verify(token=data["token"], request=request._request)
+        email_verify(token=data["token"], ip=client_ip(request))
         return Response({"detail": "Your e-mail address is verified; you can sign in."})
 
 
@@ -102,7 +119,7 @@ class VerifyEmailResendView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.EmailSerializer, request)
-        services.email_verification_resend(email=data["email"])
+        email_verification_resend(email=data["email"])
         return Response(
             {"detail": "If the address needs verifying, an e-mail is on its way."}, status=status.HTTP_202_ACCEPTED
         )
@@ -143,7 +160,7 @@ class LoginView(PublicAuthView):
     def post(self, request: Request) -> Response:
         data = _valid(s.LoginSerializer, request)
         # A locked account raises AccountLocked: the handler answers 429 with its Retry-After header.
-        result = services.auth_login(
+        result = auth_login(
             email=data["email"],
             password=data["password"],
             ip=client_ip(request),
@@ -156,7 +173,7 @@ class LoginView(PublicAuthView):
             ip=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
         )
-        pair = services.session_start(user=result.user)
+        pair = session_start(user=result.user)
         user = s.UserSerializer(result.user, context={"request": request}).data
         response = Response({**pair, "device_token": result.device_token, "user": user})
         lockout.device_cookie_set(response, result.device_token)
@@ -176,7 +193,7 @@ class RefreshView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RefreshSerializer, request)
-        return Response(services.session_refresh(refresh=data["refresh"]))
+        return Response(session_refresh(refresh=data["refresh"]))
 
 
 class LogoutView(PublicAuthView):
@@ -192,7 +209,7 @@ class LogoutView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.RefreshSerializer, request)
-        services.session_logout(refresh=data["refresh"])
+        session_logout(refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -208,7 +225,7 @@ class LogoutAllView(APIView):
         summary="Log out everywhere: every refresh token and older access token refused",
     )
     def post(self, request: Request) -> Response:
-        services.sessions_revoke_all(user=request.user, request=request._request)  # type: ignore[arg-type]
+        sessions_revoke_all(user=request.user, ip=client_ip(request))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -225,7 +242,7 @@ class PasswordResetView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.EmailSerializer, request)
-        services.password_reset_request(email=data["email"], request=request._request)
+        password_reset_request(email=data["email"], ip=client_ip(request))
         return Response(
             {"detail": "If the address has an account, a reset link is on its way."}, status=status.HTTP_202_ACCEPTED
         )
@@ -242,7 +259,7 @@ class PasswordResetConfirmView(PublicAuthView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.PasswordResetConfirmSerializer, request)
-        services.password_reset_confirm(token=data["token"], password=data["password"], request=request._request)
+        password_reset_confirm(token=data["token"], password=data["password"], ip=client_ip(request))
         return Response({"detail": "Your password has been changed; sign in again."})
 
 
@@ -260,12 +277,12 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         data = _valid(s.PasswordChangeSerializer, request)
         keep = request.auth.get(SESSION_CLAIM) if hasattr(request.auth, "get") else None
-        user = services.password_change(
+        user = password_change(
             user=request.user,  # type: ignore[arg-type]
             current_password=data["current_password"],
             new_password=data["new_password"],
             keep_session=keep,
-            request=request._request,
+            ip=client_ip(request),
         )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Session login (browsable API): keep this browser signed in with the new password.
@@ -294,7 +311,7 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = s.UserSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = services.user_profile_update(user=request.user, data=serializer.validated_data)  # type: ignore[arg-type]
+        user = user_profile_update(user=request.user, data=serializer.validated_data)  # type: ignore[arg-type]
         return Response(s.UserSerializer(user, context={"request": request}).data)
 
 
@@ -302,7 +319,7 @@ class MePictureView(APIView):
     """The profile picture: decoded and re-encoded by the server, stored under a generated name."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         tags=TAG,
@@ -322,7 +339,7 @@ class MePictureView(APIView):
             raise ValidationFailed(
                 message="Attach the picture in the field `file`.", fields={"file": ["No file was submitted."]}
             )
-        user = services.user_picture_set(user=request.user, upload=upload)  # type: ignore[arg-type]
+        user = user_picture_set(user=request.user, upload=upload)  # type: ignore[arg-type]
         return Response(s.UserSerializer(user, context={"request": request}).data)
 
     @extend_schema(
@@ -332,5 +349,5 @@ class MePictureView(APIView):
         summary="Remove the profile picture",
     )
     def delete(self, request: Request) -> Response:
-        services.user_picture_remove(user=request.user)  # type: ignore[arg-type]
+        user_picture_remove(user=request.user)  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)

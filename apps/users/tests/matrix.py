@@ -24,7 +24,7 @@ def build(world: dict[str, Any]) -> None:
 
 
 def _fresh_refresh(world: dict[str, Any]) -> dict[str, Any]:
-    from apps.users.services import session_start
+    from apps.users.services.sessions import session_start
 
     return {"refresh": session_start(user=world["users"]["donor"])["refresh"]}
 

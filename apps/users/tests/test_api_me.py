@@ -37,7 +37,7 @@ def upload(content: bytes, name="me.png", content_type="image/png") -> SimpleUpl
     return SimpleUploadedFile(name, content, content_type=content_type)
 
 
-def test_me_requires_authentication(api_client):
+def test_me_needs_authentication(api_client):
     assert api_client.get(ME).status_code == 401
     assert api_client.patch(ME, {"first_name": "X"}, format="json").status_code == 401
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.users.models import AccountToken, AccountTokenPurpose, User
 from apps.users.pruning import prune_account_tokens
-from apps.users.services import account_token_issue
+from apps.users.services.accounts import account_token_issue
 from apps.users.tests.conftest import login
 from apps.users.tests.factories import UserFactory
 
@@ -28,7 +28,7 @@ def test_createsuperuser_noinput_from_env(monkeypatch, api_client):
     assert login(api_client, "root@example.org", "a-long-enough-passphrase").status_code == 200
 
 
-def test_create_user_requires_email():
+def test_create_user_needs_email():
     with pytest.raises(ValueError):
         User.objects.create_user("", "x")
 

@@ -12,9 +12,17 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.exceptions import PermissionDenied, ValidationFailed
-from apps.users import lockout, services
+from apps.users import lockout
 from apps.users.authentication import JWTAuthentication
 from apps.users.models import AccountToken, User
+from apps.users.services.accounts import (
+    account_token_issue,
+    email_verify,
+    user_mark_verified,
+    user_profile_update,
+    user_register,
+    user_set_active,
+)
 from apps.users.tests.conftest import bearer
 from apps.users.tests.factories import UserFactory
 
@@ -26,9 +34,7 @@ def test_register_race_on_unique_email_is_a_validation_error():
         mock.patch("apps.users.models.User.save", side_effect=IntegrityError("dup")),
         pytest.raises(ValidationFailed) as info,
     ):
-        services.user_register(
-            email="race@example.org", password="a-long-enough-passphrase", first_name="A", last_name="B"
-        )
+        user_register(email="race@example.org", password="a-long-enough-passphrase", first_name="A", last_name="B")
     assert "email" in info.value.fields
 
 
@@ -48,7 +54,7 @@ def test_mail_outage_does_not_fail_the_request(api_client, django_capture_on_com
 
 def test_tokens_are_stored_hashed():
     user = UserFactory()
-    secret = services.account_token_issue(user=user, purpose="password_reset", ttl=timedelta(hours=1))
+    secret = account_token_issue(user=user, purpose="password_reset", ttl=timedelta(hours=1))
     row = AccountToken.objects.get(user=user)
     assert row.token_hash != secret and len(row.token_hash) == 64
     assert str(row).startswith("password_reset")
@@ -59,7 +65,7 @@ def test_non_string_token_is_invalid():
     from apps.users.errors import InvalidToken
 
     with pytest.raises(InvalidToken):
-        services.email_verify(token=None)
+        email_verify(token=None)
 
 
 def test_legacy_access_token_without_precise_claim_uses_iat(user):
@@ -95,20 +101,20 @@ def test_device_key_refuses_non_strings_and_foreign_payloads(user):
 def test_set_active_is_idempotent_and_refuses_self():
     admin = UserFactory(is_superuser=True)
     target = UserFactory()
-    assert services.user_set_active(user=target, is_active=True, actor=admin).is_active
+    assert user_set_active(user=target, is_active=True, actor=admin).is_active
     with pytest.raises(PermissionDenied):
-        services.user_set_active(user=admin, is_active=False, actor=admin)
+        user_set_active(user=admin, is_active=False, actor=admin)
 
 
 def test_mark_verified_is_idempotent():
     target = UserFactory()
     before = target.email_verified_at
-    assert services.user_mark_verified(user=target, actor=None).email_verified_at == before
+    assert user_mark_verified(user=target, actor=None).email_verified_at == before
 
 
 def test_profile_update_ignores_unknown_fields():
     target = UserFactory(first_name="A")
-    services.user_profile_update(user=target, data={"is_superuser": True, "first_name": "B"})
+    user_profile_update(user=target, data={"is_superuser": True, "first_name": "B"})
     target.refresh_from_db()
     assert (target.first_name, target.is_superuser) == ("B", False)
 

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.users import services
+from apps.users.services.accounts import user_set_active
+from apps.users.services.sessions import password_reset_confirm, password_reset_request, session_logout
 from apps.users.tests.conftest import bearer, login
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -34,7 +35,7 @@ def test_logout_all_ends_admin_and_browsable_api_sessions(api_client, superuser)
 def test_deactivation_ends_sessions(superuser):
     user = UserFactory(is_staff=True)
     browser = signed_in_browser(user)
-    services.user_set_active(user=user, is_active=False, actor=superuser)
+    user_set_active(user=user, is_active=False, actor=superuser)
     assert browser.get("/api/v1/users/me/").status_code in (401, 403)
 
 
@@ -43,8 +44,8 @@ def test_password_reset_ends_sessions(user, django_capture_on_commit_callbacks):
 
     browser = signed_in_browser(user)
     with django_capture_on_commit_callbacks(execute=True):
-        services.password_reset_request(email=user.email)
-    services.password_reset_confirm(token=token_from_mail(), password="a-brand-new-passphrase")
+        password_reset_request(email=user.email)
+    password_reset_confirm(token=token_from_mail(), password="a-brand-new-passphrase")
     assert browser.get("/api/v1/users/me/").status_code in (401, 403)
 
 
@@ -75,7 +76,7 @@ def test_session_hash_follows_the_secret_key_fallbacks(user, settings):
 @pytest.fixture
 def issued(user, api_client):
     tokens = login(api_client, user.email).json()
-    services.session_logout(refresh=tokens["refresh"])
+    session_logout(refresh=tokens["refresh"])
     login(api_client, user.email)
     return tokens["refresh"]
 

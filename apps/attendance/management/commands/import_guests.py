@@ -1,4 +1,4 @@
-"""``manage.py import_guests EVENT FILE.csv [--dry-run]`` — see :mod:`apps.attendance.imports`."""
+"""``manage.py import_guests EVENT FILE.csv [--dry-run]`` — see :mod:`apps.attendance.services.imports`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.attendance.imports import COLUMNS, guests_import
+from apps.attendance.services.imports import COLUMNS, guests_import
 from apps.events.models import Event
 
 

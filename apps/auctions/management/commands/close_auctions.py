@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from apps.auctions.services import items_close_due
+from apps.auctions.services.closing import items_close_due
 
 
 class Command(BaseCommand):

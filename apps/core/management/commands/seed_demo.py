@@ -1,7 +1,9 @@
 """``manage.py seed_demo``: idempotent demo data for the embedded default.
 
-Each app contributes a ``demo.py`` with a ``seed(out)`` function; they run in dependency order and
-each must be safe to run again (get-or-create by natural keys). Credentials are printed at the end.
+Each app that has demo data says so with a ``seed_demo(out)`` method on its ``AppConfig`` (usually
+calling its ``demo.seed``); they run in ``INSTALLED_APPS`` order (the dependency order) and each must
+be safe to run again (get-or-create by natural keys). Credentials are printed at the end. Core names
+no domain app: the list is whatever the installed apps declare.
 
 The demo's own activity (outbid notices, invitations to made-up addresses) would otherwise flood
 the console mail backend, so mail is captured in memory while seeding and only counted.
@@ -9,22 +11,13 @@ the console mail backend, so mail is captured in memory while seeding and only c
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
+from django.apps import apps
 from django.core import mail
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
-
-SEED_MODULES = [
-    "apps.users.demo",
-    "apps.npos.demo",
-    "apps.events.demo",
-    "apps.attendance.demo",
-    "apps.auctions.demo",
-    "apps.legal.demo",
-]
 
 
 class Command(BaseCommand):
@@ -37,10 +30,12 @@ class Command(BaseCommand):
         immediate = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", TASKS=immediate):
             mail.outbox = []
-            for module_name in SEED_MODULES:
-                module = importlib.import_module(module_name)
+            for config in apps.get_app_configs():
+                seed = getattr(config, "seed_demo", None)
+                if seed is None:
+                    continue
                 with transaction.atomic():
-                    for label, email, password in module.seed(self.stdout) or []:
+                    for label, email, password in seed(self.stdout) or []:
                         credentials.setdefault(email, (label, password))
             suppressed = len(mail.outbox)
         if suppressed:

@@ -36,11 +36,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from apps.attendance.invitations import mail_name_problem
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationSource, RegistrationStatus, Table
-from apps.attendance.services import _new_code
+from apps.attendance.services.common import lock_event, new_code
+from apps.attendance.services.invitations import mail_name_problem
 from apps.core.money import int_parse
 from apps.events.models import Event
+from apps.users.services.accounts import user_create_without_password
 
 COLUMNS = ["registrant_email", "first_name", "last_name", "email", "phone", "meal", "table", "bidder_number"]
 MAX_ROWS = 20_000
@@ -217,22 +218,26 @@ def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: 
 
     report.registrations = len(parties)
     report.guests = sum(len(p) + (0 if any(r.email == email for r in p) else 1) for email, p in parties.items())
-    if errors or dry_run:
+    if errors:
         return report
 
+    # The writes run even for a dry run, in a transaction rolled back at the end: a dry run exercises
+    # exactly what a real run would (constraints included), then leaves nothing.
     with transaction.atomic():
+        lock_event(event.pk)  # the attendance lock order starts with the event (apps.attendance.locks)
         for email, party in parties.items():
             own = next((r for r in party if r.email == email), None)
             user = existing_users.get(email)
             if user is None:
-                user = User.objects.create_user(
+                user = user_create_without_password(
                     email=email,
-                    password=None,
                     first_name=own.first_name if own else "",
                     last_name=own.last_name if own else "",
+                    actor=actor,
+                    reason="import",
                 )
             registration = Registration.objects.create(
-                event=event, user=user, code=_new_code(event.pk), source=RegistrationSource.IMPORT
+                event=event, user=user, code=new_code(event.pk), source=RegistrationSource.IMPORT
             )
             if own is None:
                 Guest.objects.create(
@@ -275,4 +280,6 @@ def guests_import(*, event: Event, stream: IO[Any], actor: Any = None, dry_run: 
             npo_id=event.npo_id,
             details={"registrations": report.registrations, "guests": report.guests},
         )
+        if dry_run:
+            transaction.set_rollback(True)
     return report

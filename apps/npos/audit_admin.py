@@ -15,14 +15,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import DeclaredLookupsOnly
 from apps.core.models import AuditEntry
+from apps.npos import authz
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
-
-
-def _is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 @admin.register(AuditEntry)
@@ -46,7 +43,7 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
         qs = super().get_queryset(request)
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return qs
         return qs.filter(npo_id__in=self._visible_npo_ids(request))
 
@@ -54,7 +51,7 @@ class AuditEntryAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if _is_superuser(request):
+        if authz.is_superuser(request.user):
             return True
         if not (request.user.is_active and request.user.is_authenticated):
             return False

@@ -1,6 +1,7 @@
 """The e-mail outbox in the admin: super admins only, read-only (rows are written by services and
-delivered by apps.core.outbox) except for one action, "Retry now", for failed rows. Kept apart from
-apps/core/admin.py (the tenant-scoped admin base)."""
+delivered by apps.core.outbox) except for one action, "Retry now", for failed rows. Here rather than
+in apps.core because it uses the admin's declared-lookups guard (apps.npos.tenancy.private), and
+core imports no domain app."""
 
 from __future__ import annotations
 
@@ -10,24 +11,21 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import DeclaredLookupsOnly
 from apps.core.models import OutboxEmail
 from apps.core.net import client_ip
 from apps.core.outbox import outbox_retry
-
-
-def is_superuser(request: HttpRequest) -> bool:
-    return bool(request.user.is_active and request.user.is_superuser)
+from apps.core.superuser import is_superuser
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 class SuperAdminReadOnly:
     """A platform-wide, read-only view for super admins (all tenants' data); actions do the writes."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_superuser(request)
+        return is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_superuser(request)
+        return is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -192,7 +192,7 @@ def guest_invitation_resend(*, guest: Guest, actor: Any, ip: str | None = None) 
         action="attendance.guest_invitation_sent",
         obj=locked,
         npo_id=registration.event.npo_id,
-        ip_address=ip,
+        ip=ip,
     )
     return locked
 
@@ -253,7 +253,7 @@ def guest_invitation_accept(*, token: str, user: Any, ip: str | None = None) -> 
         action="attendance.guest_invitation_accepted",
         obj=guest,
         npo_id=registration.event.npo_id,
-        ip_address=ip,
+        ip=ip,
         details={"registration": str(registration.pk)},
     )
     guest.user = user

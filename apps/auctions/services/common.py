@@ -1,0 +1,107 @@
+"""What every auction write shares: money and number input (400 naming the field), the item's row
+lock (level 5 of :mod:`apps.attendance.locks`), the status and time gates of bids and buy-now, the
+clerk check and the e-mail context of an item."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from apps.auctions.models import (
+    Item,
+    ItemKind,
+    ItemStatus,
+)
+from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.money import int_parse, money_parse
+from apps.events.models import EventStatus
+from apps.npos import authz
+from apps.npos.capabilities import Capability
+from apps.npos.models import NPOStatus
+
+
+def amount_parse(raw: Any, field: str = "amount", *, required: bool = True) -> Decimal | None:
+    """Money input → Decimal (:func:`apps.core.money.money_parse`: ASCII digits, ≤ ``AUGEO_MAX_AMOUNT``),
+    or 400 ``VALIDATION_ERROR`` naming ``field``."""
+    if raw is None or raw == "":
+        if not required:
+            return None
+        raise ValidationFailed(message=f"{field}: this field is required.", fields={field: ["This field is required."]})
+    try:
+        return money_parse(raw)
+    except ValueError as exc:
+        raise ValidationFailed(message=f"{field}: {exc}", fields={field: [str(exc)]}) from None
+
+
+def int_input(raw: Any, field: str, *, minimum: int = 1, required: bool = True) -> int | None:
+    if raw is None or raw == "":
+        if not required:
+            return None
+        raise ValidationFailed(message=f"{field}: this field is required.", fields={field: ["This field is required."]})
+    value = int_parse(raw)
+    if value is None:
+        raise ValidationFailed(
+            message=f"{field}: a whole number is required.", fields={field: ["A whole number is required."]}
+        )
+    if value < minimum or value > 2_000_000_000:
+        raise ValidationFailed(
+            message=f"{field}: must be at least {minimum}.", fields={field: [f"Must be at least {minimum}."]}
+        )
+    return value
+
+
+def lock_item(item_id: Any) -> Item:
+    """The item under its row lock (only the item row: ``of=("self",)``), event and NPO loaded."""
+    return (
+        Item.objects.select_for_update(of=("self",))
+        .select_related("event", "event__npo", "leader_user")
+        .get(pk=item_id)
+    )
+
+
+def item_npo_id(item: Item) -> Any:
+    return item.event.npo_id
+
+
+def check_npo_active(item: Item) -> None:
+    if item.event.npo.status == NPOStatus.SUSPENDED:
+        raise Conflict("NPO_SUSPENDED", "This organisation is suspended; its auction is paused.")
+
+
+def check_open_for_bids(item: Item, now: Any) -> None:
+    """Status and time gates shared by bids and buy-now (bidding.md "Bidders and paddles")."""
+    check_npo_active(item)
+    if item.kind == ItemKind.LIVE:
+        raise Conflict("LIVE_ITEM", "Live-auction items are sold in the room, not online.")
+    if item.status in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
+        raise Conflict("ITEM_NOT_OPEN", "This item is not open for bidding.")
+    if item.status != ItemStatus.OPEN or item.event.status == EventStatus.CLOSED:
+        raise Conflict("ITEM_CLOSED", "Bidding on this item has closed.")
+    if item.opens_at is not None and now < item.opens_at:
+        raise Conflict("ITEM_NOT_OPEN", "Bidding on this item has not opened yet.", opens_at=item.opens_at.isoformat())
+    if item.closes_at is not None and now >= item.closes_at:
+        raise Conflict("ITEM_CLOSED", "Bidding on this item has closed.")
+
+
+def check_biddable(item: Item, now: Any) -> None:
+    check_open_for_bids(item, now)
+    if item.kind == ItemKind.BUY_NOW_ONLY:
+        raise Conflict("BUY_NOW_ONLY", "This item is sold at a fixed price; use buy now.")
+
+
+def check_clerk(actor: Any, npo_id: Any) -> None:
+    """Acting for a bidder number is clerk work wherever the call comes from (API, admin, commands)."""
+    authz.check_capability(
+        actor, npo_id, Capability.AUCTION_CLERK, message="Only auction clerks may act for a bidder number."
+    )
+
+
+def item_mail_context(item: Item) -> dict[str, Any]:
+    return {
+        "item_id": str(item.pk),
+        "item_number": item.number,
+        "item_title": item.title,
+        "event_id": str(item.event_id),
+        "event_name": item.event.name,
+        "currency": getattr(item.event.npo, "currency", "USD"),
+    }
