@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("apps.attendance.api.urls")),
     path("", include("apps.events.api.urls")),
     path("", include("apps.npos.api.urls")),
+    path("", include("apps.checkout.api.urls")),
     path("", include("apps.legal.api.urls")),
 ]

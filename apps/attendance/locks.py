@@ -13,6 +13,11 @@ before a lock goes stale)::
                                  before it is released (deleted)
     5. item row                  bids, buy-now, sales, closing (auctions.services._lock_item)
     6. sale / pledge row         undo
+    7. payment / refund / donation rows, then an NPO's receipt counter   checkout
+
+Checkout (apps/checkout) locks the paddle row (level 4) before it reads a statement and writes a
+payment, refund or donation; a live-sale or pledge undo takes the same paddle lock before the item,
+so a payment and an undo that shrinks the statement are decided one after the other.
 
 Why the registration comes before the item: a cancellation and a bid on the same party then queue
 on the registration row. Either the bid commits first (the cancellation then sees its activity and

@@ -4,6 +4,12 @@ Usage in a view::
 
     return idempotent(request, lambda: Response(bid_place(...), status=201))
 
+A request whose work must call an outside service *after* its transaction committed (a card charge:
+checkout.md records a pending payment, commits, then calls the provider) passes ``then``: it runs
+after the key's transaction commits, outside any transaction, with the first answer, and its answer
+replaces the stored one. A crash in between leaves the first answer stored (the pending payment),
+which is what a retry then gets — never a second charge.
+
 The key row is inserted, inside the same transaction as the work, *before* the work runs. A retry
 racing the first request blocks on the unique index until the first commits, then reads the stored
 answer; if the first request failed unexpectedly its transaction (and key row) rolled back, so the
@@ -46,11 +52,22 @@ def _request_hash(request: Request, scope: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def idempotent(request: Request, handler: Callable[[], Response]) -> Response:
+def _then(request: Request, response: Response, then: Callable[[Response], Response] | None) -> Response:
+    if then is None or response.status_code >= 400:
+        return response
+    try:
+        return then(response)
+    except (DomainError, APIException) as exc:
+        return exception_handler(exc, {"request": request})
+
+
+def idempotent(
+    request: Request, handler: Callable[[], Response], *, then: Callable[[Response], Response] | None = None
+) -> Response:
     key = request.headers.get(HEADER)
     user = request.user
     if not key or not user.is_authenticated:
-        return handler()
+        return _then(request, handler(), then)
     if len(key) > 255:
         raise ValidationFailed(message="Idempotency-Key is too long.", fields={HEADER: ["At most 255 characters."]})
     scope = f"{request.method} {request.path}"[:200]
@@ -88,4 +105,12 @@ def idempotent(request: Request, handler: Callable[[], Response]) -> Response:
         record.response_status = response.status_code
         record.response_body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
         record.save()
+    if then is None:
         return response
+    final = _then(request, response, then)
+    if final is not response and final.status_code < 500:
+        IdempotencyKey.objects.filter(pk=record.pk).update(
+            response_status=final.status_code,
+            response_body=json.loads(json.dumps(final.data, cls=DjangoJSONEncoder)),
+        )
+    return final

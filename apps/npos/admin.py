@@ -202,7 +202,7 @@ class NPOAdmin(TenantScopedAdmin):
     actions = [approve, reject, suspend, reinstate]
     fieldsets = [
         (None, {"fields": ["name", "status", "review_notes", "description", "mission"]}),
-        ("Contact", {"fields": ["email", "phone", "website", "tax_id"]}),
+        ("Contact", {"fields": ["email", "phone", "website", "tax_id", "legal_name"]}),
         ("Address", {"fields": ["address_line1", "address_line2", "city", "state", "postal_code", "country"]}),
         ("Money", {"fields": ["currency"]}),
         (

@@ -39,7 +39,10 @@ class NPO(MarkdownFieldsMixin, SoftDeleteModel):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=20, blank=True)
     website = models.URLField(blank=True)
-    tax_id = models.CharField(max_length=50, blank=True)
+    tax_id = models.CharField(max_length=50, blank=True, help_text="EIN, printed on donation receipts")
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="The name on donation receipts, when it differs from the name"
+    )
     address_line1 = models.CharField(max_length=200, blank=True)
     address_line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.events",
     "apps.attendance",
     "apps.auctions",
+    "apps.checkout",
     "apps.live",
     "apps.legal",
 ]
@@ -359,6 +360,9 @@ SPECTACULAR_SETTINGS = {
         "NPOStatusEnum": "apps.npos.models.NPOStatus",
         "MembershipStatusEnum": "apps.npos.models.MembershipStatus",
         "InvitationStatusEnum": "apps.npos.models.InvitationStatus",
+        "PaymentMethodEnum": "apps.checkout.models.PaymentMethod",
+        "ProviderStatusEnum": "apps.checkout.models.ProviderStatus",
+        "DonationSourceEnum": "apps.checkout.models.DonationSource",
     },
 }
 
@@ -528,6 +532,19 @@ CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 LIVE_SOCKET_QUEUE = env.int("AUGEO_LIVE_SOCKET_QUEUE", default=256)
 LIVE_PUBLISH_TIMEOUT = env.float("AUGEO_LIVE_PUBLISH_TIMEOUT", default=1.0)
 LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
+# Checkout (apps/checkout): the payment provider for cards on file. `embedded` records every call in
+# the database and succeeds, except for amounts ending in .13 (declined, so demos and tests can show a
+# decline); `stripe` uses the stripe library with these keys. STRIPE_API_BASE points the library at
+# another host (the tests' local fake Stripe). A pending card payment older than
+# PAYMENT_PENDING_RESOLVE_SECONDS is resolved by asking the provider (charge_balances).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="embedded")
+if PAYMENT_PROVIDER not in ("embedded", "stripe"):
+    raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'embedded' or 'stripe'.")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+PAYMENT_PENDING_RESOLVE_SECONDS = env.int("PAYMENT_PENDING_RESOLVE_SECONDS", default=600)
 # JSON bodies nested deeper than this are refused (400) before any view sees them.
 AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
 

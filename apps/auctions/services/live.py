@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.attendance.locks import lock_paddle
 from apps.auctions import metrics
 from apps.auctions.models import (
     Item,
@@ -101,7 +102,10 @@ def sale_record(
 @transaction.atomic
 def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
     """Undo a live sale (a wrong bidder number, a withdrawn bid): keeps the row, frees the unit and
-    reopens a sold-out item unless its event is closed. 409 ``ALREADY_UNDONE`` the second time."""
+    reopens a sold-out item unless its event is closed. 409 ``ALREADY_UNDONE`` the second time.
+    Takes the paddle lock first (level 4, before the item): an undo changes the paddle's statement,
+    so it and a checkout payment on that paddle are decided one after the other."""
+    lock_paddle(sale.paddle_id)
     item = lock_item(sale.item_id)
     sale = Sale.objects.select_for_update().get(pk=sale.pk)
     if sale.undone_at is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.attendance.locks import lock_paddle
 from apps.auctions import metrics
 from apps.auctions.models import (
     PaddleRaiseLevel,
@@ -172,7 +173,9 @@ def pledge_record(
 
 @transaction.atomic
 def pledge_undo(*, pledge: Pledge, actor: Any, ip: str | None = None) -> Pledge:
-    """Undo a pledge (kept, marked undone); 409 ``ALREADY_UNDONE`` the second time."""
+    """Undo a pledge (kept, marked undone); 409 ``ALREADY_UNDONE`` the second time. Locks the
+    paddle first, like every change of a statement (checkout)."""
+    lock_paddle(pledge.paddle_id)
     pledge = Pledge.objects.select_for_update().select_related("event").get(pk=pledge.pk)
     if pledge.undone_at is not None:
         raise Conflict("ALREADY_UNDONE", "This pledge was already undone.")

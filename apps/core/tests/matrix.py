@@ -54,7 +54,7 @@ ACTORS = ["super", *MEMBERS, *OTHERS, "donor", "anon"]
 GROUPS = {"all": ACTORS, "members": MEMBERS, "others": OTHERS}
 
 # Apps whose ``tests/matrix.py`` is collected, in dependency order (a later build may use earlier objects).
-APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions", "live", "legal"]
+APP_ORDER = ["core", "users", "npos", "events", "attendance", "auctions", "checkout", "live", "legal"]
 
 
 def expect(**statuses: int) -> dict[str, int]:

@@ -120,6 +120,16 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     sale_record(item=live, bidder_number=901, amount="700", actor=rita)
     paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
     pledge_record(event=event, amount="500", bidder_number=902, actor=rita)
+    # Checkout rows (apps/checkout): a payment in full (its receipt), a refund, a donation, a card.
+    from apps.attendance.models import Paddle
+    from apps.checkout.services import cards, donations, payments, refunds
+
+    paddle_901, paddle_902 = (Paddle.objects.get(event=event, number=n) for n in (901, 902))
+    paid = payments.payment_take(paddle=paddle_901, amount="700.00", method="cash", actor=rita)
+    refunds.refund_take(payment=paid, amount="20.00", reason="rounding", actor=rita)
+    donations.donation_add(paddle=paddle_902, amount="50.00", actor=rita)
+    assert paddle_902.registration is not None
+    cards.card_setup(registration=paddle_902.registration, actor=second)
 
     nora = User.objects.get(email=HOPE_ADMIN)
     invitation_create(npo=hope_event.npo, actor=nora, email="new-member@hope.example.org", role="cashier")
@@ -467,6 +477,40 @@ def test_clerk_pages(world: World, email: str, page: str) -> None:
         assert "event" in response.context["form"].errors, "another NPO's event accepted"
     response = client.post(url, {"event": "not-a-uuid", "bidder_number": "1", "amount": "1"})
     _check_page(response, f"{page} POST with a malformed event id as {email}", expected)
+
+
+@pytest.mark.parametrize("email", USERS)
+@pytest.mark.parametrize(
+    "page",
+    ["checkout_queue", "checkout_dashboard", "checkout_statement", "checkout_quick_pay", "checkout_charge_cards"],
+)
+def test_checkout_pages(world: World, email: str, page: str) -> None:
+    """The cashier's pages (apps/checkout): cashiers and admins get them for their own NPO's events,
+    staff (no checkout.manage / reports.view) are refused; another NPO's event is never shown."""
+    from apps.events.models import Event
+
+    client = _client(world, email)
+    url = reverse(f"admin:{page}")
+    closed = Event.objects.filter(npo=world.hope, status="closed").first()
+    assert closed is not None, "the demo has a closed event with a checkout"
+    own = world.riverside_event if email == RIVERSIDE_ADMIN else closed
+    other = closed if email == RIVERSIDE_ADMIN else world.riverside_event
+    allowed = email != STAFF
+    for query in (
+        {},
+        {"event": own.pk},
+        {"event": own.pk, "number": "1", "method": "cash"},
+        {"event": other.pk, "number": "901"},
+        {"event": "not-a-uuid", "q": "%00", "o": "x", "p": "x", "number": "x"},
+    ):
+        response = client.get(url, query)
+        expected = (200, 302) if allowed else (403,)
+        _check_page(response, f"{page} {query} as {email}", expected, _forbidden(world, email))
+        if response.status_code == 200 and email != SUPER and "event" in response.context:
+            shown = response.context["event"]
+            assert shown is None or shown.npo_id != other.npo_id, f"{page} shows another NPO's event to {email}"
+    if page in ("checkout_queue", "checkout_dashboard") and allowed:
+        assert client.get(url, {"event": own.pk}).status_code == 200
 
 
 @pytest.mark.parametrize("email", USERS)

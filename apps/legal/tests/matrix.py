@@ -91,8 +91,9 @@ ROWS = [
     Row(
         "POST",
         "/api/v1/privacy/delete-account/",
-        # The NPO admins are the only admin of their NPO.
-        expect(all=200, admin=409, other_admin=409, anon=401),
+        # The NPO admins are the only admin of their NPO; the donor's paddle has a balance due
+        # (checkout's deletion blocker, BALANCE_DUE).
+        expect(all=200, admin=409, other_admin=409, donor=409, anon=401),
         data={"password": DEFAULT_PASSWORD},
     ),
     # --- public

@@ -43,8 +43,28 @@ def _counts(user):
     }
 
 
-def test_deletion_anonymises_the_person_and_keeps_the_records(donor, other, api_client):
+def _settle(history, donor):
+    from apps.attendance.models import Paddle
+    from apps.checkout import selectors
+    from apps.checkout.services import payments
+
+    paddle = Paddle.objects.get(event=history.event, number=history.donor_number)
+    due = selectors.statement_for_paddle(paddle).balance_due
+    payments.payment_take(paddle=paddle, amount=due, method="cash", actor=history.clerk)
+
+
+def test_a_balance_due_refuses_the_deletion(donor, other):
     build_history(donor, other)
+    with pytest.raises(Conflict) as exc:
+        account_delete(user=donor, actor=donor)
+    assert exc.value.code == "BALANCE_DUE"
+    donor.refresh_from_db()
+    assert donor.is_active and donor.email != "" and not donor.email.endswith("@deleted.invalid")
+
+
+def test_deletion_anonymises_the_person_and_keeps_the_records(donor, other, api_client):
+    history = build_history(donor, other)
+    _settle(history, donor)  # a balance due would refuse the deletion (409 BALANCE_DUE, checkout)
     donor.phone, donor.city, donor.organization = "+14155550123", "Springfield", "ACME"
     donor.save()
     exports.privacy_export_build(exports.privacy_export_request(user=donor).pk)

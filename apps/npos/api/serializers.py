@@ -45,6 +45,7 @@ class NPOSerializer(serializers.ModelSerializer):
             "phone",
             "website",
             "tax_id",
+            "legal_name",
             "address_line1",
             "address_line2",
             "city",

@@ -45,6 +45,7 @@ NPO_EDITABLE_FIELDS = (
     "phone",
     "website",
     "tax_id",
+    "legal_name",
     "address_line1",
     "address_line2",
     "city",

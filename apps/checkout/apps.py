@@ -1,0 +1,28 @@
+from typing import Any
+
+from django.apps import AppConfig
+
+
+class CheckoutConfig(AppConfig):
+    name = "apps.checkout"
+    label = "checkout"
+    verbose_name = "Checkout"
+
+    def seed_demo(self, out: Any) -> Any:
+        """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        from apps.checkout.demo import seed
+
+        return seed(out)
+
+    def ready(self) -> None:
+        # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder);
+        # account deletion and the privacy export (apps.legal): 409 BALANCE_DUE, card tokens
+        # forgotten, the statements and payments sections.
+        from apps.checkout import privacy
+        from apps.checkout.services import receipts  # noqa: F401
+        from apps.legal.hooks import account_eraser, deletion_blocker, export_section
+
+        deletion_blocker(privacy.balance_due_blocker)
+        account_eraser(privacy.saved_cards_erase)
+        export_section("statements")(privacy.statements_for_export)
+        export_section("payments")(privacy.payments_for_export)
