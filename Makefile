@@ -50,8 +50,7 @@ services-down:
 
 bench: install-test
 	@test -n "$$DATABASE_URL" || { echo 'needs PostgreSQL: bash scripts/services.sh up && eval "$$(bash scripts/services.sh env)"'; exit 1; }
-	$(BIN)/python bench/checkin.py
-	$(BIN)/python bench/bids.py
+	$(BIN)/python bench/api.py $(BENCH_ARGS)
 	$(BIN)/python bench/checkout.py
 	$(BIN)/python bench/jobs.py
 

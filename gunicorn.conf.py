@@ -1,12 +1,20 @@
-"""gunicorn configuration for production (``gunicorn -c gunicorn.conf.py augeo.asgi:application``).
+"""gunicorn configuration for production: HTTP and the live-update WebSocket as two services.
 
-ASGI workers (``uvicorn_worker.UvicornWorker``): the same processes serve HTTP and the live-update
-WebSocket (``/ws/events/{id}/``, apps/live); plain HTTP requests run Django's sync views in a thread.
-``bench/live.py`` compared this with gthread workers for HTTP plus a separate ASGI service for
-``/ws/`` and kept this shape (README "Live updates"). uvicorn's ``websockets`` protocol (installed by
-requirements/production.txt) applies write back-pressure, which is what lets the consumer drop a
-slow client. Set ``GUNICORN_WORKER_CLASS=sync`` and serve ``augeo.wsgi:application`` for a WSGI-only
-deployment (no WebSocket).
+* **HTTP** (the Dockerfile's command): ``gunicorn -c gunicorn.conf.py augeo.wsgi:application`` —
+  WSGI ``gthread`` workers (``GUNICORN_THREADS`` threads each, default 4). Measured with
+  ``make bench`` (bench/api.py, issue 13): the ASGI workers ran every sync Django view through a
+  thread hop and answered 1.2-1.4x fewer requests per second than WSGI workers on every hot
+  endpoint; threads keep a worker busy while another request waits on PostgreSQL or a row lock,
+  and serve keep-alive connections (sync workers close after each response).
+* **WebSocket** (``/ws/``, apps/live): ``gunicorn -c gunicorn.conf.py augeo.asgi:application`` —
+  ASGI workers (``uvicorn_worker.UvicornWorker``; uvicorn's ``websockets`` protocol applies write
+  back-pressure, which is what lets the consumer drop a slow client). The reverse proxy sends
+  ``/ws/`` there and everything else to the HTTP service (deploy/nginx.conf, docker-compose.yml).
+  Issue 14 had found one ASGI *process* for ``/ws/`` falling behind 500 sockets; this service has
+  as many workers as the all-ASGI shape had, and none of them serves HTTP any more.
+
+The worker class follows the application named on the command line (``augeo.asgi`` → uvicorn,
+anything else → gthread); ``GUNICORN_WORKER_CLASS`` overrides it (e.g. ``sync``).
 
 Prometheus: every worker is its own process, so ``/metrics`` must aggregate them.
 ``PROMETHEUS_MULTIPROC_DIR`` (default ``/tmp/augeo-prometheus``) is set here, before any worker
@@ -14,8 +22,8 @@ imports prometheus_client; the directory is emptied when the master starts (stal
 earlier run would be summed in) and a dead worker's live gauges are dropped in ``child_exit``.
 
 Environment: ``GUNICORN_BIND`` (``0.0.0.0:8000``), ``WEB_CONCURRENCY`` (workers; default
-2 x CPUs + 1, at most 8), ``GUNICORN_TIMEOUT`` (30 s), ``GUNICORN_WORKER_CLASS``,
-``PROMETHEUS_MULTIPROC_DIR``.
+2 x CPUs + 1, at most 8), ``GUNICORN_THREADS`` (4), ``GUNICORN_TIMEOUT`` (30 s),
+``GUNICORN_WORKER_CLASS``, ``GUNICORN_MAX_REQUESTS`` (20,000), ``PROMETHEUS_MULTIPROC_DIR``.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +44,18 @@ from prometheus_client import multiprocess
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
+_ASGI = any(arg.startswith("augeo.asgi") for arg in sys.argv[1:])
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker" if _ASGI else "gthread")
+# (gunicorn turns a sync worker with threads into gthread: threads only for gthread.)
+threads = int(os.environ.get("GUNICORN_THREADS", "4")) if worker_class == "gthread" else 1
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so a slow leak never takes a pod down; jitter avoids all at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# (2,000 was a restart every few seconds per worker at the benchmark's rates: each restart re-imports
+# Django and warms its caches while the other workers carry the load.)
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = 2000
 # Access lines would carry query strings (verification/reset links hold tokens there); requests are
 # observed through /metrics and the application's own request-id-tagged logs instead.
 accesslog = None

@@ -44,6 +44,27 @@ def event_get_visible(user: Any, event_id: Any) -> Event:
     return event
 
 
+def event_ref_visible(user: Any, event_id: Any) -> Event:
+    """``event_get_visible`` for the hot reads under an event (the catalogue): only the id, NPO and
+    status, and ``caller_is_member`` (:func:`apps.npos.authz.is_member_expression`) — one query
+    where the full event plus the membership check were two, each with every column of the event
+    and its NPO. Other fields are deferred (reading one is a query: use ``event_get_visible``)."""
+    pk = _as_uuid(event_id)
+    event = None
+    if pk:
+        event = (
+            Event.objects.filter(pk=pk)
+            .only("id", "npo_id", "status")
+            .annotate(caller_is_member=authz.is_member_expression(user))
+            .first()
+        )
+    # events_visible_to's rule, decided on the row: public, or the caller is a member (super admins
+    # count as members) — the membership EXISTS is read anyway, no second subquery needed.
+    if event is None or not (event.status in PUBLIC_STATUSES or event.caller_is_member):  # type: ignore[attr-defined]
+        raise NotFound(message="Event not found.")
+    return event
+
+
 def public_events() -> QuerySet[Event]:
     return Event.objects.filter(status__in=PUBLIC_STATUSES).select_related("npo")
 

@@ -39,6 +39,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import public_cache
 from apps.live import metrics
 
 logger = logging.getLogger("augeo.live")
@@ -305,7 +306,13 @@ def _totals_pending(event_id: Any) -> bool:
 
 def _deliver(group: str, message: Message, extra: dict[str, Any] | None = None) -> None:
     """Serialise once (every socket forwards the same text) and hand over to the broadcaster.
-    Never raises."""
+    Never raises. A message to the event's room means its public state changed: the short-lived
+    cache of its public reads (catalogue, totals) is invalidated first (apps.core.public_cache)."""
+    if ".u." not in group:  # personal groups (outbid, won) always accompany a public message
+        try:
+            public_cache.event_changed(message["event"])
+        except Exception:  # pragma: no cover - the cache fails open; entries expire within a second
+            logger.warning("public cache of event %s not invalidated", message.get("event"))
     try:
         text = json.dumps(message, cls=DjangoJSONEncoder, separators=(",", ":"))
     except Exception:  # pragma: no cover - every field above is JSON-safe

@@ -22,7 +22,9 @@ M = TypeVar("M", bound=models.Model)
 __all__ = [
     "check_capability",
     "has_capability",
+    "has_capability_expression",
     "is_member",
+    "is_member_expression",
     "is_superuser",
     "memberships_of",
     "npo_ids_with",
@@ -96,3 +98,19 @@ def scope_q(user: Any, capability: Requirement | None, *, npo_path: str = "npo")
     if not getattr(user, "is_authenticated", False):
         return models.Q(pk__in=[])
     return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})
+
+
+def has_capability_expression(user: Any, capability: Requirement | None, *, npo_path: str = "npo_id") -> Any:
+    """:func:`has_capability` as an SQL expression on a row whose NPO is ``npo_path``: annotating the
+    row answers the capability check in the query that reads the row, instead of a second query.
+    Same rules: super admins always, anonymous callers never, ``capability=None`` any membership."""
+    if is_superuser(user):
+        return models.Value(True, output_field=models.BooleanField())
+    if not getattr(user, "is_authenticated", False):
+        return models.Value(False, output_field=models.BooleanField())
+    return models.Exists(npo_ids_with(user, capability).filter(npo_id=models.OuterRef(npo_path)))
+
+
+def is_member_expression(user: Any, *, npo_path: str = "npo_id") -> Any:
+    """:func:`is_member` as an SQL expression (see :func:`has_capability_expression`)."""
+    return has_capability_expression(user, None, npo_path=npo_path)

@@ -19,6 +19,9 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(THROTTLE_RATES, "100000/min"),
 }
+# Reads of state a test has just changed through the ORM must not come from the public cache; its
+# own tests (apps/auctions/tests/test_public_cache.py) turn it on.
+AUGEO_PUBLIC_CACHE_SECONDS = 0
 # Worker and scheduler processes started by the queue tests (apps/core/tests/test_queue_pg.py)
 # deliver to the test's local SMTP server; the test process itself keeps the locmem backend.
 if os.environ.get("AUGEO_TEST_SMTP_PORT"):

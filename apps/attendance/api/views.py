@@ -35,6 +35,7 @@ from apps.attendance.services.seating import (
     tables_auto_assign,
 )
 from apps.core.api.filters import FilterBackend
+from apps.core.api.pagination import WindowCountPagination
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
@@ -311,6 +312,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
 
     serializer_class = s.GuestSerializer
     filter_backends = [FilterBackend, OrderingFilter]
+    pagination_class = WindowCountPagination  # the search's count on the page's own scan
     filterset_class = GuestFilter
     ordering_fields = ["last_name", "first_name", "checked_in_at", "created_at"]
     ordering = None  # default order comes from selectors.guests_search (an expression DRF cannot name)
@@ -331,7 +333,8 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         qs = self.filter_queryset(self.get_queryset())
         if request.query_params.get("format") == "csv":
             return self._export(event, qs)
-        page = self.paginate_queryset(qs)
+        # The columns the list shows (GuestSerializer) and no more: the page joins four tables.
+        page = self.paginate_queryset(qs.only(*s.GUEST_LIST_COLUMNS))
         return self.get_paginated_response(s.GuestSerializer(page, many=True).data)
 
     def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:

@@ -38,7 +38,9 @@ from apps.auctions.services.items import (
 )
 from apps.auctions.services.live import sale_record, sale_undo
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
+from apps.core import public_cache
 from apps.core.api.fields import strict_bool
+from apps.core.api.pagination import WindowCountPagination
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound
@@ -112,14 +114,60 @@ class EventItemsViewSet(AuctionViewSet):
     filterset_class = ItemFilter
     capabilities = {"create": MANAGE, "closing_time": MANAGE}
 
+    pagination_class = WindowCountPagination
+
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
     def list(self, request: Request, event_id: Any) -> Response:
-        event = _event(request, event_id)
-        member = authz.is_member(request.user, event.npo_id)
-        qs = self.filter_queryset(selectors.items_for_event(user=request.user, event=event, member=member))
-        page = self.paginate_queryset(qs)
-        context = {"request": request, "show_reserve": _shows_reserve(request, event.npo_id)}
-        return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data)
+        """The catalogue. Members (drafts, reserves) get it built for them. Everyone else sees the
+        public page — the same for every caller, so it comes from the short-lived public cache
+        (apps.core.public_cache: at most 1 s, invalidated by every committed bid, sale or item
+        change) — and a signed-in bidder gets ``leading``/``my_max_bid`` added from two small
+        queries of their own. Only answers are cached: a 404 or 400 is raised every time."""
+        from apps.events.selectors import event_ref_visible
+
+        user = request.user
+        if not user.is_authenticated:
+            return Response(self._public_page(request, event_id)["page"])
+        event = event_ref_visible(user, event_id)  # visibility and membership in one query
+        if event.caller_is_member:  # type: ignore[attr-defined]
+            shows = _shows_reserve(request, event.npo_id)
+            return Response(self._page(request, event, user=user, member=True, show_reserve=shows))
+        public = self._public_page(request, event_id)
+        return Response(selectors.with_bidder_overlay(public["page"], public["leaders"], user))
+
+    def _public_page(self, request: Request, event_id: Any) -> dict[str, Any]:
+        url = request.build_absolute_uri()
+        return public_cache.read(event_id, f"items:{url}", lambda: self._public_build(request, event_id))
+
+    def _public_build(self, request: Request, event_id: Any) -> dict[str, Any]:
+        """The page as an anonymous caller sees it, plus each item's leading paddle (not shown; the
+        bidder overlay needs it)."""
+        from django.contrib.auth.models import AnonymousUser
+
+        from apps.events.selectors import event_ref_visible
+
+        anonymous = AnonymousUser()
+        event = event_ref_visible(anonymous, event_id)
+        leaders: dict[str, str | None] = {}
+        page = self._page(request, event, user=anonymous, member=False, show_reserve=False, leaders=leaders)
+        return {"page": page, "leaders": leaders}
+
+    def _page(
+        self,
+        request: Request,
+        event: Any,
+        *,
+        user: Any,
+        member: bool,
+        show_reserve: bool,
+        leaders: dict[str, Any] | None = None,
+    ) -> Any:
+        qs = self.filter_queryset(selectors.items_for_event(user=user, event=event, member=member))
+        page = selectors.attach_images(list(self.paginate_queryset(qs) or []))
+        if leaders is not None:
+            leaders.update((str(item.pk), item.leader_paddle_id) for item in page)
+        context = {"request": request if user.is_authenticated else None, "show_reserve": show_reserve}
+        return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
     @extend_schema(
         tags=TAG,
@@ -505,8 +553,8 @@ class EventAuctionViewSet(AuctionViewSet):
     )
     @action(detail=False, methods=["get"])
     def totals(self, request: Request, event_id: Any) -> Response:
-        event = _event(request, event_id)
-        return Response(selectors.event_totals(event))
+        event = _event(request, event_id)  # visibility is checked on every read; the sums are shared
+        return Response(public_cache.read(event.pk, "totals", lambda: selectors.event_totals(event)))
 
 
 def _paddle_raise_body(event: Any) -> dict[str, Any]:

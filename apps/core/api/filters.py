@@ -41,10 +41,23 @@ def non_boolean_parameters(filterset: Any, request: Request) -> list[str]:
     ]
 
 
+def _no_filter_asked(backend: DjangoFilterBackend, request: Request, queryset: QuerySet, view: Any) -> bool:
+    """True when the request names none of the view's filters: the FilterSet (a deep copy of every
+    filter and a form, per request) would return the queryset unchanged, so a poll of the catalogue
+    or a plain check-in search skips building it."""
+    filterset_class = backend.get_filterset_class(view, queryset)
+    return filterset_class is not None and not any(
+        name in request.query_params for name in filterset_class.base_filters
+    )
+
+
 class FilterBackend(DjangoFilterBackend):
-    """``DjangoFilterBackend`` plus the empty-value rule of the module docstring."""
+    """``DjangoFilterBackend`` plus the empty-value rule of the module docstring (and no FilterSet
+    built when no filter is asked for)."""
 
     def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        if _no_filter_asked(self, request, queryset, view):
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is not None:
             errors = {name: ["A value is required."] for name in empty_typed_parameters(filterset, request)}

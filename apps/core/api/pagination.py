@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.paginator import EmptyPage
+from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -50,3 +53,42 @@ class PageNumberPagination(pagination.PageNumberPagination):
             if parameter["name"] == self.page_size_query_param:
                 schema["maximum"] = self.max_page_size
         return parameters
+
+
+class WindowCountPaginator(DjangoPaginator):
+    """Django's paginator with the total counted in the page's own query (``COUNT(*) OVER ()``).
+
+    A list page is two queries with the plain paginator: ``SELECT COUNT(*)`` and the page — for a
+    search (the check-in desk's trigram match over 10,000 guests) the database finds the matching
+    rows twice. Here the page query carries the total as a window column, computed on the same scan
+    before ``LIMIT``. Only an empty page (past the end, or no match) costs the separate count, to
+    tell "no rows" from "no such page". Querysets only (a list is paginated as usual).
+    """
+
+    _TOTAL = "_window_total"
+
+    def page(self, number: Any) -> Any:
+        if not isinstance(self.object_list, QuerySet) or "count" in self.__dict__:
+            return super().page(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)  # PageNotAnInteger, as before
+        if number < 1:
+            return super().page(number)  # EmptyPage
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page])
+        if not rows:
+            return super().page(number)  # the count query decides: an empty first page or EmptyPage
+        self.__dict__["count"] = getattr(rows[0], self._TOTAL)
+        if self.orphans and bottom + self.per_page + self.orphans >= self.count:  # pragma: no cover - unused
+            return super().page(number)
+        if number > self.num_pages:  # pragma: no cover - rows exist, so the page exists
+            raise EmptyPage(self.error_messages["no_results"])
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
+
+
+class WindowCountPagination(PageNumberPagination):
+    """The project's pagination with :class:`WindowCountPaginator` (one query per page)."""
+
+    django_paginator_class = WindowCountPaginator

@@ -68,6 +68,7 @@ def test_gunicorn_config_marks_dead_workers(tmp_path, monkeypatch):
 
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    monkeypatch.setattr("sys.argv", ["gunicorn", "-c", "gunicorn.conf.py", "augeo.asgi:application"])
     config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
     assert config["workers"] == 3
     assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
@@ -78,3 +79,27 @@ def test_gunicorn_config_marks_dead_workers(tmp_path, monkeypatch):
     with mock.patch.object(config["multiprocess"], "mark_process_dead") as mark:
         config["child_exit"](None, mock.Mock(pid=4242))
     mark.assert_called_once_with(4242)
+
+
+@pytest.mark.parametrize(
+    ("app", "override", "worker_class", "threads"),
+    [
+        ("augeo.wsgi:application", None, "gthread", 4),  # the HTTP service (Dockerfile)
+        ("augeo.asgi:application", None, "uvicorn_worker.UvicornWorker", 1),  # the /ws/ service
+        ("augeo.wsgi:application", "sync", "sync", 1),  # no threads: gunicorn would make it gthread
+    ],
+)
+def test_gunicorn_worker_class_follows_the_application(tmp_path, monkeypatch, app, override, worker_class, threads):
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    monkeypatch.delenv("GUNICORN_THREADS", raising=False)
+    if override:
+        monkeypatch.setenv("GUNICORN_WORKER_CLASS", override)
+    else:
+        monkeypatch.delenv("GUNICORN_WORKER_CLASS", raising=False)
+    monkeypatch.setattr("sys.argv", ["gunicorn", "-c", "gunicorn.conf.py", app])
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    assert (config["worker_class"], config["threads"]) == (worker_class, threads)
+    dockerfile = (Path(settings.BASE_DIR) / "Dockerfile").read_text()
+    assert '"augeo.wsgi:application"]' in dockerfile  # HTTP ships on the WSGI path

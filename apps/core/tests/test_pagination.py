@@ -89,3 +89,28 @@ def test_boolean_filters_take_true_or_false_only(value):
         run(f"is_active={value}")
     assert raised.value.detail == {"is_active": ['Use "true" or "false".']}
     assert run("is_active=false").count() == 0 and run("is_active=true").count() == User.objects.count()
+
+
+@pytest.mark.django_db
+def test_window_count_paginator_counts_in_the_page_query(django_assert_num_queries):
+    from django.core.paginator import EmptyPage, PageNotAnInteger
+
+    from apps.core.api.pagination import WindowCountPaginator
+    from apps.users.models import User
+    from apps.users.tests.factories import UserFactory
+
+    for _ in range(5):
+        UserFactory()
+    qs = User.objects.order_by("email")
+    with django_assert_num_queries(1):  # the page and the total in one query
+        page = WindowCountPaginator(qs, 2).page(2)
+        assert (page.paginator.count, len(page.object_list), page.has_next()) == (5, 2, True)
+    assert [u.pk for u in page.object_list] == [u.pk for u in qs[2:4]]
+    with django_assert_num_queries(2), pytest.raises(EmptyPage):  # an empty page: the count decides
+        WindowCountPaginator(qs, 2).page(4)
+    assert len(WindowCountPaginator(qs.none(), 2).page(1).object_list) == 0  # an empty first page is fine
+    with pytest.raises(PageNotAnInteger):
+        WindowCountPaginator(qs, 2).page("x")
+    with pytest.raises(EmptyPage):
+        WindowCountPaginator(qs, 2).page(0)
+    assert WindowCountPaginator(list(qs), 2).page(3).paginator.count == 5  # lists: Django's way

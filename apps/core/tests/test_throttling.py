@@ -83,3 +83,36 @@ def test_anon_throttle_skips_signed_in_users(rates, user):
     anonymous = drf_request(ip="192.0.2.9")
     assert t.ContactRateThrottle().allow_request(anonymous, None)
     assert not t.ContactRateThrottle().allow_request(anonymous, None)
+
+
+@pytest.mark.parametrize("backend", ["configured", "locmem"])
+def test_counter_window_is_constant_size_and_refusals_do_not_count(rates, monkeypatch, backend):
+    """The sliding-window counter: one small integer per window whatever the rate, the previous
+    window weighted by its overlap, refused requests not counted, a Retry-After that lets through."""
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+
+    store = cache if backend == "configured" else LocMemCache("throttle-test", {})
+    monkeypatch.setattr(t.ScopedRateThrottle, "cache", store)
+    rates(login_ip="3/min")
+    now = [6000.0]  # the start of a window
+    monkeypatch.setattr(t.ScopedRateThrottle, "timer", lambda self: now[0])
+    request = drf_request(ip="192.0.2.77")
+    assert all(t.LoginIPRateThrottle().allow_request(request, None) for _ in range(3))
+    refused = t.LoginIPRateThrottle()
+    assert not refused.allow_request(request, None)
+    assert not t.LoginIPRateThrottle().allow_request(request, None)
+    key = refused.key
+    assert store.get(f"{key}:100") == 3  # one integer, refusals not counted
+    assert 0 < refused.wait() <= 60
+    # Half-way through the next window the previous one still weighs half: 1.5 used, one more fits
+    # (2.5), the next would make 3.5.
+    now[0] += 90
+    assert t.LoginIPRateThrottle().allow_request(request, None)
+    assert t.LoginIPRateThrottle().allow_request(request, None)
+    throttle = t.LoginIPRateThrottle()
+    assert not throttle.allow_request(request, None)
+    wait = throttle.wait()
+    assert 0 < wait <= 30
+    now[0] += wait
+    assert t.LoginIPRateThrottle().allow_request(request, None)

@@ -1,0 +1,801 @@
+"""The hot API endpoints against the framework's floor (issue 13): ``make bench`` prints the table.
+
+    export DATABASE_URL=postgres://…/augeo REDIS_URL=redis://…/N   # PostgreSQL and Redis running
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 2]
+                                  [--configs production,sync] [--measures me,catalogue,…] [--json out.json]
+
+One run, on this machine:
+
+1. the **floor** (bench/floor.py): a bare Django + DRF + simplejwt app built in a temp dir from this
+   venv, gunicorn sync workers, one authenticated ``GET /me/`` — measured before and after the
+   project's configurations; every measure is printed as a ratio to the mean of the two;
+2. the project served **as the Dockerfile serves it**: ``gunicorn -c gunicorn.conf.py <CMD's app>``
+   with ``augeo.settings.production`` (plain HTTP: the TLS redirect and HSTS off as in
+   docker-compose.yml, the throttles raised so they do not cap the measurement, mail to the dummy
+   backend, Redis for cache/throttles, its own Prometheus multiprocess folder), ``--workers`` workers,
+   then the alternative server shapes of ``--configs``:
+   ``production`` (gunicorn.conf.py + Dockerfile as they are), ``asgi`` (uvicorn workers,
+   ``augeo.asgi``), ``sync`` (``augeo.wsgi``), ``gthreadN`` (``augeo.wsgi``, N threads);
+3. per configuration, ``--seconds`` per measure with ``--connections`` keep-alive connections (wrk,
+   one connection per wrk thread so each carries one bidder's state; the Python client when wrk is
+   missing): ``GET /users/me/``; the catalogue page of 20 for a signed-in bidder (``leading``,
+   ``my_max_bid``) and anonymous; bids on one hot item and over 100 items (clients bid the minimum
+   the last answer named, a third with a maximum); guest search at 10,000 guests (staff);
+4. after each bid measure the invariants of bidding.md over every item; any non-2xx other than 409,
+   or a violated invariant, makes the exit status 1.
+
+Database: ``<DATABASE_URL's name>_bench`` (created and migrated when missing; 10,000 guests seeded
+once, a fresh event with 16 bidders and 101 items per configuration). Ports: ``BENCH_PORT_BASE``
+(default: free ports). The machine is shared: compare ratios, and repeat a measure that looks noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from floor import PATH as FLOOR_PATH  # noqa: E402
+from floor import Floor  # noqa: E402
+
+GUESTS = 10_000
+MEASURES = {
+    "me": "GET /users/me/",
+    "catalogue": "catalogue page of 20 (bidder)",
+    "catalogue_anon": "catalogue page of 20 (anonymous)",
+    "bids_hot": "bids on one hot item",
+    "bids_spread": "bids over 100 items",
+    "guests": f"guest search, {GUESTS:,} guests",
+}
+TARGETS = {"me": 0.6, "catalogue": 0.3, "catalogue_anon": 0.8, "bids_hot": 0.2, "bids_spread": 0.2, "guests": 0.3}
+HOT_P99_MS = 150
+
+
+# --- setup -----------------------------------------------------------------------------------------
+
+
+def bench_database_url() -> str:
+    parsed = urlparse(os.environ.get("DATABASE_URL", ""))
+    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
+        sys.exit("bench/api.py needs DATABASE_URL pointing at PostgreSQL (and REDIS_URL at Redis)")
+    name = parsed.path.lstrip("/") or "augeo"
+    return urlunparse(parsed._replace(path=f"/{name}_bench"))
+
+
+SECRET = secrets.token_urlsafe(48)
+
+
+def server_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Production settings as docker-compose.yml sets them, plus what keeps the bench honest."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_CONCURRENCY"))}
+    env.update(
+        DATABASE_URL=url,
+        DJANGO_SETTINGS_MODULE="augeo.settings.production",
+        DJANGO_SECRET_KEY=SECRET,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        DJANGO_HSTS_SECONDS="0",
+        EMAIL_URL="dummymail://",
+        THROTTLE_RATE_USER="10000000/min",
+        THROTTLE_RATE_ANON="10000000/min",
+        THROTTLE_RATE_BID="10000000/min",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra or {})
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=server_env(url), check=True
+    )
+
+
+def django_setup(url: str) -> None:
+    os.environ.update(server_env(url))
+    import django
+
+    django.setup()
+
+
+def access_token(user: Any) -> str:
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(hours=2))
+    return str(token)
+
+
+def ensure_legal() -> dict[str, str]:
+    """Published terms and privacy documents (created when missing), so every measure runs with the
+    consent gate of issue 16 active; returns ``{user column: version}`` for the bench users."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    if not apps.is_installed("apps.legal"):  # pragma: no cover - a checkout from before issue 16
+        return {}
+
+    from apps.legal.gate import ACCEPTED_FIELDS
+    from apps.legal.models import DocumentStatus, LegalDocument
+
+    accepted = {}
+    for document_type, column in ACCEPTED_FIELDS.items():
+        document = LegalDocument.objects.filter(type=document_type, status=DocumentStatus.PUBLISHED).first()
+        if document is None:
+            document = LegalDocument.objects.create(
+                type=document_type,
+                major=1,
+                minor=0,
+                body=f"Bench {document_type}.",
+                status=DocumentStatus.PUBLISHED,
+                published_at=timezone.now(),
+            )
+        accepted[column] = f"{document.major}.{document.minor}"
+    return accepted
+
+
+@dataclass
+class Auction:
+    event_id: str
+    tokens: list[str]
+    hot: str
+    items: list[str]
+
+
+def seed_auction(bidders: int) -> Auction:
+    """A published event, ``bidders`` registered bidders with paddles, one hot item and 100 more."""
+    from django.utils import timezone
+
+    from apps.attendance.models import Guest, Paddle, Registration
+    from apps.auctions.models import Item, ItemStatus
+    from apps.events.models import Event, EventStatus
+    from apps.npos.models import NPO, NPOStatus
+    from apps.users.models import User
+
+    stamp = f"{time.strftime('%Y%m%d%H%M%S')}-{random.randint(0, 10**6)}"
+    npo = NPO.objects.create(name=f"Bench NPO {stamp}", status=NPOStatus.APPROVED)
+    start = timezone.now() + timezone.timedelta(days=1)
+    event = Event.objects.create(
+        npo=npo,
+        name=f"Bench gala {stamp}",
+        slug=f"bench-{stamp}",
+        status=EventStatus.PUBLISHED,
+        starts_at=start,
+        ends_at=start + timezone.timedelta(hours=5),
+    )
+    tokens = []
+    for i in range(bidders):
+        user = User.objects.create_user(
+            email=f"bench{i}-{stamp}@bench.test",
+            password=None,
+            first_name="Bench",
+            last_name=str(i),
+            email_verified_at=timezone.now(),
+            **ensure_legal(),
+        )
+        registration = Registration.objects.create(event=event, user=user, code=f"B{i:05d}")
+        paddle = Paddle.objects.create(event=event, number=100 + i, registration=registration)
+        Guest.objects.create(
+            registration=registration,
+            event=event,
+            user=user,
+            first_name="Bench",
+            last_name=str(i),
+            email=user.email,
+            is_registrant=True,
+            paddle=paddle,
+        )
+        tokens.append(access_token(user))
+    opened = timezone.now() - timezone.timedelta(minutes=1)
+    items = [
+        Item(
+            event=event,
+            number=n,
+            title=f"Bench item {n}",
+            description="A week for two in a house by the sea, donated by a generous friend of the gala.",
+            status=ItemStatus.OPEN,
+            starting_bid=Decimal("10"),
+            opens_at=opened,
+        )
+        for n in range(1, 102)
+    ]
+    Item.objects.bulk_create(items)
+    return Auction(str(event.pk), tokens, str(items[0].pk), [str(i.pk) for i in items[1:]])
+
+
+@dataclass
+class Guests:
+    event_id: str
+    token: str
+    terms: list[str]
+
+
+def seed_guests() -> Guests:
+    """10,000 guests in ~2,900 parties (bench/checkin.py's loader), seeded once and reused."""
+    from apps.attendance.models import Guest
+    from apps.events.models import Event
+    from apps.users.models import User
+
+    staff = User.objects.filter(email="bench-staff@example.org").first()
+    event = Event.objects.filter(name="Bench Gala").order_by("-created_at").first()
+    if staff is None or event is None or Guest.objects.filter(event=event).count() < GUESTS:
+        from checkin import load_data
+
+        event_id, _token, _unchecked, _terms = load_data(GUESTS)
+        staff = User.objects.get(email="bench-staff@example.org")
+        event = Event.objects.get(pk=event_id)
+    User.objects.filter(pk=staff.pk).update(**ensure_legal())
+    rng = random.Random(7)
+    rows = list(Guest.objects.filter(event=event).values_list("first_name", "last_name", "email", "phone")[:3000])
+    terms = []
+    for _ in range(200):
+        first, last, email, phone = rng.choice(rows)
+        kind = rng.random()
+        if kind < 0.45:
+            terms.append(last[: rng.randint(3, len(last))].lower())
+        elif kind < 0.65:
+            terms.append(f"{first} {last[:3]}")
+        elif kind < 0.8 and email:
+            terms.append(email.split("@")[0][:8])
+        else:
+            terms.append(phone[-5:])
+    return Guests(str(event.pk), access_token(staff), terms)
+
+
+def invariants(event_id: str) -> tuple[int, dict[int, list[str]]]:
+    from apps.auctions.invariants import check_item
+    from apps.auctions.models import Item
+
+    items = list(Item.objects.filter(event_id=event_id))
+    violations = {item.number: problems for item in items if (problems := check_item(item))}
+    return len(items), violations
+
+
+# --- servers ---------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dockerfile_app(root: Path = ROOT) -> str:
+    """The application the Dockerfile's CMD serves (``augeo.asgi:application`` or ``…wsgi…``)."""
+    for line in (root / "Dockerfile").read_text().splitlines():
+        if line.startswith("CMD"):
+            for word in json.loads(line[3:].strip()):
+                if word.startswith("augeo."):
+                    return str(word)
+    return "augeo.wsgi:application"
+
+
+def config_root(config: str) -> tuple[str, Path]:
+    """``name@/path/to/checkout`` serves another checkout of the project (e.g. the code before a
+    change, exported with ``git archive``) in the same run, from this venv and database."""
+    name, _, path = config.partition("@")
+    return name, Path(path) if path else ROOT
+
+
+def config_shape(config: str) -> tuple[str, dict[str, str]]:
+    """(application, environment) of a named server configuration."""
+    name, root = config_root(config)
+    if name == "production":
+        return dockerfile_app(root), {}
+    if name == "asgi":
+        return "augeo.asgi:application", {}
+    if name == "sync":
+        return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "sync"}
+    if name.startswith("gthread"):
+        threads = name.removeprefix("gthread") or "4"
+        return "augeo.wsgi:application", {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": threads}
+    sys.exit(f"unknown configuration {name!r} (production, asgi, sync, gthreadN)")
+
+
+def wait_up(port: int, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"server exited; see {log}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            if conn.getresponse().status in (200, 401):
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop(process)
+    sys.exit(f"server did not come up; see {log}")
+
+
+def start_project(url: str, config: str, port: int, workers: int, log: Path, metrics_dir: Path) -> Any:
+    app, extra = config_shape(config)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    env = server_env(
+        url,
+        {
+            **extra,
+            "WEB_CONCURRENCY": str(workers),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        },
+    )
+    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", app]
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            command,
+            cwd=config_root(config)[1],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    wait_up(port, "/health/live/", process, log)
+    return process, app, extra
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+# --- load: wrk -------------------------------------------------------------------------------------
+
+LUA = r"""
+local threads = {}
+local next_tid = 0
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  statuses = {}
+  accepted = 0
+  n = 0
+  amounts = {}
+  last_item = nil
+  math.randomseed(tid * 7919 + 17)
+  token = nil
+  if #tokens > 0 then token = tokens[(tid % #tokens) + 1] end
+end
+local function headers()
+  local h = {}
+  if token then h["Authorization"] = "Bearer " .. token end
+  return h
+end
+function request()
+  n = n + 1
+  if mode == "bid" then
+    local item = items[math.random(#items)]
+    last_item = item
+    local amount = amounts[item] or start
+    local body = '{"amount": "' .. amount .. '"'
+    if math.random() < 0.33 then
+      local extra = ({5, 20, 60, 150})[math.random(4)]
+      body = body .. ', "max_amount": "' .. string.format("%.2f", tonumber(amount) + extra) .. '"'
+    end
+    body = body .. "}"
+    local h = headers()
+    h["Content-Type"] = "application/json"
+    return wrk.format("POST", "/api/v1/items/" .. item .. "/bids/", h, body)
+  end
+  local path = paths[((tid * 31 + n) % #paths) + 1]
+  return wrk.format("GET", path, headers())
+end
+function response(status, hdrs, body)
+  statuses[status] = (statuses[status] or 0) + 1
+  if mode == "bid" and last_item then
+    if status == 201 then
+      accepted = accepted + 1
+      local m = body:match('"min_next_bid":%s*"([%d%.]+)"')
+      if m then amounts[last_item] = m end
+    elseif status == 409 then
+      local m = body:match('"min_bid":%s*"([%d%.]+)"')
+      if m then
+        amounts[last_item] = m
+      elseif body:find("ALREADY_LEADING", 1, true) then
+        amounts[last_item] = string.format("%.2f", tonumber(amounts[last_item] or start) + 10)
+      end
+    end
+  end
+end
+function done(summary, latency, requests)
+  local agg = {}
+  local acc = 0
+  for _, t in ipairs(threads) do
+    for code, count in pairs(t:get("statuses")) do
+      agg[tostring(code)] = (agg[tostring(code)] or 0) + count
+    end
+    acc = acc + t:get("accepted")
+  end
+  local parts = {}
+  for code, count in pairs(agg) do table.insert(parts, '"' .. code .. '": ' .. count) end
+  io.write(string.format(
+    'BENCH_RESULT {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "accepted": %d, ' ..
+    '"socket_errors": %d, "statuses": {%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), acc,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    table.concat(parts, ", ")))
+end
+"""
+
+
+def lua_list(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+@dataclass
+class Load:
+    """One measure's traffic: GETs cycling over ``paths``, or bids over ``items``."""
+
+    paths: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    start: str = "10.00"
+
+    @property
+    def mode(self) -> str:
+        return "bid" if self.items else "get"
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    accepted: int
+    statuses: dict[str, int]
+    socket_errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def bad(self) -> int:
+        """Responses that are neither 2xx nor a business-rule 409 (and broken sockets)."""
+        return self.socket_errors + sum(n for code, n in self.statuses.items() if not (code[0] == "2" or code == "409"))
+
+
+def run_wrk(port: int, load: Load, seconds: float, connections: int, workdir: Path) -> Result:
+    script = workdir / f"load-{load.mode}.lua"
+    header = (
+        f'mode = "{load.mode}"\nstart = "{load.start}"\n'
+        f"tokens = {lua_list(load.tokens)}\npaths = {lua_list(load.paths or ['/'])}\n"
+        f"items = {lua_list(load.items)}\n"
+    )
+    script.write_text(header + LUA)
+    command = [
+        "wrk",
+        f"-t{connections}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            data = json.loads(line.removeprefix("BENCH_RESULT "))
+            return Result(
+                requests=data["requests"],
+                seconds=data["duration_us"] / 1e6,
+                p50_ms=data["p50_us"] / 1000,
+                p99_ms=data["p99_us"] / 1000,
+                accepted=data["accepted"],
+                statuses=dict(sorted(data["statuses"].items())),
+                socket_errors=data["socket_errors"],
+            )
+    sys.exit(f"wrk gave no result: {out.stdout[-2000:]} {out.stderr[-2000:]}")
+
+
+# --- load: the Python client (when wrk is missing) -------------------------------------------------
+
+
+def run_python(port: int, load: Load, seconds: float, connections: int, workdir: Path) -> Result:
+    stop_at = time.perf_counter() + seconds
+    lock = threading.Lock()
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    accepted = 0
+
+    def client(tid: int) -> None:
+        nonlocal accepted
+        rng = random.Random(tid * 7919 + 17)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Content-Type": "application/json"}
+        if load.tokens:
+            headers["Authorization"] = f"Bearer {load.tokens[tid % len(load.tokens)]}"
+        amounts: dict[str, str] = {}
+        mine: list[float] = []
+        seen: dict[str, int] = {}
+        n = 0
+        while time.perf_counter() < stop_at:
+            n += 1
+            if load.items:
+                item = rng.choice(load.items)
+                amount = amounts.get(item, load.start)
+                body: dict[str, str] = {"amount": amount}
+                if rng.random() < 0.33:
+                    body["max_amount"] = f"{Decimal(amount) + rng.choice([5, 20, 60, 150]):.2f}"
+                method, path, payload = "POST", f"/api/v1/items/{item}/bids/", json.dumps(body)
+            else:
+                method, path, payload = "GET", load.paths[(tid * 31 + n) % len(load.paths)], None
+            started = time.perf_counter()
+            try:
+                conn.request(method, path, body=payload, headers=headers)
+                response = conn.getresponse()
+                raw = response.read()
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                seen["socket"] = seen.get("socket", 0) + 1
+                continue
+            mine.append(time.perf_counter() - started)
+            code = str(response.status)
+            seen[code] = seen.get(code, 0) + 1
+            if load.items:
+                data = json.loads(raw) if raw else {}
+                if code == "201":
+                    amounts[item] = data["min_next_bid"]
+                elif code == "409":
+                    error = data.get("error", {})
+                    if "min_bid" in error:
+                        amounts[item] = error["min_bid"]
+                    elif error.get("code") == "ALREADY_LEADING":
+                        amounts[item] = f"{Decimal(amount) + 10:.2f}"
+        with lock:
+            latencies.extend(mine)
+            for code, count in seen.items():
+                statuses[code] = statuses.get(code, 0) + count
+            accepted += seen.get("201", 0)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    socket_errors = statuses.pop("socket", 0)
+    return Result(
+        requests=len(ordered),
+        seconds=elapsed,
+        p50_ms=statistics.median(ordered) * 1000 if ordered else 0.0,
+        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0.0,
+        accepted=accepted,
+        statuses=dict(sorted(statuses.items())),
+        socket_errors=socket_errors,
+    )
+
+
+# --- the run ---------------------------------------------------------------------------------------
+
+
+def fmt(result: Result, floor_rps: float, *, bids: bool) -> str:
+    accepted = f" ({result.accepted / result.seconds:.0f} acc/s)" if bids else ""
+    bad = f", {result.bad} bad" if result.bad else ""
+    return f"{result.rps:.0f} req/s{accepted}, p99 {result.p99_ms:.0f} ms, {result.rps / floor_rps:.2f}x{bad}"
+
+
+def measure_all(
+    run: Any,
+    args: Any,
+    measures: list[str],
+    floor_port: int,
+    floor_load: Load,
+    floor_threaded_port: int,
+    servers: dict[str, tuple[int, dict[str, Load], str]],
+    workdir: Path,
+) -> tuple[dict[str, dict[str, Result]], dict[str, Result], list[str]]:
+    """Per measure: the floor, then every configuration. Bids first, so the catalogue shows leaders
+    and maximums. Returns (results by configuration and measure, the floor per measure, failures)."""
+    results: dict[str, dict[str, Result]] = {config: {} for config in servers}
+    floors: dict[str, Result] = {}
+    failures: list[str] = []
+    for name in ("bids_hot", "bids_spread", "me", "catalogue", "catalogue_anon", "guests"):
+        if name not in measures:
+            continue
+        floors[name] = floor = run(floor_port, floor_load, args.seconds, args.connections, workdir)
+        if name == "me" and floor_threaded_port:
+            # For reference: the same bare app served the way the project's HTTP service is.
+            floors["me_threaded"] = run(floor_threaded_port, floor_load, args.seconds, args.connections, workdir)
+            rps = floors["me_threaded"].rps
+            print(f"  {'floor':<11} {'GET /me/ (bare app, gthread x 4)':<34} {rps:7.1f} req/s", flush=True)
+        print(
+            f"  {'floor':<11} {'GET /me/ (bare app)':<34} {floor.rps:7.1f} req/s  p99 {floor.p99_ms:7.1f} ms",
+            flush=True,
+        )
+        for config, (p, loads, event_id) in servers.items():
+            result = run(p, loads[name], args.seconds, args.connections, workdir)
+            results[config][name] = result
+            print(
+                f"  {config.split('@')[0][:11]:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  "
+                f"p50 {result.p50_ms:6.1f} ms  "
+                f"p99 {result.p99_ms:7.1f} ms  {result.rps / floor.rps:5.2f}x  {result.statuses}",
+                flush=True,
+            )
+            if result.bad:
+                failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
+            if name.startswith("bids"):
+                checked, violations = invariants(event_id)
+                if violations:
+                    failures.append(f"{config} {name}: invariants violated on {len(violations)} items")
+                print(f"  {'':<11} invariants: {checked} items, {len(violations)} with violations", flush=True)
+    return results, floors, failures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--configs", default=os.environ.get("BENCH_CONFIGS", "production,sync"))
+    parser.add_argument("--measures", default=",".join(MEASURES))
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    configs = [c for c in args.configs.split(",") if c]
+    # name@/path → name@dirname in the table
+    labels = {c: c if "@" not in c else f"{c.split('@')[0]}@{Path(c.split('@')[1]).name}" for c in configs}
+    measures = [m for m in args.measures.split(",") if m]
+    unknown = set(measures) - set(MEASURES)
+    if unknown:
+        sys.exit(f"unknown measures: {sorted(unknown)}")
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+    run = run_wrk if use_wrk else run_python
+
+    url = bench_database_url()
+    ensure_database(url)
+    django_setup(url)
+    workdir = Path(tempfile.mkdtemp(prefix="augeo-bench-"))
+    log = workdir / "server.log"
+    base = int(os.environ.get("BENCH_PORT_BASE", "0"))
+    ports = iter(range(base, base + 50)) if base else None
+
+    def port() -> int:
+        return next(ports) if ports else free_port()
+
+    floor = Floor(url, workdir)
+    floor.prepare()
+    floor_token = floor.token()
+    guests = seed_guests() if "guests" in measures else None
+
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  load average {os.getloadavg()[0]:.1f}  "
+        f"client {'wrk' if use_wrk else 'python'}  {args.connections} connections  {args.seconds:.0f} s per measure  "
+        f"{args.workers} workers  database {urlparse(url).path.lstrip('/')}",
+        flush=True,
+    )
+    # Every server is up for the whole run and the measures are interleaved: for each measure the
+    # floor, then each configuration, back to back — on a shared machine the load drifts within
+    # minutes, and each ratio compares runs taken seconds apart.
+    processes: list[subprocess.Popen[bytes]] = []
+    servers: dict[str, tuple[int, dict[str, Load], str]] = {}
+    shapes: dict[str, str] = {}
+    floor_port, floor_threaded_port = port(), port()
+    processes.append(floor.start(floor_port, workers=args.workers, log=log))
+    processes.append(floor.start(floor_threaded_port, workers=args.workers, log=log, threads=4))
+    floor_load = Load(paths=[FLOOR_PATH], tokens=[floor_token])
+    try:
+        wait_up(floor_port, FLOOR_PATH, processes[0], log)
+        wait_up(floor_threaded_port, FLOOR_PATH, processes[1], log)
+        for config in configs:
+            auction = seed_auction(args.connections)
+            p = port()
+            process, app, extra = start_project(
+                url, config, p, args.workers, log, workdir / f"prometheus-{len(servers)}"
+            )
+            processes.append(process)
+            worker = extra.get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py")
+            threads = f" x {extra['GUNICORN_THREADS']} threads" if "GUNICORN_THREADS" in extra else ""
+            shapes[config] = f"{app.split(':')[0]}, {worker}{threads}"
+            catalogue = f"/api/v1/events/{auction.event_id}/items/?page_size=20"
+            loads = {
+                "me": Load(paths=["/api/v1/users/me/"], tokens=auction.tokens),
+                "catalogue": Load(paths=[catalogue], tokens=auction.tokens),
+                "catalogue_anon": Load(paths=[catalogue]),
+                "bids_hot": Load(items=[auction.hot], tokens=auction.tokens),
+                "bids_spread": Load(items=auction.items, tokens=auction.tokens),
+            }
+            if guests:
+                loads["guests"] = Load(
+                    paths=[f"/api/v1/events/{guests.event_id}/guests/?search={quote(t)}" for t in guests.terms],
+                    tokens=[guests.token],
+                )
+            servers[config] = (p, loads, auction.event_id)
+        run(floor_port, floor_load, 2, args.connections, workdir)  # warm-up: connections, imports, caches
+        run(floor_threaded_port, floor_load, 2, args.connections, workdir)
+        for p, loads, _event in servers.values():
+            run(p, loads["me"], 2, args.connections, workdir)
+        results, floors, failures = measure_all(
+            run, args, measures, floor_port, floor_load, floor_threaded_port, servers, workdir
+        )
+    finally:
+        for process in processes:
+            stop(process)
+
+    print()
+    print(f"| measure | {' | '.join(f'{labels[c]} ({shapes[c]})' for c in configs)} | bare framework floor |")
+    print(f"|---|{'---|' * len(configs)}---|")
+    for name in (m for m in MEASURES if m in measures):
+        cells = [fmt(results[c][name], floors[name].rps, bids=name.startswith("bids")) for c in configs]
+        floor_cell = f"{floors[name].rps:.0f} req/s, p99 {floors[name].p99_ms:.0f} ms"
+        print(f"| {MEASURES[name]} | {' | '.join(cells)} | {floor_cell} |")
+    sync_floors = [r for m, r in floors.items() if m != "me_threaded"]
+    low, high = min(r.rps for r in sync_floors), max(r.rps for r in sync_floors)
+    print(f"(each ratio is to the floor measured just before that row; floor {low:.0f}-{high:.0f} req/s in this run)")
+    if "me_threaded" in floors:
+        threaded = floors["me_threaded"]
+        cells = [f"{results[c]['me'].rps / threaded.rps:.2f}x" for c in configs]
+        print(
+            f"(the bare app served like the HTTP service, gthread x 4 with keep-alive: {threaded.rps:.0f} req/s, "
+            f"p99 {threaded.p99_ms:.0f} ms; GET /users/me/ against it: {', '.join(cells)})"
+        )
+    first = next((c for c in configs if c == "production"), configs[0])
+    print()
+    print(f"targets ({first}, {args.workers} workers, ratio to the floor of the same row):")
+    for name in (m for m in MEASURES if m in measures):
+        result = results[first][name]
+        ratio = result.rps / floors[name].rps
+        ok = ratio >= TARGETS[name] and (name != "bids_hot" or result.p99_ms <= HOT_P99_MS) and not result.bad
+        extra = f", p99 {result.p99_ms:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
+        verdict = "met" if ok else "MISSED"
+        print(f"  {MEASURES[name]:<34} {ratio:5.2f}x (≥ {TARGETS[name]}){extra}, {result.bad} bad  {verdict}")
+    for failure in failures:
+        print(f"FAIL {failure}")
+    print(f"server log: {log}")
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "floor": {m: r.__dict__ for m, r in floors.items()},
+                    "results": {c: {m: r.__dict__ for m, r in rs.items()} for c, rs in results.items()},
+                },
+                indent=2,
+            )
+        )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
