@@ -201,6 +201,7 @@ class UserSerializer(serializers.ModelSerializer):
             "country": user.country,
             "organization": user.organization,
             "social_links": {str(name): str(url) for name, url in (user.social_links or {}).items()},
+            "timezone": user.timezone,
             "profile_picture": picture,
             "email_verified": user.is_email_verified,
             "is_superuser": user.is_superuser,
