@@ -39,9 +39,11 @@ class ImportKind:
 
     def run(self, *, event: Event, data: bytes, actor: Any, dry_run: bool) -> Any:
         if self.label == "Guests":
-            from apps.attendance.services.imports import guests_import
+            from apps.attendance.services.imports import ADMIN_MAX_ROWS, guests_import
 
-            return guests_import(event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run)
+            return guests_import(
+                event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run, max_rows=ADMIN_MAX_ROWS
+            )
         from apps.auctions.imports import items_import
 
         return items_import(event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run)

@@ -82,28 +82,15 @@ def registration_create(
         )
     check_capacity(event, 1 + len(guest_values))
 
-    registration = Registration.objects.create(
-        event=event, user=user, code=new_code(event.pk), source=source, notes=notes or ""
-    )
-    registrant = Guest.objects.create(
-        registration=registration,
+    registration, registrant, extra = registration_write(
         event=event,
         user=user,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        email=user.email,
-        phone=getattr(user, "phone", "") or "",
-        food_option=registrant_meal,
-        is_registrant=True,
-    )
-    extra = [Guest.objects.create(registration=registration, event=event, **values) for values in guest_values]
-    audit_record(
+        source=source,
+        registrant={"food_option": registrant_meal},
+        guests=guest_values,
+        notes=notes,
         actor=user,
-        action="attendance.registration_created",
-        obj=registration,
-        npo_id=event.npo_id,
         ip=ip,
-        details={"guests": 1 + len(extra)},
     )
     mail_after_commit(
         "registration_confirmed",
@@ -114,6 +101,58 @@ def registration_create(
     for guest in extra:
         guest_invitation_send(guest=guest, registration=registration, actor=user)
     return registration
+
+
+def registration_write(
+    *,
+    event: Event,
+    user: Any,
+    source: str,
+    registrant: dict[str, Any] | None = None,
+    guests: Sequence[dict[str, Any]] = (),
+    notes: str = "",
+    actor: Any,
+    ip: str | None = None,
+) -> tuple[Registration, Guest, list[Guest]]:
+    """Write one party: the registration, the registrant's own guest record and the other guests.
+
+    The one place those rows are made, shared by the two ways a party arrives, which differ in what
+    they check and whom they tell: :func:`registration_create` (a donor online: the event must be
+    published and have room, and the donor and each invited guest get an e-mail) and the staff CSV
+    import (:mod:`apps.attendance.services.imports`: a known list loaded by staff, which ignores
+    capacity like walk-ins and mails nobody so a re-run cannot spam anyone). So this function checks
+    neither and sends nothing. The caller holds the event's row lock (``lock_event``) and has
+    normalised the values (``guest_input``); ``registrant`` overrides the account's name, phone and
+    meal for the registrant's record (its e-mail is always the account's). Audited, with the source.
+    """
+    if transaction.get_autocommit():  # pragma: no cover - a programming error, not a user's
+        raise RuntimeError("registration_write runs inside the caller's transaction, under the event lock")
+    registration = Registration.objects.create(
+        event=event, user=user, code=new_code(event.pk), source=source, notes=notes or ""
+    )
+    own = Guest.objects.create(
+        registration=registration,
+        event=event,
+        user=user,
+        email=user.email,
+        is_registrant=True,
+        **{
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "phone": getattr(user, "phone", "") or "",
+            **(registrant or {}),
+        },
+    )
+    extra = [Guest.objects.create(registration=registration, event=event, **values) for values in guests]
+    audit_record(
+        actor=actor,
+        action="attendance.registration_created",
+        obj=registration,
+        npo_id=event.npo_id,
+        ip=ip,
+        details={"guests": 1 + len(extra), "source": source},
+    )
+    return registration, own, extra
 
 
 @transaction.atomic

@@ -179,3 +179,64 @@ def test_imported_accounts_are_made_by_the_one_users_service(setup):
     entries = AuditEntry.objects.filter(action="user.created_without_password")
     assert entries.count() == 2 and {e.details["reason"] for e in entries} == {"import"}
     assert not User.objects.get(email="bob@example.net").has_usable_password()
+
+
+def test_import_writes_through_the_registration_services_and_mails_nobody(setup):
+    """Each party is written by ``registration_write`` (audited with its source), each bidder number
+    by ``guest_set_bidder_number`` and each seat by ``guest_assign_table`` — the audit trail shows all
+    three — and, unlike an online registration, the import ignores capacity and sends no e-mail."""
+    import io
+
+    from apps.attendance.services.imports import guests_import
+    from apps.core.models import AuditEntry, OutboxEmail
+
+    setup.capacity = 1  # already "full" for five guests: an import loads a known list regardless
+    setup.save(update_fields=["capacity"])
+    report = guests_import(event=setup, stream=io.StringIO(GOOD))
+    assert report.ok
+    created = AuditEntry.objects.filter(action="attendance.registration_created")
+    assert sorted(e.details["guests"] for e in created) == [2, 3]
+    assert {e.details["source"] for e in created} == {RegistrationSource.IMPORT}
+    numbers = AuditEntry.objects.filter(action="attendance.bidder_number_set")
+    assert [e.details["new"] for e in numbers] == [400, 400]
+    assert AuditEntry.objects.filter(action="attendance.guest_assign_table").count() == 2
+    assert not OutboxEmail.objects.exists()
+
+
+def test_a_number_taken_since_validation_is_a_row_error_and_nothing_is_written(setup, monkeypatch):
+    """The file is checked before the event lock; the services re-check under their locks. A bidder
+    number a check-in handed out in between is reported against its row, and the import rolls back."""
+    import io
+
+    from apps.attendance.services import imports
+    from apps.core.models import AuditEntry
+
+    real = imports.lock_event
+
+    def check_in_lands_first(event_id):
+        PaddleFactory(event=setup, number=400, registration=RegistrationFactory(event=setup))
+        return real(event_id)
+
+    monkeypatch.setattr(imports, "lock_event", check_in_lands_first)
+    report = imports.guests_import(event=setup, stream=io.StringIO(GOOD))
+    assert report.errors == ["row 2: Bidder number 400 is held by another party."]
+    assert not Registration.objects.filter(source=RegistrationSource.IMPORT).exists()
+    assert not User.objects.filter(email="ann@example.net").exists()
+    assert not AuditEntry.objects.filter(action="attendance.guests_imported").exists()
+
+
+def test_an_online_registration_since_validation_is_a_row_error(setup, monkeypatch):
+    import io
+
+    from apps.attendance.services import imports
+
+    real = imports.lock_event
+
+    def bob_registers_first(event_id):
+        RegistrationFactory(event=setup, user=UserFactory(email="bob@example.net"))
+        return real(event_id)
+
+    monkeypatch.setattr(imports, "lock_event", bob_registers_first)
+    report = imports.guests_import(event=setup, stream=io.StringIO(GOOD))
+    assert report.errors == ["row 5: bob@example.net is already registered for this event"]
+    assert not Registration.objects.filter(source=RegistrationSource.IMPORT).exists()

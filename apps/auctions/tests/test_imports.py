@@ -100,3 +100,19 @@ def test_admin_import_page_shows_row_errors_and_guests_need_attendance_manage():
     assert member(event.npo, "auctioneer").get("/admin/import/").status_code == 403
     staff = member(event.npo, "staff")
     assert staff.get("/admin/import/").status_code == 403  # attendance.view only
+
+
+def test_admin_guest_import_is_capped_and_points_longer_lists_to_the_command(monkeypatch):
+    """Each guest goes through the registration services (~17 ms on PostgreSQL), and the admin runs the
+    preview and the import within one request each: longer lists are refused with the way to do them."""
+    from apps.attendance.services import imports
+
+    monkeypatch.setattr(imports, "ADMIN_MAX_ROWS", 2)
+    event = PublishedEventFactory()
+    client = member(event.npo, "coordinator")
+    rows = "".join(f"g{i}@example.org,G,{i},g{i}@example.org\n" for i in range(3))
+    guests = io.BytesIO(("registrant_email,first_name,last_name,email\n" + rows).encode())
+    guests.name = "guests.csv"
+    html = client.post("/admin/import/", {"kind": "guests", "event": event.pk, "file": guests}).content.decode()
+    assert "At most 2 rows per file (use manage.py import_guests for longer lists)." in html
+    assert "Import now" not in html and not Registration.objects.exists()
