@@ -55,18 +55,26 @@ from apps.attendance.models import Guest, Paddle, Registration
 _PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key: "attendance paddles"
 
 
-def lock_registration(registration_id: Any) -> Registration:
-    """Level 2: the registration row (with its event loaded)."""
-    return (
-        Registration.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("event")
-        .get(pk=registration_id)
-    )
+# ``lean=True``: the columns the bid path reads of the rows it locks (``apps.auctions.services.bidders.
+# bidder_lock``) and nothing else. Every bid takes these three locks, and building the SQL for whole
+# rows with their relations cost more than the locks themselves (bench/hotspots.py bid); a column
+# left out is still read on access, with one more query.
+_LEAN_REGISTRATION = ("id", "event_id", "user_id", "status")
+_LEAN_GUEST = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
+_LEAN_PADDLE = ("id", "event_id", "number", "registration_id")
 
 
-def lock_guest(guest_id: Any) -> Guest:
+def lock_registration(registration_id: Any, *, lean: bool = False) -> Registration:
+    """Level 2: the registration row (with its event loaded, unless ``lean``)."""
+    qs = Registration.objects.select_for_update(of=("self",), no_key=True)
+    qs = qs.only(*_LEAN_REGISTRATION) if lean else qs.select_related("event")
+    return qs.get(pk=registration_id)
+
+
+def lock_guest(guest_id: Any, *, lean: bool = False) -> Guest:
     """Level 3: one guest row. The caller holds the guest's registration lock (level 2)."""
-    return Guest.objects.select_for_update(no_key=True).get(pk=guest_id)
+    qs = Guest.objects.select_for_update(no_key=True)
+    return (qs.only(*_LEAN_GUEST) if lean else qs).get(pk=guest_id)
 
 
 def lock_paddle_allocation(event_id: Any) -> None:
@@ -78,13 +86,10 @@ def lock_paddle_allocation(event_id: Any) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PADDLE_LOCK_NAMESPACE, key])
 
 
-def lock_paddle(paddle_id: Any) -> Paddle | None:
+def lock_paddle(paddle_id: Any, *, lean: bool = False) -> Paddle | None:
     """Level 4: a paddle row, or ``None`` when it no longer exists (released meanwhile)."""
     if paddle_id is None:
         return None
-    return (
-        Paddle.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("registration")
-        .filter(pk=paddle_id)
-        .first()
-    )
+    qs = Paddle.objects.select_for_update(of=("self",), no_key=True)
+    qs = qs.only(*_LEAN_PADDLE) if lean else qs.select_related("registration")
+    return qs.filter(pk=paddle_id).first()

@@ -13,7 +13,7 @@ from apps.attendance.models import Guest, Paddle, Registration, RegistrationStat
 from apps.core.exceptions import NotFound
 from apps.events.models import Event, EventStatus
 from apps.npos import authz
-from apps.npos.capabilities import Capability
+from apps.npos.capabilities import Capability, Requirement
 
 _GUEST_RELATED = ("paddle", "table", "food_option", "registration")
 
@@ -25,14 +25,21 @@ def _uuid_or_404(value: Any) -> uuid.UUID:
         raise NotFound(message="Not found.") from None
 
 
-def event_get_visible(user: Any, event_id: Any) -> Event:
+def event_get_visible(user: Any, event_id: Any, *, capability: Requirement | None = None) -> Event:
     """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
-    404 otherwise. Mirrors ``apps.events.selectors.events_visible_to`` (kept here so attendance does
-    not depend on that module's load order)."""
+    404 otherwise. Mirrors ``apps.events.selectors.events_visible_to``, decided on the row: the
+    membership EXISTS is read with the event (``caller_is_member``), one query.
+
+    ``capability``: also read whether the caller holds it in the event's NPO (``caller_can``), so a
+    view under an event answers "may see it" and "may do this" with the same query (the check-in
+    list's search runs per keystroke on every desk)."""
     pk = _uuid_or_404(event_id)
-    public = Q(status__in=[EventStatus.PUBLISHED, EventStatus.CLOSED])
-    event = Event.objects.select_related("npo").filter(public | authz.scope_q(user, None), pk=pk).first()
-    if event is None:
+    qs = Event.objects.select_related("npo").filter(pk=pk).annotate(caller_is_member=authz.is_member_expression(user))
+    if capability is not None:
+        qs = qs.annotate(caller_can=authz.has_capability_expression(user, capability))
+    event = qs.first()
+    public = event is not None and event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)
+    if event is None or not (public or event.caller_is_member):  # type: ignore[attr-defined]
         raise NotFound(message="Event not found.")
     return event
 
@@ -161,21 +168,22 @@ def guest_search_q(event: Event, term: str) -> Q:
     return q
 
 
-def bidder_guest_for(*, user: Any, event: Any) -> Guest | None:
+def bidder_guest_for(*, user: Any, event: Any, lean: bool = False) -> Guest | None:
     """The user's guest row under a confirmed registration of the event — as its registrant or as a
     guest linked to their account — or ``None`` (the auctions app answers 409 NOT_REGISTERED).
 
     When the user appears in several parties (invited by a friend, and registered themselves), the
-    registrant row of their own registration wins.
+    registrant row of their own registration wins. ``lean``: only the ids and the check-in time,
+    without the paddle, registration and table (every bid reads this row before its locks).
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    return (
-        Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
-        .select_related("paddle", "registration", "table")
-        .order_by("-is_registrant", "created_at", "id")
-        .first()
-    )
+    qs = Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
+    if lean:
+        qs = qs.only("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
+    else:
+        qs = qs.select_related("paddle", "registration", "table")
+    return qs.order_by("-is_registrant", "created_at", "id").first()
 
 
 def paddle_by_number(*, event: Any, number: int) -> Paddle | None:

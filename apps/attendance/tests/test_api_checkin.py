@@ -332,6 +332,17 @@ def test_guest_list_query_count_is_constant(event, staff, django_assert_max_num_
         assert len(res.json()["results"]) == size
 
 
+def test_guest_search_reads_the_event_and_the_capability_in_one_query(event, staff, django_assert_num_queries):
+    """The desk searches per keystroke: the event, "may see it" and "may do this" are one query; the
+    caller, that one and the page (with its count) make three."""
+    RegistrationFactory(event=event)
+    client = client_for(staff)
+    client.get(guests_url(event))  # warm: the auth user read
+    with django_assert_num_queries(3):
+        res = client.get(guests_url(event), {"search": "zz"})
+    assert res.status_code == 200 and res.json()["count"] == 0
+
+
 def test_my_registration_with_tablemates(event, donor):
     reg = RegistrationFactory(event=event, user=donor)
     me = reg.guests.get()

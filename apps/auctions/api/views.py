@@ -230,8 +230,8 @@ class ItemViewSet(AuctionViewSet):
             throttles.append(BidRateThrottle())
         return throttles
 
-    def _item(self, *, annotate: bool = True) -> Item:
-        return selectors.item_get_visible(self.request.user, self.kwargs["pk"], annotate=annotate)
+    def _item(self, *, annotate: bool = True, lean: bool = False) -> Item:
+        return selectors.item_get_visible(self.request.user, self.kwargs["pk"], annotate=annotate, lean=lean)
 
     def _answer(self, item: Item, code: int = 200) -> Response:
         request = self.request
@@ -306,7 +306,7 @@ class ItemViewSet(AuctionViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def bids(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item(lean=True)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.bids_history(item))
             return self.get_paginated_response(s.BidRowSerializer(page, many=True).data)

@@ -48,7 +48,7 @@ def bidder_resolve(*, user: Any, event: Event, actor: Any) -> BidderRef:
 
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(message="Sign in to bid.")
-    guest = bidder_guest_for(user=user, event=event)
+    guest = bidder_guest_for(user=user, event=event, lean=True)
     if guest is None:
         raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
     if event.checkin_required_to_bid and guest.checked_in_at is None:
@@ -82,22 +82,22 @@ def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
 
     if ref.registration_id is None:
         raise Conflict("NOT_REGISTERED", "This bidder number belongs to no registration.")
-    registration = lock_registration(ref.registration_id)
+    registration = lock_registration(ref.registration_id, lean=True)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
     if ref.guest_id is not None:
-        guest = lock_guest(ref.guest_id)
+        guest = lock_guest(ref.guest_id, lean=True)
         if guest.user_id is None or guest.user_id != getattr(ref.user, "pk", None):
             raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
         if event.checkin_required_to_bid and guest.checked_in_at is None:
             raise Conflict("CHECKIN_REQUIRED", "Check in at the event to bid.")
         if guest.paddle_id is None:  # the number was taken away since it was allocated: a new one
             paddle_ensure(guest=guest)
-        paddle = lock_paddle(guest.paddle_id)
+        paddle = lock_paddle(guest.paddle_id, lean=True)
         if paddle is None:  # pragma: no cover - the guest row (locked) still points at it
             raise Conflict("NOT_REGISTERED", "Your bidder number was released; please retry.")
         return Bidder(paddle=paddle, user=ref.user, notify_user=ref.user)
-    paddle = lock_paddle(ref.paddle_id)
+    paddle = lock_paddle(ref.paddle_id, lean=True)
     if paddle is None or paddle.registration_id != registration.pk:
         raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {ref.number} was not issued for this event.")
     notify_user = registration.user if registration.user_id else None
