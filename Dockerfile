@@ -24,7 +24,7 @@ RUN useradd --system --uid 10001 augeo && mkdir -p /tmp/augeo-prometheus && chow
 USER augeo
 
 EXPOSE 8000
-# HTTP: WSGI gthread workers (measured fastest, README "Production deployment"). The live-update
+# HTTP: WSGI sync workers (measured fastest, README "Production deployment"). The live-update
 # WebSocket runs from the same image as a second service: `gunicorn -c gunicorn.conf.py
 # augeo.asgi:application` (uvicorn workers), with the reverse proxy sending /ws/ to it.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "augeo.wsgi:application"]

@@ -1,11 +1,15 @@
 """gunicorn configuration for production: HTTP and the live-update WebSocket as two services.
 
 * **HTTP** (the Dockerfile's command): ``gunicorn -c gunicorn.conf.py augeo.wsgi:application`` —
-  WSGI ``gthread`` workers (``GUNICORN_THREADS`` threads each, default 4). Measured with
-  ``make bench`` (bench/api.py, issue 13): the ASGI workers ran every sync Django view through a
-  thread hop and answered 1.2-1.4x fewer requests per second than WSGI workers on every hot
-  endpoint; threads keep a worker busy while another request waits on PostgreSQL or a row lock,
-  and serve keep-alive connections (sync workers close after each response).
+  WSGI ``sync`` workers, one request at a time each. Measured with ``make bench`` (bench/api.py,
+  issue 13): ASGI workers ran every sync Django view through a thread hop and answered 1.2-1.4x
+  fewer requests per second than WSGI workers on every hot endpoint. Between WSGI shapes, ``gthread``
+  (4 threads) won on a machine loaded by other work (load average 7-11), but on a quiet machine — two
+  runs, the shape a dedicated host has — ``sync`` answered 1.15-1.4x more requests per second than
+  ``gthread`` x 4 on every hot endpoint, with about half the p99: the views are CPU-bound Python,
+  and threads of one worker only contend for its GIL. A request waiting on a hot item's row lock
+  holds its worker, hence the default of 2 x CPUs + 1 workers; the reverse proxy buffers slow
+  clients. ``GUNICORN_WORKER_CLASS=gthread`` (with ``GUNICORN_THREADS``) brings threads back.
 * **WebSocket** (``/ws/``, apps/live): ``gunicorn -c gunicorn.conf.py augeo.asgi:application`` —
   ASGI workers (``uvicorn_worker.UvicornWorker``; uvicorn's ``websockets`` protocol applies write
   back-pressure, which is what lets the consumer drop a slow client). The reverse proxy sends
@@ -14,7 +18,7 @@
   as many workers as the all-ASGI shape had, and none of them serves HTTP any more.
 
 The worker class follows the application named on the command line (``augeo.asgi`` → uvicorn,
-anything else → gthread); ``GUNICORN_WORKER_CLASS`` overrides it (e.g. ``sync``).
+anything else → sync); ``GUNICORN_WORKER_CLASS`` overrides it (e.g. ``gthread``).
 
 Prometheus: every worker is its own process, so ``/metrics`` must aggregate them.
 ``PROMETHEUS_MULTIPROC_DIR`` (default ``/tmp/augeo-prometheus``) is set here, before any worker
@@ -22,7 +26,7 @@ imports prometheus_client; the directory is emptied when the master starts (stal
 earlier run would be summed in) and a dead worker's live gauges are dropped in ``child_exit``.
 
 Environment: ``GUNICORN_BIND`` (``0.0.0.0:8000``), ``WEB_CONCURRENCY`` (workers; default
-2 x CPUs + 1, at most 8), ``GUNICORN_THREADS`` (4), ``GUNICORN_TIMEOUT`` (30 s),
+2 x CPUs + 1, at most 8), ``GUNICORN_THREADS`` (4, gthread only), ``GUNICORN_TIMEOUT`` (30 s),
 ``GUNICORN_WORKER_CLASS``, ``GUNICORN_MAX_REQUESTS`` (20,000), ``PROMETHEUS_MULTIPROC_DIR``.
 """
 
@@ -45,7 +49,7 @@ from prometheus_client import multiprocess
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 _ASGI = any(arg.startswith("augeo.asgi") for arg in sys.argv[1:])
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker" if _ASGI else "gthread")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker" if _ASGI else "sync")
 # (gunicorn turns a sync worker with threads into gthread: threads only for gthread.)
 threads = int(os.environ.get("GUNICORN_THREADS", "4")) if worker_class == "gthread" else 1
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -768,7 +768,7 @@ def main() -> int:
         threaded = floors["me_threaded"]
         cells = [f"{results[c]['me'].rps / threaded.rps:.2f}x" for c in configs]
         print(
-            f"(the bare app served like the HTTP service, gthread x 4 with keep-alive: {threaded.rps:.0f} req/s, "
+            f"(the bare app on gthread x 4 with keep-alive, the earlier HTTP shape: {threaded.rps:.0f} req/s, "
             f"p99 {threaded.p99_ms:.0f} ms; GET /users/me/ against it: {', '.join(cells)})"
         )
     first = next((c for c in configs if c == "production"), configs[0])

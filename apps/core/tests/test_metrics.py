@@ -84,9 +84,10 @@ def test_gunicorn_config_marks_dead_workers(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("app", "override", "worker_class", "threads"),
     [
-        ("augeo.wsgi:application", None, "gthread", 4),  # the HTTP service (Dockerfile)
+        ("augeo.wsgi:application", None, "sync", 1),  # the HTTP service (Dockerfile); no threads, or
+        # gunicorn would make it gthread
         ("augeo.asgi:application", None, "uvicorn_worker.UvicornWorker", 1),  # the /ws/ service
-        ("augeo.wsgi:application", "sync", "sync", 1),  # no threads: gunicorn would make it gthread
+        ("augeo.wsgi:application", "gthread", "gthread", 4),
     ],
 )
 def test_gunicorn_worker_class_follows_the_application(tmp_path, monkeypatch, app, override, worker_class, threads):
