@@ -6,13 +6,13 @@ import re
 import uuid
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.exceptions import NotFound
 from apps.events.models import Event, EventStatus
+from apps.events.selectors import event_ref
 from apps.npos import authz
 from apps.npos.capabilities import Capability, Requirement
 
@@ -41,7 +41,7 @@ def event_get_visible(
     pk = _uuid_or_404(event_id)
     superuser = authz.is_superuser(user)
     if columns:
-        event = _event_ref(user, pk, columns)
+        event = event_ref(user, pk, columns)
     else:
         event = Event.objects.select_related("npo").filter(pk=pk).first()
         if event is not None:
@@ -56,30 +56,6 @@ def event_get_visible(
     if not (public or event.caller_is_member):  # type: ignore[attr-defined]
         raise NotFound(message="Event not found.")
     return event
-
-
-_EVENT_REF_SQL: dict[tuple[tuple[str, ...], bool], str] = {}
-
-
-def _event_ref(user: Any, pk: uuid.UUID, columns: tuple[str, ...]) -> Event | None:
-    """``columns`` of a live event and the caller's role in its NPO (``caller_role``), one statement."""
-    signed_in = bool(getattr(user, "is_authenticated", False))
-    key = (columns, signed_in)
-    sql = _EVENT_REF_SQL.get(key)
-    if sql is None:
-        quote = connection.ops.quote_name
-        meta = Event._meta
-        column = {f.name: f.column for f in meta.concrete_fields}
-        selected = ", ".join(f"e.{quote(column[name.removesuffix('_id')])}" for name in dict.fromkeys(("id", *columns)))
-        role = authz.role_subquery_sql(f"e.{quote(column['npo'])}") if signed_in else "NULL"
-        # Identifiers from the models' _meta, quoted; every value is a parameter.
-        sql = _EVENT_REF_SQL[key] = (
-            f"SELECT {selected}, {role} AS caller_role FROM {quote(meta.db_table)} e "  # noqa: S608
-            f"WHERE e.{quote(meta.pk.column)} = %s AND e.{quote('deleted_at')} IS NULL"  # type: ignore[union-attr]
-        )
-    params = [*(authz.role_params(user) if signed_in else []), Event._meta.pk.get_db_prep_value(pk, connection)]  # type: ignore[union-attr]
-    rows = list(Event.objects.raw(sql, params))
-    return rows[0] if rows else None
 
 
 # --- registrations ---------------------------------------------------------------------------------
