@@ -1,7 +1,7 @@
 """Live-update benchmark (issue 14): 500 WebSocket clients on one event, bids at ~20/s over HTTP.
 
     eval "$(bash scripts/services.sh env)"
-    .venv/bin/python bench/live.py [--clients 500] [--rate 20] [--seconds 20] [--shape asgi|split]
+    .venv/bin/python bench/live.py [--clients 500] [--rate 20] [--seconds 20] [--shape split|asgi]
                                    [--layer pubsub|core] [--workers 2]
 
 1. Uses the PostgreSQL server of ``DATABASE_URL`` but its own database (``<name>_bench_live``,
@@ -10,7 +10,8 @@
 2. Starts the production server configuration (``gunicorn.conf.py``, production settings) on
    loopback, in one of two shapes:
    ``asgi``  — gunicorn with the uvicorn ASGI worker serves HTTP and ``/ws/`` (``--workers``);
-   ``split`` — gunicorn gthread (WSGI) serves HTTP, a separate gunicorn + uvicorn serves ``/ws/``.
+   ``split`` (the production shape, the default) — gunicorn with the Dockerfile's WSGI application
+   serves HTTP, a separate gunicorn + uvicorn (``--workers`` as well) serves ``/ws/``.
 3. Phase 1: bids at ``--rate`` per second for ``--seconds``, no sockets: HTTP bid p50/p99.
    Phase 2: ``--clients`` WebSocket clients join the room (one asyncio process), then the same bids:
    for every accepted bid, the time from its 201 to its ``bid_placed`` at each client
@@ -182,7 +183,7 @@ def servers(shape: str, workers: int, db: str, layer: str) -> tuple[int, int, li
         )
         return http_port, http_port, [process]
     http_process = start(
-        [*base, "--worker-class", "gthread", "--threads", "4", "augeo.wsgi:application"],
+        [*base, "augeo.wsgi:application"],  # the worker class gunicorn.conf.py gives the WSGI app
         env_http,
         http_port,
         tmp / f"augeo-bench-live-{http_port}.log",
@@ -197,7 +198,7 @@ def servers(shape: str, workers: int, db: str, layer: str) -> tuple[int, int, li
             "--bind",
             f"127.0.0.1:{ws_port}",
             "--workers",
-            "1",
+            str(workers),
             "augeo.asgi:application",
         ],
         env_ws,
@@ -356,7 +357,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--shape", choices=["asgi", "split"], default="asgi")
+    parser.add_argument("--shape", choices=["asgi", "split"], default="split")
     parser.add_argument("--layer", choices=["pubsub", "core"], default="pubsub")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
