@@ -117,6 +117,7 @@ def _bid_engine(
         # Cheap gates before any paddle is handed out; repeated under the locks below.
         check_biddable(item, timezone.now())
         ref = resolve()
+        _refuse_below_minimum(item, amount)
         with transaction.atomic():
             bidder = bidder_lock(ref, event=item.event)
             result = _bid_apply(
@@ -127,6 +128,22 @@ def _bid_engine(
         raise
     metrics.bid_accepted()
     return result
+
+
+def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
+    """409 ``BID_TOO_LOW`` on the item as read before any lock, when the amount is below its minimum
+    next bid there (bidding.md rule 1's first check; the rules repeat it under the lock).
+
+    On a hot item most bids are too low by the time they arrive (everyone bids the minimum the last
+    answer named); refusing those without taking the bidder's three row locks and queueing for the
+    item's keeps the lock for bids that can win. It is the same decision on an earlier consistent
+    read of the row: the bid is ordered at that read, as if it had come a moment sooner. The price
+    only rises while an item is open (a bid cancelled by staff lowers it, and a bid racing that
+    cancellation may be refused on the higher price — the answer names the minimum to retry with).
+    """
+    minimum = item_min_next_bid(item)
+    if minimum is not None and minimum > amount:
+        raise Conflict("BID_TOO_LOW", f"The minimum bid is {minimum}.", min_bid=str(minimum))
 
 
 def _bid_apply(

@@ -134,6 +134,20 @@ def test_bid_post_queries_are_few(django_assert_max_num_queries) -> None:
     assert not [sql for sql in selects if "FOR" in sql and "events_event" in sql and "attendance_registration" in sql]
 
 
+def test_a_bid_below_the_minimum_is_refused_before_any_row_lock(django_assert_max_num_queries) -> None:
+    """On a hot item most bids arrive too low: they are refused on the item as read before the locks
+    (the rules' first check, repeated under the lock), so they never queue for the item's row lock
+    or lock the bidder's registration, guest and paddle."""
+    item = ItemFactory()
+    a, b = bidder(item.event, 101), bidder(item.event, 102)
+    bid_place(item=item, user=a, amount="100")
+    with django_assert_max_num_queries(6) as captured:
+        r = client_for(b).post(f"/api/v1/items/{item.pk}/bids/", {"amount": "100"}, format="json")
+    assert r.status_code == 409 and error(r) == "BID_TOO_LOW" and r.json()["error"]["min_bid"] == "110.00"
+    assert not [q["sql"] for q in captured.captured_queries if " FOR " in q["sql"].upper()]
+    assert Bid.objects.count() == 1
+
+
 # --- buy now -------------------------------------------------------------------------------------
 
 
