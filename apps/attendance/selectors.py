@@ -12,7 +12,7 @@ from django.db.models.functions import Upper
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.exceptions import NotFound
 from apps.events.models import Event, EventStatus
-from apps.events.selectors import event_ref
+from apps.events.selectors import caller_flags, event_ref_visible
 from apps.npos import authz
 from apps.npos.capabilities import Capability, Requirement
 
@@ -30,32 +30,24 @@ def event_get_visible(
     user: Any, event_id: Any, *, capability: Requirement | None = None, columns: tuple[str, ...] | None = None
 ) -> Event:
     """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
-    404 otherwise. Mirrors ``apps.events.selectors.events_visible_to``, decided on the row with the
-    caller's role in the event's NPO read in the same query (``caller_is_member``).
+    404 otherwise (``apps.events.selectors.caller_flags``).
 
     ``capability``: also answer whether the caller holds it there (``caller_can``), so a view under an
-    event knows "may see it" and "may do this" from one query. ``columns``: only these event columns,
-    without the NPO, through one precompiled statement — the check-in list's search runs per
-    keystroke on every desk, and building this read with the ORM (two ~40-column rows, an ``Exists``
-    per question) cost several times the query itself. A column left out is read on access."""
+    event knows "may see it" and "may do this" from the same read. ``columns``: only these event
+    columns, with the caller's role, in one precompiled statement (``event_ref_visible``) — the
+    check-in list's search runs per keystroke on every desk. Otherwise the whole event and its NPO,
+    and the caller's role (one more small query) only when the answer needs it: a draft, or a
+    capability asked; ``caller_is_member`` is set only then."""
     pk = _uuid_or_404(event_id)
-    superuser = authz.is_superuser(user)
     if columns:
-        event = event_ref(user, pk, columns)
-    else:
-        event = Event.objects.select_related("npo").filter(pk=pk).first()
-        if event is not None:
-            event.caller_role = None if superuser else authz.role_of(user, event.npo_id)  # type: ignore[attr-defined]
+        return event_ref_visible(user, pk, columns=columns, capability=capability)
+    event = Event.objects.select_related("npo").filter(pk=pk).first()
     if event is None:
         raise NotFound(message="Event not found.")
-    role = getattr(event, "caller_role", None)
-    event.caller_is_member = superuser or role is not None  # type: ignore[attr-defined]
-    if capability is not None:
-        event.caller_can = superuser or authz.role_grants(role, capability)  # type: ignore[attr-defined]
-    public = event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)
-    if not (public or event.caller_is_member):  # type: ignore[attr-defined]
-        raise NotFound(message="Event not found.")
-    return event
+    if capability is None and event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED):
+        return event
+    role = None if authz.is_superuser(user) else authz.role_of(user, event.npo_id)
+    return caller_flags(event, user, role, capability)
 
 
 # --- registrations ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from apps.core.exceptions import NotFound
 from apps.events import hooks
 from apps.events.models import Event, EventMedia, EventStatus, MediaStatus
 from apps.npos import authz
+from apps.npos.capabilities import Requirement
 
 PUBLIC_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED)
 
@@ -45,18 +46,33 @@ def event_get_visible(user: Any, event_id: Any) -> Event:
     return event
 
 
-def event_ref_visible(user: Any, event_id: Any) -> Event:
-    """``event_get_visible`` for the hot reads under an event (the catalogue): only the id, NPO and
-    status, and ``caller_is_member`` — one precompiled query (:func:`event_ref`) where the full
-    event plus the membership check were two, each with every column of the event and its NPO.
-    Other fields are deferred (reading one is a query: use ``event_get_visible``)."""
+def event_ref_visible(
+    user: Any,
+    event_id: Any,
+    *,
+    columns: tuple[str, ...] = ("id", "npo_id", "status"),
+    capability: Requirement | None = None,
+) -> Event:
+    """``event_get_visible`` for the hot reads under an event (the catalogue, the check-in search):
+    only ``columns`` (other fields are deferred: reading one is a query), the caller's role read with
+    them in one precompiled query (:func:`event_ref`) where the full event plus the membership check
+    were two, each with every column of the event and its NPO. Sets the flags of :func:`caller_flags`."""
     pk = _as_uuid(event_id)
-    event = event_ref(user, pk, ("id", "npo_id", "status")) if pk else None
-    if event is not None:
-        event.caller_is_member = authz.is_superuser(user) or event.caller_role is not None  # type: ignore[attr-defined]
-    # events_visible_to's rule, decided on the row: public, or the caller is a member (super admins
-    # count as members).
-    if event is None or not (event.status in PUBLIC_STATUSES or event.caller_is_member):  # type: ignore[attr-defined]
+    event = event_ref(user, pk, columns) if pk else None
+    if event is None:
+        raise NotFound(message="Event not found.")
+    return caller_flags(event, user, event.caller_role, capability)  # type: ignore[attr-defined]
+
+
+def caller_flags(event: Event, user: Any, role: str | None, capability: Requirement | None = None) -> Event:
+    """``events_visible_to``'s rule decided on the row, from the caller's ``role`` in the event's NPO:
+    sets ``caller_is_member`` (super admins count as members) and, for ``capability``, ``caller_can``;
+    404 unless the event is public or the caller a member."""
+    superuser = authz.is_superuser(user)
+    event.caller_is_member = superuser or role is not None  # type: ignore[attr-defined]
+    if capability is not None:
+        event.caller_can = superuser or authz.role_grants(role, capability)  # type: ignore[attr-defined]
+    if not (event.status in PUBLIC_STATUSES or event.caller_is_member):  # type: ignore[attr-defined]
         raise NotFound(message="Event not found.")
     return event
 
