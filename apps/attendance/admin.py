@@ -12,10 +12,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
+from apps.attendance.selectors import guest_text_q
 from apps.attendance.services.checkin import guest_check_in
 from apps.attendance.services.guests import guest_update
 from apps.attendance.services.paddles import paddle_ensure
@@ -176,7 +177,12 @@ class GuestAdmin(TenantScopedAdmin):
         if term.isascii() and term.isdigit() and len(term) <= 9:  # "²".isdigit() is True
             # An exact bidder number, as read off a paddle.
             return queryset.filter(paddle__number=int(term)), False
-        return super().get_search_results(request, queryset, search_term)
+        if not term:
+            return queryset, False
+        # The check-in search's word match (one LIKE on Guest.search_text, trigram-indexed), or the
+        # whole term as a registration code; the declared search_fields name what it covers.
+        code = term.replace(" ", "").replace("-", "").upper()
+        return queryset.filter(guest_text_q(term) | Q(registration__code=code)), False
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -345,9 +345,11 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         qs = self.filter_queryset(self.get_queryset())
         if request.query_params.get("format") == "csv":
             return self._export(event, qs)
-        # The columns the list shows (GuestSerializer) and no more: the page joins four tables.
-        page = self.paginate_queryset(qs.only(*s.GUEST_LIST_COLUMNS))
-        return self.get_paginated_response(s.GuestSerializer(page, many=True).data)
+        # Page over ids (the search and its count on the guest table alone), then read the page's
+        # rows with the columns the list shows (GuestSerializer) and their four related tables.
+        page = self.paginate_queryset(qs.values("pk"))
+        rows = selectors.guest_rows([row["pk"] for row in page or ()], fields=s.GUEST_ROW_VALUES)
+        return self.get_paginated_response([s.guest_row_data(row) for row in rows])
 
     def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:
         qs = qs.select_related("registration__user")

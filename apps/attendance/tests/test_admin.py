@@ -30,6 +30,12 @@ def test_guest_changelist_search_and_filters(event, staff):
     assert list(res.context["cl"].queryset) == [guest]
     res = client.get("/admin/attendance/guest/", {"q": "zebra"})
     assert [g.last_name for g in res.context["cl"].queryset] == ["Zebra"]
+    res = client.get("/admin/attendance/guest/", {"q": reg.code.lower()})  # a registration code
+    assert set(res.context["cl"].queryset) == set(reg.guests.all())
+    res = client.get("/admin/attendance/guest/", {"q": f"zeb {reg.code}"})  # every word in a column
+    assert list(res.context["cl"].queryset) == []
+    res = client.get("/admin/attendance/guest/", {"q": "   "})
+    assert res.context["cl"].result_count == 2
     res = client.get("/admin/attendance/guest/", {"checked_in": "no"})
     assert foreign not in res.context["cl"].queryset and res.context["cl"].result_count == 2
     assert client.get(f"/admin/attendance/guest/{foreign.id}/change/").status_code == 302

@@ -62,7 +62,8 @@ class WindowCountPaginator(DjangoPaginator):
     search (the check-in desk's trigram match over 10,000 guests) the database finds the matching
     rows twice. Here the page query carries the total as a window column, computed on the same scan
     before ``LIMIT``. Only an empty page (past the end, or no match) costs the separate count, to
-    tell "no rows" from "no such page". Querysets only (a list is paginated as usual).
+    tell "no rows" from "no such page". Querysets of models or of ``values()`` dicts (a list is
+    paginated as usual).
     """
 
     _TOTAL = "_window_total"
@@ -80,7 +81,8 @@ class WindowCountPaginator(DjangoPaginator):
         rows = list(self.object_list.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page])
         if not rows:
             return super().page(number)  # the count query decides: an empty first page or EmptyPage
-        self.__dict__["count"] = getattr(rows[0], self._TOTAL)
+        first = rows[0]
+        self.__dict__["count"] = first[self._TOTAL] if isinstance(first, dict) else getattr(first, self._TOTAL)
         if self.orphans and bottom + self.per_page + self.orphans >= self.count:  # pragma: no cover - unused
             return super().page(number)
         if number > self.num_pages:  # pragma: no cover - rows exist, so the page exists

@@ -174,6 +174,12 @@ def test_guest_rows_fast_path_matches_drf() -> None:
     for guest in guests:
         serializer = GuestSerializer(guest)
         assert rendered(serializer.data) == rendered(serializers.ModelSerializer.to_representation(serializer, guest))
+    # The guest list reads its page as values rows: the same answer as the serializer's.
+    from apps.attendance.api.serializers import GUEST_ROW_VALUES, guest_row_data
+    from apps.attendance.selectors import guest_rows
+
+    rows = guest_rows([g.pk for g in guests], fields=GUEST_ROW_VALUES)
+    assert [rendered(guest_row_data(r)) for r in rows] == [rendered(GuestSerializer(g).data) for g in guests]
     # Subclasses with more fields take DRF's path.
     guests[0].already_checked_in = True
     assert CheckInResultSerializer(guests[0]).data["already_checked_in"] is True
