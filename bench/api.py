@@ -1,14 +1,15 @@
 """The hot API endpoints against the framework's floor (issue 13): ``make bench`` prints the table.
 
     export DATABASE_URL=postgres://…/augeo REDIS_URL=redis://…/N   # PostgreSQL and Redis running
-    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 2]
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 2] [--rounds 1]
                                   [--configs production,sync] [--measures me,catalogue,…] [--json out.json]
 
 One run, on this machine:
 
 1. the **floor** (bench/floor.py): a bare Django + DRF + simplejwt app built in a temp dir from this
-   venv, gunicorn sync workers, one authenticated ``GET /me/`` — measured before and after the
-   project's configurations; every measure is printed as a ratio to the mean of the two;
+   venv, gunicorn sync workers, one authenticated ``GET /me/`` — measured just before the project's
+   configurations for every measure (and every round of ``--rounds``, whose median round is kept);
+   every measure is printed as a ratio to it;
 2. the project served **as the Dockerfile serves it**: ``gunicorn -c gunicorn.conf.py <CMD's app>``
    with ``augeo.settings.production`` (plain HTTP: the TLS redirect and HSTS off as in
    docker-compose.yml, the throttles raised so they do not cap the measurement, mail to the dummy
@@ -482,6 +483,11 @@ class Result:
     accepted: int
     statuses: dict[str, int]
     socket_errors: int = 0
+    floor_rps: float = 0.0  # the floor measured just before this result (its ratio's denominator)
+
+    @property
+    def ratio(self) -> float:
+        return self.rps / self.floor_rps if self.floor_rps else 0.0
 
     @property
     def rps(self) -> float:
@@ -611,10 +617,16 @@ def run_python(port: int, load: Load, seconds: float, connections: int, workdir:
 # --- the run ---------------------------------------------------------------------------------------
 
 
-def fmt(result: Result, floor_rps: float, *, bids: bool) -> str:
+def fmt(result: Result, *, bids: bool) -> str:
     accepted = f" ({result.accepted / result.seconds:.0f} acc/s)" if bids else ""
     bad = f", {result.bad} bad" if result.bad else ""
-    return f"{result.rps:.0f} req/s{accepted}, p99 {result.p99_ms:.0f} ms, {result.rps / floor_rps:.2f}x{bad}"
+    return f"{result.rps:.0f} req/s{accepted}, p99 {result.p99_ms:.0f} ms, {result.ratio:.2f}x{bad}"
+
+
+def median_round(results: list[Result]) -> Result:
+    """The round whose ratio to its floor is the median (the lower middle for an even count)."""
+    ordered = sorted(results, key=lambda r: r.ratio)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def measure_all(
@@ -627,40 +639,51 @@ def measure_all(
     servers: dict[str, tuple[int, dict[str, Load], str]],
     workdir: Path,
 ) -> tuple[dict[str, dict[str, Result]], dict[str, Result], list[str]]:
-    """Per measure: the floor, then every configuration. Bids first, so the catalogue shows leaders
-    and maximums. Returns (results by configuration and measure, the floor per measure, failures)."""
+    """Per measure and round: the floor, then every configuration, back to back. Bids first, so the
+    catalogue shows leaders and maximums. With ``--rounds N`` each measure repeats N times and the
+    round with the median ratio is kept (the load of a shared machine drifts between rounds; each
+    ratio is still to the floor measured just before it). Returns (results by configuration and
+    measure, the median floor per measure, failures)."""
     results: dict[str, dict[str, Result]] = {config: {} for config in servers}
     floors: dict[str, Result] = {}
     failures: list[str] = []
     for name in ("bids_hot", "bids_spread", "me", "catalogue", "catalogue_anon", "guests"):
         if name not in measures:
             continue
-        floors[name] = floor = run(floor_port, floor_load, args.seconds, args.connections, workdir)
-        if name == "me" and floor_threaded_port:
-            # For reference: the same bare app served the way the project's HTTP service is.
-            floors["me_threaded"] = run(floor_threaded_port, floor_load, args.seconds, args.connections, workdir)
-            rps = floors["me_threaded"].rps
-            print(f"  {'floor':<11} {'GET /me/ (bare app, gthread x 4)':<34} {rps:7.1f} req/s", flush=True)
-        print(
-            f"  {'floor':<11} {'GET /me/ (bare app)':<34} {floor.rps:7.1f} req/s  p99 {floor.p99_ms:7.1f} ms",
-            flush=True,
-        )
-        for config, (p, loads, event_id) in servers.items():
-            result = run(p, loads[name], args.seconds, args.connections, workdir)
-            results[config][name] = result
+        rounds: dict[str, list[Result]] = {config: [] for config in servers}
+        round_floors: list[Result] = []
+        for number in range(args.rounds):
+            floor = run(floor_port, floor_load, args.seconds, args.connections, workdir)
+            round_floors.append(floor)
+            if name == "me" and floor_threaded_port and number == 0:
+                # For reference: the same bare app served the way the project's HTTP service is.
+                floors["me_threaded"] = run(floor_threaded_port, floor_load, args.seconds, args.connections, workdir)
+                rps = floors["me_threaded"].rps
+                print(f"  {'floor':<11} {'GET /me/ (bare app, gthread x 4)':<34} {rps:7.1f} req/s", flush=True)
             print(
-                f"  {config.split('@')[0][:11]:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  "
-                f"p50 {result.p50_ms:6.1f} ms  "
-                f"p99 {result.p99_ms:7.1f} ms  {result.rps / floor.rps:5.2f}x  {result.statuses}",
+                f"  {'floor':<11} {'GET /me/ (bare app)':<34} {floor.rps:7.1f} req/s  p99 {floor.p99_ms:7.1f} ms",
                 flush=True,
             )
-            if result.bad:
-                failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
-            if name.startswith("bids"):
-                checked, violations = invariants(event_id)
-                if violations:
-                    failures.append(f"{config} {name}: invariants violated on {len(violations)} items")
-                print(f"  {'':<11} invariants: {checked} items, {len(violations)} with violations", flush=True)
+            for config, (p, loads, event_id) in servers.items():
+                result = run(p, loads[name], args.seconds, args.connections, workdir)
+                result.floor_rps = floor.rps
+                rounds[config].append(result)
+                print(
+                    f"  {config.split('@')[0][:11]:<11} {MEASURES[name]:<34} {result.rps:7.1f} req/s  "
+                    f"p50 {result.p50_ms:6.1f} ms  "
+                    f"p99 {result.p99_ms:7.1f} ms  {result.ratio:5.2f}x  {result.statuses}",
+                    flush=True,
+                )
+                if result.bad:
+                    failures.append(f"{config} {name}: {result.bad} responses neither 2xx nor 409 {result.statuses}")
+                if name.startswith("bids"):
+                    checked, violations = invariants(event_id)
+                    if violations:
+                        failures.append(f"{config} {name}: invariants violated on {len(violations)} items")
+                    print(f"  {'':<11} invariants: {checked} items, {len(violations)} with violations", flush=True)
+        floors[name] = sorted(round_floors, key=lambda r: r.rps)[(len(round_floors) - 1) // 2]
+        for config in servers:
+            results[config][name] = median_round(rounds[config])
     return results, floors, failures
 
 
@@ -668,6 +691,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each measure; report the median round")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--configs", default=os.environ.get("BENCH_CONFIGS", "production,sync"))
     parser.add_argument("--measures", default=",".join(MEASURES))
@@ -758,12 +782,13 @@ def main() -> int:
     print(f"| measure | {' | '.join(f'{labels[c]} ({shapes[c]})' for c in configs)} | bare framework floor |")
     print(f"|---|{'---|' * len(configs)}---|")
     for name in (m for m in MEASURES if m in measures):
-        cells = [fmt(results[c][name], floors[name].rps, bids=name.startswith("bids")) for c in configs]
+        cells = [fmt(results[c][name], bids=name.startswith("bids")) for c in configs]
         floor_cell = f"{floors[name].rps:.0f} req/s, p99 {floors[name].p99_ms:.0f} ms"
         print(f"| {MEASURES[name]} | {' | '.join(cells)} | {floor_cell} |")
     sync_floors = [r for m, r in floors.items() if m != "me_threaded"]
     low, high = min(r.rps for r in sync_floors), max(r.rps for r in sync_floors)
-    print(f"(each ratio is to the floor measured just before that row; floor {low:.0f}-{high:.0f} req/s in this run)")
+    rounds = f"; the median of {args.rounds} rounds" if args.rounds > 1 else ""
+    print(f"(each ratio is to the floor measured just before it{rounds}; floor {low:.0f}-{high:.0f} req/s in this run)")
     if "me_threaded" in floors:
         threaded = floors["me_threaded"]
         cells = [f"{results[c]['me'].rps / threaded.rps:.2f}x" for c in configs]
@@ -776,7 +801,7 @@ def main() -> int:
     print(f"targets ({first}, {args.workers} workers, ratio to the floor of the same row):")
     for name in (m for m in MEASURES if m in measures):
         result = results[first][name]
-        ratio = result.rps / floors[name].rps
+        ratio = result.ratio
         ok = ratio >= TARGETS[name] and (name != "bids_hot" or result.p99_ms <= HOT_P99_MS) and not result.bad
         extra = f", p99 {result.p99_ms:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
         verdict = "met" if ok else "MISSED"

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -127,6 +128,11 @@ class EventItemsViewSet(AuctionViewSet):
 
         user = request.user
         if not user.is_authenticated:
+            if type(request.accepted_renderer) is JSONRenderer and "indent" not in request.accepted_media_type:
+                # The room's phones: the page's JSON itself is cached, not re-rendered per poll.
+                name = f"items.json:{request.build_absolute_uri()}"
+                body = public_cache.read(event_id, name, lambda: self._public_json(request, event_id))
+                return HttpResponse(body, content_type=JSONRenderer.media_type)
             return Response(self._public_page(request, event_id)["page"])
         event = event_ref_visible(user, event_id)  # visibility and membership in one query
         if event.caller_is_member:  # type: ignore[attr-defined]
@@ -134,6 +140,10 @@ class EventItemsViewSet(AuctionViewSet):
             return Response(self._page(request, event, user=user, member=True, show_reserve=shows))
         public = self._public_page(request, event_id)
         return Response(selectors.with_bidder_overlay(public["page"], public["leaders"], user))
+
+    def _public_json(self, request: Request, event_id: Any) -> bytes:
+        """The anonymous page rendered as DRF's JSON renderer renders it (byte for byte)."""
+        return JSONRenderer().render(self._public_page(request, event_id)["page"])
 
     def _public_page(self, request: Request, event_id: Any) -> dict[str, Any]:
         url = request.build_absolute_uri()

@@ -43,6 +43,26 @@ def test_second_anonymous_read_in_the_window_runs_no_query(django_assert_num_que
     assert other["results"] == first["results"]
 
 
+def test_anonymous_json_is_served_as_rendered_and_the_browsable_page_still_works(django_assert_num_queries) -> None:
+    """The phones' JSON is cached rendered: the same bytes as DRF's renderer, one cache read, no
+    query; a browser asking for HTML or indented JSON still gets DRF's own rendering."""
+    from rest_framework.renderers import JSONRenderer
+
+    item = ItemFactory()
+    url = f"/api/v1/events/{item.event.pk}/items/?page_size=20"
+    client = client_for(None)
+    built = client.get(url, HTTP_ACCEPT="application/json; indent=2")  # built by DRF, not the JSON entry
+    assert built.status_code == 200 and b'\n  "count"' in built.content
+    with django_assert_num_queries(0):
+        first = client.get(url)
+    assert first["Content-Type"] == "application/json"
+    assert first.content == JSONRenderer().render(built.json())
+    assert client.get(url).content == first.content
+    html = client.get(url, HTTP_ACCEPT="text/html")
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
+    assert item.title.encode() in html.content
+
+
 def test_committed_bid_is_on_the_next_read(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     assert catalogue(item.event)["results"][0]["bid_count"] == 0
