@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
 from apps.core.exceptions import NotFound
+from apps.core.prepared import PreparedRead
 from apps.events import hooks
 from apps.events.models import Event, EventMedia, EventStatus, MediaStatus
 from apps.npos import authz
@@ -77,31 +78,37 @@ def caller_flags(event: Event, user: Any, role: str | None, capability: Requirem
     return event
 
 
-_EVENT_REF_SQL: dict[tuple[tuple[str, ...], bool], str] = {}
+_EVENT_REF: dict[tuple[tuple[str, ...], bool], tuple[PreparedRead, str]] = {}
 
 
 def event_ref(user: Any, pk: uuid.UUID, columns: tuple[str, ...]) -> Event | None:
     """``columns`` of a live (not deleted) event and the caller's role in its NPO (``caller_role``:
     :func:`apps.npos.authz.role_subquery_sql`, ``None`` for anonymous callers and non-members), in one
-    precompiled statement. The hot reads under an event (the catalogue a room of phones polls, the
-    check-in search per keystroke) use it: building the same read with the ORM — an ``Exists`` over
-    a join per question — cost several times the query. Columns left out are read on access."""
+    precompiled statement (:class:`apps.core.prepared.PreparedRead`). The hot reads under an event
+    (the catalogue a room of phones polls, the check-in search per keystroke) use it: building the
+    same read with the ORM — an ``Exists`` over a join per question — cost several times the query.
+    Columns left out are read on access."""
     signed_in = bool(getattr(user, "is_authenticated", False))
     key = (columns, signed_in)
-    sql = _EVENT_REF_SQL.get(key)
-    if sql is None:
+    prepared = _EVENT_REF.get(key)
+    if prepared is None:
         quote = connection.ops.quote_name
         meta = Event._meta
         column = {f.name: f.column for f in meta.concrete_fields}
-        selected = ", ".join(f"e.{quote(column[name.removesuffix('_id')])}" for name in dict.fromkeys(("id", *columns)))
+        attname = {f.name: f.attname for f in meta.concrete_fields}
+        read = PreparedRead(
+            Event, [attname[name.removesuffix("_id")] for name in ("id", *columns)], extra=["caller_role"]
+        )
         role = authz.role_subquery_sql(f"e.{quote(column['npo'])}") if signed_in else "NULL"
         # Identifiers from the models' _meta, quoted; every value is a parameter.
-        sql = _EVENT_REF_SQL[key] = (
-            f"SELECT {selected}, {role} AS caller_role FROM {quote(meta.db_table)} e "  # noqa: S608
+        sql = (
+            f"SELECT {read.select_list('e')}, {role} AS caller_role FROM {quote(meta.db_table)} e "  # noqa: S608
             f"WHERE e.{quote(column['id'])} = %s AND e.{quote(column['deleted_at'])} IS NULL"
         )
+        prepared = _EVENT_REF[key] = (read, sql)
+    read, sql = prepared
     params = [*(authz.role_params(user) if signed_in else []), Event._meta.pk.get_db_prep_value(pk, connection)]  # type: ignore[union-attr]
-    rows = list(Event.objects.raw(sql, params))
+    rows = read.rows(sql, params)
     return rows[0] if rows else None
 
 

@@ -21,14 +21,16 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
+from apps.core.prepared import PreparedRead
 from apps.users.tokens import ISSUED_CLAIM
 
 
 def user_by_pk(pk: Any) -> Any:
-    """The user row by primary key through one precompiled SQL statement (``raw()`` still converts
-    every column as the ORM does): every authenticated API request reads it, and building the same
-    ``SELECT … WHERE id = %s`` through the ORM's query compiler cost more than the round trip. None
-    when there is no such user (or the id is no UUID)."""
+    """The user row by primary key through one precompiled SQL statement
+    (:class:`apps.core.prepared.PreparedRead` converts every column as the ORM does): every
+    authenticated API request reads it, and building the same ``SELECT … WHERE id = %s`` through
+    the ORM's query compiler cost more than the round trip. None when there is no such user (or
+    the id is no UUID)."""
     from django.db import connection
 
     from apps.users.models import User
@@ -37,17 +39,21 @@ def user_by_pk(pk: Any) -> Any:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    global _USER_SQL
-    if _USER_SQL is None:
-        quote = connection.ops.quote_name
+    global _USER_READ, _USER_SQL
+    if _USER_READ is None or _USER_SQL is None:
         meta = User._meta
-        columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+        _USER_READ = PreparedRead(User, [field.attname for field in meta.concrete_fields])
+        quote = connection.ops.quote_name
         # Identifiers from the model's _meta, quoted; the id is a parameter.
-        _USER_SQL = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
-    rows = list(User.objects.raw(_USER_SQL, [User._meta.pk.get_db_prep_value(pk, connection)]))  # type: ignore[union-attr]
+        _USER_SQL = (
+            f"SELECT {_USER_READ.select_list('u')} FROM {quote(meta.db_table)} u "  # noqa: S608
+            f"WHERE u.{quote(meta.pk.column)} = %s"  # type: ignore[union-attr]
+        )
+    rows = _USER_READ.rows(_USER_SQL, [User._meta.pk.get_db_prep_value(pk, connection)])  # type: ignore[union-attr]
     return rows[0] if rows else None
 
 
+_USER_READ: PreparedRead | None = None
 _USER_SQL: str | None = None
 
 

@@ -1,0 +1,77 @@
+"""Model rows from a precompiled SELECT, converted as the ORM converts them (issue 13).
+
+Every authenticated API request reads its user, and the hot reads under an event read the event
+with the caller's role: each is one short statement written out once (the ORM's query compiler
+cost more than the round trip). ``QuerySet.raw()`` ran them, but it re-derives on every call what
+never changes between calls — which column is which field, and each field's converters (for
+SQLite's text UUIDs and datetimes, a JSON column). :class:`PreparedRead` works that out once per
+database connection alias and then only runs the statement, applies the converters and builds the
+instances with ``Model.from_db``, exactly as ``raw()`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import Model
+
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class PreparedRead:
+    """``attnames`` of ``model`` (put in the model's field order, which ``Model.from_db`` needs for a
+    partial row) followed by ``extra`` columns that are set as attributes (e.g. ``caller_role``).
+
+    The caller writes the statement with :meth:`select_list` as its first columns, then the extra
+    ones, and passes every value as a parameter."""
+
+    def __init__(self, model: type[Model], attnames: Sequence[str], extra: Sequence[str] = ()) -> None:
+        fields = [f for f in model._meta.concrete_fields if f.attname in set(attnames)]
+        missing = set(attnames) - {f.attname for f in fields}
+        if missing:
+            raise ValueError(f"{model.__name__} has no columns {sorted(missing)}")
+        self.model, self.fields, self.extra = model, fields, tuple(extra)
+        self.attnames = [f.attname for f in fields]
+        self._converters: dict[str, list[tuple[int, Any, list[Converter]]]] = {}
+
+    def select_list(self, alias: str, using: str = "default") -> str:
+        """The model's columns of the statement, qualified by the table ``alias`` and quoted."""
+        quote = connections[using].ops.quote_name
+        return ", ".join(f"{alias}.{quote(f.column)}" for f in self.fields)
+
+    def _converters_for(self, using: str) -> list[tuple[int, Any, list[Converter]]]:
+        converters = self._converters.get(using)
+        if converters is None:
+            connection = connections[using]
+            converters = []
+            for position, field in enumerate(self.fields):
+                column = field.get_col(self.model._meta.db_table)
+                found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+                if found:
+                    converters.append((position, column, found))
+            self._converters[using] = converters
+        return converters
+
+    def rows(self, sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
+        """The instances the statement returns (with the extra columns as attributes)."""
+        connection = connections[using]
+        converters = self._converters_for(using)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            fetched = cursor.fetchall()
+        count = len(self.fields)
+        instances = []
+        for row in fetched:
+            values = list(row)
+            for position, column, functions in converters:
+                value = values[position]
+                for function in functions:
+                    value = function(value, column, connection)
+                values[position] = value
+            instance = self.model.from_db(using, self.attnames, values[:count])
+            for name, value in zip(self.extra, values[count:], strict=True):
+                setattr(instance, name, value)
+            instances.append(instance)
+        return instances
