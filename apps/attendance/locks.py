@@ -49,32 +49,72 @@ import uuid
 from typing import Any
 
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 
 from apps.attendance.models import Guest, Paddle, Registration
+from apps.core.prepared import PreparedRead
 
 _PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key: "attendance paddles"
 
 
 # ``lean=True``: the columns the bid path reads of the rows it locks (``apps.auctions.services.bidders.
-# bidder_lock``) and nothing else. Every bid takes these three locks, and building the SQL for whole
-# rows with their relations cost more than the locks themselves (bench/hotspots.py bid); a column
-# left out is still read on access, with one more query.
+# bidder_lock``) and nothing else, through one precompiled statement each (``_lean_lock``). Every bid
+# takes these three locks, and building their SQL with the ORM cost more than the locks themselves
+# (bench/hotspots.py bid); a column left out is still read on access, with one more query.
 _LEAN_REGISTRATION = ("id", "event_id", "user_id", "status")
 _LEAN_GUEST = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
 _LEAN_PADDLE = ("id", "event_id", "number", "registration_id")
 
+_LEAN_LOCKS: dict[Any, tuple[PreparedRead, str]] = {}
+
+
+def _lean_lock(model: Any, columns: tuple[str, ...], pk: Any) -> Any:
+    """``SELECT columns FROM model WHERE pk = %s FOR NO KEY UPDATE`` (precompiled; no lock clause on
+    SQLite, like ``select_for_update``) — the row, or None. Like ``select_for_update`` it refuses to
+    run outside a transaction, where the lock would end with the statement."""
+    if connection.get_autocommit():
+        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+    prepared = _LEAN_LOCKS.get(model)
+    if prepared is None:
+        features, quote, meta = connection.features, connection.ops.quote_name, model._meta
+        clause = (
+            " FOR NO KEY UPDATE"
+            if features.has_select_for_no_key_update
+            else " FOR UPDATE"
+            if features.has_select_for_update
+            else ""
+        )
+        read = PreparedRead(model, columns)
+        # Identifiers from the model's _meta, quoted; the key is a parameter.
+        sql = (
+            f"SELECT {read.select_list('t')} FROM {quote(meta.db_table)} t "  # noqa: S608
+            f"WHERE t.{quote(meta.pk.column)} = %s{clause}"
+        )
+        prepared = _LEAN_LOCKS[model] = (read, sql)
+    read, sql = prepared
+    rows = read.rows(sql, [model._meta.pk.get_db_prep_value(uuid.UUID(str(pk)), connection)])
+    return rows[0] if rows else None
+
 
 def lock_registration(registration_id: Any, *, lean: bool = False) -> Registration:
     """Level 2: the registration row (with its event loaded, unless ``lean``)."""
-    qs = Registration.objects.select_for_update(of=("self",), no_key=True)
-    qs = qs.only(*_LEAN_REGISTRATION) if lean else qs.select_related("event")
+    if lean:
+        registration = _lean_lock(Registration, _LEAN_REGISTRATION, registration_id)
+        if registration is None:
+            raise Registration.DoesNotExist
+        return registration  # type: ignore[no-any-return]
+    qs = Registration.objects.select_for_update(of=("self",), no_key=True).select_related("event")
     return qs.get(pk=registration_id)
 
 
 def lock_guest(guest_id: Any, *, lean: bool = False) -> Guest:
     """Level 3: one guest row. The caller holds the guest's registration lock (level 2)."""
-    qs = Guest.objects.select_for_update(no_key=True)
-    return (qs.only(*_LEAN_GUEST) if lean else qs).get(pk=guest_id)
+    if lean:
+        guest = _lean_lock(Guest, _LEAN_GUEST, guest_id)
+        if guest is None:
+            raise Guest.DoesNotExist
+        return guest  # type: ignore[no-any-return]
+    return Guest.objects.select_for_update(no_key=True).get(pk=guest_id)
 
 
 def lock_paddle_allocation(event_id: Any) -> None:
@@ -90,6 +130,7 @@ def lock_paddle(paddle_id: Any, *, lean: bool = False) -> Paddle | None:
     """Level 4: a paddle row, or ``None`` when it no longer exists (released meanwhile)."""
     if paddle_id is None:
         return None
-    qs = Paddle.objects.select_for_update(of=("self",), no_key=True)
-    qs = qs.only(*_LEAN_PADDLE) if lean else qs.select_related("registration")
+    if lean:
+        return _lean_lock(Paddle, _LEAN_PADDLE, paddle_id)  # type: ignore[no-any-return]
+    qs = Paddle.objects.select_for_update(of=("self",), no_key=True).select_related("registration")
     return qs.filter(pk=paddle_id).first()

@@ -6,11 +6,13 @@ import re
 import uuid
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.exceptions import NotFound
+from apps.core.prepared import PreparedRead
 from apps.events.models import Event, EventStatus
 from apps.events.selectors import caller_flags, event_ref_visible
 from apps.npos import authz
@@ -212,12 +214,42 @@ def bidder_guest_for(*, user: Any, event: Any, lean: bool = False) -> Guest | No
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    qs = Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
     if lean:
-        qs = qs.only("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
-    else:
-        qs = qs.select_related("paddle", "registration", "table")
+        return _bidder_guest_lean(user.pk, getattr(event, "pk", event))
+    qs = Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
+    qs = qs.select_related("paddle", "registration", "table")
     return qs.order_by("-is_registrant", "created_at", "id").first()
+
+
+_BIDDER_GUEST: tuple[PreparedRead, str] | None = None
+
+
+def _bidder_guest_lean(user_id: Any, event_id: Any) -> Guest | None:
+    """``bidder_guest_for(lean=True)`` as one precompiled statement (every bid reads it first)."""
+    global _BIDDER_GUEST
+    if _BIDDER_GUEST is None:
+        quote = connection.ops.quote_name
+        read = PreparedRead(Guest, ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at"))
+        guest, registration = Guest._meta, Registration._meta
+        # Identifiers from the models' _meta, quoted; every value is a parameter.
+        sql = (
+            f"SELECT {read.select_list('g')} FROM {quote(guest.db_table)} g "  # noqa: S608
+            f"JOIN {quote(registration.db_table)} r ON r.{quote('id')} = g.{quote('registration_id')} "
+            f"WHERE g.{quote('event_id')} = %s AND g.{quote('user_id')} = %s AND r.{quote('status')} = %s "
+            f"ORDER BY g.{quote('is_registrant')} DESC, g.{quote('created_at')}, g.{quote('id')} LIMIT 1"
+        )
+        _BIDDER_GUEST = (read, sql)
+    read, sql = _BIDDER_GUEST
+    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
+    rows = read.rows(
+        sql,
+        [
+            prep(uuid.UUID(str(event_id)), connection),
+            prep(uuid.UUID(str(user_id)), connection),
+            RegistrationStatus.CONFIRMED.value,
+        ],
+    )
+    return rows[0] if rows else None
 
 
 def paddle_by_number(*, event: Any, number: int) -> Paddle | None:

@@ -229,3 +229,29 @@ def test_check_in_counter_counts_committed_first_check_ins_only(event, staff, dj
     with django_capture_on_commit_callbacks(execute=True):
         walk_in_register(event=event, actor=staff, first_name="Walk", last_name="In")
     assert metrics.check_ins._value.get() == before + 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lean_row_locks_refuse_to_run_outside_a_transaction_and_read_inside_one():
+    """The bid path's precompiled locks (apps.attendance.locks): outside a transaction the lock would
+    end with the statement, so they refuse, as ``select_for_update`` does; inside one they read the
+    row's lean columns (a missing row: DoesNotExist, or None for a paddle)."""
+
+    from django.db import transaction
+    from django.db.transaction import TransactionManagementError
+
+    from apps.attendance.locks import lock_guest, lock_paddle, lock_registration
+
+    registration = RegistrationFactory()
+    guest = registration.guests.get()
+    with pytest.raises(TransactionManagementError):
+        lock_guest(guest.pk, lean=True)
+    with transaction.atomic():
+        locked = lock_guest(guest.pk, lean=True)
+        assert (locked.pk, locked.registration_id, locked.user_id) == (guest.pk, registration.pk, guest.user_id)
+        assert lock_registration(registration.pk, lean=True).status == registration.status
+        assert lock_paddle(uuid.uuid4(), lean=True) is None
+        with pytest.raises(Registration.DoesNotExist):
+            lock_registration(uuid.uuid4(), lean=True)
+        with pytest.raises(Guest.DoesNotExist):
+            lock_guest(uuid.uuid4(), lean=True)
