@@ -274,11 +274,24 @@ def seed_guests() -> Guests:
 
 
 def invariants(event_id: str) -> tuple[int, dict[int, list[str]]]:
+    """bidding.md's invariants over every item of the event, on one snapshot of the database.
+
+    wrk stops sending when its time is up, but the requests already queued at the server still run
+    for a moment; the check waits for them and then reads every item and its bids in one
+    REPEATABLE READ transaction, so an item and its rows are never read either side of a commit."""
+    from django.db import connection, transaction
+
     from apps.auctions.invariants import check_item
     from apps.auctions.models import Item
 
-    items = list(Item.objects.filter(event_id=event_id))
-    violations = {item.number: problems for item in items if (problems := check_item(item))}
+    time.sleep(1.5)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        items = list(Item.objects.filter(event_id=event_id))
+        violations = {item.number: problems for item in items if (problems := check_item(item))}
+    for number, problems in violations.items():
+        print(f"  item {number}: {'; '.join(problems)}", flush=True)
     return len(items), violations
 
 

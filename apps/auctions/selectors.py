@@ -194,6 +194,7 @@ ITEM_FOR_BID = (
     "event__soft_close_minutes",
     "event__npo__id",
     "event__npo__status",
+    "event__npo__currency",
 )
 
 

@@ -118,7 +118,7 @@ class EventItemsViewSet(AuctionViewSet):
     pagination_class = WindowCountPagination
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer(many=True)}, summary="An event's items")
-    def list(self, request: Request, event_id: Any) -> Response:
+    def list(self, request: Request, event_id: Any) -> Response | HttpResponse:
         """The catalogue. Members (drafts, reserves) get it built for them. Everyone else sees the
         public page — the same for every caller, so it comes from the short-lived public cache
         (apps.core.public_cache: at most 1 s, invalidated by every committed bid, sale or item

@@ -31,7 +31,7 @@ from apps.auctions.services.common import (
     int_input,
     item_mail_context,
     item_npo_id,
-    lock_item,
+    lock_item_for_bid,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
@@ -121,7 +121,7 @@ def _bid_engine(
         with transaction.atomic():
             bidder = bidder_lock(ref, event=item.event)
             result = _bid_apply(
-                item_id=item.pk, bidder=bidder, amount=amount, max_amount=max_amount, actor=actor, clerk=clerk, ip=ip
+                item=item, bidder=bidder, amount=amount, max_amount=max_amount, actor=actor, clerk=clerk, ip=ip
             )
     except Conflict as exc:
         metrics.bid_rejected(exc.code)
@@ -148,7 +148,7 @@ def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
 
 def _bid_apply(
     *,
-    item_id: Any,
+    item: Item,
     bidder: Bidder,
     amount: Decimal,
     max_amount: Decimal,
@@ -156,7 +156,7 @@ def _bid_apply(
     clerk: bool,
     ip: str | None,
 ) -> BidResult:
-    item = lock_item(item_id)
+    item = lock_item_for_bid(item)
     now = timezone.now()  # after the lock: the time that decides (bidding.md "Time and closing")
     check_biddable(item, now)
     state = AuctionState(

@@ -7,6 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+from django.db.transaction import TransactionManagementError
+
 from apps.auctions.models import (
     Item,
     ItemKind,
@@ -14,6 +17,7 @@ from apps.auctions.models import (
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import int_parse, money_parse
+from apps.core.prepared import PreparedRead
 from apps.events.models import EventStatus
 from apps.npos import authz
 from apps.npos.capabilities import Capability
@@ -75,6 +79,51 @@ def lock_item(item_id: Any) -> Item:
         .defer(*_UNREAD_UNDER_LOCK)
         .get(pk=item_id)
     )
+
+
+_BID_LOCK: tuple[PreparedRead, str] | None = None
+
+
+def lock_item_for_bid(item: Item) -> Item:
+    """A bid's item lock: the item row (every column but its long texts) under ``FOR UPDATE``, as one
+    precompiled statement, with the event and NPO of ``item`` — the bid's read before its locks
+    (:data:`apps.auctions.selectors.ITEM_FOR_BID`) — attached, and the current leader's account read
+    by primary key (the outbid notice goes to them).
+
+    Only the item row is locked either way (``lock_item`` locks ``of=("self",)`` too): the event's
+    and NPO's status and soft-close setting are the ones read a moment earlier in the same request,
+    the item's own state (status, times, price, leader) is the one under the lock. An event close
+    locks the event and then its items, so a bid after a close still finds its item closed. Every
+    bid takes this lock, and the ORM spent more building the joined, deferred read than the
+    statement took (bench/hotspots.py bid).
+    """
+    from apps.users.authentication import user_by_pk
+
+    global _BID_LOCK
+    if _BID_LOCK is None:
+        meta = Item._meta
+        quote = connection.ops.quote_name
+        read = PreparedRead(
+            Item, [f.attname for f in meta.concrete_fields if f.name not in ("description", "description_html")]
+        )
+        clause = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        # Identifiers from the model's _meta, quoted; the key is a parameter.
+        sql = (
+            f"SELECT {read.select_list('i')} FROM {quote(meta.db_table)} i "  # noqa: S608
+            f"WHERE i.{quote(meta.pk.column)} = %s{clause}"  # type: ignore[union-attr]
+        )
+        _BID_LOCK = (read, sql)
+    if connection.get_autocommit():
+        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+    read, sql = _BID_LOCK
+    rows = read.rows(sql, [Item._meta.pk.get_db_prep_value(item.pk, connection)])  # type: ignore[union-attr]
+    if not rows:
+        raise Item.DoesNotExist
+    locked: Item = rows[0]
+    Item.event.field.set_cached_value(locked, item.event)
+    leader = user_by_pk(locked.leader_user_id) if locked.leader_user_id else None
+    Item.leader_user.field.set_cached_value(locked, leader)
+    return locked
 
 
 def item_npo_id(item: Item) -> Any:

@@ -198,10 +198,10 @@ def test_time_is_read_after_the_lock() -> None:
     item = ItemFactory(closes_at=timezone.now() + timedelta(minutes=5))
     a = bidder(item.event, 101)
     held = {"lock": False}
-    real_lock = bidding.lock_item
+    real_lock = bidding.lock_item_for_bid
 
-    def lock_item(item_id: Any) -> Any:
-        row = real_lock(item_id)
+    def lock_item(item: Any) -> Any:
+        row = real_lock(item)
         held["lock"] = True
         return row
 
@@ -209,7 +209,7 @@ def test_time_is_read_after_the_lock() -> None:
         return item.closes_at if held["lock"] else item.closes_at - timedelta(seconds=1)
 
     with (
-        mock.patch.object(bidding, "lock_item", lock_item),
+        mock.patch.object(bidding, "lock_item_for_bid", lock_item),
         mock.patch("apps.auctions.services.bidding.timezone.now", side_effect=clock),
     ):
         assert code_of(lambda: bid(item, a, "100")) == "ITEM_CLOSED"
