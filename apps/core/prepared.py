@@ -54,24 +54,44 @@ class PreparedRead:
             self._converters[using] = converters
         return converters
 
+    def build(self, values: Sequence[Any], using: str = "default") -> Any:
+        """One instance from ``values``: this read's columns, then its extra ones."""
+        connection = connections[using]
+        values = list(values)
+        for position, column, functions in self._converters_for(using):
+            value = values[position]
+            for function in functions:
+                value = function(value, column, connection)
+            values[position] = value
+        count = len(self.fields)
+        instance = self.model.from_db(using, self.attnames, values[:count])
+        for name, value in zip(self.extra, values[count:], strict=True):
+            setattr(instance, name, value)
+        return instance
+
+    @property
+    def width(self) -> int:
+        return len(self.fields) + len(self.extra)
+
     def rows(self, sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
         """The instances the statement returns (with the extra columns as attributes)."""
-        connection = connections[using]
-        converters = self._converters_for(using)
-        with connection.cursor() as cursor:
+        with connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
-        count = len(self.fields)
-        instances = []
-        for row in fetched:
-            values = list(row)
-            for position, column, functions in converters:
-                value = values[position]
-                for function in functions:
-                    value = function(value, column, connection)
-                values[position] = value
-            instance = self.model.from_db(using, self.attnames, values[:count])
-            for name, value in zip(self.extra, values[count:], strict=True):
-                setattr(instance, name, value)
-            instances.append(instance)
-        return instances
+        return [self.build(row, using) for row in fetched]
+
+
+def joined_rows(reads: Sequence[PreparedRead], sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
+    """A statement whose rows are several reads side by side (``SELECT <first's columns>, <second's
+    columns>, … FROM … JOIN …``): one tuple of instances per row, in the order of ``reads``."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    out = []
+    for row in fetched:
+        instances, start = [], 0
+        for read in reads:
+            instances.append(read.build(row[start : start + read.width], using))
+            start += read.width
+        out.append(tuple(instances))
+    return out
