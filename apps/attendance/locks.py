@@ -49,7 +49,6 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.transaction import TransactionManagementError
 
 from apps.attendance.models import Guest, Paddle, Registration
 from apps.core.prepared import PreparedRead
@@ -65,35 +64,15 @@ _LEAN_REGISTRATION = ("id", "event_id", "user_id", "status")
 _LEAN_GUEST = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
 _LEAN_PADDLE = ("id", "event_id", "number", "registration_id")
 
-_LEAN_LOCKS: dict[Any, tuple[PreparedRead, str]] = {}
+_LEAN_READS: dict[Any, PreparedRead] = {}
 
 
 def _lean_lock(model: Any, columns: tuple[str, ...], pk: Any) -> Any:
-    """``SELECT columns FROM model WHERE pk = %s FOR NO KEY UPDATE`` (precompiled; no lock clause on
-    SQLite, like ``select_for_update``) — the row, or None. Like ``select_for_update`` it refuses to
-    run outside a transaction, where the lock would end with the statement."""
-    if connection.get_autocommit():
-        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
-    prepared = _LEAN_LOCKS.get(model)
-    if prepared is None:
-        features, quote, meta = connection.features, connection.ops.quote_name, model._meta
-        clause = (
-            " FOR NO KEY UPDATE"
-            if features.has_select_for_no_key_update
-            else " FOR UPDATE"
-            if features.has_select_for_update
-            else ""
-        )
-        read = PreparedRead(model, columns)
-        # Identifiers from the model's _meta, quoted; the key is a parameter.
-        sql = (
-            f"SELECT {read.select_list('t')} FROM {quote(meta.db_table)} t "  # noqa: S608
-            f"WHERE t.{quote(meta.pk.column)} = %s{clause}"
-        )
-        prepared = _LEAN_LOCKS[model] = (read, sql)
-    read, sql = prepared
-    rows = read.rows(sql, [model._meta.pk.get_db_prep_value(uuid.UUID(str(pk)), connection)])
-    return rows[0] if rows else None
+    """``SELECT columns FROM model WHERE pk = %s FOR NO KEY UPDATE``, precompiled — the row, or None."""
+    read = _LEAN_READS.get(model)
+    if read is None:
+        read = _LEAN_READS[model] = PreparedRead(model, columns)
+    return read.by_pk(uuid.UUID(str(pk)), lock="no_key_update")
 
 
 def lock_registration(registration_id: Any, *, lean: bool = False) -> Registration:

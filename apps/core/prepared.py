@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Model
+from django.db.transaction import TransactionManagementError
 
 Converter = Callable[[Any, Any, Any], Any]
 
@@ -35,6 +36,7 @@ class PreparedRead:
         self.model, self.fields, self.extra = model, fields, tuple(extra)
         self.attnames = [f.attname for f in fields]
         self._converters: dict[str, list[tuple[int, Any, list[Converter]]]] = {}
+        self._by_pk_sql: dict[tuple[str, str | None], str] = {}
 
     def select_list(self, alias: str, using: str = "default") -> str:
         """The model's columns of the statement, qualified by the table ``alias`` and quoted."""
@@ -53,6 +55,31 @@ class PreparedRead:
                     converters.append((position, column, found))
             self._converters[using] = converters
         return converters
+
+    def by_pk(self, pk: Any, *, lock: str | None = None, using: str = "default") -> Any:
+        """The row whose primary key is ``pk`` (its columns only, no extra ones), or None.
+
+        ``lock``: ``"update"`` or ``"no_key_update"`` adds ``FOR [NO KEY] UPDATE`` (nothing on
+        SQLite, like ``select_for_update``) and, like it, refuses to run outside a transaction, where
+        the lock would be released with the statement."""
+        connection = connections[using]
+        if lock is not None and connection.get_autocommit():
+            raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+        sql = self._by_pk_sql.get((using, lock))
+        if sql is None:
+            features, quote, meta = connection.features, connection.ops.quote_name, self.model._meta
+            clause = ""
+            if lock == "no_key_update" and features.has_select_for_no_key_update:
+                clause = " FOR NO KEY UPDATE"
+            elif lock is not None and features.has_select_for_update:
+                clause = " FOR UPDATE"
+            # Identifiers from the model's _meta, quoted; the key is a parameter.
+            sql = self._by_pk_sql[(using, lock)] = (
+                f"SELECT {self.select_list('t', using)} FROM {quote(meta.db_table)} t "  # noqa: S608
+                f"WHERE t.{quote(meta.pk.column)} = %s{clause}"  # type: ignore[union-attr]
+            )
+        rows = self.rows(sql, [self.model._meta.pk.get_db_prep_value(pk, connection)], using)  # type: ignore[union-attr]
+        return rows[0] if rows else None
 
     def build(self, values: Sequence[Any], using: str = "default") -> Any:
         """One instance from ``values``: this read's columns, then its extra ones."""

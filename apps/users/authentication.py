@@ -31,30 +31,19 @@ def user_by_pk(pk: Any) -> Any:
     authenticated API request reads it, and building the same ``SELECT … WHERE id = %s`` through
     the ORM's query compiler cost more than the round trip. None when there is no such user (or
     the id is no UUID)."""
-    from django.db import connection
-
     from apps.users.models import User
 
     try:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    global _USER_READ, _USER_SQL
-    if _USER_READ is None or _USER_SQL is None:
-        meta = User._meta
-        _USER_READ = PreparedRead(User, [field.attname for field in meta.concrete_fields])
-        quote = connection.ops.quote_name
-        # Identifiers from the model's _meta, quoted; the id is a parameter.
-        _USER_SQL = (
-            f"SELECT {_USER_READ.select_list('u')} FROM {quote(meta.db_table)} u "  # noqa: S608
-            f"WHERE u.{quote(meta.pk.column)} = %s"  # type: ignore[union-attr]
-        )
-    rows = _USER_READ.rows(_USER_SQL, [User._meta.pk.get_db_prep_value(pk, connection)])  # type: ignore[union-attr]
-    return rows[0] if rows else None
+    global _USER_READ
+    if _USER_READ is None:
+        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
+    return _USER_READ.by_pk(pk)
 
 
 _USER_READ: PreparedRead | None = None
-_USER_SQL: str | None = None
 
 
 class JWTAuthentication(BaseJWTAuthentication):

@@ -7,9 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.transaction import TransactionManagementError
-
 from apps.auctions.models import (
     Item,
     ItemKind,
@@ -81,7 +78,7 @@ def lock_item(item_id: Any) -> Item:
     )
 
 
-_BID_LOCK: tuple[PreparedRead, str] | None = None
+_BID_ITEM: PreparedRead | None = None
 
 
 def lock_item_for_bid(item: Item) -> Item:
@@ -99,27 +96,13 @@ def lock_item_for_bid(item: Item) -> Item:
     """
     from apps.users.authentication import user_by_pk
 
-    global _BID_LOCK
-    if _BID_LOCK is None:
-        meta = Item._meta
-        quote = connection.ops.quote_name
-        read = PreparedRead(
-            Item, [f.attname for f in meta.concrete_fields if f.name not in ("description", "description_html")]
-        )
-        clause = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        # Identifiers from the model's _meta, quoted; the key is a parameter.
-        sql = (
-            f"SELECT {read.select_list('i')} FROM {quote(meta.db_table)} i "  # noqa: S608
-            f"WHERE i.{quote(meta.pk.column)} = %s{clause}"  # type: ignore[union-attr]
-        )
-        _BID_LOCK = (read, sql)
-    if connection.get_autocommit():
-        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
-    read, sql = _BID_LOCK
-    rows = read.rows(sql, [Item._meta.pk.get_db_prep_value(item.pk, connection)])  # type: ignore[union-attr]
-    if not rows:
+    global _BID_ITEM
+    if _BID_ITEM is None:
+        long_texts = ("description", "description_html")
+        _BID_ITEM = PreparedRead(Item, [f.attname for f in Item._meta.concrete_fields if f.name not in long_texts])
+    locked: Item | None = _BID_ITEM.by_pk(item.pk, lock="update")
+    if locked is None:
         raise Item.DoesNotExist
-    locked: Item = rows[0]
     Item.event.field.set_cached_value(locked, item.event)
     leader = user_by_pk(locked.leader_user_id) if locked.leader_user_id else None
     Item.leader_user.field.set_cached_value(locked, leader)
