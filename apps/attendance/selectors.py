@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from typing import Any
@@ -12,7 +13,7 @@ from django.db.models.functions import Upper
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.exceptions import NotFound
-from apps.core.prepared import PreparedRead
+from apps.core.prepared import PreparedRead, convert, field_converters
 from apps.events.models import Event, EventStatus
 from apps.events.selectors import caller_flags, event_ref_visible
 from apps.npos import authz
@@ -180,17 +181,26 @@ def guest_search_q(event: Event, term: str) -> Q:
     if not term:
         return Q()
     q = guest_text_q(term)
+    registration_ids, paddle_ids = _exact_matches(event, term)
+    if registration_ids:
+        q |= Q(registration_id__in=registration_ids)
+    if paddle_ids:
+        q |= Q(paddle_id__in=paddle_ids)
+    return q
+
+
+def _exact_matches(event: Event, term: str) -> tuple[list[Any], list[Any]]:
+    """The registrations whose code is ``term`` and the paddles whose number it is (a query each,
+    only for a term shaped like one)."""
+    registration_ids: list[Any] = []
+    paddle_ids: list[Any] = []
     compact = term.replace(" ", "").replace("-", "").upper()
     if len(compact) == 6 and set(compact) <= _CODE_CHARS:
         registration_ids = list(Registration.objects.filter(event=event, code=compact).values_list("id", flat=True))
-        if registration_ids:
-            q |= Q(registration_id__in=registration_ids)
     digits = term.lstrip("#")
     if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # "²".isdigit() is True
         paddle_ids = list(Paddle.objects.filter(event=event, number=int(digits)).values_list("id", flat=True))
-        if paddle_ids:
-            q |= Q(paddle_id__in=paddle_ids)
-    return q
+    return registration_ids, paddle_ids
 
 
 def guest_text_q(term: str) -> Q:
@@ -202,6 +212,108 @@ def guest_text_q(term: str) -> Q:
     for word in _WORD.findall(term)[:6]:
         q &= Q(search_text__contains=Upper(Value(word)))
     return q
+
+
+#: What the guest list shows of a guest and its related rows (GuestSerializer's fields), named as
+#: ``QuerySet.values`` names them: the list reads its page this way (no model instances — building
+#: five per row with deferred fields cost more than the search), and
+#: ``api.serializers.guest_row_data`` turns each row into the answer.
+GUEST_ROW_VALUES = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "is_registrant",
+    "registration_id",
+    "registration__code",
+    "food_option_id",
+    "food_option__name",
+    "paddle__number",
+    "table_id",
+    "table__number",
+    "checked_in_at",
+    "user_id",
+)
+
+
+def guest_desk_page(event: Event, term: str = "", *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """One page of the check-in search (``guests_search(event, term)`` in its list order) as
+    :data:`GUEST_ROW_VALUES` rows, with the number of matches: ``(count, rows)``; ``(0, [])`` when
+    the page is empty (past the end, or no match).
+
+    The desk searches per keystroke, so this is one statement instead of three ORM queries (the
+    ids with their window count, then the page's rows): the related columns are scalar subqueries,
+    which PostgreSQL evaluates after the sort and ``LIMIT``, for the page's rows only — joining the
+    four tables before the sort hashed every paddle for a common three letters. The ORM compiled the
+    same statement slower than the database ran it, so it is written here from the models' ``_meta``
+    (identifiers quoted, every value a parameter) and the backend's own ``contains`` pattern, so a
+    word matches exactly as ``guest_text_q`` does; a test compares the two on every case. Filters
+    and ``?ordering=`` go through the ORM (``guests_search``).
+    """
+    words = _WORD.findall(term.strip())[:6]
+    registration_ids, paddle_ids = _exact_matches(event, term.strip()) if words else ([], [])
+    sql, fields = _desk_sql(connection.vendor, len(words), len(registration_ids), len(paddle_ids))
+    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
+    params: list[Any] = [prep(event.pk, connection), prep(event.pk, connection), *_NOT_CONFIRMED, *words]
+    params += [prep(pk, connection) for pk in (*registration_ids, *paddle_ids)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        fetched = cursor.fetchall()
+    if not fetched:
+        return 0, []
+    converters = _desk_converters(fields)
+    names = ("_count", *GUEST_ROW_VALUES)
+    rows = [dict(zip(names, convert(row, converters, "default"), strict=True)) for row in fetched]
+    return rows[0]["_count"], rows
+
+
+@functools.cache
+def _desk_converters(fields: tuple[Any, ...]) -> list[Any]:
+    return field_converters(fields, "default")
+
+
+@functools.cache
+def _desk_sql(vendor: str, words: int, codes: int, paddles: int) -> tuple[str, tuple[Any, ...]]:
+    """:func:`guest_desk_page`'s statement for its shape, and the model field each column reads."""
+    # Every identifier comes from the models' _meta, quoted; every value is a parameter.
+    quote, meta = connection.ops.quote_name, Guest._meta
+    columns, fields = ["COUNT(*) OVER ()"], [None]
+    for name in GUEST_ROW_VALUES:
+        if "__" in name:  # a forward relation's column, read for the page's rows only
+            relation, attribute = name.split("__")
+            fk: Any = meta.get_field(relation)
+            target = fk.related_model._meta
+            field: Any = target.get_field(attribute)
+            table, key = quote(target.db_table), quote(target.pk.column)
+            columns.append(f"(SELECT x.{quote(field.column)} FROM {table} x WHERE x.{key} = g.{quote(fk.column)})")  # noqa: S608
+        else:
+            field = meta.get_field(name)
+            columns.append(f"g.{quote(field.column)}")
+        fields.append(field)
+    registrations = quote(Registration._meta.db_table)
+    statuses = ", ".join(["%s"] * len(_NOT_CONFIRMED))
+    where = [
+        f"g.{quote('event_id')} = %s",
+        f"g.{quote('registration_id')} NOT IN (SELECT r.{quote('id')} FROM {registrations} r "  # noqa: S608
+        f"WHERE r.{quote('event_id')} = %s AND r.{quote('status')} IN ({statuses}))",
+    ]
+    if words:
+        # Django's own SQL for ``search_text__contains=Upper(Value(word))`` on this backend.
+        backend: Any = connection  # pattern_ops/pattern_esc: every backend's wrapper, not the base's
+        like = backend.pattern_ops["contains"].format(backend.pattern_esc.format("UPPER(%s)"))
+        either = ["(" + " AND ".join([f"g.{quote('search_text')} {like}"] * words) + ")"]
+        if codes:
+            either.append(f"g.{quote('registration_id')} IN ({', '.join(['%s'] * codes)})")
+        if paddles:
+            either.append(f"g.{quote('paddle_id')} IN ({', '.join(['%s'] * paddles)})")
+        where.append("(" + " OR ".join(either) + ")")
+    order = f"UPPER(g.{quote('last_name')}), UPPER(g.{quote('first_name')}), g.{quote('created_at')}"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} g "  # noqa: S608
+        f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s"
+    )
+    return sql, tuple(fields)
 
 
 def bidder_guest_for(*, user: Any, event: Any, lean: bool = False) -> Guest | None:

@@ -15,10 +15,38 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Field, Model
 from django.db.transaction import TransactionManagementError
 
 Converter = Callable[[Any, Any, Any], Any]
+
+
+def field_converters(fields: Sequence[Field[Any, Any] | None], using: str) -> list[tuple[int, Any, list[Converter]]]:
+    """``(position, column, converters)`` for each of ``fields`` (the statement's columns in order;
+    ``None`` for a computed one, e.g. a count) whose value the backend or the field converts — what
+    the ORM's compiler applies to every row it reads."""
+    connection = connections[using]
+    out = []
+    for position, field in enumerate(fields):
+        if field is None:
+            continue
+        column = field.get_col(field.model._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[attr-defined]
+        if found:
+            out.append((position, column, found))
+    return out
+
+
+def convert(row: Sequence[Any], converters: list[tuple[int, Any, list[Converter]]], using: str) -> list[Any]:
+    """``row`` with :func:`field_converters`' converters applied."""
+    connection = connections[using]
+    values = list(row)
+    for position, column, functions in converters:
+        value = values[position]
+        for function in functions:
+            value = function(value, column, connection)
+        values[position] = value
+    return values
 
 
 class PreparedRead:
@@ -46,14 +74,7 @@ class PreparedRead:
     def _converters_for(self, using: str) -> list[tuple[int, Any, list[Converter]]]:
         converters = self._converters.get(using)
         if converters is None:
-            connection = connections[using]
-            converters = []
-            for position, field in enumerate(self.fields):
-                column = field.get_col(self.model._meta.db_table)
-                found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)  # type: ignore[attr-defined]
-                if found:
-                    converters.append((position, column, found))
-            self._converters[using] = converters
+            converters = self._converters[using] = field_converters(self.fields, using)
         return converters
 
     def by_pk(self, pk: Any, *, lock: str | None = None, using: str = "default") -> Any:
@@ -83,13 +104,7 @@ class PreparedRead:
 
     def build(self, values: Sequence[Any], using: str = "default") -> Any:
         """One instance from ``values``: this read's columns, then its extra ones."""
-        connection = connections[using]
-        values = list(values)
-        for position, column, functions in self._converters_for(using):
-            value = values[position]
-            for function in functions:
-                value = function(value, column, connection)
-            values[position] = value
+        values = convert(values, self._converters_for(using), using)
         count = len(self.fields)
         instance = self.model.from_db(using, self.attnames, values[:count])
         for name, value in zip(self.extra, values[count:], strict=True):

@@ -13,30 +13,8 @@ from apps.core.api.fast import instant, uid
 # --- outputs -----------------------------------------------------------------------------------------
 
 
-#: What GuestSerializer reads of a guest and its related rows, as ``QuerySet.values`` names it: the
-#: guest list reads its page this way (no model instances — building five per row with deferred
-#: fields cost more than the search) and :func:`guest_row_data` turns each row into the answer.
-GUEST_ROW_VALUES = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "is_registrant",
-    "registration_id",
-    "registration__code",
-    "food_option_id",
-    "food_option__name",
-    "paddle__number",
-    "table_id",
-    "table__number",
-    "checked_in_at",
-    "user_id",
-)
-
-
 def guest_row_data(row: dict[str, Any]) -> dict[str, Any]:
-    """GuestSerializer's answer for one guest from its :data:`GUEST_ROW_VALUES` (the one place the
+    """GuestSerializer's answer for one guest from its ``selectors.GUEST_ROW_VALUES`` (the one place the
     row is formatted: the serializer's own fast path goes through it too)."""
     name = f"{row['first_name']} {row['last_name']}".strip()
     checked_in_at = row["checked_in_at"]

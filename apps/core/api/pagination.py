@@ -9,13 +9,14 @@ answered 200. Digits are ASCII only (a full-width digit is not a page number).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from django.core.paginator import EmptyPage
+from django.core.paginator import EmptyPage, InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, QuerySet, Window
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
 _POSITIVE_INT = re.compile(r"^[0-9]{1,9}$")
@@ -94,3 +95,22 @@ class WindowCountPagination(PageNumberPagination):
     """The project's pagination with :class:`WindowCountPaginator` (one query per page)."""
 
     django_paginator_class = WindowCountPaginator
+
+    def paginate_fetched(self, request: Request, fetch: Callable[[int, int], tuple[int, list[Any]]]) -> list[Any]:
+        """``paginate_queryset`` for a page read by ``fetch(offset, limit) -> (count, rows)`` — a
+        statement that carries the total on its rows (``(0, [])`` when the page is empty): the same
+        parameters, the same 404 past the end and the same response as for a queryset."""
+        page_size = self.get_page_size(request)
+        number = self.get_page_number(request, None)
+        count, rows = fetch((number - 1) * page_size, page_size)
+        paginator = self.django_paginator_class((), page_size)
+        paginator.__dict__["count"] = count  # no rows: no count; only page 1 may be empty
+        try:
+            paginator.validate_number(number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=number, message=str(exc))) from exc
+        self.page = paginator._get_page(rows, number, paginator)  # type: ignore[attr-defined]
+        self.request = request
+        if paginator.num_pages > 1 and self.template is not None:
+            self.display_page_controls = True
+        return rows

@@ -175,8 +175,8 @@ def test_guest_rows_fast_path_matches_drf() -> None:
         serializer = GuestSerializer(guest)
         assert rendered(serializer.data) == rendered(serializers.ModelSerializer.to_representation(serializer, guest))
     # The guest list reads its page as values rows: the same answer as the serializer's.
-    from apps.attendance.api.serializers import GUEST_ROW_VALUES, guest_row_data
-    from apps.attendance.selectors import guest_rows
+    from apps.attendance.api.serializers import guest_row_data
+    from apps.attendance.selectors import GUEST_ROW_VALUES, guest_rows
 
     rows = guest_rows([g.pk for g in guests], fields=GUEST_ROW_VALUES)
     assert [rendered(guest_row_data(r)) for r in rows] == [rendered(GuestSerializer(g).data) for g in guests]
