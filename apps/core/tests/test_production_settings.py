@@ -81,6 +81,7 @@ print(json.dumps({
     "TRUSTED_PROXIES": s.TRUSTED_PROXIES,
     "formatter": s.LOGGING["handlers"]["console"]["formatter"],
     "CONN_HEALTH_CHECKS": s.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+    "SESSION_OPTIONS": s.DATABASES["default"]["OPTIONS"].get("options"),
     "ENGINE": s.DATABASES["default"]["ENGINE"],
     "JWT_KEY_IS_SECRET": s.SIMPLE_JWT["SIGNING_KEY"] == s.SECRET_KEY,
     "THROTTLE_LOGIN_IP": s.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login_ip"],
@@ -103,6 +104,7 @@ def test_production_values():
     assert values["NUM_PROXIES"] == 1 and "10.0.0.0/8" in values["TRUSTED_PROXIES"]
     assert values["formatter"] == "json"
     assert values["CONN_HEALTH_CHECKS"] is True
+    assert values["SESSION_OPTIONS"] == "-c random_page_cost=1.1"
     assert values["ENGINE"].endswith("postgresql")
     assert values["JWT_KEY_IS_SECRET"] is True
     assert values["THROTTLE_LOGIN_IP"] == "1000/min"
@@ -116,6 +118,21 @@ def test_proxies_and_plain_logs_are_configurable():
     values = json.loads(result.stdout)
     assert values["NUM_PROXIES"] == 2
     assert values["formatter"] == "plain"
+    result = _run(["-c", SETTINGS_SCRIPT], DATABASE_SESSION_OPTIONS="")  # a pooler without startup options
+    assert json.loads(result.stdout)["SESSION_OPTIONS"] is None
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_price_random_reads_for_memory():
+    """The application's sessions open with random_page_cost = 1.1 (settings.base): the check-in
+    search's planner then picks the trigram index for a common three letters."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL session setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
 
 
 @pytest.mark.django_db
