@@ -327,10 +327,51 @@ def bidder_guest_for(*, user: Any, event: Any, lean: bool = False) -> Guest | No
     if not getattr(user, "is_authenticated", False):
         return None
     if lean:
+        known = getattr(event, "_bidder_guest", None)
+        if known is not None and known[0] == user.pk:
+            return known[1]  # read with the event a moment ago (bidder_guest_join)
         return _bidder_guest_lean(user.pk, getattr(event, "pk", event))
     qs = Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
     qs = qs.select_related("paddle", "registration", "table")
     return qs.order_by("-is_registrant", "created_at", "id").first()
+
+
+#: The columns of the bidder's guest row the bid path reads before its locks.
+BIDDER_GUEST_COLUMNS = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
+_BIDDER_GUEST_READ = PreparedRead(Guest, BIDDER_GUEST_COLUMNS)
+
+
+def bidder_guest_join(event_column: str) -> tuple[PreparedRead, str, str]:
+    """``bidder_guest_for(lean=True)`` inside another statement that reads one row of an event
+    (``event_column``: that row's quoted event id, e.g. ``i."event_id"``) — a bid reads its item
+    and the bidder's guest in one round trip.
+
+    Returns the guest's read (table alias ``bg``; put ``read.select_list("bg")`` in the SELECT), the
+    ``LEFT JOIN`` (two parameters: the user's id, then the confirmed status) and the ``ORDER BY`` that
+    picks the row ``bidder_guest_for`` picks (end the statement with ``LIMIT 1``). No such guest:
+    the columns are NULL. Pass the result to :func:`bidder_guest_known`."""
+    quote = connection.ops.quote_name
+    guests, registrations = quote(Guest._meta.db_table), quote(Registration._meta.db_table)
+    join = (
+        f"LEFT JOIN {guests} bg ON bg.{quote('event_id')} = {event_column} AND bg.{quote('user_id')} = %s "  # noqa: S608
+        f"AND bg.{quote('registration_id')} IN (SELECT br.{quote('id')} FROM {registrations} br "
+        f"WHERE br.{quote('event_id')} = {event_column} AND br.{quote('status')} = %s)"
+    )
+    order = f"bg.{quote('is_registrant')} DESC, bg.{quote('created_at')}, bg.{quote('id')}"
+    return _BIDDER_GUEST_READ, join, order
+
+
+def bidder_guest_join_params(user_id: Any) -> list[Any]:
+    """The parameters of :func:`bidder_guest_join`'s ``LEFT JOIN``."""
+    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
+    return [prep(uuid.UUID(str(user_id)), connection), RegistrationStatus.CONFIRMED.value]
+
+
+def bidder_guest_known(event: Any, user_id: Any, guest: Guest | None) -> None:
+    """Remember on ``event`` (this request's instance) the guest a :func:`bidder_guest_join` read
+    found for ``user_id`` (a guest of NULLs: none), so ``bidder_guest_for(lean=True)`` answers it
+    without a query."""
+    event._bidder_guest = (user_id, guest if guest is not None and guest.pk is not None else None)
 
 
 _BIDDER_GUEST: tuple[PreparedRead, str] | None = None
@@ -341,7 +382,7 @@ def _bidder_guest_lean(user_id: Any, event_id: Any) -> Guest | None:
     global _BIDDER_GUEST
     if _BIDDER_GUEST is None:
         quote = connection.ops.quote_name
-        read = PreparedRead(Guest, ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at"))
+        read = _BIDDER_GUEST_READ
         guest, registration = Guest._meta, Registration._meta
         # Identifiers from the models' _meta, quoted; every value is a parameter.
         sql = (

@@ -200,17 +200,23 @@ ITEM_FOR_BID = (
 )
 
 
-_ITEM_FOR_BID: tuple[tuple[PreparedRead, PreparedRead, PreparedRead], str] | None = None
+_ITEM_FOR_BID: dict[bool, tuple[tuple[PreparedRead, ...], str]] = {}
 
 
-def _item_for_bid(item_id: Any) -> Item | None:
+def _item_for_bid(item_id: Any, bidder: Any = None) -> Item | None:
     """:data:`ITEM_FOR_BID` of a live event's item, with its event and NPO, as one precompiled
-    statement (the ORM's joined, deferred read cost several times the query; every bid reads it)."""
+    statement (the ORM's joined, deferred read cost several times the query; every bid reads it).
+
+    ``bidder``: a signed-in user about to bid — the same statement also reads their guest row for
+    the event (``attendance.selectors.bidder_guest_join``), which the bid's ``bidder_resolve``
+    would otherwise read next: on a hot item most bids are refused before any lock, after these
+    reads, so each round trip saved is a share of every refusal."""
+    from apps.attendance.selectors import bidder_guest_join, bidder_guest_join_params, bidder_guest_known
     from apps.events.models import Event
     from apps.npos.models import NPO
 
-    global _ITEM_FOR_BID
-    if _ITEM_FOR_BID is None:
+    with_guest = bidder is not None and getattr(bidder, "is_authenticated", False)
+    if with_guest not in _ITEM_FOR_BID:
         quote = connection.ops.quote_name
 
         def read_of(model: Any, prefix: str) -> PreparedRead:
@@ -219,35 +225,43 @@ def _item_for_bid(item_id: Any) -> Item | None:
             fields = model._meta.concrete_fields
             return PreparedRead(model, [f.attname for f in fields if f.name in picked or f.attname in picked])
 
-        item_read, event_read, npo_read = read_of(Item, ""), read_of(Event, "event__"), read_of(NPO, "event__npo__")
-        # Identifiers from the models' _meta, quoted; the id is a parameter.
-        sql = (
-            f"SELECT {item_read.select_list('i')}, {event_read.select_list('e')}, {npo_read.select_list('n')} "  # noqa: S608
-            f"FROM {quote(Item._meta.db_table)} i "
+        reads: tuple[PreparedRead, ...] = (read_of(Item, ""), read_of(Event, "event__"), read_of(NPO, "event__npo__"))
+        guest_join = guest_order = ""
+        if with_guest:
+            guest_read, guest_join, order = bidder_guest_join(f"i.{quote('event_id')}")
+            reads, guest_order = (*reads, guest_read), f" ORDER BY {order} LIMIT 1"
+        columns = ", ".join(read.select_list(alias) for read, alias in zip(reads, ("i", "e", "n", "bg"), strict=False))
+        # Identifiers from the models' _meta, quoted; every value is a parameter.
+        _ITEM_FOR_BID[with_guest] = (
+            reads,
+            f"SELECT {columns} FROM {quote(Item._meta.db_table)} i "  # noqa: S608
             f"JOIN {quote(Event._meta.db_table)} e ON e.{quote('id')} = i.{quote('event_id')} "
-            f"JOIN {quote(NPO._meta.db_table)} n ON n.{quote('id')} = e.{quote('npo_id')} "
-            f"WHERE i.{quote('id')} = %s AND e.{quote('deleted_at')} IS NULL"
+            f"JOIN {quote(NPO._meta.db_table)} n ON n.{quote('id')} = e.{quote('npo_id')} {guest_join} "
+            f"WHERE i.{quote('id')} = %s AND e.{quote('deleted_at')} IS NULL{guest_order}",
         )
-        _ITEM_FOR_BID = ((item_read, event_read, npo_read), sql)
-    reads, sql = _ITEM_FOR_BID
-    rows = joined_rows(reads, sql, [Item._meta.pk.get_db_prep_value(_uuid(item_id), connection)])  # type: ignore[union-attr]
+    reads, sql = _ITEM_FOR_BID[with_guest]
+    params = bidder_guest_join_params(bidder.pk) if with_guest else []
+    rows = joined_rows(reads, sql, [*params, Item._meta.pk.get_db_prep_value(_uuid(item_id), connection)])  # type: ignore[union-attr]
     if not rows:
         return None
-    item, event, npo = rows[0]
+    item, event, npo, *guest = rows[0]
     Event.npo.field.set_cached_value(event, npo)
     Item.event.field.set_cached_value(item, event)
+    if with_guest:
+        bidder_guest_known(event, bidder.pk, guest[0])
     return item  # type: ignore[no-any-return]
 
 
-def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True, lean: bool = False) -> Item:
+def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True, lean: bool = False, bidder: Any = None) -> Item:
     """The item if ``user`` may see it, else 404 (also for another tenant's drafts).
 
     ``items_visible_q``'s rule, decided on the row: a public item of a public event is visible to
     everyone without a membership query (every bid reads this), anything else only to members of
     the event's NPO (``authz.is_member``: one more query, for drafts and members' reads only).
-    ``lean``: only :data:`ITEM_FOR_BID` (a column left out is read on access, one query each)."""
+    ``lean``: only :data:`ITEM_FOR_BID` (a column left out is read on access, one query each), and
+    with ``bidder`` (a user about to bid) their guest row for the event in the same statement."""
     if lean:
-        item = _item_for_bid(item_id)
+        item = _item_for_bid(item_id, bidder)
     else:
         qs = Item.objects.filter(pk=_uuid(item_id), event__deleted_at__isnull=True)
         qs = qs.select_related("event", "event__npo")

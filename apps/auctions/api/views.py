@@ -240,8 +240,10 @@ class ItemViewSet(AuctionViewSet):
             throttles.append(BidRateThrottle())
         return throttles
 
-    def _item(self, *, annotate: bool = True, lean: bool = False) -> Item:
-        return selectors.item_get_visible(self.request.user, self.kwargs["pk"], annotate=annotate, lean=lean)
+    def _item(self, *, annotate: bool = True, lean: bool = False, bidder: Any = None) -> Item:
+        return selectors.item_get_visible(
+            self.request.user, self.kwargs["pk"], annotate=annotate, lean=lean, bidder=bidder
+        )
 
     def _answer(self, item: Item, code: int = 200) -> Response:
         request = self.request
@@ -316,7 +318,8 @@ class ItemViewSet(AuctionViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def bids(self, request: Request, pk: Any) -> Response:
-        item = self._item(lean=True)
+        # A bid reads the caller's guest row with the item (the clerk path reads a number instead).
+        item = self._item(lean=True, bidder=request.user if request.method == "POST" else None)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.bids_history(item))
             return self.get_paginated_response(s.BidRowSerializer(page, many=True).data)

@@ -146,6 +146,42 @@ def test_a_bid_below_the_minimum_is_refused_before_any_row_lock(django_assert_ma
     assert r.status_code == 409 and error(r) == "BID_TOO_LOW" and r.json()["error"]["min_bid"] == "110.00"
     assert not [q["sql"] for q in captured.captured_queries if " FOR " in q["sql"].upper()]
     assert Bid.objects.count() == 1
+    # The bidder's guest row is read with the item, in the same statement.
+    item_reads = [q["sql"] for q in captured.captured_queries if '"auctions_item"' in q["sql"]]
+    assert len(item_reads) == 1 and '"attendance_guest"' in item_reads[0]
+    assert len([q for q in captured.captured_queries if '"attendance_guest"' in q["sql"]]) == 1
+
+
+def test_the_guest_read_with_the_item_is_the_bidders_guest() -> None:
+    """``_item_for_bid(…, bidder)`` finds the guest ``bidder_guest_for`` finds, in every case: the
+    registrant of their own party ahead of a guest row in a friend's, a linked guest, a cancelled
+    party, another event's party, nobody."""
+    from apps.attendance.selectors import bidder_guest_for
+    from apps.attendance.tests.factories import GuestFactory, RegistrationFactory
+    from apps.auctions.selectors import _item_for_bid
+
+    item = ItemFactory()
+    event = item.event
+    own = bidder(event, 101)
+    GuestFactory(registration=RegistrationFactory(event=event), user=own)  # also in a friend's party
+    linked = UserFactory()
+    linked_guest = GuestFactory(registration=RegistrationFactory(event=event), user=linked)
+    cancelled = UserFactory()
+    RegistrationFactory(event=event, user=cancelled, status="cancelled")
+    elsewhere = bidder(PublishedEventFactory(), 7)
+    expected = {own: own.guest, linked: linked_guest, cancelled: None, elsewhere: None, UserFactory(): None}
+    for user, guest in expected.items():
+        read = _item_for_bid(item.pk, user)
+        assert read is not None and read.pk == item.pk and read.event.npo.pk == event.npo_id
+        found = read.event._bidder_guest
+        assert found[0] == user.pk
+        assert (found[1].pk if found[1] else None) == (guest.pk if guest else None)
+        fresh = bidder_guest_for(user=user, event=item.event, lean=True)  # the standalone statement
+        assert (fresh.pk if fresh else None) == (guest.pk if guest else None)
+        assert bidder_guest_for(user=user, event=read.event, lean=True) is found[1]  # no second read
+        if found[1] is not None:
+            assert (found[1].registration_id, found[1].paddle_id) == (fresh.registration_id, fresh.paddle_id)
+    assert _item_for_bid(item.pk, None) is not None and not hasattr(_item_for_bid(item.pk, None).event, "_bidder_guest")
 
 
 # --- buy now -------------------------------------------------------------------------------------

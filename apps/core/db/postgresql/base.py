@@ -25,6 +25,9 @@ from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    health_check_done: bool
+    health_check_enabled: bool
+
     def close_if_health_check_failed(self) -> None:
         if self.pool or self.connection is None or not self.health_check_enabled or self.health_check_done:
             return
