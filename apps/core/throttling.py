@@ -72,18 +72,15 @@ class ScopedRateThrottle(SimpleRateThrottle):
         through. One Redis round trip (a pipeline: ``INCR``, ``EXPIRE``, ``GET``), a few bytes; two on other
         cache backends (``get_many`` + ``incr``).
         """
-        if self.rate is None or self.num_requests is None or self.duration is None:
-            return True
         # Outside the try: a malformed body must surface as the parser's 400, not be swallowed.
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
+        if not self.prepare(request, view):
             return True
+        assert self.duration is not None and self.num_requests is not None
+        current, previous, overlap = self.current, self.previous, self.overlap_now
         try:
-            self.now = self.timer()
-            window = int(self.now // self.duration)
-            current, previous = f"{self.key}:{window}", f"{self.key}:{window - 1}"
-            overlap = 1.0 - (self.now - window * self.duration) / self.duration
-            counted = _redis_count(self.cache, current, previous, 2 * self.duration)
+            counted = self.counted
+            if counted is None:
+                counted = _redis_count(self.cache, current, previous, 2 * self.duration)
             if counted is None:  # another cache backend: read both, then count
                 counts = self.cache.get_many([current, previous])
                 before, previous_count = counts.get(current, 0), counts.get(previous, 0)
@@ -101,6 +98,27 @@ class ScopedRateThrottle(SimpleRateThrottle):
         except Exception:  # the cache is down: degrade to "no throttling" rather than a 500
             logger.warning("throttle cache unavailable; scope %s not enforced", self.scope)
             return True
+
+    #: This request's count and the previous window's, when :func:`count_together` fetched them.
+    counted: tuple[int, int] | None = None
+    _prepared: bool | None = None
+
+    def prepare(self, request: Request, view: Any) -> bool:
+        """Work out this request's window keys (once); False when the throttle does not apply (no
+        rate, or no key: e.g. the ``user`` scope for an anonymous caller)."""
+        if self._prepared is None:
+            self._prepared = False
+            if self.rate is None or self.num_requests is None or self.duration is None:
+                return False
+            self.key = self.get_cache_key(request, view)
+            if self.key is None:
+                return False
+            self.now = self.timer()
+            window = int(self.now // self.duration)
+            self.current, self.previous = f"{self.key}:{window}", f"{self.key}:{window - 1}"
+            self.overlap_now = 1.0 - (self.now - window * self.duration) / self.duration
+            self._prepared = True
+        return self._prepared
 
     def _count(self, key: str) -> None:
         """Adds this request to its window's counter (created on first use, kept for two windows)."""
@@ -139,6 +157,48 @@ def _redis_count(cache: Any, current: str, previous: str, ttl: int) -> tuple[int
     pipe.get(previous_key)
     count, _, previous_count = pipe.execute()
     return int(count), int(previous_count or 0)
+
+
+def count_together(throttles: list[Any], request: Request, view: Any) -> None:
+    """Count ``request`` in every one of ``throttles`` kept in Redis in one round trip (a pipeline of
+    each one's ``INCR``, ``EXPIRE`` and ``GET``) instead of one each; each throttle then decides on
+    its count as before (:class:`CombinedThrottlesMixin`). Anything else — another cache backend, a
+    Redis error — leaves each throttle to count on its own (and fail open on its own)."""
+    ours = [t for t in throttles if isinstance(t, ScopedRateThrottle) and t.prepare(request, view)]
+    if len(ours) < 2:
+        return
+    cache = ours[0].cache
+    client = getattr(cache, "client", None)
+    client_of, make_key = getattr(client, "get_client", None), getattr(client, "make_key", None)
+    if client_of is None or make_key is None or any(t.cache is not cache for t in ours):
+        return
+    try:
+        pipe = client_of(write=True).pipeline(transaction=False)
+        for throttle in ours:
+            current_key = make_key(throttle.current)
+            pipe.incr(current_key)
+            pipe.expire(current_key, 2 * (throttle.duration or 0))
+            pipe.get(make_key(throttle.previous))
+        results = pipe.execute()
+    except Exception:
+        logger.warning("throttle cache unavailable; counting the scopes one by one")
+        return
+    for index, throttle in enumerate(ours):
+        count, _, previous_count = results[3 * index : 3 * index + 3]
+        throttle.counted = (int(count), int(previous_count or 0))
+
+
+class CombinedThrottlesMixin:
+    """A view whose requests pass several throttles (the bid path: ``user`` and ``bid``) counts them
+    in one Redis round trip (:func:`count_together`); the decision, the 429 and its ``Retry-After``
+    are DRF's ``check_throttles``, unchanged."""
+
+    def check_throttles(self, request: Request) -> None:
+        throttles = self.get_throttles()  # type: ignore[attr-defined]
+        count_together(throttles, request, self)
+        durations = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, self)]
+        if durations:
+            self.throttled(request, max((d for d in durations if d is not None), default=None))  # type: ignore[attr-defined]
 
 
 class AccountRateThrottle(ScopedRateThrottle):

@@ -47,7 +47,7 @@ from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
-from apps.core.throttling import BidRateThrottle
+from apps.core.throttling import BidRateThrottle, CombinedThrottlesMixin
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
@@ -215,7 +215,7 @@ class EventItemsViewSet(AuctionViewSet):
         return Response({"updated": count})
 
 
-class ItemViewSet(AuctionViewSet):
+class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     """``/items/{id}/…``: one item, its lifecycle, bids, buy-now, live sales and images."""
 
     serializer_class = s.ItemSerializer

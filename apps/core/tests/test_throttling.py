@@ -116,3 +116,58 @@ def test_counter_window_is_constant_size_and_refusals_do_not_count(rates, monkey
     assert 0 < wait <= 30
     now[0] += wait
     assert t.LoginIPRateThrottle().allow_request(request, None)
+
+
+@pytest.mark.django_db
+def test_combined_throttles_count_every_scope_in_one_round_trip(rates, monkeypatch, user):
+    """The bid path passes the ``user`` and ``bid`` throttles: on Redis both are counted in one
+    pipeline, and each decides exactly as alone (refusals not counted, the longest wait wins)."""
+    from django.core.cache import cache
+    from rest_framework.exceptions import Throttled
+    from rest_framework.views import APIView
+
+    if not hasattr(getattr(cache, "client", None), "get_client"):
+        pytest.skip("the Redis cache (django-redis)")
+    rates(user="100/min", bid="2/min")
+    now = [12000.0 + (hash(str(user.pk)) % 1000) * 60]  # a window of this test's own
+    monkeypatch.setattr(t.ScopedRateThrottle, "timer", lambda self: now[0])
+    pipelines = []
+    real_execute = type(cache.client.get_client(write=True).pipeline()).execute
+
+    def counting_execute(pipe, *args, **kwargs):
+        pipelines.append(len(pipe.command_stack))
+        return real_execute(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(type(cache.client.get_client(write=True).pipeline()), "execute", counting_execute)
+
+    class View(t.CombinedThrottlesMixin, APIView):
+        throttle_classes = [t.UserRateThrottle, t.BidRateThrottle]
+
+    def attempt() -> float | None:
+        request = drf_request()
+        request.user = user
+        try:
+            View().check_throttles(request)
+        except Throttled as exc:
+            return exc.wait
+        return None
+
+    assert attempt() is None and attempt() is None
+    assert pipelines == [6, 6]  # INCR, EXPIRE and GET for each scope, one round trip per request
+    wait = attempt()
+    assert wait is not None and 0 < wait <= 60  # the bid scope refuses
+    scopes = {}
+    for cls in (t.UserRateThrottle, t.BidRateThrottle):
+        throttle = cls()
+        request = drf_request()
+        request.user = user
+        throttle.prepare(request, None)
+        scopes[throttle.scope] = cache.get(throttle.current)
+    assert scopes == {"user": 3, "bid": 2}  # the refused request counted where it was let through
+
+    def broken(pipe, *args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(type(cache.client.get_client(write=True).pipeline()), "execute", broken)
+    now[0] += 3600
+    assert attempt() is None  # fails open, scope by scope, as a single throttle does
