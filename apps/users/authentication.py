@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication as BaseJWTAuthentication
@@ -44,11 +45,66 @@ def user_by_pk(pk: Any) -> Any:
 
 
 _USER_READ: PreparedRead | None = None
+_USER_WITH_MEMBERSHIPS_SQL: str | None = None
+
+
+def user_with_memberships_by_pk(pk: Any) -> Any:
+    """:func:`user_by_pk` and the user's ``membership_summaries`` in the same statement (a view that
+    shows them — ``users/me``, which every app reads at start — asks for them with
+    ``user_with_memberships = True``): one row per active membership in a live NPO, or one row of
+    the user alone. The summaries are kept on the instance, where ``membership_summaries`` finds
+    them; a test compares both reads."""
+    from apps.npos.models import NPO, Membership, MembershipStatus
+    from apps.users.models import User
+
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        return None
+    global _USER_READ, _USER_WITH_MEMBERSHIPS_SQL
+    if _USER_READ is None:
+        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
+    if _USER_WITH_MEMBERSHIPS_SQL is None:
+        quote = connection.ops.quote_name
+        membership, npo = quote(Membership._meta.db_table), quote(NPO._meta.db_table)
+        # Identifiers from the models' _meta, quoted; the values are parameters.
+        _USER_WITH_MEMBERSHIPS_SQL = (
+            f"SELECT {_USER_READ.select_list('t')}, mm.{quote('npo_id')}, mm.{quote('role')} "  # noqa: S608
+            f"FROM {quote(User._meta.db_table)} t LEFT JOIN ("
+            f"SELECT m.{quote('user_id')}, m.{quote('npo_id')}, m.{quote('role')}, n.{quote('name')} "
+            f"FROM {membership} m JOIN {npo} n ON n.{quote('id')} = m.{quote('npo_id')} "
+            f"WHERE m.{quote('status')} = %s AND n.{quote('deleted_at')} IS NULL"
+            f") mm ON mm.{quote('user_id')} = t.{quote('id')} "
+            f"WHERE t.{quote('id')} = %s ORDER BY mm.{quote('name')}, mm.{quote('npo_id')}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _USER_WITH_MEMBERSHIPS_SQL,
+            [MembershipStatus.ACTIVE.value, User._meta.pk.get_db_prep_value(pk, connection)],  # type: ignore[union-attr]
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    width = _USER_READ.width
+    user = _USER_READ.build(rows[0][:width])
+    # SQLite hands UUIDs back as hex text: one spelling, as membership_summaries writes it.
+    user._membership_summaries = [
+        {"npo": str(uuid.UUID(str(row[width]))), "role": row[width + 1]} for row in rows if row[width] is not None
+    ]
+    return user
 
 
 class JWTAuthentication(BaseJWTAuthentication):
     """simplejwt's authentication plus the per-user revocation cut-off; the user is read with
     :func:`user_by_pk` (simplejwt's ``get_user`` otherwise, same checks in the same order)."""
+
+    #: Read the user's memberships with the user (the view's ``user_with_memberships``).
+    with_memberships = False
+
+    def authenticate(self, request: Any) -> Any:
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        self.with_memberships = bool(getattr(view, "user_with_memberships", False))
+        return super().authenticate(request)
 
     def get_user(self, validated_token: Token) -> Any:
         user = self._user(validated_token)
@@ -68,7 +124,7 @@ class JWTAuthentication(BaseJWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken(str(_("Token contained no recognizable user identification"))) from exc
-        user = user_by_pk(user_id)
+        user = user_with_memberships_by_pk(user_id) if self.with_memberships else user_by_pk(user_id)
         if user is None:
             raise AuthenticationFailed(str(_("User not found")), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
