@@ -156,6 +156,7 @@ def _overlay_rows(user_id: Any, item_ids: list[str]) -> list[tuple[str, Any, Any
             f" GROUP BY {quote('item_id')}"
         )
         params += [prep(i) for i in item_ids] + [user_id, user_id]
+    # A plain cursor: the IN list's length varies, and PostgreSQL planned it per call anyway.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())

@@ -117,18 +117,25 @@ class PreparedRead:
 
     def rows(self, sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
         """The instances the statement returns (with the extra columns as attributes)."""
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
-        return [self.build(row, using) for row in fetched]
+        return [self.build(row, using) for row in fetch_prepared(sql, params, using)]
+
+
+def fetch_prepared(sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
+    """Every row of a fixed statement, which the database keeps prepared where the backend offers
+    it (``apps.core.db.postgresql``: PostgreSQL plans it once per connection); a plain cursor
+    elsewhere. Only for statements whose plan does not depend on the values (keys, equality): a
+    prepared statement may be run with a generic plan."""
+    connection = connections[using]
+    opener = getattr(connection, "prepared_cursor", None)
+    with opener() if opener is not None else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def joined_rows(reads: Sequence[PreparedRead], sql: str, params: Sequence[Any], using: str = "default") -> list[Any]:
     """A statement whose rows are several reads side by side (``SELECT <first's columns>, <second's
     columns>, … FROM … JOIN …``): one tuple of instances per row, in the order of ``reads``."""
-    with connections[using].cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
+    fetched = fetch_prepared(sql, params, using)
     out = []
     for row in fetched:
         instances, start = [], 0

@@ -22,7 +22,7 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidTok
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 
-from apps.core.prepared import PreparedRead
+from apps.core.prepared import PreparedRead, fetch_prepared
 from apps.users.tokens import ISSUED_CLAIM
 
 
@@ -77,12 +77,10 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
             f") mm ON mm.{quote('user_id')} = t.{quote('id')} "
             f"WHERE t.{quote('id')} = %s ORDER BY mm.{quote('name')}, mm.{quote('npo_id')}"
         )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _USER_WITH_MEMBERSHIPS_SQL,
-            [MembershipStatus.ACTIVE.value, User._meta.pk.get_db_prep_value(pk, connection)],  # type: ignore[union-attr]
-        )
-        rows = cursor.fetchall()
+    rows = fetch_prepared(
+        _USER_WITH_MEMBERSHIPS_SQL,
+        [MembershipStatus.ACTIVE.value, User._meta.pk.get_db_prep_value(pk, connection)],  # type: ignore[union-attr]
+    )
     if not rows:
         return None
     width = _USER_READ.width

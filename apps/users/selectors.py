@@ -7,6 +7,7 @@ import uuid
 from django.db import connection
 from django.db.models import QuerySet
 
+from apps.core.prepared import fetch_prepared
 from apps.npos.models import NPO, Membership, MembershipStatus
 from apps.users.models import User
 
@@ -39,11 +40,10 @@ def membership_summaries(user: User) -> list[dict[str, str]]:
             f"WHERE m.{quote('user_id')} = %s AND m.{quote('status')} = %s AND n.{quote('deleted_at')} IS NULL "
             f"ORDER BY n.{quote('name')}, m.{quote('npo_id')}"
         )
-    with connection.cursor() as cursor:
-        user_id = User._meta.pk.get_db_prep_value(user.pk, connection)  # type: ignore[union-attr]
-        cursor.execute(_MEMBERSHIPS_SQL, [user_id, MembershipStatus.ACTIVE.value])
-        # SQLite hands UUIDs back as hex text: one spelling, as the ORM would convert them.
-        return [{"npo": str(uuid.UUID(str(npo_id))), "role": role} for npo_id, role in cursor.fetchall()]
+    user_id = User._meta.pk.get_db_prep_value(user.pk, connection)  # type: ignore[union-attr]
+    rows = fetch_prepared(_MEMBERSHIPS_SQL, [user_id, MembershipStatus.ACTIVE.value])
+    # SQLite hands UUIDs back as hex text: one spelling, as the ORM would convert them.
+    return [{"npo": str(uuid.UUID(str(npo_id))), "role": role} for npo_id, role in rows]
 
 
 _MEMBERSHIPS_SQL: str | None = None

@@ -117,6 +117,10 @@ else:
     # MB in memory or on SSD, where 1.1 is the usual advice: the check-in search then reads the
     # trigram index for a common three letters instead of scanning every guest (README, Performance).
     # Empty it for a pooler that refuses startup options (PgBouncer without ignore_startup_parameters).
+    # The fixed statements every request runs (apps.core.prepared) are kept prepared per connection
+    # (apps.core.db.postgresql): false for a pooler that cannot keep them (PgBouncer < 1.21 in
+    # transaction mode).
+    DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
     _SESSION_OPTIONS = env.str("DATABASE_SESSION_OPTIONS", default="-c random_page_cost=1.1")
     if _SESSION_OPTIONS:
         DATABASES["default"]["OPTIONS"].setdefault("options", _SESSION_OPTIONS)

@@ -19,14 +19,65 @@ either (the path can fail between the check and the query).
 from __future__ import annotations
 
 import select
+import sys
+from typing import Any
 
+import psycopg
+from django.conf import settings
+from django.db.backends.postgresql import operations
+from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]
 from django_prometheus.db.backends.postgresql import base
+from django_prometheus.db.common import ExportingCursorWrapper
 from psycopg import pq
+
+
+class _PreparingCursor(ServerBindingCursor):
+    """Server-side binding, and every statement kept prepared by PostgreSQL on this connection."""
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def last_executed_query(self, cursor: Any, sql: Any, params: Any) -> Any:
+        """A prepared statement's text for the query log (``connection.queries``, the tests'
+        query counts): composed on the client, as Django does under server-side binding."""
+        if isinstance(cursor, _PreparingCursor):
+            try:
+                return self.compose_sql(sql, params)
+            except psycopg.errors.DataError:  # pragma: no cover - Django's own fallback
+                return None
+        return super().last_executed_query(cursor, sql, params)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     health_check_done: bool
     health_check_enabled: bool
+    ops_class = DatabaseOperations
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        if settings.DATABASE_PREPARED_STATEMENTS and connection.prepare_threshold is None:
+            # psycopg prepares nothing while the threshold is None (Django's default). Django's own
+            # cursors bind on the client and never prepare; with a threshold no statement reaches,
+            # only prepared_cursor's, which ask for it, are prepared.
+            connection.prepare_threshold = sys.maxsize
+        return connection
+
+    def prepared_cursor(self) -> Any:
+        """A cursor (Django's wrapper: query logging, ``execute_wrappers``, the Prometheus counts)
+        whose statements the server keeps prepared for this connection: parsed and planned once,
+        then only executed. For the few fixed statements every request runs (``apps.core.prepared``:
+        the token's user, a bid's item and guest, the bidder's locks): planning the item-and-guest
+        read took 1.3 ms against 0.2 ms to run it. ``DATABASE_PREPARED_STATEMENTS=false`` (e.g.
+        behind PgBouncer in transaction mode before 1.21) gives a plain cursor."""
+        if not settings.DATABASE_PREPARED_STATEMENTS:
+            return self.cursor()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            cursor_class = ExportingCursorWrapper(_PreparingCursor, self.alias, self.vendor)
+            return self._prepare_cursor(cursor_class(self.connection))
 
     def close_if_health_check_failed(self) -> None:
         if self.pool or self.connection is None or not self.health_check_enabled or self.health_check_done:
