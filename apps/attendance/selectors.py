@@ -13,7 +13,7 @@ from django.db.models.functions import Upper
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.core.exceptions import NotFound
-from apps.core.prepared import PreparedRead, convert, field_converters
+from apps.core.prepared import PreparedRead, convert, fetch_prepared, field_converters
 from apps.events.models import Event, EventStatus
 from apps.events.selectors import caller_flags, event_ref_visible
 from apps.npos import authz
@@ -196,11 +196,24 @@ def _exact_matches(event: Event, term: str) -> tuple[list[Any], list[Any]]:
     paddle_ids: list[Any] = []
     compact = term.replace(" ", "").replace("-", "").upper()
     if len(compact) == 6 and set(compact) <= _CODE_CHARS:
-        registration_ids = list(Registration.objects.filter(event=event, code=compact).values_list("id", flat=True))
+        registration_ids = _ids_where(Registration, "code", event, compact)
     digits = term.lstrip("#")
     if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # "²".isdigit() is True
-        paddle_ids = list(Paddle.objects.filter(event=event, number=int(digits)).values_list("id", flat=True))
+        paddle_ids = _ids_where(Paddle, "number", event, int(digits))
     return registration_ids, paddle_ids
+
+
+def _ids_where(model: Any, column: str, event: Event, value: Any) -> list[uuid.UUID]:
+    """The ids of ``model``'s rows of ``event`` whose ``column`` is ``value`` — a fixed statement
+    kept prepared (a fifth of the desk's searches are digits: a phone's or a bidder number)."""
+    quote, meta = connection.ops.quote_name, model._meta
+    # Identifiers from the model's _meta, quoted; the values are parameters.
+    sql = (
+        f"SELECT t.{quote(meta.pk.column)} FROM {quote(meta.db_table)} t "  # noqa: S608
+        f"WHERE t.{quote('event_id')} = %s AND t.{quote(column)} = %s"
+    )
+    event_id = meta.pk.get_db_prep_value(event.pk, connection)
+    return [_uuid_or_404(row[0]) for row in fetch_prepared(sql, [event_id, value])]
 
 
 def guest_text_q(term: str) -> Q:
