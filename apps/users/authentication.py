@@ -32,20 +32,25 @@ def user_by_pk(pk: Any) -> Any:
     authenticated API request reads it, and building the same ``SELECT … WHERE id = %s`` through
     the ORM's query compiler cost more than the round trip. None when there is no such user (or
     the id is no UUID)."""
-    from apps.users.models import User
-
     try:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    global _USER_READ
-    if _USER_READ is None:
-        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
-    return _USER_READ.by_pk(pk)
+    return _user_read().by_pk(pk)
 
 
 _USER_READ: PreparedRead | None = None
 _USER_WITH_MEMBERSHIPS_SQL: str | None = None
+
+
+def _user_read() -> PreparedRead:
+    """Every column of the user (the request's user is the whole model, as ``get_user`` gave it)."""
+    from apps.users.models import User
+
+    global _USER_READ
+    if _USER_READ is None:
+        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
+    return _USER_READ
 
 
 def user_with_memberships_by_pk(pk: Any) -> Any:
@@ -61,15 +66,14 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    global _USER_READ, _USER_WITH_MEMBERSHIPS_SQL
-    if _USER_READ is None:
-        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
+    read = _user_read()
+    global _USER_WITH_MEMBERSHIPS_SQL
     if _USER_WITH_MEMBERSHIPS_SQL is None:
         quote = connection.ops.quote_name
         membership, npo = quote(Membership._meta.db_table), quote(NPO._meta.db_table)
         # Identifiers from the models' _meta, quoted; the values are parameters.
         _USER_WITH_MEMBERSHIPS_SQL = (
-            f"SELECT {_USER_READ.select_list('t')}, mm.{quote('npo_id')}, mm.{quote('role')} "  # noqa: S608
+            f"SELECT {read.select_list('t')}, mm.{quote('npo_id')}, mm.{quote('role')} "  # noqa: S608
             f"FROM {quote(User._meta.db_table)} t LEFT JOIN ("
             f"SELECT m.{quote('user_id')}, m.{quote('npo_id')}, m.{quote('role')}, n.{quote('name')} "
             f"FROM {membership} m JOIN {npo} n ON n.{quote('id')} = m.{quote('npo_id')} "
@@ -83,8 +87,8 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
     )
     if not rows:
         return None
-    width = _USER_READ.width
-    user = _USER_READ.build(rows[0][:width])
+    width = read.width
+    user = read.build(rows[0][:width])
     # SQLite hands UUIDs back as hex text: one spelling, as membership_summaries writes it.
     user._membership_summaries = [
         {"npo": str(uuid.UUID(str(row[width]))), "role": row[width + 1]} for row in rows if row[width] is not None
