@@ -213,7 +213,7 @@ def _ids_where(model: Any, column: str, event: Event, value: Any) -> list[uuid.U
         f"WHERE t.{quote('event_id')} = %s AND t.{quote(column)} = %s"
     )
     event_id = meta.pk.get_db_prep_value(event.pk, connection)
-    return [_uuid_or_404(row[0]) for row in fetch_prepared(sql, [event_id, value])]
+    return [uuid.UUID(str(row[0])) for row in fetch_prepared(sql, [event_id, value])]  # SQLite: hex text
 
 
 def guest_text_q(term: str) -> Q:

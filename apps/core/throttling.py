@@ -146,17 +146,24 @@ class ScopedRateThrottle(SimpleRateThrottle):
 def _redis_count(cache: Any, current: str, previous: str, ttl: int) -> tuple[int, int] | None:
     """On django-redis: ``INCR current``, ``EXPIRE current``, ``GET previous`` in one pipeline and
     ``(current count with this request, previous count)``; None for any other cache backend."""
+    counted = _redis_counts(cache, [(current, previous, ttl)])
+    return None if counted is None else counted[0]
+
+
+def _redis_counts(cache: Any, windows: list[tuple[str, str, int]]) -> list[tuple[int, int]] | None:
+    """:func:`_redis_count` for several ``(current, previous, ttl)`` windows in one pipeline."""
     client_of = getattr(getattr(cache, "client", None), "get_client", None)
     make_key = getattr(getattr(cache, "client", None), "make_key", None)
     if client_of is None or make_key is None:
         return None
-    current_key, previous_key = make_key(current), make_key(previous)
     pipe = client_of(write=True).pipeline(transaction=False)
-    pipe.incr(current_key)
-    pipe.expire(current_key, ttl)
-    pipe.get(previous_key)
-    count, _, previous_count = pipe.execute()
-    return int(count), int(previous_count or 0)
+    for current, previous, ttl in windows:
+        current_key = make_key(current)
+        pipe.incr(current_key)
+        pipe.expire(current_key, ttl)
+        pipe.get(make_key(previous))
+    results = pipe.execute()
+    return [(int(results[i]), int(results[i + 2] or 0)) for i in range(0, len(results), 3)]
 
 
 def count_together(throttles: list[Any], request: Request, view: Any) -> None:
@@ -168,24 +175,15 @@ def count_together(throttles: list[Any], request: Request, view: Any) -> None:
     if len(ours) < 2:
         return
     cache = ours[0].cache
-    client = getattr(cache, "client", None)
-    client_of, make_key = getattr(client, "get_client", None), getattr(client, "make_key", None)
-    if client_of is None or make_key is None or any(t.cache is not cache for t in ours):
+    if any(t.cache is not cache for t in ours):
         return
     try:
-        pipe = client_of(write=True).pipeline(transaction=False)
-        for throttle in ours:
-            current_key = make_key(throttle.current)
-            pipe.incr(current_key)
-            pipe.expire(current_key, 2 * (throttle.duration or 0))
-            pipe.get(make_key(throttle.previous))
-        results = pipe.execute()
+        counted = _redis_counts(cache, [(t.current, t.previous, 2 * (t.duration or 0)) for t in ours])
     except Exception:
         logger.warning("throttle cache unavailable; counting the scopes one by one")
         return
-    for index, throttle in enumerate(ours):
-        count, _, previous_count = results[3 * index : 3 * index + 3]
-        throttle.counted = (int(count), int(previous_count or 0))
+    for throttle, counts in zip(ours, counted or (), strict=False):
+        throttle.counted = counts
 
 
 class CombinedThrottlesMixin:

@@ -61,6 +61,7 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
     them; a test compares both reads."""
     from apps.npos.models import NPO, Membership, MembershipStatus
     from apps.users.models import User
+    from apps.users.selectors import membership_summary
 
     try:
         pk = uuid.UUID(str(pk))
@@ -89,10 +90,8 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
         return None
     width = read.width
     user = read.build(rows[0][:width])
-    # SQLite hands UUIDs back as hex text: one spelling, as membership_summaries writes it.
-    user._membership_summaries = [
-        {"npo": str(uuid.UUID(str(row[width]))), "role": row[width + 1]} for row in rows if row[width] is not None
-    ]
+    summaries = [membership_summary(row[width], row[width + 1]) for row in rows if row[width] is not None]
+    user._membership_summaries = summaries
     return user
 
 

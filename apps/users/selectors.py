@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -42,8 +43,13 @@ def membership_summaries(user: User) -> list[dict[str, str]]:
         )
     user_id = User._meta.pk.get_db_prep_value(user.pk, connection)  # type: ignore[union-attr]
     rows = fetch_prepared(_MEMBERSHIPS_SQL, [user_id, MembershipStatus.ACTIVE.value])
-    # SQLite hands UUIDs back as hex text: one spelling, as the ORM would convert them.
-    return [{"npo": str(uuid.UUID(str(npo_id))), "role": role} for npo_id, role in rows]
+    return [membership_summary(npo_id, role) for npo_id, role in rows]
+
+
+def membership_summary(npo_id: Any, role: str) -> dict[str, str]:
+    """One membership as ``users/me`` shows it (SQLite hands UUIDs back as hex text: one spelling,
+    as the ORM would convert them)."""
+    return {"npo": str(uuid.UUID(str(npo_id))), "role": role}
 
 
 _MEMBERSHIPS_SQL: str | None = None
