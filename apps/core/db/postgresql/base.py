@@ -18,6 +18,7 @@ either (the path can fail between the check and the query).
 
 from __future__ import annotations
 
+import functools
 import select
 import sys
 from typing import Any
@@ -36,6 +37,13 @@ class _PreparingCursor(ServerBindingCursor):
 
     def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
         return super().execute(query, params, prepare=True, binary=binary)
+
+
+@functools.cache
+def _preparing_cursor_class(alias: str, vendor: str) -> Any:
+    """django-prometheus' counting wrapper around :class:`_PreparingCursor`, built once per database
+    (its factory defines a class on each call: 40 µs per cursor otherwise)."""
+    return ExportingCursorWrapper(_PreparingCursor, alias, vendor)
 
 
 class DatabaseOperations(operations.DatabaseOperations):
@@ -76,8 +84,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            cursor_class = ExportingCursorWrapper(_PreparingCursor, self.alias, self.vendor)
-            return self._prepare_cursor(cursor_class(self.connection))
+            return self._prepare_cursor(_preparing_cursor_class(self.alias, self.vendor)(self.connection))
 
     def close_if_health_check_failed(self) -> None:
         if self.pool or self.connection is None or not self.health_check_enabled or self.health_check_done:
