@@ -85,7 +85,7 @@ print(json.dumps({
     "ENGINE": s.DATABASES["default"]["ENGINE"],
     "JWT_KEY_IS_SECRET": s.SIMPLE_JWT["SIGNING_KEY"] == s.SECRET_KEY,
     "THROTTLE_LOGIN_IP": s.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["login_ip"],
-    "CSP": "csp.middleware.CSPMiddleware" in s.MIDDLEWARE,
+    "CSP": "apps.core.middleware.CSPMiddleware" in s.MIDDLEWARE,  # django-csp's, its headers built once
     "METRICS_ALLOWED_CIDRS": s.METRICS_ALLOWED_CIDRS,
     "whitenoise": "whitenoise.middleware.WhiteNoiseMiddleware" in s.MIDDLEWARE,
 }))

@@ -229,6 +229,66 @@ def test_html_pages_carry_a_content_security_policy(client, path):
     assert "unsafe-eval" not in policy and "script-src 'self' 'unsafe-inline'" not in policy
 
 
+_SELF_ONLY = {"default-src": ["'self'"]}
+
+
+def _csp_both_ways(request_factory, *, view_sets=None, nonce=False):
+    """The response headers of our CSPMiddleware and of django-csp's own for the same request."""
+    from csp.middleware import CSPMiddleware as DjangoCSP
+    from django.http import HttpResponse
+
+    from apps.core.middleware import CSPMiddleware
+
+    def view(request):
+        if nonce:
+            str(request.csp_nonce)
+        response = HttpResponse("x")
+        for name, value in (view_sets or {}).items():
+            setattr(response, name, value)
+        return response
+
+    seen = []
+    for middleware in (CSPMiddleware, DjangoCSP):
+        response = middleware(view)(request_factory.get("/api/v1/users/me/"))
+        seen.append({k: v for k, v in response.headers.items() if k.startswith("Content-Security")})
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("overrides", "view_sets", "nonce"),
+    [
+        ({}, None, False),
+        ({}, {"_csp_update": {"img-src": ["https://img.example"]}}, False),
+        ({}, {"_csp_exempt": True}, False),
+        ({}, None, True),
+        ({"CONTENT_SECURITY_POLICY_REPORT_ONLY": {"DIRECTIVES": {"default-src": ["'none'"]}}}, None, False),
+        ({"CONTENT_SECURITY_POLICY": {"EXCLUDE_URL_PREFIXES": ["/api/"], "DIRECTIVES": _SELF_ONLY}}, None, False),
+        ({"DEBUG": True}, None, False),
+    ],
+)
+def test_csp_headers_built_once_equal_django_csps(rf, settings, overrides, view_sets, nonce):
+    """The middleware reuses the headers built from the settings; whatever the response, the
+    settings or the nonce, they are django-csp's own (and follow an override of the settings)."""
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    ours, theirs = _csp_both_ways(rf, view_sets=view_sets, nonce=nonce)
+    assert ours == theirs
+    if not overrides and not view_sets:
+        assert "default-src 'self'" in ours["Content-Security-Policy"]
+
+
+def test_csp_nonce_after_the_header_is_an_error(rf):
+    from csp.exceptions import CSPNonceError
+    from django.http import HttpResponse
+
+    from apps.core.middleware import CSPMiddleware
+
+    request = rf.get("/api/v1/users/me/")
+    CSPMiddleware(lambda r: HttpResponse("x"))(request)
+    with pytest.raises(CSPNonceError):
+        str(request.csp_nonce)
+
+
 def test_swagger_ui_is_served_from_the_app(client):
     """Issue 9 #11: /api/docs/ loaded Swagger UI from a CDN (@latest) and had an inline script."""
     page = client.get("/api/docs/").content.decode()
