@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from datetime import timedelta
+from unittest import mock
 
 import jwt
 import pytest
 import time_machine
 from django.conf import settings
 from django.utils import timezone
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from apps.core.models import AuditEntry
@@ -306,3 +308,65 @@ def test_blacklisting_is_per_user(api_client, user, tokens):
     bearer(tokens["access"]).post(LOGOUT_ALL)
     assert api_client.post(REFRESH, {"refresh": other_tokens["refresh"]}, format="json").status_code == 200
     assert BlacklistedToken.objects.filter(token__user=other).count() == 1  # only the rotated one
+
+
+# --- a token's signature checked once per process ---------------------------------------------------
+
+
+def test_a_tokens_signature_is_checked_once_and_its_expiry_every_time(tokens, user):
+    """The second request with the same token skips the signature check (remembered by the token's
+    hash) but not the expiry, the user's state or the revocation cut-off, which each request reads."""
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    from apps.users import authentication
+
+    authentication._VERIFIED.clear()
+    with mock.patch.object(TokenBackend, "decode", autospec=True, side_effect=TokenBackend.decode) as decode:
+        assert bearer(tokens["access"]).get(ME).status_code == 200
+        assert bearer(tokens["access"]).get(ME).status_code == 200
+        assert decode.call_count == 1
+        with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+            response = bearer(tokens["access"]).get(ME)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "TOKEN_INVALID"
+        assert decode.call_count == 2  # expired: forgotten, and simplejwt's own path said why
+    fresh = login(APIClient(), user.email).json()["access"]
+    assert bearer(fresh).get(ME).status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert bearer(fresh).get(ME).status_code == 401
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    assert bearer(fresh).get(ME).status_code == 200
+    assert bearer(fresh).post(LOGOUT_ALL).status_code in (200, 204)
+    assert bearer(fresh).get(ME).status_code == 401
+
+
+def test_a_remembered_token_is_the_token_simplejwt_gives(tokens):
+    """The token rebuilt from the remembered payload has simplejwt's attributes and claims."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.users import authentication
+
+    authentication._VERIFIED.clear()
+    auth = authentication.JWTAuthentication()
+    raw = tokens["access"].encode()
+    first, second = auth.get_validated_token(raw), auth.get_validated_token(raw)
+    assert type(second) is AccessToken and vars(second).keys() == vars(AccessToken(raw)).keys()
+    assert second.payload == first.payload and second.token == raw
+
+
+def test_a_new_signing_key_forgets_the_checked_tokens(tokens, settings):
+    from apps.users import authentication
+
+    assert bearer(tokens["access"]).get(ME).status_code == 200
+    assert authentication._VERIFIED
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "another-signing-key-" * 3}
+    assert not authentication._VERIFIED  # the next use is checked again, with whatever key simplejwt holds
+
+
+def test_the_checked_tokens_are_bounded(tokens, monkeypatch):
+    from apps.users import authentication
+
+    monkeypatch.setattr(authentication, "_VERIFIED_MAX", 1)
+    authentication._VERIFIED.clear()
+    authentication._VERIFIED[b"x" * 32] = (object, {})
+    assert bearer(tokens["access"]).get(ME).status_code == 200
+    assert list(authentication._VERIFIED) != [b"x" * 32] and len(authentication._VERIFIED) == 1
