@@ -1,7 +1,9 @@
-"""Logging filters: the request id on every line, and secrets never written out.
+"""Logging filters: the request id on every line, secrets never written out, and a refusal (409) no
+warning.
 
-Both filters sit on the root handler (settings ``LOGGING``), so every logger — ours, Django's
-``django.request``, DRF, gunicorn's error log via propagation — goes through them.
+The first two sit on the root handler (settings ``LOGGING``), so every logger — ours, Django's
+``django.request``, DRF, gunicorn's error log via propagation — goes through them; the third on the
+``django.request`` logger.
 """
 
 from __future__ import annotations
@@ -81,3 +83,22 @@ class RedactSecretsFilter(logging.Filter):
             if name not in _STANDARD_ATTRS and name != "request":
                 record.__dict__[name] = _redact_value(name, value)
         return True
+
+
+class ConflictsAtDebugFilter(logging.Filter):
+    """On ``django.request``: a 409 response is logged at DEBUG, not as a WARNING.
+
+    Django logs every 4xx answer as a warning. A 409 is the API refusing what the current state
+    forbids — a bid under the asking price, a donor outbid by a proxy, a closed item, a repeated
+    idempotency key with another body: an outcome the client is told and the metrics count
+    (``augeo_bids_rejected_total``, django-prometheus' responses by status), not a fault of the
+    server. In a hot-item war nine requests in ten are refused, so those lines were most of the
+    log, and formatting and writing each cost 0.3-0.6 ms of a 6 ms refused bid. They are written
+    when ``django.request`` is set to DEBUG; every other 4xx and 5xx is logged as before.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) != 409 or record.levelno < logging.WARNING:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)

@@ -438,6 +438,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "apps.core.logging.RequestIdFilter"},
         "redact": {"()": "apps.core.logging.RedactSecretsFilter"},
+        "conflicts_at_debug": {"()": "apps.core.logging.ConflictsAtDebugFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -460,6 +461,8 @@ LOGGING = {
         # and mail_admins, whose e-mail would carry the request's POST data): records propagate to
         # the root handler, which adds the request id and redacts secrets.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 409 (a refused bid, a state conflict) is an outcome, not a warning: DEBUG (the filter's docstring).
+        "django.request": {"filters": ["conflicts_at_debug"]},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
         # The Azure SDK logs every request and response header at INFO.

@@ -141,3 +141,37 @@ def test_djangos_response_log_line_carries_the_request_id(client):
     record = json.loads(stream.getvalue().splitlines()[0])
     assert record["request_id"] == "trace-404"
     assert record["status_code"] == 404
+
+
+def _django_request_lines(status_code: int, *, level: int | None = None) -> list[dict]:
+    """What the configured ``django.request`` logger writes for a response of ``status_code``, as
+    Django's ``log_response`` logs it (a warning with the status and the request)."""
+    from django.test import RequestFactory
+
+    handler, stream = _json_handler()
+    logger = logging.getLogger("django.request")
+    before = logger.level
+    logger.addHandler(handler)
+    if level is not None:
+        logger.setLevel(level)
+    try:
+        request = RequestFactory().post("/api/v1/items/x/bids/")
+        logger.warning("Conflict: %s", request.path, extra={"status_code": status_code, "request": request})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_a_conflict_is_no_warning():
+    """A refused bid (409) is not written at the default levels; a 404, a 429 or a 500 still is."""
+    assert _django_request_lines(409) == []
+    for status_code in (400, 404, 429, 500):
+        lines = _django_request_lines(status_code)
+        assert [line["status_code"] for line in lines] == [status_code]
+        assert lines[0]["level"] == "WARNING"
+
+
+def test_a_conflict_is_written_at_debug_when_asked():
+    lines = _django_request_lines(409, level=logging.DEBUG)
+    assert [(line["level"], line["status_code"]) for line in lines] == [("DEBUG", 409)]
