@@ -75,6 +75,25 @@ def on_starting(server: Any) -> None:
     directory.mkdir(parents=True, exist_ok=True)
 
 
+def post_worker_init(worker: Any) -> None:
+    """Once the worker has loaded the application: import every view (the URLconf), then move
+    everything loaded so far out of the garbage collector's sight (``gc.freeze``).
+
+    Django, DRF and the project are ~140,000 objects that live as long as the worker. Python's
+    full collection walks all of them: 90-117 ms measured in a warmed-up worker, during which the
+    worker answers nothing — about once every thousand requests, and every request queued behind
+    it waits. Frozen, they are never scanned again; what the requests leave behind is what a full
+    collection walks: 23 ms. (On the benchmark's p99 the difference is within this machine's noise:
+    a pause that rare touches fewer than 1 % of the requests.) Nothing is kept that could have been
+    freed: the frozen objects are the modules, classes and settings the process keeps until exit."""
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports every view now, not on the first request
+    gc.freeze()
+
+
 def child_exit(server: Any, worker: Any) -> None:
     """Drop the live-gauge files of a worker that exited (counters stay, so totals never go back)."""
     multiprocess.mark_process_dead(worker.pid)

@@ -104,3 +104,22 @@ def test_gunicorn_worker_class_follows_the_application(tmp_path, monkeypatch, ap
     assert (config["worker_class"], config["threads"]) == (worker_class, threads)
     dockerfile = (Path(settings.BASE_DIR) / "Dockerfile").read_text()
     assert '"augeo.wsgi:application"]' in dockerfile  # HTTP ships on the WSGI path
+
+
+def test_gunicorn_worker_freezes_what_it_loaded(tmp_path, monkeypatch):
+    """After the worker loads the application, every view is imported and the objects so far are
+    out of the garbage collector's full collections (gc.freeze)."""
+    import gc
+    import runpy
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "prom"))
+    monkeypatch.setattr("sys.argv", ["gunicorn", "-c", "gunicorn.conf.py", "augeo.wsgi:application"])
+    config = runpy.run_path(str(Path(settings.BASE_DIR) / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        config["post_worker_init"](None)
+        assert gc.get_freeze_count() > 10_000
+        assert "apps.auctions.api.views" in sys.modules
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
