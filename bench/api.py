@@ -8,7 +8,8 @@ One run, on this machine:
 
 1. the **floor** (bench/floor.py): a bare Django + DRF + simplejwt app built in a temp dir from this
    venv, gunicorn sync workers, one authenticated ``GET /me/`` — measured just before the project's
-   configurations for every measure (and every round of ``--rounds``, whose median round is kept);
+   configurations for every measure (and every round of ``--rounds``, whose median round is kept;
+   the hot item's p99 target is judged on the median of the rounds' p99s, each round printed);
    every measure is printed as a ratio to it;
 2. the project served **as the Dockerfile serves it**: ``gunicorn -c gunicorn.conf.py <CMD's app>``
    with ``augeo.settings.production`` (plain HTTP: the TLS redirect and HSTS off as in
@@ -497,6 +498,15 @@ class Result:
     statuses: dict[str, int]
     socket_errors: int = 0
     floor_rps: float = 0.0  # the floor measured just before this result (its ratio's denominator)
+    #: With ``--rounds``: every round's ratio and p99, in the order measured (on the kept round).
+    round_ratios: list[float] = field(default_factory=list)
+    round_p99_ms: list[float] = field(default_factory=list)
+
+    @property
+    def p99_verdict_ms(self) -> float:
+        """The p99 a target is judged on: the median of the rounds' p99s (one round's p99 is its
+        slowest 1 %, ~20 requests in 10 s, and moves with the machine's load more than the ratio)."""
+        return statistics.median(self.round_p99_ms) if self.round_p99_ms else self.p99_ms
 
     @property
     def ratio(self) -> float:
@@ -637,9 +647,13 @@ def fmt(result: Result, *, bids: bool) -> str:
 
 
 def median_round(results: list[Result]) -> Result:
-    """The round whose ratio to its floor is the median (the lower middle for an even count)."""
+    """The round whose ratio to its floor is the median (the lower middle for an even count), with
+    every round's ratio and p99 attached."""
     ordered = sorted(results, key=lambda r: r.ratio)
-    return ordered[(len(ordered) - 1) // 2]
+    kept = ordered[(len(ordered) - 1) // 2]
+    kept.round_ratios = [r.ratio for r in results]
+    kept.round_p99_ms = [r.p99_ms for r in results]
+    return kept
 
 
 def measure_all(
@@ -815,10 +829,15 @@ def main() -> int:
     for name in (m for m in MEASURES if m in measures):
         result = results[first][name]
         ratio = result.ratio
-        ok = ratio >= TARGETS[name] and (name != "bids_hot" or result.p99_ms <= HOT_P99_MS) and not result.bad
-        extra = f", p99 {result.p99_ms:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
+        p99 = result.p99_verdict_ms
+        ok = ratio >= TARGETS[name] and (name != "bids_hot" or p99 <= HOT_P99_MS) and not result.bad
+        extra = f", p99 {p99:.0f} ms (≤ {HOT_P99_MS})" if name == "bids_hot" else ""
         verdict = "met" if ok else "MISSED"
         print(f"  {MEASURES[name]:<34} {ratio:5.2f}x (≥ {TARGETS[name]}){extra}, {result.bad} bad  {verdict}")
+        if len(result.round_ratios) > 1:
+            ratios = ", ".join(f"{r:.2f}x" for r in result.round_ratios)
+            p99s = ", ".join(f"{p:.0f}" for p in result.round_p99_ms)
+            print(f"  {'':<34} rounds: {ratios}; p99 {p99s} ms (the median of each is judged)")
     for failure in failures:
         print(f"FAIL {failure}")
     print(f"server log: {log}")
