@@ -49,9 +49,10 @@ import uuid
 from typing import Any
 
 from django.db import connection
+from django.db.transaction import TransactionManagementError
 
 from apps.attendance.models import Guest, Paddle, Registration
-from apps.core.prepared import PreparedRead
+from apps.core.prepared import PreparedRead, joined_rows
 
 _PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key: "attendance paddles"
 
@@ -113,3 +114,48 @@ def lock_paddle(paddle_id: Any, *, lean: bool = False) -> Paddle | None:
         return _lean_lock(Paddle, _LEAN_PADDLE, paddle_id)  # type: ignore[no-any-return]
     qs = Paddle.objects.select_for_update(of=("self",), no_key=True).select_related("registration")
     return qs.filter(pk=paddle_id).first()
+
+
+_PARTY_LOCK: tuple[tuple[PreparedRead, ...], str] | None = None
+
+
+def lock_bidder_party(registration_id: Any, guest_id: Any) -> tuple[Registration, Guest, Paddle] | None:
+    """Levels 2, 3 and 4 of one bidding guest — their registration, their guest row and the paddle
+    it holds — locked by one statement, in that order; the lean columns of each. None when the rows
+    do not line up (no such registration or guest, the guest in another registration, no paddle):
+    the caller then takes the locks one by one (``lock_registration`` …), which tells those cases
+    apart, and may hold some of these locks already, which is harmless (a row lock is re-entrant;
+    the order is the same).
+
+    Why one statement: every accepted bid takes these three locks before the item's, and three
+    round trips were a sixth of its time. PostgreSQL locks a ``FOR … OF a, b, c`` statement's rows
+    in the order of that list, so the platform's order holds. A lock that had to wait finds the
+    newest version of each row (READ COMMITTED re-checks the join on it), as three statements run
+    one after the other would read them. Only where the database locks rows (PostgreSQL); SQLite
+    serialises writers anyway, and takes the step-by-step path."""
+    global _PARTY_LOCK
+    features = connection.features
+    if not (features.has_select_for_update_of and features.has_select_for_no_key_update):
+        return None
+    if _PARTY_LOCK is None:
+        quote = connection.ops.quote_name
+        reads = (
+            PreparedRead(Registration, _LEAN_REGISTRATION),
+            PreparedRead(Guest, _LEAN_GUEST),
+            PreparedRead(Paddle, _LEAN_PADDLE),
+        )
+        columns = ", ".join(read.select_list(alias) for read, alias in zip(reads, ("r", "g", "p"), strict=True))
+        # Identifiers from the models' _meta, quoted; every value is a parameter.
+        _PARTY_LOCK = (
+            reads,
+            f"SELECT {columns} FROM {quote(Registration._meta.db_table)} r "  # noqa: S608
+            f"JOIN {quote(Guest._meta.db_table)} g ON g.{quote('id')} = %s "
+            f"AND g.{quote('registration_id')} = r.{quote('id')} "
+            f"JOIN {quote(Paddle._meta.db_table)} p ON p.{quote('id')} = g.{quote('paddle_id')} "
+            f"WHERE r.{quote('id')} = %s FOR NO KEY UPDATE OF r, g, p",
+        )
+    if connection.get_autocommit():
+        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+    party_reads, sql = _PARTY_LOCK
+    rows = joined_rows(party_reads, sql, [uuid.UUID(str(guest_id)), uuid.UUID(str(registration_id))])
+    return rows[0] if rows else None  # type: ignore[return-value]

@@ -40,14 +40,14 @@ def user_by_pk(pk: Any) -> Any:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    return _user_read().by_pk(pk)
+    return user_read().by_pk(pk)
 
 
 _USER_READ: PreparedRead | None = None
 _USER_WITH_MEMBERSHIPS_SQL: str | None = None
 
 
-def _user_read() -> PreparedRead:
+def user_read() -> PreparedRead:
     """Every column of the user (the request's user is the whole model, as ``get_user`` gave it)."""
     from apps.users.models import User
 
@@ -71,7 +71,7 @@ def user_with_memberships_by_pk(pk: Any) -> Any:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    read = _user_read()
+    read = user_read()
     global _USER_WITH_MEMBERSHIPS_SQL
     if _USER_WITH_MEMBERSHIPS_SQL is None:
         quote = connection.ops.quote_name
