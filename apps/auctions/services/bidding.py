@@ -34,8 +34,12 @@ from apps.auctions.services.common import (
     lock_item_for_bid,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.prepared import PreparedInsert
 from apps.core.services import audit_record
 from apps.live import publisher as live
+
+#: A placement's rows (the bid, and the proxy's automatic answer), written in one statement.
+_BID_ROWS = PreparedInsert(Bid)
 
 
 @dataclass
@@ -189,7 +193,7 @@ def _bid_apply(
         if mine:
             own_row = bid
         rows.append(bid)
-    Bid.objects.bulk_create(rows)
+    _BID_ROWS.insert(rows)
     assert own_row is not None
     own_row.paddle = bidder.paddle
 

@@ -51,3 +51,58 @@ def test_event_ref_carries_the_callers_role() -> None:
     ref = event_ref(stranger, event.pk, columns)
     assert ref is not None and ref.caller_role is None and ref.slug == event.slug
     assert model_to_dict(event_ref(member, event.pk, ()), fields=["name"]) == {"name": event.name}
+
+
+def _stored(model: type, pk: object) -> dict[str, object]:
+    """Every concrete column of the row as the ORM reads it back."""
+    row = model._default_manager.get(pk=pk)
+    return {f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields}
+
+
+def test_insert_stores_what_the_orms_create_stores_and_reads_back_the_generated_key() -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core.models import AuditEntry
+    from apps.core.prepared import PreparedInsert
+
+    actor = UserFactory()
+    values = {
+        "actor": actor,
+        "action": "bid.place",
+        "object_type": "auctions.item",
+        "object_id": str(uuid.uuid4()),
+        "npo_id": uuid.uuid4(),
+        "ip_address": "203.0.113.9",
+        "details": {"rule": 3, "amount": "120.00", "when": timezone.now()},  # DjangoJSONEncoder
+    }
+    by_orm = AuditEntry.objects.create(**values)
+    entry = AuditEntry(**values)
+    with CaptureQueriesContext(connection) as queries:
+        PreparedInsert(AuditEntry).insert([entry])
+    assert len(queries) == 1
+    assert entry.pk is not None and entry.pk != by_orm.pk  # the auto-increment key, read back
+    assert not entry._state.adding and entry._state.db == "default"
+    assert entry.created_at is not None  # auto_now_add, as the ORM's insert sets it
+    ours, theirs = _stored(AuditEntry, entry.pk), _stored(AuditEntry, by_orm.pk)
+    for name in ("id", "created_at"):
+        ours.pop(name), theirs.pop(name)
+    assert ours == theirs
+
+
+def test_several_rows_in_one_statement_with_keys_made_by_the_model() -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core.models import OutboxEmail
+    from apps.core.prepared import PreparedInsert
+
+    rows = [OutboxEmail(template="auctions/outbid", to=f"d{i}@example.com", context={"n": i}) for i in range(3)]
+    keys = [row.pk for row in rows]  # a UUID default, made in Python
+    inserter = PreparedInsert(OutboxEmail)
+    with CaptureQueriesContext(connection) as queries:
+        inserter.insert(rows)
+        inserter.insert([])
+    assert len(queries) == 1
+    assert [row.pk for row in rows] == keys
+    stored = {row.pk: row for row in OutboxEmail.objects.filter(pk__in=keys)}
+    assert sorted(row.context["n"] for row in stored.values()) == [0, 1, 2]
+    assert all(row.status == "pending" and row.attempts == 0 for row in stored.values())  # the model's defaults
