@@ -158,8 +158,12 @@ def test_cancel_bid_pledge_and_event_close_racing_end_cleanly() -> None:
             lambda event=event, clerk=clerk: event_close(event=event, actor=clerk),
         )
         assert crashes(results) == [], n
-        assert all(
-            r.code in ("NOT_REGISTERED", "ITEM_CLOSED", "EVENT_CLOSED") for r in results if isinstance(r, DomainError)
-        )
+        codes = [r.code if isinstance(r, DomainError) else None for r in results]
+        if codes[3] == "BIDDER_NUMBER_UNKNOWN":
+            # The cancellation released the number before the clerk's pledge looked it up (as in the
+            # test above): a number no longer issued — only when no paddle is left.
+            assert not Paddle.objects.filter(pk=guest.paddle_id).exists(), codes
+            codes[3] = None
+        assert set(codes) <= {"NOT_REGISTERED", "ITEM_CLOSED", "EVENT_CLOSED", None}, codes
         for item in items:
             assert check_item(item) == []
