@@ -49,10 +49,9 @@ import uuid
 from typing import Any
 
 from django.db import connection
-from django.db.transaction import TransactionManagementError
 
 from apps.attendance.models import Guest, Paddle, Registration
-from apps.core.prepared import PreparedRead, joined_rows
+from apps.core.prepared import PreparedRead, joined_rows, require_transaction
 
 _PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key: "attendance paddles"
 
@@ -154,8 +153,7 @@ def lock_bidder_party(registration_id: Any, guest_id: Any) -> tuple[Registration
             f"JOIN {quote(Paddle._meta.db_table)} p ON p.{quote('id')} = g.{quote('paddle_id')} "
             f"WHERE r.{quote('id')} = %s FOR NO KEY UPDATE OF r, g, p",
         )
-    if connection.get_autocommit():
-        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+    require_transaction()
     party_reads, sql = _PARTY_LOCK
     rows = joined_rows(party_reads, sql, [uuid.UUID(str(guest_id)), uuid.UUID(str(registration_id))])
     return rows[0] if rows else None  # type: ignore[return-value]

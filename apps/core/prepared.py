@@ -84,8 +84,8 @@ class PreparedRead:
         SQLite, like ``select_for_update``) and, like it, refuses to run outside a transaction, where
         the lock would be released with the statement."""
         connection = connections[using]
-        if lock is not None and connection.get_autocommit():
-            raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+        if lock is not None:
+            require_transaction(using)
         sql = self._by_pk_sql.get((using, lock))
         if sql is None:
             features, quote, meta = connection.features, connection.ops.quote_name, self.model._meta
@@ -125,11 +125,23 @@ def fetch_prepared(sql: str, params: Sequence[Any], using: str = "default") -> l
     it (``apps.core.db.postgresql``: PostgreSQL plans it once per connection); a plain cursor
     elsewhere. Only for statements whose plan does not depend on the values (keys, equality): a
     prepared statement may be run with a generic plan."""
-    connection = connections[using]
-    opener = getattr(connection, "prepared_cursor", None)
-    with opener() if opener is not None else connection.cursor() as cursor:
+    with _cursor(using) as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def _cursor(using: str) -> Any:
+    """A cursor whose statements the database keeps prepared where the backend offers it."""
+    connection = connections[using]
+    opener = getattr(connection, "prepared_cursor", None)
+    return opener() if opener is not None else connection.cursor()
+
+
+def require_transaction(using: str = "default") -> None:
+    """Refuse a row lock outside a transaction, where it would be released with the statement
+    (as ``select_for_update`` does)."""
+    if connections[using].get_autocommit():
+        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
 
 
 class PreparedInsert:
@@ -175,8 +187,7 @@ class PreparedInsert:
                 for field, value in zip(self.returning, generated, strict=True):
                     setattr(obj, field.attname, value)
         else:
-            opener = getattr(connection, "prepared_cursor", None)
-            with opener() if opener is not None else connection.cursor() as cursor:
+            with _cursor(using) as cursor:
                 cursor.execute(sql, params)
         for obj in objs:
             obj._state.adding, obj._state.db = False, using

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.transaction import TransactionManagementError
 
 from apps.auctions.models import (
     Item,
@@ -18,7 +17,7 @@ from apps.auctions.models import (
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import int_parse, money_parse
-from apps.core.prepared import PreparedRead, joined_rows
+from apps.core.prepared import PreparedRead, joined_rows, require_transaction
 from apps.events.models import EventStatus
 from apps.npos import authz
 from apps.npos.capabilities import Capability
@@ -121,8 +120,7 @@ def lock_item_for_bid(item: Item) -> Item:
             f"FROM {quote(Item._meta.db_table)} i LEFT JOIN {quote(get_user_model()._meta.db_table)} u "
             f"ON u.{quote('id')} = i.{quote('leader_user_id')} WHERE i.{quote('id')} = %s{lock}",
         )
-    if connection.get_autocommit():
-        raise TransactionManagementError("A row lock outside a transaction would be released at once.")
+    require_transaction()
     reads, sql = _BID_ITEM
     rows = joined_rows(reads, sql, [Item._meta.pk.get_db_prep_value(item.pk, connection)])  # type: ignore[union-attr]
     if not rows:
