@@ -301,7 +301,9 @@ class ItemAdmin(TenantScopedAdmin):
                     return HttpResponseRedirect(f"{url}?event={event.pk}&done={sale.pk}")
         event_id = self._selected_event_id(request, form, events)
         recent = (
-            Sale.objects.filter(item__event__in=events).select_related("item__event", "paddle").order_by("-created_at")
+            Sale.objects.filter(item__event__in=events)
+            .select_related("item__event__npo", "paddle")
+            .order_by("-created_at")
         )
         if event_id:
             recent = recent.filter(item__event_id=event_id)
@@ -344,6 +346,7 @@ class ItemAdmin(TenantScopedAdmin):
             form.initial["event"] = event_id
             totals = paddle_raise_summary(event_id)
             summary = {
+                "currency": events.filter(pk=event_id).values_list("npo__currency", flat=True).first(),
                 "total": totals.total,
                 "count": totals.count,
                 "levels": totals.levels,

@@ -17,6 +17,7 @@ from apps.auctions.models import Pledge, Sale
 from apps.auctions.services.live import sale_undo
 from apps.auctions.services.paddle_raise import pledge_undo
 from apps.core.exceptions import DomainError
+from apps.core.money import money_format
 from apps.core.net import client_ip
 
 RECENT = 10
@@ -68,12 +69,16 @@ def undo(request: HttpRequest, events: QuerySet[Any], kind: str, back: str) -> H
                 sale_undo(sale=sale, actor=request.user, ip=client_ip(request))
                 messages.warning(request, f"Undone: sale of #{sale.item.number} to bidder #{sale.paddle.number}.")
         else:
-            pledge = Pledge.objects.filter(pk=pk, event__in=events).select_related("paddle").first()
+            pledge = Pledge.objects.filter(pk=pk, event__in=events).select_related("event__npo", "paddle").first()
             if pledge is None:
                 messages.error(request, "That pledge is not one of your events'.")
             else:
                 pledge_undo(pledge=pledge, actor=request.user, ip=client_ip(request))
-                messages.warning(request, f"Undone: pledge of {pledge.amount} from bidder #{pledge.paddle.number}.")
+                messages.warning(
+                    request,
+                    f"Undone: pledge of {money_format(pledge.amount, pledge.event.npo.currency)} "
+                    f"from bidder #{pledge.paddle.number}.",
+                )
     except DomainError as exc:
         messages.error(request, exc.message)
     return HttpResponseRedirect(back)

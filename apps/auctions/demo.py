@@ -18,6 +18,7 @@ from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.items import item_create, item_open
 from apps.auctions.services.live import sale_record
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
+from apps.core.money import money_format
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 ITEMS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
@@ -112,7 +113,8 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
             number = _number(user, event)
             pledge_record(event=event, amount=amount, bidder_number=number, actor=clerk)
     totals = auction_selectors.event_totals(event)
-    out.write(f"auctions demo: {len(items)} items on {event.name}; raised so far {totals['raised']}")
+    raised = money_format(totals["raised"], event.npo.currency)
+    out.write(f"auctions demo: {len(items)} items on {event.name}; raised so far {raised}")
     return [("auctioneer (auction.clerk)", clerk.email, DEMO_PASSWORD)]
 
 

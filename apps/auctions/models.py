@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from apps.core.models import BaseModel
-from apps.core.money import validate_money
+from apps.core.money import money_format, validate_money
 from apps.core.text import MarkdownFieldsMixin, markdown_validator
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -222,7 +222,7 @@ class Bid(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"Bid {self.sequence}: {self.amount}"  # the bid history's row heading (no raw ids)
+        return f"Bid {self.sequence}: {money_format(self.amount)}"  # the bid history's row heading (no raw ids)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -253,7 +253,7 @@ class Purchase(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} x {self.unit_price}"
+        return f"{self.quantity} x {money_format(self.unit_price)}"
 
 
 class Sale(BaseModel):
@@ -279,7 +279,7 @@ class Sale(BaseModel):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="sale_amount_positive")]
 
     def __str__(self) -> str:
-        return f"{self.amount}"
+        return money_format(self.amount)
 
 
 class PaddleRaiseSettings(BaseModel):
@@ -311,7 +311,7 @@ class PaddleRaiseLevel(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount}"
+        return money_format(self.amount)
 
 
 class PledgeSource(models.TextChoices):
@@ -346,7 +346,7 @@ class Pledge(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount}"
+        return money_format(self.amount)
 
 
 class NotificationKind(models.TextChoices):

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from apps.core.exceptions import Conflict
-from apps.core.money import money, money_parse
+from apps.core.money import money, money_format, money_parse, money_str
 
 #: (upper bound inclusive, increment) — bidding.md "Amounts". Above the last bound: 250.
 INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
@@ -24,10 +24,6 @@ INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
     (Decimal("2500"), Decimal("100")),
 )
 TOP_INCREMENT = Decimal("250")
-
-
-def money_str(value: Decimal | None) -> str | None:
-    return None if value is None else str(money(value))
 
 
 def parse_money(raw: Any) -> Decimal:
@@ -114,7 +110,7 @@ def proxy_resolve(state: AuctionState, *, paddle: Any, amount: Decimal, max_amou
 
     minimum = min_next_bid(C, state.starting_bid, inc)
     if minimum > A:
-        raise Conflict("BID_TOO_LOW", f"The minimum bid is {minimum}.", min_bid=str(minimum))
+        raise Conflict("BID_TOO_LOW", f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum))
 
     rows: list[Row] = []
     if C is None or L is None:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields import BooleanField, DecimalField
 
 from apps.auctions.models import (
@@ -30,8 +30,9 @@ from apps.auctions.models import (
     Purchase,
     Sale,
 )
-from apps.auctions.rules import min_next_bid, money_str
+from apps.auctions.rules import min_next_bid
 from apps.core.exceptions import NotFound
+from apps.core.money import money_str, money_sum
 from apps.core.prepared import PreparedRead, joined_rows
 from apps.events.models import EventStatus
 from apps.npos import authz
@@ -325,16 +326,12 @@ def event_totals(event: Any) -> dict[str, Any]:
     ``silent`` counts silent items won by bidding (closed ``sold``), ``live`` the recorded sales,
     ``buy_now`` every purchase, ``paddle_raise`` the pledges; undone sales and pledges do not count.
     """
-    zero = Decimal("0")
-    silent = (
-        Item.objects.filter(event=event, kind=ItemKind.SILENT, status=ItemStatus.SOLD).aggregate(
-            s=Sum("winning_amount")
-        )["s"]
-        or zero
-    )
-    live = Sale.objects.filter(item__event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
-    bought = Purchase.objects.filter(item__event=event).aggregate(s=Sum("amount"))["s"] or zero
-    pledged = Pledge.objects.filter(event=event, undone_at__isnull=True).aggregate(s=Sum("amount"))["s"] or zero
+    silent = Item.objects.filter(event=event, kind=ItemKind.SILENT, status=ItemStatus.SOLD).aggregate(
+        s=money_sum("winning_amount")
+    )["s"]
+    live = Sale.objects.filter(item__event=event, undone_at__isnull=True).aggregate(s=money_sum("amount"))["s"]
+    bought = Purchase.objects.filter(item__event=event).aggregate(s=money_sum("amount"))["s"]
+    pledged = Pledge.objects.filter(event=event, undone_at__isnull=True).aggregate(s=money_sum("amount"))["s"]
     raised = silent + live + bought + pledged
     goal = event.goal_amount
     percent = None
@@ -381,7 +378,7 @@ def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
         row["amount"]: (row["count"], row["total"])
         for row in Pledge.objects.filter(event_id=event_id, undone_at__isnull=True)
         .values("amount")
-        .annotate(count=Count("id"), total=Sum("amount"))
+        .annotate(count=Count("id"), total=money_sum("amount"))
     }
     total = sum((t for _, t in by_amount.values()), start=Decimal("0"))
     count = sum(c for c, _ in by_amount.values())

@@ -37,6 +37,7 @@ from apps.checkout.api.views import ReportViewSet, StatementViewSet
 from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatus, Receipt, Refund, SavedCard
 from apps.checkout.services import charging, donations, payments, receipts, refunds
 from apps.core.exceptions import DomainError
+from apps.core.money import money_format
 from apps.core.net import client_ip
 from apps.events.models import Event
 from apps.npos import authz
@@ -105,12 +106,13 @@ class RefundForm(forms.Form):
     )
     reason = forms.CharField(max_length=300, required=False)
 
-    def __init__(self, *args: Any, payments: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, payments: list[Any], currency: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["payment"].choices = [  # type: ignore[attr-defined]
             (
                 str(p.id),
-                f"{p.created_at:%H:%M} {dict(PaymentMethod.choices)[p.method]} {p.amount} (refundable {p.refundable})",
+                f"{p.created_at:%H:%M} {dict(PaymentMethod.choices)[p.method]} {money_format(p.amount, currency)} "
+                f"(refundable {money_format(p.refundable, currency)})",
             )
             for p in payments
             if p.refundable > 0
@@ -233,7 +235,9 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                     messages.error(request, f"#{paddle.number}: {exc.message}")
                 else:
                     messages.success(
-                        request, f"#{paddle.number} paid {event.npo.currency} {amount} ({dict(QUICK_METHODS)[method]})."
+                        request,
+                        f"#{paddle.number} paid {money_format(amount, event.npo.currency)} "
+                        f"({dict(QUICK_METHODS)[method]}).",
                     )
                     return HttpResponseRedirect(self._queue_url(event))
             statement = selectors.statement_for_paddle(paddle, event=event)
@@ -260,8 +264,12 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
         statement = selectors.statement_for_paddle(paddle, event=event)
         action = request.POST.get("action") if request.method == "POST" else None
         pay_form = PaymentForm(request.POST if action == "pay" else None, initial={"amount": statement.payable})
+        cur = statement.currency
         refund_form = RefundForm(
-            request.POST if action == "refund" else None, payments=statement.payments, auto_id="id_refund_%s"
+            request.POST if action == "refund" else None,
+            payments=statement.payments,
+            currency=cur,
+            auto_id="id_refund_%s",
         )
         donation_form = DonationForm(request.POST if action == "donate" else None, auto_id="id_donation_%s")
         ip = client_ip(request)
@@ -278,7 +286,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                     ip=ip,
                 )
                 done = (
-                    f"Payment of {payment.amount} recorded."
+                    f"Payment of {money_format(payment.amount, cur)} recorded."
                     if payment.status == ProviderStatus.SUCCEEDED
                     else f"Card payment {payment.status}: {payment.failure_reason}"
                 )
@@ -290,12 +298,12 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                 refund = refunds.refund_take(
                     payment=target, amount=data["amount"], reason=data["reason"], actor=request.user, ip=ip
                 )
-                done = f"Refund of {refund.amount} {refund.status}."
+                done = f"Refund of {money_format(refund.amount, cur)} {refund.status}."
             elif action == "donate" and donation_form.is_valid():
                 donation = donations.donation_add(
                     paddle=paddle, amount=donation_form.cleaned_data["amount"], actor=request.user, ip=ip
                 )
-                done = f"Donation of {donation.amount} added."
+                done = f"Donation of {money_format(donation.amount, cur)} added."
             elif action == "undo-donation":
                 target_donation = Donation.objects.filter(
                     paddle=paddle, pk=_uuid_or_none(request.POST.get("donation"))
@@ -339,12 +347,12 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
             report = charging.balances_charge(event=event, actor=request.user)
             messages.success(
                 request,
-                f"Charged {len(report.charged)} card(s), {event.npo.currency} {report.total_charged}; "
+                f"Charged {len(report.charged)} card(s), {money_format(report.total_charged, event.npo.currency)}; "
                 f"{len(report.declined)} declined, {len(report.skipped)} skipped, "
                 f"{len(report.queued)} queued for the worker.",
             )
             for number, amount, reason in report.declined:
-                messages.warning(request, f"#{number}: {amount} declined ({reason})")
+                messages.warning(request, f"#{number}: {money_format(amount, event.npo.currency)} declined ({reason})")
             return HttpResponseRedirect(self._queue_url(event))
         preview = charging.balances_charge(event=event, dry_run=True)
         context = self._context(

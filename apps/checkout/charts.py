@@ -11,11 +11,9 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.core.money import money_format
+
 PALETTE = ["#2f6fb0", "#d9822b", "#3a9d5d", "#8e5bb5", "#c8434e", "#5a6270"]
-
-
-def _money(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 def _text(x: float, y: float, text: str, *, size: int = 13, fill: str = "#222", bold: bool = False) -> str:
@@ -46,7 +44,7 @@ def bars(rows: Sequence[tuple[str, Decimal]], *, currency: str, width: int = 520
         colour = PALETTE[i % len(PALETTE)]
         parts.append(_text(0, y + 17, label, fill="#333"))
         parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="20" rx="3" fill="{colour}"/>')
-        parts.append(_text(label_w + w + 6, y + 17, f"{currency} {_money(amount)}"))
+        parts.append(_text(label_w + w + 6, y + 17, money_format(amount, currency)))
     svg = _svg(width, row_h * len(rows) + pad, "Raised by source", parts)
     return mark_safe(svg)  # noqa: S308 - numbers and escaped labels only
 
@@ -61,9 +59,9 @@ def split_bar(collected: Decimal, outstanding: Decimal, *, currency: str, width:
         f'<rect x="1" y="4" width="{w}" height="26" rx="4" fill="#e7c9a5"/>',
         f'<rect x="1" y="4" width="{share * w:.1f}" height="26" rx="4" fill="#3a9d5d"/>',
         '<rect x="1" y="44" width="12" height="12" fill="#3a9d5d"/>',
-        _text(18, 55, f"Collected {currency} {_money(collected)} ({share * 100:.0f}%)"),
+        _text(18, 55, f"Collected {money_format(collected, currency)} ({share * 100:.0f}%)"),
         f'<rect x="{half + 10}" y="44" width="12" height="12" fill="#e7c9a5"/>',
-        _text(half + 28, 55, f"Outstanding {currency} {_money(outstanding)}"),
+        _text(half + 28, 55, f"Outstanding {money_format(outstanding, currency)}"),
     ]
     return mark_safe(_svg(width, 70, "Collected vs outstanding", parts))  # noqa: S308
 
@@ -73,14 +71,14 @@ def thermometer(raised: Decimal, goal: Decimal | None, *, currency: str) -> Safe
     height, tube_top, tube_bottom = 260, 14, 210
     share = float(min(raised / goal, Decimal("1"))) if goal else 1.0
     level = tube_bottom - share * (tube_bottom - tube_top)
-    percent = f"{float(raised * 100 / goal):.0f}% of {currency} {_money(goal)}" if goal else "no goal set"
+    percent = f"{float(raised * 100 / goal):.0f}% of {money_format(goal, currency)}" if goal else "no goal set"
     label_y = max(level, 30)
     parts = [
         f'<rect x="40" y="{tube_top}" width="36" height="{tube_bottom - tube_top}" rx="18" '
         'fill="#f1f1f1" stroke="#999"/>',
         f'<rect x="46" y="{level:.1f}" width="24" height="{tube_bottom - level + 8:.1f}" fill="#c8434e"/>',
         f'<circle cx="58" cy="{tube_bottom + 16}" r="24" fill="#c8434e" stroke="#999"/>',
-        _text(92, label_y, f"{currency} {_money(raised)}", size=14, bold=True),
+        _text(92, label_y, money_format(raised, currency), size=14, bold=True),
         _text(92, label_y + 18, percent, size=12, fill="#555"),
     ]
     svg = _svg(300, height, "Raised against the goal", parts, css="chart thermo", fixed=True)

@@ -34,6 +34,7 @@ from apps.checkout.models import (
     ReceiptCounter,
     Refund,
 )
+from apps.core.money import money_format
 from apps.events.models import Event
 
 ZERO = Decimal("0.00")
@@ -64,9 +65,10 @@ def check_totals(event: Event) -> list[str]:
     data = figures(event)
     expected = data["raised"] + data["donations"]
     if data["statement_total"] != expected:
+        m = money_format
         return [
-            f"Σ statement totals {data['statement_total']} ≠ raised {data['raised']} + donations "
-            f"{data['donations']} = {expected}"
+            f"Σ statement totals {m(data['statement_total'])} ≠ raised {m(data['raised'])} + donations "
+            f"{m(data['donations'])} = {m(expected)}"
         ]
     return []
 
@@ -86,17 +88,20 @@ def check_statements(event: Event) -> list[str]:
         paid = received[paddle.pk] - returned[paddle.pk]
         if row is None:
             if paid:
-                problems.append(f"#{paddle.number}: payments {paid} but no statement")
+                problems.append(f"#{paddle.number}: payments {money_format(paid)} but no statement")
             continue
+        m = money_format
         if row.paid != paid:
-            problems.append(f"#{paddle.number}: paid {row.paid} ≠ Σ payments - Σ refunds {paid}")
+            problems.append(f"#{paddle.number}: paid {m(row.paid)} ≠ Σ payments - Σ refunds {m(paid)}")
         if row.balance_due != row.total - row.paid:
-            problems.append(f"#{paddle.number}: balance {row.balance_due} ≠ total {row.total} - paid {row.paid}")
+            problems.append(
+                f"#{paddle.number}: balance {m(row.balance_due)} ≠ total {m(row.total)} - paid {m(row.paid)}"
+            )
         detail = selectors.statement_for_paddle(paddle, event=event)
         if (detail.total, detail.paid, detail.deductible_total) != (row.total, row.paid, row.deductible_total):
             problems.append(
-                f"#{paddle.number}: detail (total {detail.total}, paid {detail.paid}, deductible "
-                f"{detail.deductible_total}) ≠ list ({row.total}, {row.paid}, {row.deductible_total})"
+                f"#{paddle.number}: detail (total {m(detail.total)}, paid {m(detail.paid)}, deductible "
+                f"{m(detail.deductible_total)}) ≠ list ({m(row.total)}, {m(row.paid)}, {m(row.deductible_total)})"
             )
     return problems
 
@@ -137,12 +142,15 @@ def check_no_overpayment(event: Event) -> list[str]:
             balance += amount
             if kind == "payment" and balance < 0:
                 problems.append(
-                    f"#{paddle.number}: payment {row.pk} of {-amount} at {at} left the balance at {balance}"
+                    f"#{paddle.number}: payment {row.pk} of {money_format(-amount)} at {at} left the balance at "
+                    f"{money_format(balance)}"
                 )
     for payment in Payment.objects.filter(event=event).prefetch_related("refunds"):
         taken = sum((r.amount for r in payment.refunds.all() if r.status != ProviderStatus.FAILED), start=ZERO)
         if taken > payment.amount:
-            problems.append(f"payment {payment.pk}: refunds {taken} exceed {payment.amount}")
+            problems.append(
+                f"payment {payment.pk}: refunds {money_format(taken)} exceed {money_format(payment.amount)}"
+            )
     return problems
 
 

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.core.models import BaseModel
+from apps.core.money import money_format
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
@@ -107,7 +108,7 @@ class Donation(AppendOnlyMixin, BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"Donation {self.amount}"
+        return f"Donation {money_format(self.amount)}"
 
 
 class Payment(ProviderRowMixin, BaseModel):
@@ -149,7 +150,7 @@ class Payment(ProviderRowMixin, BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_method_display()} {self.amount}"
+        return f"{self.get_method_display()} {money_format(self.amount)}"
 
 
 class Refund(ProviderRowMixin, BaseModel):
@@ -182,7 +183,7 @@ class Refund(ProviderRowMixin, BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"Refund {self.amount}"
+        return f"Refund {money_format(self.amount)}"
 
 
 class CardStatus(models.TextChoices):

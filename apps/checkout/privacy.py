@@ -20,6 +20,7 @@ from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import CardStatus, SavedCard
 from apps.core.exceptions import Conflict
+from apps.core.money import money_format, money_str
 
 
 def _paddles_of(user: Any) -> Any:
@@ -34,18 +35,19 @@ def balance_due_blocker(user: Any) -> None:
     due = (
         selectors.with_statement_figures(Paddle.objects.filter(pk__in=ids))
         .filter(balance_due__gt=0)
-        .select_related("event")
+        .select_related("event__npo")
         .order_by("number")
         .first()
     )
     if due is not None:
         raise Conflict(
             "BALANCE_DUE",
-            f"Bidder number {due.number} at {due.event.name} has a balance due of {due.balance_due}; "
+            f"Bidder number {due.number} at {due.event.name} has a balance due of "
+            f"{money_format(due.balance_due, due.event.npo.currency)}; "
             "settle it with the organisers before deleting your account.",
             event=str(due.event_id),
             bidder_number=due.number,
-            balance_due=selectors.money_str(due.balance_due),
+            balance_due=money_str(due.balance_due),
         )
 
 
@@ -68,16 +70,16 @@ def statements_for_export(user: Any) -> list[dict[str, Any]]:
                     {
                         "kind": line.kind,
                         "description": line.description,
-                        "amount": selectors.money_str(line.amount),
-                        "fair_market_value": selectors.money_str(line.fair_market_value),
-                        "deductible": selectors.money_str(line.deductible),
+                        "amount": money_str(line.amount),
+                        "fair_market_value": money_str(line.fair_market_value),
+                        "deductible": money_str(line.deductible),
                     }
                     for line in statement.lines
                 ],
-                "total": selectors.money_str(statement.total),
-                "deductible_total": selectors.money_str(statement.deductible_total),
-                "paid": selectors.money_str(statement.paid),
-                "balance_due": selectors.money_str(statement.balance_due),
+                "total": money_str(statement.total),
+                "deductible_total": money_str(statement.deductible_total),
+                "paid": money_str(statement.paid),
+                "balance_due": money_str(statement.balance_due),
             }
         )
     return out
@@ -93,9 +95,9 @@ def payments_for_export(user: Any) -> list[dict[str, Any]]:
                     "bidder_number": paddle.number,
                     "created_at": payment.created_at.isoformat(),
                     "method": payment.method,
-                    "amount": selectors.money_str(payment.amount),
+                    "amount": money_str(payment.amount),
                     "status": payment.status,
-                    "refunded": selectors.money_str(payment.refunded),
+                    "refunded": money_str(payment.refunded),
                 }
             )
     return out

@@ -16,13 +16,13 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Count, OuterRef, Sum
+from django.db.models.functions import TruncHour
 
 from apps.auctions.models import Bid, Item, ItemStatus, Purchase, Sale
 from apps.checkout import selectors
 from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, Refund
-from apps.checkout.selectors import SUM_FIELD, ZERO, money_str
+from apps.core.money import ZERO, money_str, money_subquery, money_sum
 from apps.events.models import Event
 
 REPORTS = ("summary", "items", "donors", "payments")
@@ -37,7 +37,7 @@ SOURCE_LABELS = {
 
 
 def _sum(qs: Any, field: str = "amount") -> Decimal:
-    return qs.aggregate(s=Coalesce(Sum(field, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD))["s"]
+    return qs.aggregate(s=money_sum(field))["s"]
 
 
 def raised_by_source(event: Event) -> dict[str, Decimal]:
@@ -56,13 +56,13 @@ def payments_by_method(event: Event) -> list[dict[str, Any]]:
         row["method"]: (row["n"], row["s"])
         for row in Payment.objects.filter(event=event, status=ProviderStatus.SUCCEEDED)
         .values("method")
-        .annotate(n=Count("id"), s=Sum("amount"))
+        .annotate(n=Count("id"), s=money_sum("amount"))
     }
     refunded = {
         row["payment__method"]: row["s"]
         for row in Refund.objects.filter(event=event, status=ProviderStatus.SUCCEEDED)
         .values("payment__method")
-        .annotate(s=Sum("amount"))
+        .annotate(s=money_sum("amount"))
     }
     rows = []
     for method, label in PaymentMethod.choices:
@@ -136,8 +136,8 @@ def report_items(event: Event) -> list[dict[str, Any]]:
         .exclude(status__in=[ItemStatus.DRAFT, ItemStatus.WITHDRAWN])
         .select_related("winner_paddle")
         .annotate(
-            sales_total=Coalesce(Subquery(sales, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD),
-            purchases_total=Coalesce(Subquery(purchases, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD),
+            sales_total=money_subquery(sales),
+            purchases_total=money_subquery(purchases),
         )
         .order_by("number")
     )

@@ -9,9 +9,11 @@ Two ways to read them, which must agree to the cent (``manage.py reconcile`` com
 * :func:`statement_for_paddle` — one statement with its lines and payments (a fixed number of
   queries), what the detail, the receipt and the services' checks under the paddle lock read.
 
-Money columns are ``DECIMAL(12, 2)``; sums are computed as ``DECIMAL(14, 2)`` in SQL and rounded
-to two places here. A line's deductible amount is ``max(0, amount - FMV)``; an item without a fair
-market value gives 0 (an unknown value is never claimed as a gift) and ``fmv_known: false``.
+Money columns are ``DECIMAL(12, 2)``; sums are computed as ``DECIMAL(14, 2)`` in SQL, rounded to
+cents in SQL on SQLite and read back with two places (``apps.core.money.AsMoney``), so a filter on
+``balance_due`` sees the cents the page shows on both databases. A line's deductible amount is
+``max(0, amount - FMV)``; an item without a fair market value gives 0 (an unknown value is never
+claimed as a gift) and ``fmv_known: false``.
 """
 
 from __future__ import annotations
@@ -23,39 +25,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import (
-    Case,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.fields import DecimalField
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.lookups import GreaterThan
 
 from apps.attendance.models import Guest, Paddle
 from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge, Purchase, Sale
 from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatus, Refund, SavedCard
 from apps.core.exceptions import NotFound
-from apps.core.money import money
+from apps.core.money import ZERO, AsMoney, MoneySumField, money, money_subquery
 from apps.events.models import Event
 from apps.npos import authz
 
-ZERO = Decimal("0.00")
-SUM_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
+SUM_FIELD = MoneySumField()
 
 LINE_KINDS = ("silent", "live", "buy_now", "pledge", "donation")
-
-
-def money_str(value: Decimal | None) -> str | None:
-    return None if value is None else f"{money(value):.2f}"
 
 
 # --- the aggregate building blocks -------------------------------------------------------------
@@ -117,7 +100,7 @@ def _sources() -> dict[str, tuple[QuerySet[Any], str, Any, Any]]:
     }
 
 
-def _correlated_sum(qs: QuerySet[Any], paddle_field: str, expr: Any) -> Coalesce:
+def _correlated_sum(qs: QuerySet[Any], paddle_field: str, expr: Any) -> AsMoney:
     sub = (
         qs.filter(**{paddle_field: OuterRef("pk")})
         .order_by()
@@ -125,7 +108,7 @@ def _correlated_sum(qs: QuerySet[Any], paddle_field: str, expr: Any) -> Coalesce
         .annotate(s=Sum(expr, output_field=SUM_FIELD))
         .values("s")
     )
-    return Coalesce(Subquery(sub, output_field=SUM_FIELD), Value(ZERO), output_field=SUM_FIELD)
+    return money_subquery(sub)
 
 
 def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Any]:
@@ -157,10 +140,10 @@ def with_statement_figures(qs: QuerySet[Paddle]) -> QuerySet[Any]:
     total = sum(totals[1:], start=totals[0])
     deductible_total = sum(deductibles[1:], start=deductibles[0])
     return qs.annotate(
-        total=ExpressionWrapper(total, output_field=SUM_FIELD),
-        deductible_total=ExpressionWrapper(deductible_total, output_field=SUM_FIELD),
-        paid=ExpressionWrapper(F("payments_in") - F("refunds_out"), output_field=SUM_FIELD),
-    ).annotate(balance_due=ExpressionWrapper(F("total") - F("paid"), output_field=SUM_FIELD))
+        total=AsMoney(total),
+        deductible_total=AsMoney(deductible_total),
+        paid=AsMoney(F("payments_in") - F("refunds_out")),
+    ).annotate(balance_due=AsMoney(F("total") - F("paid")))
 
 
 def _has_statement_q() -> Q:
@@ -527,17 +510,12 @@ def payments_of_event(event: Event) -> QuerySet[Any]:
         Payment.objects.filter(event=event)
         .select_related("paddle", "recorded_by")
         .annotate(
-            refunded=Coalesce(
-                Subquery(
-                    Refund.objects.filter(payment=OuterRef("pk"), status=ProviderStatus.SUCCEEDED)
-                    .order_by()
-                    .values("payment")
-                    .annotate(s=Sum("amount"))
-                    .values("s"),
-                    output_field=SUM_FIELD,
-                ),
-                Value(ZERO),
-                output_field=SUM_FIELD,
+            refunded=money_subquery(
+                Refund.objects.filter(payment=OuterRef("pk"), status=ProviderStatus.SUCCEEDED)
+                .order_by()
+                .values("payment")
+                .annotate(s=Sum("amount"))
+                .values("s")
             )
         )
         .order_by("created_at")

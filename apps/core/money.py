@@ -16,6 +16,21 @@ field validated by :func:`validate_money`) or :func:`validate_money` (model fiel
   look-alike amount through review; money text is ``[0-9]`` only.
 * **exact decimals.** At most two places as written, no exponent, no NaN/Infinity; floats only by
   their shortest ``repr`` so ``12.5`` means 12.50.
+
+Money out, in one place too:
+
+* :func:`money_str` — the wire format (API JSON, CSV, receipt snapshots): a plain 2-place decimal
+  string, ``"1234.50"``.
+* :func:`money_format` — the one way an amount is written for people (pages, e-mails, the receipt
+  PDF, admin columns, command output, messages): ``"USD 1,234.50"``; the template filter
+  ``{{ value|money:currency }}`` (``apps.core.templatetags.augeo_money``) calls it, and the projector
+  display calls its ``"display"`` style (``$1,234.50``, whole amounts without cents).
+* :func:`money_sum`, :func:`money_subquery` and :class:`AsMoney` — money computed in SQL (sums,
+  differences). SQLite, the embedded default, keeps ``DECIMAL`` values as binary floats: a ``SUM``
+  comes back as ``425.13000000000005`` or as the integer ``4400``, and ``0.10 + 0.20 - 0.30`` is
+  not 0, so a paid statement could filter as "balance due". These round to cents in SQL on SQLite
+  (PostgreSQL's ``NUMERIC`` is exact and gets the expression unchanged) and read back as a
+  ``Decimal`` with two places on every database.
 """
 
 from __future__ import annotations
@@ -27,6 +42,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Func, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from rest_framework import serializers
 
 CENT = Decimal("0.01")
@@ -44,9 +62,55 @@ def max_amount() -> Decimal:
     return Decimal(str(getattr(settings, "AUGEO_MAX_AMOUNT", "1000000.00")))
 
 
-def money(value: Decimal) -> Decimal:
-    """``value`` with exactly two places (the storage and wire format)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+ZERO = Decimal("0.00")
+#: Currency symbols the projector display uses (legible from the back of the room); other
+#: currencies are written with their code.
+SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def money(value: Decimal | int | float | str) -> Decimal:
+    """``value`` with exactly two places (the storage and wire format), rounded half up.
+
+    A float (what SQLite hands back for a sum) is read by its shortest ``repr``, so
+    ``425.13000000000005`` is 425.13, never the binary expansion's tail."""
+    if isinstance(value, float):
+        value = repr(value)
+    amount = value if isinstance(value, Decimal) else Decimal(value)
+    amount = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount if amount else amount.copy_abs()  # never "-0.00"
+
+
+def money_str(value: Decimal | int | float | str | None) -> str | None:
+    """The wire format: a plain decimal string with exactly two places (``"1234.50"``), ``None``
+    for no value (api.md). For JSON, CSV and stored snapshots; people read :func:`money_format`."""
+    return None if value is None else f"{money(value):.2f}"
+
+
+def money_format(value: Any, currency: str = "", *, style: str = "text") -> str:
+    """An amount as people read it: ``money_format(Decimal("5450.125"), "USD")`` → ``"USD 5,450.13"``.
+
+    Thousands separators, two decimals (rounded half up), the currency code first when given
+    (``"5,450.13"`` without one, for a column whose header names the currency), a minus sign before
+    the code for a credit (``"-USD 12.50"``); ``"—"`` for no value. A value that is not a number is
+    returned as text rather than breaking a page.
+
+    ``style="display"`` is the projector's: the currency's symbol where it has a common one
+    (``"$3,500"``, ``"€12.50"``, else ``"3,500 CHF"``) and whole amounts without cents.
+    """
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = money(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if style == "display":
+        text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+        symbol = SYMBOLS.get(currency)
+        return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}".rstrip()
+    text = f"{amount:,.2f}"
+    return f"{sign}{currency} {text}" if currency else f"{sign}{text}"
 
 
 def money_parse(raw: Any, *, allow_zero: bool = False) -> Decimal:
@@ -81,7 +145,7 @@ def money_parse(raw: Any, *, allow_zero: bool = False) -> Decimal:
         raise ValueError("Use at most two decimal places.")
     ceiling = max_amount()
     if value > ceiling:
-        raise ValueError(f"The amount cannot be more than {money(ceiling)}.")
+        raise ValueError(f"The amount cannot be more than {money_format(ceiling)}.")
     return money(value)
 
 
@@ -113,7 +177,7 @@ def validate_money(value: Any) -> None:
     ceiling = max_amount()
     if value > ceiling:
         raise ValidationError(
-            "The amount cannot be more than %(max)s.", code="max_amount", params={"max": money(ceiling)}
+            "The amount cannot be more than %(max)s.", code="max_amount", params={"max": money_format(ceiling)}
         )
 
 
@@ -173,3 +237,47 @@ class WholeNumberFormField(forms.IntegerField):
         if number is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+
+# --- money computed in SQL ------------------------------------------------------------------------
+
+
+class MoneySumField(models.DecimalField):  # type: ignore[type-arg]
+    """The output field of money computed in SQL: ``DECIMAL(14, 2)`` (room for sums of
+    ``DECIMAL(12, 2)`` columns), read back as a ``Decimal`` with exactly two places on every
+    database (SQLite returns a sum as a float or an integer; Django quantises only plain columns)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(*args, **kwargs)
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Decimal | None:
+        return None if value is None else money(value)
+
+
+class AsMoney(Func):
+    """``expression`` (a sum, a difference of sums) as money: rounded to cents in SQL where the
+    database computes it in binary floating point (SQLite), so comparisons (``balance_due__gt=0``)
+    and ordering see the cents the page shows; unchanged on PostgreSQL, whose ``NUMERIC`` is exact."""
+
+    template = "%(expressions)s"
+    output_field = MoneySumField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        # Through Func.as_sqlite, which casts the result AS NUMERIC: without that affinity SQLite
+        # compares the float with the text Django binds for a Decimal ("0") and finds it smaller.
+        return super().as_sqlite(compiler, connection, template="ROUND(%(expressions)s, 2)", **extra_context)
+
+
+def money_sum(expression: Any, **kwargs: Any) -> AsMoney:
+    """``SUM(expression)`` as money, 0.00 over no rows (an aggregate: ``.aggregate()``,
+    ``.values(...).annotate()``). ``kwargs`` go to ``Sum`` (``filter=``)."""
+    field = MoneySumField()
+    return AsMoney(Coalesce(Sum(expression, output_field=field, **kwargs), Value(ZERO), output_field=field))
+
+
+def money_subquery(queryset: Any) -> AsMoney:
+    """A correlated subquery that selects one money sum, as money; 0.00 when it finds no row."""
+    field = MoneySumField()
+    return AsMoney(Coalesce(Subquery(queryset, output_field=field), Value(ZERO), output_field=field))

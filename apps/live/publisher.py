@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core import public_cache
+from apps.core.money import money_str
 from apps.live import metrics
 
 logger = logging.getLogger("augeo.live")
@@ -79,8 +80,8 @@ def bid_placed(*, item: Any, paddle: Any = None) -> None:
     fields = {
         "item": str(item.pk),
         "number": item.number,
-        "current_bid": _money(item.current_bid),
-        "min_next_bid": _money(_min_next_bid(item)),
+        "current_bid": money_str(item.current_bid),
+        "min_next_bid": money_str(_min_next_bid(item)),
         "bid_count": item.bid_count,
         "bidder_number": known,
         "sequence": item.last_sequence,
@@ -141,7 +142,7 @@ def item_closed(*, item: Any, amount: Any = None, paddle: Any = None) -> None:
     fields = {
         "item": str(item.pk),
         "status": status,
-        "current_bid": _money(amount if amount is not None else item.current_bid),
+        "current_bid": money_str(amount if amount is not None else item.current_bid),
         "bidder_number": known,
     }
     event_id = item.event_id
@@ -161,7 +162,7 @@ def sale(*, sale: Any, item: Any) -> None:
     fields = {
         "item": str(item.pk),
         "bidder_number": paddle.number if paddle is not None else None,
-        "amount": _money(sale.amount),
+        "amount": money_str(sale.amount),
         "undone": sale.undone_at is not None,
     }
     event_id = item.event_id
@@ -185,11 +186,11 @@ def pledge(*, pledge: Any) -> None:
 
     def build() -> Message:
         summary = paddle_raise_totals(pledge.event)
-        row = next((r for r in summary["totals_by_level"] if r["level"] == _money(amount)), None)
+        row = next((r for r in summary["totals_by_level"] if r["level"] == money_str(amount)), None)
         if row is None:  # an amount that is not (or no longer) a level
             row = next((r for r in summary["totals_by_level"] if r["level"] is None), {"count": 0})
         fields = {
-            "amount": _money(amount),
+            "amount": money_str(amount),
             "level": row.get("level"),
             "total": summary["total"],
             "count": row["count"],
@@ -226,8 +227,8 @@ def outbid(*, user: Any, item: Any) -> None:
         return
     fields = {
         "item": str(item.pk),
-        "current_bid": _money(item.current_bid),
-        "min_next_bid": _money(_min_next_bid(item)) if item.status == "open" else None,
+        "current_bid": money_str(item.current_bid),
+        "min_next_bid": money_str(_min_next_bid(item)) if item.status == "open" else None,
     }
     event_id = item.event_id
     _publish(user_group(event_id, user.pk), lambda: _message("outbid", event_id, fields))
@@ -237,18 +238,12 @@ def won(*, user: Any, item: Any, amount: Any) -> None:
     """Personal ``won``: ``user``'s paddle won ``item`` for ``amount``."""
     if user is None or getattr(user, "pk", None) is None:
         return
-    fields = {"item": str(item.pk), "amount": _money(amount)}
+    fields = {"item": str(item.pk), "amount": money_str(amount)}
     event_id = item.event_id
     _publish(user_group(event_id, user.pk), lambda: _message("won", event_id, fields))
 
 
 # --- plumbing ----------------------------------------------------------------------------------
-
-
-def _money(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(Decimal(value).quantize(Decimal("0.01")))
 
 
 def _iso(value: Any) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core.money import money_str
 from apps.events.models import Event
 
 #: How many rows each list of the display shows.
@@ -54,12 +55,6 @@ def _branding(event: Event) -> dict[str, Any]:
     return {**colours, "logo": uploads.file_url(logo) if logo else None}
 
 
-def _money(value: Any) -> str | None:
-    from apps.auctions.rules import money_str
-
-    return money_str(value)
-
-
 def _public_items(event: Event) -> QuerySet[Any]:
     from apps.auctions.models import PUBLIC_STATUSES, Item
 
@@ -92,7 +87,7 @@ def display_state(event: Event) -> dict[str, Any]:
             "number": b.item.number,
             "title": b.item.title,
             "bidder_number": b.paddle.number,
-            "amount": _money(b.amount),
+            "amount": money_str(b.amount),
             "at": b.created_at.isoformat(),
         }
         for b in bids
@@ -103,7 +98,7 @@ def display_state(event: Event) -> dict[str, Any]:
             "number": s.item.number,
             "title": s.item.title,
             "bidder_number": s.paddle.number,
-            "amount": _money(s.amount),
+            "amount": money_str(s.amount),
             "at": s.created_at.isoformat(),
         }
         for s in sales
@@ -144,8 +139,8 @@ def _item_row(row: dict[str, Any]) -> dict[str, Any]:
         "item": str(row["pk"]),
         "number": row["number"],
         "title": row["title"],
-        "current_bid": _money(row["current_bid"]),
-        "starting_bid": _money(row["starting_bid"]),
+        "current_bid": money_str(row["current_bid"]),
+        "starting_bid": money_str(row["starting_bid"]),
         "bid_count": row["bid_count"],
         "closes_at": row["closes_at"].isoformat() if row["closes_at"] else None,
     }

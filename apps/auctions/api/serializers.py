@@ -8,11 +8,10 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
-from apps.auctions.rules import money_str
 from apps.auctions.selectors import item_min_next_bid
 from apps.core.api.fast import instant, money, uid
 from apps.core.api.fields import StrictBooleanField
-from apps.core.money import MoneyField
+from apps.core.money import MoneyField, money_str
 from apps.core.text import markdown_validator
 
 

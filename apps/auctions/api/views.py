@@ -24,7 +24,6 @@ from apps.auctions import selectors
 from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, Pledge, Sale
-from apps.auctions.rules import money_str
 from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.closing import item_close
@@ -46,6 +45,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
+from apps.core.money import money_str
 from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle, CombinedThrottlesMixin
 from apps.npos import authz

@@ -21,7 +21,7 @@ from apps.auctions.models import (
     NotificationKind,
 )
 from apps.auctions.notifications import notification_queue
-from apps.auctions.rules import AuctionState, money_str, proxy_resolve
+from apps.auctions.rules import AuctionState, proxy_resolve
 from apps.auctions.selectors import item_min_next_bid
 from apps.auctions.services.bidders import Bidder, bidder_lock, bidder_resolve, bidder_resolve_number
 from apps.auctions.services.common import (
@@ -34,6 +34,7 @@ from apps.auctions.services.common import (
     lock_item_for_bid,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.money import money_format, money_str
 from apps.core.prepared import PreparedInsert
 from apps.core.services import audit_record
 from apps.live import publisher as live
@@ -147,7 +148,7 @@ def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
     """
     minimum = item_min_next_bid(item)
     if minimum is not None and minimum > amount:
-        raise Conflict("BID_TOO_LOW", f"The minimum bid is {minimum}.", min_bid=str(minimum))
+        raise Conflict("BID_TOO_LOW", f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum))
 
 
 def _bid_apply(

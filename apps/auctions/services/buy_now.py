@@ -26,7 +26,7 @@ from apps.auctions.services.common import (
     lock_item,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.core.money import max_amount, money
+from apps.core.money import max_amount, money, money_format
 from apps.core.services import audit_record
 from apps.live import publisher as live
 
@@ -71,8 +71,10 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
                 raise Conflict("SOLD_OUT", "Not enough units left.", quantity_left=left)
             if price * units > max_amount():  # a purchase is a money input too (and must fit its column)
                 raise ValidationFailed(
-                    message=f"quantity: the total cannot be more than {money(max_amount())}.",
-                    fields={"quantity": [f"The total cannot be more than {money(max_amount())}; buy fewer units."]},
+                    message=f"quantity: the total cannot be more than {money_format(max_amount())}.",
+                    fields={
+                        "quantity": [f"The total cannot be more than {money_format(max_amount())}; buy fewer units."]
+                    },
                 )
             purchase = Purchase.objects.create(
                 item=item,

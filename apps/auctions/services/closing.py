@@ -17,13 +17,13 @@ from apps.auctions.models import (
     NotificationKind,
 )
 from apps.auctions.notifications import notification_queue
-from apps.auctions.rules import money_str
 from apps.auctions.services.common import (
     item_mail_context,
     item_npo_id,
     lock_item,
 )
 from apps.core.exceptions import Conflict
+from apps.core.money import money_str
 from apps.core.services import audit_record
 from apps.events.models import Event
 from apps.live import publisher as live

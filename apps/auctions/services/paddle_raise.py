@@ -24,7 +24,7 @@ from apps.auctions.services.common import (
     int_input,
 )
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.core.money import money_parse
+from apps.core.money import money_format, money_parse
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
 from apps.live import publisher as live
@@ -121,7 +121,7 @@ def pledge_record(
     if levels and value not in levels:
         raise ValidationFailed(
             message="amount: choose one of the giving levels.",
-            fields={"amount": [f"One of {', '.join(str(v) for v in levels)}."]},
+            fields={"amount": [f"One of {'; '.join(money_format(v) for v in levels)}."]},
         )
     if bidder_number is not None:
         int_input(bidder_number, "bidder_number")  # 400 before any business rule (409)

@@ -46,7 +46,8 @@ def test_the_live_event_is_preselected_and_a_sale_flashes_the_bidder_number():
         url, {"event": event.pk, "item_number": item.number, "bidder_number": 342, "amount": "2500"}, follow=True
     )
     html = response.content.decode()
-    assert 'id="sold-flash"' in html and '<span class="big-number">Bidder #342</span>' in html and "$2,500" in html
+    assert 'id="sold-flash"' in html and '<span class="big-number">Bidder #342</span>' in html
+    assert "USD 2,500.00" in html
 
 
 def test_undo_from_the_page_and_only_the_last_ten():

@@ -12,11 +12,11 @@ from apps.auctions.rules import (
     Outcome,
     bid_increment_at,
     min_next_bid,
-    money_str,
     parse_money,
     proxy_resolve,
 )
 from apps.core.exceptions import Conflict
+from apps.core.money import money_str
 
 D = Decimal
 
@@ -107,7 +107,7 @@ def test_parse_money_rejects_three_decimals(raw: object) -> None:
 
 
 def test_parse_money_rejects_too_large() -> None:
-    with pytest.raises(ValueError, match=r"cannot be more than 1000000\.00"):
+    with pytest.raises(ValueError, match=r"cannot be more than 1,000,000\.00"):
         parse_money("10000000000")
 
 

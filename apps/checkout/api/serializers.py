@@ -8,8 +8,8 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.checkout.models import Donation, Payment, PaymentMethod, Refund
-from apps.checkout.selectors import Statement, holder_names, money_str
-from apps.core.money import MoneyField
+from apps.checkout.selectors import Statement, holder_names
+from apps.core.money import MoneyField, money_str
 
 
 class StatementRowSerializer(serializers.Serializer):

@@ -31,7 +31,7 @@ from apps.checkout import selectors
 from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, SavedCard
 from apps.checkout.services.provider import ProviderResult, get_provider
 from apps.core.exceptions import Conflict, NotFound, ValidationFailed
-from apps.core.money import money_parse
+from apps.core.money import money_parse, money_str
 from apps.core.services import audit_record
 
 REFERENCE_MAX = 100
@@ -103,15 +103,13 @@ def payment_record(
     paddle = lock_statement_paddle(paddle)
     statement = selectors.statement_for_paddle(paddle)
     if statement.balance_due <= 0:
-        raise Conflict(
-            "NOTHING_DUE", "Nothing is due on this statement.", balance_due=selectors.money_str(statement.balance_due)
-        )
+        raise Conflict("NOTHING_DUE", "Nothing is due on this statement.", balance_due=money_str(statement.balance_due))
     if value > statement.payable:
         raise Conflict(
             "PAYMENT_EXCEEDS_BALANCE",
             "The payment is more than the balance due; add a donation line first to give more.",
-            balance_due=selectors.money_str(statement.balance_due),
-            payable=selectors.money_str(max(statement.payable, Decimal("0"))),
+            balance_due=money_str(statement.balance_due),
+            payable=money_str(max(statement.payable, Decimal("0"))),
         )
     card: SavedCard | None = None
     if method == PaymentMethod.CARD_ON_FILE:

@@ -33,6 +33,7 @@ from apps.checkout import selectors
 from apps.checkout.models import Receipt, ReceiptCounter
 from apps.checkout.services.payments import _audit, lock_statement_paddle
 from apps.core import outbox
+from apps.core.money import money_format, money_str
 from apps.core.services import audit_record
 
 QUID_PRO_QUO_THRESHOLD = Decimal("75.00")
@@ -52,14 +53,15 @@ KIND_LABELS = {
 }
 
 
-def quid_pro_quo_text(*, npo_name: str, fmv_total: str, deductible_total: str, currency: str) -> str:
+def quid_pro_quo_text(*, npo_name: str, fmv_total: Decimal, deductible_total: Decimal, currency: str) -> str:
     return (
         f"Quid pro quo disclosure: the amount of your contribution that is deductible for federal income tax "
         f"purposes is limited to the excess of the amount you paid over the value of the goods and services "
         f"provided by {npo_name.rstrip('.')}. Goods and services provided to you were valued at "
-        f"{currency} {fmv_total}; "
-        f"your estimated deductible contribution is {currency} {deductible_total}. Items whose fair market value "
-        f"is not known are not counted as deductible. Pledges and donations received no goods or services in return."
+        f"{money_format(fmv_total, currency)}; "
+        f"your estimated deductible contribution is {money_format(deductible_total, currency)}. Items whose fair "
+        f"market value is not known are not counted as deductible. Pledges and donations received no goods or "
+        f"services in return."
     )
 
 
@@ -76,7 +78,7 @@ def receipt_snapshot(statement: selectors.Statement) -> dict[str, Any]:
         )
         if line
     ]
-    m = selectors.money_str
+    m = money_str
     legal_name = getattr(npo, "legal_name", "") or npo.name
     return {
         "npo": {
@@ -125,8 +127,8 @@ def receipt_snapshot(statement: selectors.Statement) -> dict[str, Any]:
         "quid_pro_quo": statement.total > QUID_PRO_QUO_THRESHOLD and statement.fmv_total > 0,
         "quid_pro_quo_text": quid_pro_quo_text(
             npo_name=legal_name,
-            fmv_total=m(statement.fmv_total) or "0.00",
-            deductible_total=m(statement.deductible_total) or "0.00",
+            fmv_total=statement.fmv_total,
+            deductible_total=statement.deductible_total,
             currency=statement.currency,
         ),
     }
@@ -284,21 +286,21 @@ def receipt_render_pdf(receipt: Receipt) -> bytes:
         [p("Description", small), p("Amount", small), p("Fair market value", small), p("Deductible", small)]
     ]
     for line in data["lines"]:
-        fmv = line["fair_market_value"] if line["fmv_known"] else "not known"
+        fmv = money_format(line["fair_market_value"]) if line["fmv_known"] else "not known"
         rows.append(
             [
                 p(f"{line['kind_label']}: {line['description']}"),
-                p(line["amount"], right),
+                p(money_format(line["amount"]), right),
                 p(fmv, right),
-                p(line["deductible"], right),
+                p(money_format(line["deductible"]), right),
             ]
         )
     rows.append(
         [
             p("Total", ParagraphStyle("t", parent=base, fontName=bold)),
-            p(f"{cur} {data['total']}", right),
-            p(f"{cur} {data['fmv_total']}", right),
-            p(f"{cur} {data['deductible_total']}", ParagraphStyle("d", parent=right, fontName=bold)),
+            p(money_format(data["total"], cur), right),
+            p(money_format(data["fmv_total"], cur), right),
+            p(money_format(data["deductible_total"], cur), ParagraphStyle("d", parent=right, fontName=bold)),
         ]
     )
     table = Table(rows, colWidths=[85 * mm, 30 * mm, 32 * mm, 30 * mm], repeatRows=1)
@@ -316,17 +318,19 @@ def receipt_render_pdf(receipt: Receipt) -> bytes:
     story.append(p("Payments", heading))
     pay_rows: list[list[Any]] = [[p("Date", small), p("Method", small), p("Reference", small), p("Amount", small)]]
     for pay in data["payments"]:
-        amount = pay["amount"] + (f" (refunded {pay['refunded']})" if pay["refunded"] != "0.00" else "")
+        amount = money_format(pay["amount"]) + (
+            f" (refunded {money_format(pay['refunded'])})" if pay["refunded"] != "0.00" else ""
+        )
         pay_rows.append([p(pay["date"]), p(pay["method_label"]), p(pay["reference"] or "-"), p(amount, right)])
     if len(pay_rows) == 1:
         pay_rows.append([p("-"), p("No payment recorded"), p(""), p("")])
-    pay_rows.append([p("Paid"), p(""), p(""), p(f"{cur} {data['paid']}", right)])
-    pay_rows.append([p("Balance due"), p(""), p(""), p(f"{cur} {data['balance_due']}", right)])
+    pay_rows.append([p("Paid"), p(""), p(""), p(money_format(data["paid"], cur), right)])
+    pay_rows.append([p("Balance due"), p(""), p(""), p(money_format(data["balance_due"], cur), right)])
     pay_table = Table(pay_rows, colWidths=[30 * mm, 45 * mm, 70 * mm, 32 * mm])
     pay_table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black)]))
     story.append(pay_table)
     story.append(Spacer(1, 6 * mm))
-    story.append(p(f"Deductible amount: {cur} {data['deductible_total']}", heading))
+    story.append(p(f"Deductible amount: {money_format(data['deductible_total'], cur)}", heading))
     story.append(p(data["quid_pro_quo_text"], small))
     story.append(Spacer(1, 3 * mm))
     story.append(p(f"Thank you for supporting {npo['name']}. Please keep this receipt for your tax records.", small))

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from apps.attendance.models import Paddle
@@ -19,6 +18,7 @@ from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, Refund
 from apps.checkout.services.payments import _audit, amount_parse, lock_statement_paddle, text_parse
 from apps.checkout.services.provider import ProviderResult, get_provider
 from apps.core.exceptions import Conflict
+from apps.core.money import money_str, money_sum
 
 REASON_MAX = 300
 
@@ -27,9 +27,11 @@ def refundable(payment: Payment) -> Decimal:
     """What is left of ``payment`` to refund (succeeded and pending refunds are taken)."""
     if payment.status != ProviderStatus.SUCCEEDED:
         return Decimal("0.00")
-    taken = Refund.objects.filter(payment=payment).exclude(status=ProviderStatus.FAILED).aggregate(s=Sum("amount"))[
-        "s"
-    ] or Decimal("0")
+    taken = (
+        Refund.objects.filter(payment=payment)
+        .exclude(status=ProviderStatus.FAILED)
+        .aggregate(s=money_sum("amount"))["s"]
+    )
     return payment.amount - taken
 
 
@@ -48,7 +50,7 @@ def refund_record(*, payment: Payment, amount: Any, reason: Any = "", actor: Any
         raise Conflict(
             "REFUND_EXCEEDS_PAYMENT",
             "The refund is more than what is left of this payment.",
-            refundable=selectors.money_str(max(left, Decimal("0"))),
+            refundable=money_str(max(left, Decimal("0"))),
         )
     refund = Refund(
         payment=payment,

@@ -89,7 +89,7 @@ def test_export_reports_and_reconcile(world: dict, tmp_path: Path) -> None:
     out = io.StringIO()
     call_command("reconcile", str(world["event"].pk), stdout=out)
     text = out.getvalue()
-    assert "reconciled" in text and "USD 1770.00" in text and "USD 720.00" in text
+    assert "reconciled" in text and "USD 1,770.00" in text and "USD 720.00" in text
 
 
 def test_reconcile_fails_on_a_mismatch(world: dict) -> None:

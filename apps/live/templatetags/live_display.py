@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 from django.utils import timezone
 
-register = template.Library()
+from apps.core.money import money_format
 
-SYMBOLS = {"USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+register = template.Library()
 
 
 @register.filter
-def money(value: Any, currency: str = "USD") -> str:
-    """``"12345.50"`` → ``$12,345.50``; whole amounts without cents (legible from the back)."""
-    if value in (None, ""):
-        return "—"
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
-    symbol = SYMBOLS.get(currency)
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+def display_money(value: Any, currency: str = "USD") -> str:
+    """``"12345.50"`` → ``$12,345.50``; whole amounts without cents (legible from the back):
+    :func:`apps.core.money.money_format`'s ``"display"`` style."""
+    return money_format(value, currency, style="display")
 
 
 @register.filter

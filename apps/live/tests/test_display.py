@@ -96,7 +96,8 @@ def test_event_admin_page_links_the_display(superuser) -> None:
 
 
 def test_money_and_countdown_filters() -> None:
-    from apps.live.templatetags.live_display import countdown, money, percent_width
+    from apps.live.templatetags.live_display import countdown, percent_width
+    from apps.live.templatetags.live_display import display_money as money
 
     assert money("1234.50") == "$1,234.50" and money("1000.00", "EUR") == "€1,000" and money(None) == "—"
     assert money("5", "CHF") == "5 CHF" and money("oops") == "oops"

@@ -26,7 +26,8 @@ What is restricted, for non-superusers:
 * private fields (:data:`PRIVATE_FIELDS`): never a filter, search field, ordering or column (a system
   check refuses to start otherwise), and shown in forms only to holders of their capability;
 * money fields (those validated by :func:`~apps.core.money.validate_money`) are parsed as typed by
-  :class:`~apps.core.money.MoneyFormField` (ASCII digits, the ceiling), as the API parses them;
+  :class:`~apps.core.money.MoneyFormField` (ASCII digits, the ceiling), as the API parses them, and
+  money columns are written in the row's NPO currency (:mod:`apps.npos.admin_money`);
 * a :class:`~apps.core.exceptions.DomainError` raised by a service while saving or deleting is shown
   as an error message (the change is rolled back) instead of a server error;
 * actions: ``delete_selected`` is removed; actions made with :func:`tenant_action` run only on rows
@@ -62,6 +63,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
+from apps.npos.admin_money import MoneyColumnsMixin  # money columns in the row's NPO currency
 from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
 from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field_names
@@ -276,7 +278,9 @@ class TenantScopedMixin:
         return formfield
 
 
-class TenantScopedAdmin(EventLocalTimesMixin, DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin):
+class TenantScopedAdmin(
+    EventLocalTimesMixin, MoneyColumnsMixin, DeclaredLookupsOnly, TenantScopedMixin, admin.ModelAdmin
+):
     """Base of every ModelAdmin of a tenant-owned model (see the module docstring)."""
 
     def get_list_filter(self, request: HttpRequest) -> Any:

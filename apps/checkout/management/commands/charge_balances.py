@@ -3,12 +3,14 @@ every paddle with a saved card and a balance due, once per balance (``services.c
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
 from apps.checkout.management.commands._event_arg import event_from_arg
 from apps.checkout.services.charging import balances_charge
+from apps.core.money import money_format
 
 
 class Command(BaseCommand):
@@ -24,27 +26,27 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         event = event_from_arg(options["event"])
         report = balances_charge(event=event, dry_run=options["dry_run"], retry_declined=options["retry_declined"])
-        cur = event.npo.currency
+        m = partial(money_format, currency=event.npo.currency)
         if options["dry_run"]:
             for number, amount in report.would_charge:
-                self.stdout.write(f"would charge #{number}: {cur} {amount}")
+                self.stdout.write(f"would charge #{number}: {m(amount)}")
             self.stdout.write(f"dry run: {len(report.would_charge)} paddle(s) would be charged")
             return
         if report.resolved:
             self.stdout.write(f"resolved {report.resolved} pending payment(s) by asking the provider")
         for number, amount in report.charged:
-            self.stdout.write(f"charged #{number}: {cur} {amount}")
+            self.stdout.write(f"charged #{number}: {m(amount)}")
         for number, amount, reason in report.declined:
-            self.stdout.write(f"DECLINED #{number}: {cur} {amount} ({reason})")
+            self.stdout.write(f"DECLINED #{number}: {m(amount)} ({reason})")
         for number, amount in report.queued:
-            self.stdout.write(f"queued #{number}: {cur} {amount} (a worker charges it)")
+            self.stdout.write(f"queued #{number}: {m(amount)} (a worker charges it)")
         for number, amount in report.pending:
-            self.stdout.write(f"pending #{number}: {cur} {amount} (the provider has not answered yet)")
+            self.stdout.write(f"pending #{number}: {m(amount)} (the provider has not answered yet)")
         for number, why in report.skipped:
             self.stdout.write(f"skipped #{number}: {why}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"charged {len(report.charged)} paddle(s), {cur} {report.total_charged}; "
+                f"charged {len(report.charged)} paddle(s), {m(report.total_charged)}; "
                 f"{len(report.declined)} declined, {len(report.pending)} pending, {len(report.queued)} queued"
             )
         )

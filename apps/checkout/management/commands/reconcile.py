@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.checkout import invariants
 from apps.checkout.management.commands._event_arg import event_from_arg
+from apps.core.money import money_format
 
 
 class Command(BaseCommand):
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             ("credits", "credit"),
         ):
             value = data[key]
-            self.stdout.write(f"  {label:<36} {value if key == 'statements' else f'{currency} {value}'}")
+            self.stdout.write(f"  {label:<36} {value if key == 'statements' else money_format(value, currency)}")
         problems = invariants.check_totals(event) + invariants.check_statements(event)
         if problems:
             for problem in problems:
