@@ -181,7 +181,7 @@ def test_paddle_raise_page_records_pledges() -> None:
     response = client.post(url, {"event": event.pk, "bidder_number": 404, "amount": "500"})
     assert b"BIDDER_NUMBER_UNKNOWN" in response.content
     page = client.get(f"{url}?event={event.pk}")
-    assert b"Running total: 500.00" in page.content
+    assert b"Running total: USD 500.00" in page.content
 
 
 def test_sale_and_pledge_undo_actions() -> None:
