@@ -557,6 +557,9 @@ LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="embedded")
 if PAYMENT_PROVIDER not in ("embedded", "stripe"):
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'embedded' or 'stripe'.")
+# Production settings turn this on: every process then logs a warning at start-up while the embedded
+# provider (which approves every charge) is in use (apps.checkout.apps).
+PAYMENT_PROVIDER_WARN_EMBEDDED = False
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
