@@ -542,6 +542,9 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+# Seconds a process reuses its /health/ready/ answer (a public path: its checks run at most once per
+# period whatever the request rate); 0 runs them on every call.
+HEALTH_READY_CACHE_SECONDS = env.float("HEALTH_READY_CACHE_SECONDS", default=5.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 # Live updates (apps/live): a socket whose outgoing queue holds this many messages is a slow client
 # and is dropped (it reconnects and re-reads the REST API); a broadcast waits at most
