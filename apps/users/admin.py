@@ -12,8 +12,10 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -22,6 +24,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.npos import authz
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 from apps.users import lockout
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
@@ -100,8 +103,9 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Search, filters and account actions for super admins (see the module docstring)."""
+class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
+    """Search, filters and account actions for super admins (see the module docstring). Only the
+    declared filters' lookups are accepted: ``?password__startswith=`` would bisect a hash."""
 
     form = UserChangeFormEmail
     add_form = UserCreationForm
@@ -257,8 +261,10 @@ class UserAdmin(DjangoUserAdmin):
 # --- simplejwt's token blacklist: no token text, read-only ------------------------------------------
 
 
-class _ReadOnlySuperuserAdmin(admin.ModelAdmin):
-    """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens)."""
+class _ReadOnlySuperuserAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens). No
+    lookup from the address bar: ``?token__startswith=`` would read a live refresh token letter by
+    letter (the page never shows it)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return authz.is_superuser(request.user)
@@ -320,3 +326,15 @@ class BlacklistedTokenAdmin(_ReadOnlySuperuserAdmin):
     @admin.display(description="expires at", ordering="token__expires_at")
     def token_expires_at(self, obj: BlacklistedToken) -> Any:
         return obj.token.expires_at
+
+
+# --- Django's groups: the same lookup rule as every other admin -------------------------------------
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DeclaredLookupsOnly, DjangoGroupAdmin):
+    """``django.contrib.auth``'s group admin, with only the lookups its filters declare (the system
+    check ``augeo.E011`` requires that of every registered admin)."""
