@@ -7,7 +7,9 @@ in a test takes effect without reloading modules.
 - ``register``, ``password_reset``: keyed on the normalised e-mail address in the body, so mail to
   one address stays rare wherever the requests come from, while a gala room behind one public IP is
   not slowed down by one guest. Without an address they fall back to the IP.
-- ``login_ip``: a generous per-IP ceiling on logins (hundreds of guests sign in within minutes).
+- ``login_ip``: a generous per-IP ceiling on logins (hundreds of guests sign in within minutes), on
+  every sign-in form: the API, the ``/sign-in/`` page and the admin's login (:func:`throttle_wait`
+  lets a plain Django view or form use a scope).
   Password guessing is bounded by the lockout in the database (``apps.users.lockout``: per account
   and per device token), deliberately not by a throttle keyed on the e-mail alone — that one let
   anybody keep a named user from signing in.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from typing import Any
 
 from rest_framework.request import Request
@@ -197,6 +200,16 @@ class CombinedThrottlesMixin:
         durations = [throttle.wait() for throttle in throttles if not throttle.allow_request(request, self)]
         if durations:
             self.throttled(request, max((d for d in durations if d is not None), default=None))  # type: ignore[attr-defined]
+
+
+def throttle_wait(throttle_class: type[ScopedRateThrottle], request: Any) -> int | None:
+    """Count ``request`` (a Django ``HttpRequest`` of a page or the admin) in ``throttle_class``'s
+    scope, as DRF does for an API view: None when it may go on, else the whole seconds to wait (the
+    ``Retry-After``). Only throttles keyed on the client IP or the user work here (no parsed body)."""
+    throttle = throttle_class()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
 
 
 class AccountRateThrottle(ScopedRateThrottle):

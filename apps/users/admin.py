@@ -23,6 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
+from apps.core.throttling import LoginIPRateThrottle, throttle_wait
 from apps.npos import authz
 from apps.npos.tenancy.private import DeclaredLookupsOnly
 from apps.users import lockout
@@ -38,17 +39,24 @@ LOGIN_OUTCOME_ATTR = "_augeo_admin_login"
 
 class AdminLoginForm(AdminAuthenticationForm):
     """The admin's login form, through the same sign-in service as the API (lockout, device tokens,
-    audit): the admin gets exactly the per-account rules of ``/api/v1/auth/login/``."""
+    audit): the admin gets exactly the per-account rules of ``/api/v1/auth/login/``, and its per-IP
+    ceiling (the ``login_ip`` scope, every submitted form counted)."""
 
     def clean(self) -> dict[str, Any]:
-        email = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if email is None or not password:
-            return self.cleaned_data
         request = self.request
         outcome: dict[str, Any] = {}
         if request is not None:
             setattr(request, LOGIN_OUTCOME_ATTR, outcome)
+            wait = throttle_wait(LoginIPRateThrottle, request)
+            if wait is not None:
+                outcome["retry_after"] = wait
+                raise forms.ValidationError(
+                    f"Too many sign-in attempts from your network; try again in {wait} second(s).", code="throttled"
+                )
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
         try:
             result = auth_login(
                 email=email,

@@ -1,6 +1,7 @@
 """The admin's login page: Django's own view and template, through ``AdminLoginForm`` (the sign-in
 service), plus what a form cannot do to its response — hand the browser its device token as an
-HttpOnly cookie after a success, and answer 429 with ``Retry-After`` while the account is locked."""
+HttpOnly cookie after a success, and answer 429 with ``Retry-After`` while the account is locked or
+the address is over the per-IP sign-in ceiling (``login_ip``)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.test import Client
 
 from apps.users.tests.conftest import login
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -52,6 +53,35 @@ def test_login_ip_ceiling(api_client, throttle_rates):
     assert statuses[5] == 429
     # Another IP is unaffected.
     assert login(api_client, guests[5].email, ip="198.51.100.3").status_code == 200
+
+
+def test_sign_in_page_and_admin_login_share_the_api_login_ip_ceiling(api_client, client, throttle_rates):
+    """The ``/sign-in/`` page and the admin's login form had no per-IP limit at all; they now count
+    in the API's ``login_ip`` scope, one budget per address whichever door is used."""
+    throttle_rates(login_ip="4/min")
+    guests = UserFactory.create_batch(3)
+    ip = "198.51.100.40"
+    assert login(api_client, guests[0].email, ip=ip).status_code == 200
+    page = client.post("/sign-in/", {"email": guests[1].email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=ip)
+    assert page.status_code == 302
+    wrong = client.post("/admin/login/", {"username": guests[2].email, "password": "nope"}, REMOTE_ADDR=ip)
+    assert wrong.status_code == 200  # the form again
+    assert client.post("/sign-in/", {"email": "x@example.org", "password": ""}, REMOTE_ADDR=ip).status_code == 200
+    refused_page = client.post("/sign-in/", {"email": guests[1].email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=ip)
+    assert refused_page.status_code == 429 and int(refused_page["Retry-After"]) >= 1
+    assert b"Too many sign-in attempts from your network" in refused_page.content
+    refused_admin = Client().post(
+        "/admin/login/", {"username": guests[2].email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR=ip
+    )
+    assert refused_admin.status_code == 429 and int(refused_admin["Retry-After"]) >= 1
+    assert b"Too many sign-in attempts from your network" in refused_admin.content
+    assert_throttled(login(api_client, guests[0].email, ip=ip))
+    # Another address is not affected; a GET of the form is never counted.
+    assert Client().get("/sign-in/", REMOTE_ADDR=ip).status_code == 200
+    other = Client().post(
+        "/sign-in/", {"email": guests[1].email, "password": DEFAULT_PASSWORD}, REMOTE_ADDR="198.51.100.41"
+    )
+    assert other.status_code == 302
 
 
 def test_register_throttle_per_address(api_client, throttle_rates):
