@@ -32,7 +32,7 @@ from apps.legal.models import LegalDocument
 from apps.legal.services import consent, cookies, deletion, documents, exports, public
 from apps.legal.versions import parse_version
 from apps.npos import authz
-from apps.users.lockout import device_cookie_name
+from apps.users.lockout import device_cookie_name, device_token_from
 
 LEGAL = ["legal"]
 PRIVACY = ["privacy"]
@@ -306,12 +306,18 @@ class DeleteAccountView(APIView):
             200: s.DetailSerializer,
             400: error("VALIDATION_ERROR: wrong password"),
             409: error("LAST_ADMIN or BALANCE_DUE"),
+            429: error("ACCOUNT_LOCKED (with Retry-After): wrong passwords count with the sign-in lockout"),
         },
         summary="Delete my account (anonymised; bids, payments and registrations stay)",
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.DeleteAccountSerializer, request.data)
-        deletion.account_delete_self(user=request.user, password=data["password"], ip=client_ip(request))  # type: ignore[arg-type]
+        deletion.account_delete_self(
+            user=request.user,  # type: ignore[arg-type]
+            password=data["password"],
+            ip=client_ip(request),
+            device_token=device_token_from(request._request),
+        )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             logout(request._request)
         response = Response({"detail": "Your account has been deleted."})

@@ -264,14 +264,19 @@ class PasswordResetConfirmView(PublicAuthView):
 
 
 class PasswordChangeView(APIView):
-    """Change the password (the current one required); other sessions are revoked, this one continues."""
+    """Change the password (the current one required); other sessions are revoked, this one continues.
+    A wrong current password counts with the sign-in lockout (send ``X-Device-Token`` as at sign-in)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=TAG,
         request=s.PasswordChangeSerializer,
-        responses={200: s.DetailSerializer},
+        responses={
+            200: s.DetailSerializer,
+            400: error("VALIDATION_ERROR: wrong current password, or a weak new one"),
+            429: error("ACCOUNT_LOCKED (with Retry-After): wrong passwords count with the sign-in lockout"),
+        },
         summary="Change the password (needs the current one); other sessions are signed out",
     )
     def post(self, request: Request) -> Response:
@@ -283,6 +288,7 @@ class PasswordChangeView(APIView):
             new_password=data["new_password"],
             keep_session=keep,
             ip=client_ip(request),
+            device_token=lockout.device_token_from(request._request),
         )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Session login (browsable API): keep this browser signed in with the new password.
