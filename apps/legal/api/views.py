@@ -24,7 +24,7 @@ from apps.core.api.permissions import ReadOnly
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.net import client_ip
-from apps.core.throttling import AnonIPRateThrottle, ContactRateThrottle, UserRateThrottle
+from apps.core.throttling import AnonIPRateThrottle, UserRateThrottle
 from apps.legal import selectors
 from apps.legal.api import serializers as s
 from apps.legal.cookies import visitor_cookie_set, visitor_id_from
@@ -329,15 +329,19 @@ class DeleteAccountView(APIView):
 
 
 class ContactView(APIView):
-    """The public contact form: stored and e-mailed to the platform; rate limited per IP."""
+    """The public contact form: stored and e-mailed to the platform; rate limited per IP (the
+    ``contact`` scope, counted in the database by ``contact_message_submit``)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [AnonIPRateThrottle, UserRateThrottle, ContactRateThrottle]
+    throttle_classes = [AnonIPRateThrottle, UserRateThrottle]
 
     @extend_schema(
         tags=PUBLIC,
         request=s.ContactSerializer,
-        responses={201: s.DetailSerializer},
+        responses={
+            201: s.DetailSerializer,
+            429: error("THROTTLED (with Retry-After): too many messages from this address"),
+        },
         summary="Send a message to the platform (honeypot `website` must stay empty)",
     )
     def post(self, request: Request) -> Response:

@@ -171,10 +171,15 @@ def sessions_revoke_all(*, user: User, ip: str | None = None, actor: Any = None)
 @transaction.atomic
 def password_reset_request(*, email: str, ip: str | None = None, actor: Any = None) -> None:
     """Queue a reset link for the address. Existing and unknown addresses take the same path and
-    time — one lookup, one audit entry, one outbox row, no mail work in the request —; whether a mail
-    goes out (an active account) is decided when the row is sent, after the answer."""
+    time — one lookup, one count, one audit entry, one outbox row, no mail work in the request —;
+    whether a mail goes out (an active account) is decided when the row is sent, after the answer.
+
+    At most the ``password_reset`` rate (5 an hour) per address: 429 ``THROTTLED`` beyond it, counted
+    over the address's outbox rows (``emails.mail_limit_check``), so it holds while the cache is down;
+    the account row's lock makes the count exact for a real account."""
     email = normalize_email(email)
-    user = User.objects.filter(email=email).first()
+    user = User.objects.select_for_update().filter(email=email).first()
+    emails.mail_limit_check(emails.PASSWORD_RESET, to=email, scope="password_reset")
     audit_record(actor=actor, action="auth.password_reset_requested", obj=user, ip=ip, details={"email": email})
     emails.email_queue(emails.PASSWORD_RESET, to=email, user=user)
 
