@@ -50,9 +50,9 @@ def health_ready(request: HttpRequest) -> JsonResponse:
     """
     checks = ready_checks()
     failing = [name for name, result in checks.items() if result["status"] != "ok"]
-    shown: dict[str, Any] = (
-        checks if is_monitoring(request) else {name: "down" if name in failing else "ok" for name in checks}
-    )
+    shown: dict[str, Any] = dict(checks)
+    if not is_monitoring(request):
+        shown = {name: "down" if name in failing else "ok" for name in checks}
     if not failing:
         return JsonResponse({"status": "ok", "checks": shown})
     return JsonResponse({"status": "unavailable", "failing": failing, "checks": shown}, status=503)

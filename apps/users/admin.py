@@ -98,7 +98,7 @@ class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
         return str(self.cleaned_data["old_password"])  # checked by the service, counted (clean below)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()  # the two new passwords match and pass the validators
+        data = super().clean() or {}  # the two new passwords match and pass the validators
         if self.errors or not data.get("old_password"):
             return data
         request = self.request
@@ -121,7 +121,7 @@ class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
         except ValidationFailed as exc:
             names = {"current_password": "old_password", "new_password": "new_password2"}
             for name, messages_ in (exc.fields or {}).items():
-                self.add_error(names.get(name), messages_)
+                self.add_error(names.get(name), forms.ValidationError(list(messages_)))
         return data
 
     def save(self, commit: bool = True) -> Any:
@@ -388,6 +388,6 @@ if admin.site.is_registered(Group):
 
 
 @admin.register(Group)
-class GroupAdmin(DeclaredLookupsOnly, DjangoGroupAdmin):
+class GroupAdmin(DeclaredLookupsOnly, DjangoGroupAdmin):  # type: ignore[misc]
     """``django.contrib.auth``'s group admin, with only the lookups its filters declare (the system
     check ``augeo.E011`` requires that of every registered admin)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import PasswordChangeView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 
 from apps.users import lockout
@@ -35,7 +35,7 @@ class _PasswordChangeView(PasswordChangeView):
         return {**super().get_form_kwargs(), "request": self.request}
 
 
-def _password_change(request: HttpRequest) -> HttpResponse:
+def _password_change(request: HttpRequest) -> HttpResponseBase:
     """``AdminSite.password_change`` with the form that goes through the service."""
     site = admin.site
     request.current_app = site.name
