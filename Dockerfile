@@ -18,7 +18,7 @@ COPY . .
 # Static files are baked into the image (WhiteNoise serves them); build-time placeholders satisfy the
 # production settings' required variables, nothing connects anywhere.
 RUN DJANGO_SECRET_KEY=build-only-placeholder-key-not-used-at-runtime-3f9a7c1e5b2d8f4a6c0e \
-    DJANGO_ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+    DJANGO_ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build PAYMENT_PROVIDER=embedded \
     python manage.py collectstatic --noinput
 RUN useradd --system --uid 10001 augeo && mkdir -p /tmp/augeo-prometheus && chown augeo /tmp/augeo-prometheus
 USER augeo

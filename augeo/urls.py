@@ -11,6 +11,8 @@ from apps.users import views as users_views
 urlpatterns = [
     # Before admin.site.urls: the admin's login goes through the one sign-in service (lockout).
     path("admin/login/", users_views.admin_login, name="admin-login"),
+    # Likewise "Change password": the current password counts with the sign-in lockout.
+    path("admin/password_change/", users_views.admin_password_change, name="admin-password-change"),
     # The consent page a staff user who has to accept the legal documents is sent to (apps.legal.gate).
     path("admin/consent/", legal_views.admin_consent, name="admin-consent"),
     path("admin/", admin.site.urls),

@@ -99,6 +99,7 @@ def server_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         DJANGO_SECURE_SSL_REDIRECT="false",
         DJANGO_HSTS_SECONDS="0",
         EMAIL_URL="dummymail://",
+        PAYMENT_PROVIDER="embedded",  # production settings need it said; a bench charges nobody
         THROTTLE_RATE_USER="10000000/min",
         THROTTLE_RATE_ANON="10000000/min",
         THROTTLE_RATE_BID="10000000/min",

@@ -76,6 +76,7 @@ def server_env(db: str, layer: str) -> dict[str, str]:
         REDIS_URL=redis_url(),
         AUGEO_CHANNEL_LAYER=layer,
         EMAIL_URL="dummymail://",
+        PAYMENT_PROVIDER="embedded",  # production settings need it said; a bench charges nobody
         THROTTLE_RATE_USER="10000000/min",
         THROTTLE_RATE_BID="10000000/min",
         PYTHONUNBUFFERED="1",

@@ -58,7 +58,7 @@ app_env() {
     DJANGO_LOG_JSON=false DJANGO_LOG_LEVEL=WARNING \
     DATABASE_URL="$SO_DATABASE_URL" REDIS_URL="$SO_REDIS_URL" \
     THROTTLE_RATE_BID=100000/min THROTTLE_RATE_USER=100000/min THROTTLE_RATE_ANON=100000/min \
-    EMAIL_URL=consolemail:// "$@"
+    EMAIL_URL=consolemail:// PAYMENT_PROVIDER=embedded "$@"
 }
 
 database_up() {

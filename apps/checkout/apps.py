@@ -1,6 +1,10 @@
+import logging
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
+
+logger = logging.getLogger("augeo.checkout.provider")
 
 
 class CheckoutConfig(AppConfig):
@@ -15,6 +19,14 @@ class CheckoutConfig(AppConfig):
         return seed(out)
 
     def ready(self) -> None:
+        if settings.PAYMENT_PROVIDER == "embedded" and settings.PAYMENT_PROVIDER_WARN_EMBEDDED:
+            # Production settings with PAYMENT_PROVIDER=embedded set on purpose (a demo stack): say so
+            # in every process's log, since card charges here are approved without any bank.
+            logger.warning(
+                "PAYMENT_PROVIDER=embedded in production settings: card-on-file charges are NOT real "
+                "(every charge is approved except amounts ending in .13). Use PAYMENT_PROVIDER=stripe "
+                "for real payments."
+            )
         # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder);
         # account deletion and the privacy export (apps.legal): 409 BALANCE_DUE, card tokens
         # forgotten, the statements and payments sections.

@@ -14,10 +14,19 @@ pods out of the balancer.
 The probe pool is the one thread pool left in web processes, on purpose: it runs read-only probes
 whose result the request waits for (bounded by the timeout), holds no work that must survive a
 restart, and is what keeps a hanging dependency from holding the probe.
+
+``/health/ready/`` is public (load balancers call it without credentials), so its answer is reused
+for ``HEALTH_READY_CACHE_SECONDS`` (5) **per process** (:func:`ready_checks`): however often it is
+called, each process runs the checks — a query on the task table, a Redis PING, a request to Azure —
+at most once per period, and concurrent probes wait for the one run in progress. A process-local
+cache (not Redis) on purpose: the probe must not depend on the cache it checks, and a pod's own
+answer is what its balancer wants. The view decides how much of it a caller sees
+(``apps.core.views.health_ready``).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -79,6 +88,36 @@ def _timed(check: Callable[[], Any]) -> dict[str, object]:
     except Exception as exc:  # each failure is reported by name, never raised
         return {"status": "error", "error": exc.__class__.__name__}
     return {"status": "ok", "ms": round((time.monotonic() - started) * 1000, 1), **(details or {})}
+
+
+_clock = time.monotonic
+_cached: tuple[float, dict[str, dict[str, object]]] | None = None
+_cached_lock = threading.Lock()
+
+
+def ready_checks() -> dict[str, dict[str, object]]:
+    """:func:`run_checks`, reused for ``HEALTH_READY_CACHE_SECONDS`` in this process (0: every call
+    runs them). One run at a time: probes arriving meanwhile wait for its result."""
+    global _cached
+    ttl = float(getattr(settings, "HEALTH_READY_CACHE_SECONDS", 0) or 0)
+    if ttl <= 0:
+        return run_checks()
+    cached = _cached
+    if cached is not None and _clock() - cached[0] < ttl:
+        return cached[1]
+    with _cached_lock:
+        cached = _cached
+        if cached is not None and _clock() - cached[0] < ttl:
+            return cached[1]
+        results = run_checks()
+        _cached = (_clock(), results)
+        return results
+
+
+def ready_checks_forget() -> None:
+    """Drop the reused answer (tests; an operator's shell)."""
+    global _cached
+    _cached = None
 
 
 def run_checks() -> dict[str, dict[str, object]]:

@@ -144,7 +144,11 @@ class OutboxEmail(BaseModel):
     class Meta:
         ordering = ["created_at"]
         verbose_name = "outbox e-mail"
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            # The mail limits count one address's recent rows (apps.core.outbox.queued_to).
+            models.Index(fields=["to", "created_at"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["pending", "sending", "sent", "failed", "cancelled"]),

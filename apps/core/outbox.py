@@ -204,6 +204,13 @@ def email_queue(
     return row
 
 
+def queued_to(to: str, *templates: str) -> models.QuerySet[OutboxEmail]:
+    """The outbox rows of ``templates`` addressed to ``to``, whatever became of them (a row cancelled
+    at send time was a request all the same): what the mail scopes' limits count
+    (``apps.core.throttling.rows_limit_check``)."""
+    return OutboxEmail.objects.filter(to=to, template__in=templates)
+
+
 def _enqueue_batches(ids: list[Any]) -> None:
     for start in range(0, len(ids), BATCH):
         enqueue_after_commit(deliver_emails, [str(pk) for pk in ids[start : start + BATCH]])

@@ -15,7 +15,13 @@ Three rules, because Markdown is attacker-controlled input on a public page:
   and admin forms, so a refused text is a field error before anything is written; the model's
   ``save`` runs it again (from a cache) for writes that did not come through a form.
 
-The HTML is sanitised with an allow-list (nh3: no scripts, no event handlers, http(s)/mailto links).
+The HTML is sanitised with an allow-list (nh3: no scripts, no event handlers, http(s)/mailto links)
+and **without images**: an ``<img>`` in a description loads from wherever its author chose the
+moment an API client or a browser shows the text — a tracking pixel that reports who read it, when
+and from which IP. No feature places images in Markdown (events have their media gallery, items their
+images, NPOs their logo), so ``![…](…)`` and raw ``<img>`` are dropped rather than allowed from our own
+storage only (a second URL rule to keep right). Stored HTML rendered before is re-rendered by each
+app's data migration (:func:`html_columns_rerender`).
 """
 
 from __future__ import annotations
@@ -32,10 +38,14 @@ import nh3
 from cmarkgfm.cmark import Options
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from apps.core.exceptions import ValidationFailed
 
 _URL_SCHEMES = {"http", "https", "mailto"}
+#: nh3's allow-list without images (see the module docstring): no element that loads anything.
+_TAGS = set(nh3.ALLOWED_TAGS) - {"img"}
+_ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items() if tag in _TAGS}
 # Raw HTML is passed to the sanitiser (inline <b>, <br> keep working), which is the one that decides.
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_FOOTNOTES
 
@@ -76,7 +86,9 @@ def _render(text: str) -> str:
         raise MarkdownRefused("The text is not valid Unicode.") from exc
     if _depth(raw) > MAX_DEPTH:
         raise MarkdownRefused(f"The text is nested more than {MAX_DEPTH} levels deep.")
-    return nh3.clean(raw, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        raw, tags=_TAGS, attributes=_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel="noopener noreferrer nofollow"
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -139,6 +151,28 @@ def markdown_html_lenient(text: str | None) -> str:
     except MarkdownRefused:
         paragraphs = [p for p in re.split(r"\n\s*\n", text or "") if p.strip()]
         return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+
+
+def html_columns_rerender(manager: Any, fields: dict[str, str], *, containing: str) -> int:
+    """For data migrations after the sanitiser's allow-list shrank: render again the stored HTML of
+    the rows whose HTML column (``fields``: source → column) contains ``containing`` (``"<img"``).
+    Returns the rows rewritten."""
+    query = Q()
+    for target in fields.values():
+        query |= Q(**{f"{target}__contains": containing})
+    batch: list[Any] = []
+    count = 0
+    for row in manager.filter(query).only("pk", *fields, *fields.values()).iterator(chunk_size=500):
+        for source, target in fields.items():
+            setattr(row, target, markdown_html_lenient(getattr(row, source)))
+        batch.append(row)
+        if len(batch) >= 500:
+            manager.bulk_update(batch, list(fields.values()))
+            count, batch = count + len(batch), []
+    if batch:
+        manager.bulk_update(batch, list(fields.values()))
+        count += len(batch)
+    return count
 
 
 class MarkdownFieldsMixin:

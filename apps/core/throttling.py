@@ -1,34 +1,51 @@
-"""Rate limits (DRF throttles) that key on the account where there is one.
+"""Rate limits that key on the account where there is one: DRF throttles kept in the cache, and the
+database-backed limits of the scopes that send e-mail.
 
 Scopes and their rates live in ``settings.THROTTLE_RATES`` (``THROTTLE_RATE_<SCOPE>`` overrides one);
 they are read from DRF's ``api_settings`` on every request, so ``override_settings(REST_FRAMEWORK=…)``
 in a test takes effect without reloading modules.
 
-- ``register``, ``password_reset``: keyed on the normalised e-mail address in the body, so mail to
-  one address stays rare wherever the requests come from, while a gala room behind one public IP is
-  not slowed down by one guest. Without an address they fall back to the IP.
-- ``login_ip``: a generous per-IP ceiling on logins (hundreds of guests sign in within minutes).
+- ``register``, ``password_reset``, ``contact``: the scopes whose every request sends an e-mail (a
+  verification link, a reset link, a message to the platform). They are **counted in the
+  database**, not the cache: :func:`rows_limit_check` counts the rows each sent mail leaves anyway
+  (the outbox rows to the address, the stored contact messages of the IP) within the scope's period,
+  the way the guest invitations' daily limits and the one-export-an-hour rule count theirs, and
+  refuses the next with 429 ``THROTTLED`` and ``Retry-After`` (:func:`window_limit_check`). A cache
+  throttle fails open during a Redis outage, and then anyone could mail one address without limit.
+  ``register`` and ``password_reset`` key on the address (mail to one address stays rare wherever the
+  requests come from, and a gala room behind one IP is not slowed down by one guest; unknown
+  addresses count like real ones); ``contact`` on the client IP.
+- ``login_ip``: a generous per-IP ceiling on logins (hundreds of guests sign in within minutes), on
+  every sign-in form: the API, the ``/sign-in/`` page and the admin's login (:func:`throttle_wait`
+  lets a plain Django view or form use a scope).
   Password guessing is bounded by the lockout in the database (``apps.users.lockout``: per account
   and per device token), deliberately not by a throttle keyed on the e-mail alone — that one let
   anybody keep a named user from signing in.
 - ``anon`` / ``user``: the defaults of every view (per IP for anonymous callers, per account).
-- ``bid``: per signed-in user; ``contact``: per IP (for other apps).
+- ``bid``: per signed-in user.
 
 The client IP is ``apps.core.net.client_ip`` (trusted proxies), the same address the lockout and the
-audit log use. Throttles fail open: when the cache is down (Redis outage) requests are let through
-and the failure is logged — the brute-force lock lives in the database and still holds.
+audit log use. The cache throttles fail open: when the cache is down (Redis outage) requests are let
+through and the failure is logged — what must hold then (the brute-force lock, the mail limits) lives
+in the database.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from apps.core.exceptions import Throttled
 from apps.core.net import client_ip
 
 logger = logging.getLogger("augeo.throttling")
@@ -199,29 +216,18 @@ class CombinedThrottlesMixin:
             self.throttled(request, max((d for d in durations if d is not None), default=None))  # type: ignore[attr-defined]
 
 
-class AccountRateThrottle(ScopedRateThrottle):
-    """Keyed on the e-mail address in the request body (normalised), else on the client IP."""
-
-    email_field = "email"
-
-    def client_key(self, request: Request) -> str:
-        data = request.data if isinstance(getattr(request, "data", None), dict) else {}
-        email = data.get(self.email_field)
-        if isinstance(email, str) and email.strip():
-            return f"account:{email.strip().lower()}"
-        return super().client_key(request)
+def throttle_wait(throttle_class: type[ScopedRateThrottle], request: Any) -> int | None:
+    """Count ``request`` (a Django ``HttpRequest`` of a page or the admin) in ``throttle_class``'s
+    scope, as DRF does for an API view: None when it may go on, else the whole seconds to wait (the
+    ``Retry-After``). Only throttles keyed on the client IP or the user work here (no parsed body)."""
+    throttle = throttle_class()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))
 
 
 class LoginIPRateThrottle(ScopedRateThrottle):
     scope = "login_ip"
-
-
-class RegisterRateThrottle(AccountRateThrottle):
-    scope = "register"
-
-
-class PasswordResetRateThrottle(AccountRateThrottle):
-    scope = "password_reset"
 
 
 class BidRateThrottle(ScopedRateThrottle):
@@ -234,10 +240,6 @@ class BidRateThrottle(ScopedRateThrottle):
         if user is not None and user.is_authenticated:
             return f"user:{user.pk}"
         return super().client_key(request)
-
-
-class ContactRateThrottle(ScopedRateThrottle):
-    scope = "contact"
 
 
 class UserRateThrottle(ScopedRateThrottle):
@@ -262,3 +264,57 @@ class AnonIPRateThrottle(ScopedRateThrottle):
         if user is not None and user.is_authenticated:
             return None
         return super().get_cache_key(request, view)
+
+
+# --- limits counted in the database ---------------------------------------------------------------
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def scope_rate(scope: str) -> tuple[int, timedelta] | None:
+    """The scope's rate (``"5/hour"``) as ``(count, period)``; None when the scope has no rate."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+    if not rate:
+        return None
+    count, period = str(rate).split("/")
+    return int(count), timedelta(seconds=_PERIODS[period.strip()[0]])
+
+
+def window_limit_check(
+    times: Sequence[datetime],
+    *,
+    limit: int,
+    window: timedelta,
+    now: datetime,
+    message: str,
+    extra: int = 1,
+    **details: Any,
+) -> None:
+    """429 ``THROTTLED`` when ``extra`` more actions would exceed ``limit`` within ``window``, given the
+    times of the actions already taken in it (``times``, all after ``now - window``). ``Retry-After``
+    is when enough of them have aged out of the window. The one rule behind every limit counted in
+    the database (guest invitations, the mail scopes)."""
+    if len(times) + extra <= limit:
+        return
+    ordered = sorted(times)
+    must_age_out = len(ordered) + extra - limit
+    pivot = ordered[min(max(must_age_out, 1), len(ordered)) - 1] if ordered else now
+    raise Throttled(message, retry_after=int((pivot + window - now).total_seconds()) + 1, **details)
+
+
+def rows_limit_check(rows: QuerySet[Any], *, scope: str, message: str, field: str = "created_at") -> None:
+    """A throttle scope counted in the database: ``rows`` are the rows each earlier action of this
+    key left behind (the outbox rows of mails to one address, one IP's contact messages); created
+    within the scope's period, they are counted against its rate (:func:`window_limit_check`).
+
+    Holds when the cache is down, survives a flush, and needs no second store. Exact when the
+    caller holds a row lock that serialises the key (the account row, when there is one);
+    otherwise parallel requests may pass a count together — a burst, never an unbounded stream."""
+    rate = scope_rate(scope)
+    if rate is None:
+        return
+    limit, window = rate
+    now = timezone.now()
+    recent = rows.filter(**{f"{field}__gt": now - window}).order_by(f"-{field}")
+    times = list(recent.values_list(field, flat=True)[:limit])
+    window_limit_check(times, limit=limit, window=window, now=now, message=message)

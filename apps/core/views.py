@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import constant_time_compare
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from apps.core.api.exceptions import error_body
+from apps.core.health import ready_checks
 from apps.core.middleware import is_api as _is_api
+from apps.core.net import client_ip, in_networks, parse_networks
 
 
 @never_cache
@@ -18,16 +22,40 @@ def health_live(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+def is_monitoring(request: HttpRequest) -> bool:
+    """The caller is the monitoring system: ``Authorization: Bearer <METRICS_TOKEN>`` (when a token
+    is configured) or an address in ``METRICS_ALLOWED_CIDRS`` (default loopback), the client address
+    as ``apps.core.net.client_ip`` sees it, so a forged ``X-Forwarded-For`` does not help."""
+    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, credentials = header.partition(" ")
+    if token and scheme.lower() == "bearer" and constant_time_compare(credentials.strip(), token):
+        return True
+    allowed = parse_networks(tuple(getattr(settings, "METRICS_ALLOWED_CIDRS", ()) or ()))
+    return in_networks(client_ip(request), allowed)
+
+
 @never_cache
 def health_ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: database, cache and storage. 503 names the failing dependency in ``checks``."""
-    from apps.core.health import run_checks
+    """Readiness: database, cache, storage and the task queue; 200, or 503 naming what is down.
 
-    checks = run_checks()
+    What a caller sees (api.md: "a check per dependency"): anyone gets the status and one word per
+    dependency — ``{"status": "ok", "checks": {"database": "ok", …}}``, or 503 ``{"status":
+    "unavailable", "failing": ["cache"], "checks": {"cache": "down", …}}`` — enough for a load
+    balancer. Error class names, latencies and the task-queue figures (depth, oldest task) are
+    internals, shown only to the monitoring system (:func:`is_monitoring`, the same rule as
+    ``/metrics``): ``checks`` then maps each name to ``{"status", "ms" | "error", …}``. The checks'
+    result is reused for a few seconds per process (``apps.core.health.ready_checks``), so this
+    public, unthrottled path costs the dependencies next to nothing however often it is called.
+    """
+    checks = ready_checks()
     failing = [name for name, result in checks.items() if result["status"] != "ok"]
+    shown: dict[str, Any] = dict(checks)
+    if not is_monitoring(request):
+        shown = {name: "down" if name in failing else "ok" for name in checks}
     if not failing:
-        return JsonResponse({"status": "ok", "checks": checks})
-    return JsonResponse({"status": "unavailable", "failing": failing, "checks": checks}, status=503)
+        return JsonResponse({"status": "ok", "checks": shown})
+    return JsonResponse({"status": "unavailable", "failing": failing, "checks": shown}, status=503)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
@@ -67,20 +95,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """Prometheus text format, for the monitoring system only: a request passes with
     ``Authorization: Bearer <METRICS_TOKEN>`` (when a token is configured) or from an address in
     ``METRICS_ALLOWED_CIDRS`` (default loopback; the client address as ``apps.core.net.client_ip``
-    sees it, so a forged ``X-Forwarded-For`` does not help). Anything else is 403 — the counters
-    (funds raised, bid volume) are business data."""
-    from django.conf import settings
-    from django.utils.crypto import constant_time_compare
+    sees it, so a forged ``X-Forwarded-For`` does not help; :func:`is_monitoring`). Anything else is
+    403 — the counters (funds raised, bid volume) are business data."""
     from django_prometheus.exports import ExportToDjangoView
 
-    from apps.core.net import client_ip, in_networks, parse_networks
-
-    token = str(getattr(settings, "METRICS_TOKEN", "") or "")
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _, credentials = header.partition(" ")
-    by_token = bool(token) and scheme.lower() == "bearer" and constant_time_compare(credentials.strip(), token)
-    allowed = parse_networks(tuple(getattr(settings, "METRICS_ALLOWED_CIDRS", ()) or ()))
-    if not by_token and not in_networks(client_ip(request), allowed):
+    if not is_monitoring(request):
         return HttpResponse("Forbidden.\n", status=403, content_type="text/plain; charset=utf-8")
     from apps.core.metrics import queue_metrics_text
 

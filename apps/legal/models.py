@@ -290,6 +290,8 @@ class ContactMessage(BaseModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # The contact scope counts one IP's recent messages (apps.legal.services.public).
+        indexes = [models.Index(fields=["ip_address", "created_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("message"), CONTACT_LIMITS["message"]), name="contact_message_length"

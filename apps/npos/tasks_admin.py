@@ -72,7 +72,7 @@ class TaskResultAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin)
 
 
 @admin.register(ScheduledJob)
-class ScheduledJobAdmin(SuperAdminReadOnly, admin.ModelAdmin):
+class ScheduledJobAdmin(SuperAdminReadOnly, DeclaredLookupsOnly, admin.ModelAdmin):
     """The schedule as the schedulers see it (``AUGEO_SCHEDULE``; edit the setting, not the rows)."""
 
     list_display = ("name", "next_run_at", "last_run_at", "last_scheduler", "runs")

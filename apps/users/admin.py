@@ -12,21 +12,26 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from apps.core.exceptions import DomainError
+from apps.core.exceptions import DomainError, ValidationFailed
 from apps.core.net import client_ip
+from apps.core.throttling import LoginIPRateThrottle, throttle_wait
 from apps.npos import authz
+from apps.npos.tenancy.private import DeclaredLookupsOnly
 from apps.users import lockout
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
 from apps.users.services.accounts import user_mark_verified, user_set_active
-from apps.users.services.sessions import auth_login, password_reset_request
+from apps.users.services.sessions import auth_login, password_change, password_reset_request
 
 #: Where the admin login form leaves its outcome for ``apps.users.views.admin_login`` (which sets
 #: the device cookie or the 429 status on the response the form cannot reach).
@@ -35,17 +40,24 @@ LOGIN_OUTCOME_ATTR = "_augeo_admin_login"
 
 class AdminLoginForm(AdminAuthenticationForm):
     """The admin's login form, through the same sign-in service as the API (lockout, device tokens,
-    audit): the admin gets exactly the per-account rules of ``/api/v1/auth/login/``."""
+    audit): the admin gets exactly the per-account rules of ``/api/v1/auth/login/``, and its per-IP
+    ceiling (the ``login_ip`` scope, every submitted form counted)."""
 
     def clean(self) -> dict[str, Any]:
-        email = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if email is None or not password:
-            return self.cleaned_data
         request = self.request
         outcome: dict[str, Any] = {}
         if request is not None:
             setattr(request, LOGIN_OUTCOME_ATTR, outcome)
+            wait = throttle_wait(LoginIPRateThrottle, request)
+            if wait is not None:
+                outcome["retry_after"] = wait
+                raise forms.ValidationError(
+                    f"Too many sign-in attempts from your network; try again in {wait} second(s).", code="throttled"
+                )
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email is None or not password:
+            return self.cleaned_data
         try:
             result = auth_login(
                 email=email,
@@ -70,6 +82,50 @@ class AdminLoginForm(AdminAuthenticationForm):
 
 
 admin.site.login_form = AdminLoginForm
+
+
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    """The admin's "Change password" page through the ``password_change`` service: the current
+    password is checked with the sign-in lockout (5 wrong ones lock as a login would), the other
+    sessions end and the change is audited, as through the API. ``apps.users.views`` answers 429
+    with ``Retry-After`` while locked (the outcome is left on the request like the login form's)."""
+
+    def __init__(self, user: Any, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        return str(self.cleaned_data["old_password"])  # checked by the service, counted (clean below)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}  # the two new passwords match and pass the validators
+        if self.errors or not data.get("old_password"):
+            return data
+        request = self.request
+        outcome: dict[str, Any] = {}
+        if request is not None:
+            setattr(request, LOGIN_OUTCOME_ATTR, outcome)
+        try:
+            self.user = password_change(
+                user=self.user,
+                current_password=data["old_password"],
+                new_password=data["new_password1"],
+                ip=client_ip(request) if request is not None else None,
+                device_token=lockout.device_token_from(request) if request is not None else None,
+            )
+        except AccountLocked as exc:
+            outcome["retry_after"] = exc.retry_after
+            minutes = max(1, round(exc.retry_after / 60))
+            # On the field: Django's template of this page shows no form-wide errors.
+            self.add_error("old_password", f"Too many wrong passwords; try again in about {minutes} minute(s).")
+        except ValidationFailed as exc:
+            names = {"current_password": "old_password", "new_password": "new_password2"}
+            for name, messages_ in (exc.fields or {}).items():
+                self.add_error(names.get(name), forms.ValidationError(list(messages_)))
+        return data
+
+    def save(self, commit: bool = True) -> Any:
+        return self.user  # the service has saved it
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -100,8 +156,9 @@ class VerifiedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Search, filters and account actions for super admins (see the module docstring)."""
+class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
+    """Search, filters and account actions for super admins (see the module docstring). Only the
+    declared filters' lookups are accepted: ``?password__startswith=`` would bisect a hash."""
 
     form = UserChangeFormEmail
     add_form = UserCreationForm
@@ -257,8 +314,10 @@ class UserAdmin(DjangoUserAdmin):
 # --- simplejwt's token blacklist: no token text, read-only ------------------------------------------
 
 
-class _ReadOnlySuperuserAdmin(admin.ModelAdmin):
-    """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens)."""
+class _ReadOnlySuperuserAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
+    """Super admins may look; nobody adds, edits or deletes from here (services revoke tokens). No
+    lookup from the address bar: ``?token__startswith=`` would read a live refresh token letter by
+    letter (the page never shows it)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return authz.is_superuser(request.user)
@@ -320,3 +379,15 @@ class BlacklistedTokenAdmin(_ReadOnlySuperuserAdmin):
     @admin.display(description="expires at", ordering="token__expires_at")
     def token_expires_at(self, obj: BlacklistedToken) -> Any:
         return obj.token.expires_at
+
+
+# --- Django's groups: the same lookup rule as every other admin -------------------------------------
+
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(DeclaredLookupsOnly, DjangoGroupAdmin):  # type: ignore[misc]
+    """``django.contrib.auth``'s group admin, with only the lookups its filters declare (the system
+    check ``augeo.E011`` requires that of every registered admin)."""

@@ -12,12 +12,26 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.core import outbox
+from apps.core import outbox, throttling
 from apps.core.models import OutboxEmail
 from apps.users.models import AccountTokenPurpose, User
 
 VERIFY_EMAIL = "verify_email"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
+
+
+#: What a refusal says, per account mail (the budgets are throttle scopes: ``THROTTLE_RATE_<SCOPE>``).
+MESSAGES = {
+    VERIFY_EMAIL: "Too many verification e-mails for this address; try again later.",
+    PASSWORD_RESET: "Too many password reset e-mails for this address; try again later.",
+}
+
+
+def mail_limit_check(template: str, *, to: str, scope: str) -> None:
+    """429 ``THROTTLED`` when ``to`` has had the ``scope``'s rate of ``template`` mails in its
+    period — counted over the outbox rows (requests for unknown addresses included, so the answer
+    says nothing about the address), in the database: the limit holds while the cache is down."""
+    throttling.rows_limit_check(outbox.queued_to(to, template), scope=scope, message=MESSAGES[template])
 
 
 def email_queue(template: str, *, to: str, user: User | None = None) -> None:

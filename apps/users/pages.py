@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
+from apps.core.throttling import LoginIPRateThrottle, throttle_wait
 from apps.users import lockout
 from apps.users.errors import AccountLocked
 from apps.users.services.accounts import email_verify, user_register
@@ -72,9 +73,16 @@ def _field_errors(form: forms.Form, exc: DomainError) -> None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    """Sign in through ``auth_login`` (lockout, device token, audit), then a session."""
+    """Sign in through ``auth_login`` (lockout, device token, audit), then a session. Every POST
+    counts against the API's per-IP ceiling (``login_ip``): 429 with ``Retry-After`` beyond it."""
     next_url = safe_next(request)
     form = SignInForm(request.POST or None)
+    context = {"form": form, "next": next_url, "title": "Sign in"}
+    if request.method == "POST" and (wait := throttle_wait(LoginIPRateThrottle, request)) is not None:
+        form.add_error(None, f"Too many sign-in attempts from your network; try again in {wait} second(s).")
+        response = render(request, "pages/sign_in.html", context, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     if request.method == "POST" and form.is_valid():
         try:
             result = auth_login(
@@ -93,7 +101,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             response = HttpResponseRedirect(next_url)
             lockout.device_cookie_set(response, result.device_token)
             return response
-    return render(request, "pages/sign_in.html", {"form": form, "next": next_url, "title": "Sign in"})
+    return render(request, "pages/sign_in.html", context)
 
 
 @never_cache

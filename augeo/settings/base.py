@@ -542,6 +542,9 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Seconds /health/ready/ waits for the cache and storage checks before reporting them as down.
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
+# Seconds a process reuses its /health/ready/ answer (a public path: its checks run at most once per
+# period whatever the request rate); 0 runs them on every call.
+HEALTH_READY_CACHE_SECONDS = env.float("HEALTH_READY_CACHE_SECONDS", default=5.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 # Live updates (apps/live): a socket whose outgoing queue holds this many messages is a slow client
 # and is dropped (it reconnects and re-reads the REST API); a broadcast waits at most
@@ -557,6 +560,9 @@ LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="embedded")
 if PAYMENT_PROVIDER not in ("embedded", "stripe"):
     raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'embedded' or 'stripe'.")
+# Production settings turn this on: every process then logs a warning at start-up while the embedded
+# provider (which approves every charge) is in use (apps.checkout.apps).
+PAYMENT_PROVIDER_WARN_EMBEDDED = False
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")

@@ -1,8 +1,10 @@
 """Production: PostgreSQL, Redis, Azure Blob Storage, behind a TLS-terminating load balancer.
 
 Refuses to start without ``DJANGO_SECRET_KEY`` (at least 50 characters, not the development key),
-``DJANGO_ALLOWED_HOSTS`` and ``DATABASE_URL``. ``manage.py check --deploy --fail-level WARNING
---settings=augeo.settings.production`` passes with those set (a test runs it).
+``DJANGO_ALLOWED_HOSTS``, ``DATABASE_URL`` and ``PAYMENT_PROVIDER`` (``embedded`` approves every
+charge, so it is never assumed here; set explicitly, it starts with a warning in the log).
+``manage.py check --deploy --fail-level WARNING --settings=augeo.settings.production`` passes with
+those set (a test runs it).
 
 * HTTPS: the balancer terminates TLS and sets ``X-Forwarded-Proto`` (``SECURE_PROXY_SSL_HEADER``);
   plain HTTP is redirected except the health probes and ``/metrics``, which balancers and
@@ -59,6 +61,17 @@ AUGEO_TASKS_BACKEND = env.str("AUGEO_TASKS_BACKEND", default="database")
 if AUGEO_TASKS_BACKEND != "database":
     raise ImproperlyConfigured("Production runs tasks on workers: AUGEO_TASKS_BACKEND must be 'database'.")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS["database"], "QUEUES": ["default"]}}
+
+# --- Payments -----------------------------------------------------------------------------------
+# The embedded provider approves every charge (except amounts ending in .13): never production's
+# default. PAYMENT_PROVIDER must be set; `embedded` (a demo or staging stack) is accepted only when
+# set explicitly, and then every process logs a warning at start-up (apps.checkout.apps).
+if not env.str("PAYMENT_PROVIDER", default=""):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER must be set in production: 'stripe' (with STRIPE_SECRET_KEY and "
+        "STRIPE_WEBHOOK_SECRET), or 'embedded' for a demo stack whose charges are not real."
+    )
+PAYMENT_PROVIDER_WARN_EMBEDDED = True
 
 # --- HTTPS behind a load balancer ---------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

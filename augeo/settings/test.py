@@ -22,6 +22,8 @@ REST_FRAMEWORK = {
 # Reads of state a test has just changed through the ORM must not come from the public cache; its
 # own tests (apps/auctions/tests/test_public_cache.py) turn it on.
 AUGEO_PUBLIC_CACHE_SECONDS = 0
+# Likewise the readiness probe's reused answer (its own test turns it on).
+HEALTH_READY_CACHE_SECONDS = 0
 # Worker and scheduler processes started by the queue tests (apps/core/tests/test_queue_pg.py)
 # deliver to the test's local SMTP server; the test process itself keeps the locmem backend.
 if os.environ.get("AUGEO_TEST_SMTP_PORT"):

@@ -38,8 +38,9 @@ from django.utils import timezone
 from apps.attendance.locks import lock_guest, lock_registration
 from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration, RegistrationStatus
 from apps.core import outbox
-from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, Throttled, ValidationFailed
+from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record
+from apps.core.throttling import window_limit_check
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,6 @@ def token_hash(token: str) -> str:
 # --- limits ------------------------------------------------------------------------------------------
 
 
-def _retry_after(times: list[Any], limit: int, now: Any, extra: int) -> int:
-    """Seconds until ``extra`` more sends fit under ``limit``, given the send ``times`` in the window."""
-    ordered = sorted(times)
-    must_age_out = len(ordered) + extra - limit
-    pivot = ordered[min(max(must_age_out, 1), len(ordered)) - 1] if ordered else now
-    return int((pivot + _WINDOW - now).total_seconds()) + 1
-
-
 def invitation_limits_check(*, registration: Registration, guests: list[Guest], now: Any = None) -> None:
     """429 ``THROTTLED`` when sending one invitation to each of ``guests`` would exceed a daily limit.
 
@@ -98,19 +91,23 @@ def invitation_limits_check(*, registration: Registration, guests: list[Guest], 
             "guest_id", "created_at"
         )
     )
-    if len(sent) + len(guests) > per_registration:
-        raise Throttled(
-            f"At most {per_registration} invitation e-mails per registration a day; try again later.",
-            retry_after=_retry_after([t for _, t in sent], per_registration, now, len(guests)),
-        )
+    window_limit_check(
+        [t for _, t in sent],
+        limit=per_registration,
+        window=_WINDOW,
+        now=now,
+        extra=len(guests),
+        message=f"At most {per_registration} invitation e-mails per registration a day; try again later.",
+    )
     for guest in guests:
-        times = [t for guest_id, t in sent if guest_id == guest.pk]
-        if len(times) + 1 > per_guest:
-            raise Throttled(
-                f"At most {per_guest} invitation e-mails per guest a day; try again later.",
-                retry_after=_retry_after(times, per_guest, now, 1),
-                guest=str(guest.pk),
-            )
+        window_limit_check(
+            [t for guest_id, t in sent if guest_id == guest.pk],
+            limit=per_guest,
+            window=_WINDOW,
+            now=now,
+            message=f"At most {per_guest} invitation e-mails per guest a day; try again later.",
+            guest=str(guest.pk),
+        )
 
 
 # --- sending -----------------------------------------------------------------------------------------

@@ -185,3 +185,80 @@ def test_requests_still_work_when_redis_is_down(tmp_path):
     assert out["ready"] == 503
     assert out["ready_body"]["failing"] == ["cache"]
     assert out["elapsed"] < 5  # a few 0.5 s socket timeouts at most, never a hang
+
+
+PUBLIC_IP = "203.0.113.9"  # outside METRICS_ALLOWED_CIDRS (the test client's default is loopback)
+
+
+@pytest.mark.django_db
+def test_ready_tells_the_public_only_up_or_down(client):
+    """A public probe learns which dependency is down, never error classes, latencies or the task
+    table's figures (those are for the monitoring system)."""
+    response = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP)
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "storage": "ok", "queue": "ok"},
+    }
+    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect to 10.1.2.3")):
+        response = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP)
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "failing": ["database"],
+        "checks": {"database": "down", "cache": "ok", "storage": "ok", "queue": "ok"},
+    }
+
+
+@pytest.mark.django_db
+def test_ready_details_need_the_metrics_token(client, settings):
+    settings.METRICS_TOKEN = "s3cret-metrics-token"
+    wrong = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP, HTTP_AUTHORIZATION="Bearer guessed")
+    assert wrong.json()["checks"]["queue"] == "ok"
+    right = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP, HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
+    queue = right.json()["checks"]["queue"]
+    assert queue["status"] == "ok" and {"ms", "backend", "depth", "oldest_seconds"} <= set(queue)
+    # A forged X-Forwarded-For does not make a public caller a monitoring one.
+    forged = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP, HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert forged.json()["checks"]["database"] == "ok"
+
+
+@pytest.fixture
+def reused_answer(settings):
+    settings.HEALTH_READY_CACHE_SECONDS = 5
+    health.ready_checks_forget()
+    yield
+    health.ready_checks_forget()
+
+
+@pytest.mark.django_db
+def test_ready_runs_its_checks_at_most_once_per_period(client, reused_answer, monkeypatch):
+    """Hammering the public probe runs the checks (task table, Redis PING, Azure request) once per
+    ``HEALTH_READY_CACHE_SECONDS`` per process; concurrent callers share one run."""
+    import threading
+
+    runs: list[str] = []
+    gate = threading.Event()
+
+    def slow_database() -> None:
+        runs.append("database")
+        gate.wait(2)
+
+    now = [1000.0]
+    monkeypatch.setattr(health, "_clock", lambda: now[0])
+    # No database work in the extra threads (they would hold connections to the test database).
+    with mock.patch.dict(health.CHECKS, {"database": slow_database, "queue": dict}):
+        threads = [threading.Thread(target=health.ready_checks) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.2)
+        gate.set()
+        for thread in threads:
+            thread.join(5)
+        assert runs == ["database"]
+        for _ in range(20):
+            assert client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP).status_code == 200
+        assert runs == ["database"]
+        now[0] += 5.1  # the period is over: the next probe runs them again
+        client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP)
+        assert runs == ["database", "database"]

@@ -16,12 +16,17 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def _env(**overrides: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "AZURE_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "AZURE_", "PAYMENT_", "STRIPE_"))
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="augeo.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         DJANGO_ALLOWED_HOSTS="augeo.example.org",
         DATABASE_URL="postgres://augeo:pw@127.0.0.1:1/augeo",
+        PAYMENT_PROVIDER="stripe",
     )
     for key, value in overrides.items():
         if value is None:
@@ -57,12 +62,29 @@ def test_check_deploy_passes_with_the_mandatory_variables():
         ({"DJANGO_SECRET_KEY": "django-insecure-" + "x" * 60}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS"),
         ({"DATABASE_URL": None}, "DATABASE_URL"),
+        # The embedded provider approves every charge: never production's silent default.
+        ({"PAYMENT_PROVIDER": None}, "PAYMENT_PROVIDER"),
+        ({"PAYMENT_PROVIDER": ""}, "PAYMENT_PROVIDER"),
     ],
 )
 def test_refuses_to_start_without_mandatory_variables(overrides, message):
     result = _run(["manage.py", "check"], **overrides)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_embedded_provider_only_when_chosen_and_then_with_a_warning():
+    """``PAYMENT_PROVIDER=embedded`` set on purpose (a demo stack) starts, and every process says in
+    its log that charges are not real; ``stripe`` starts without that warning."""
+    script = "import django; django.setup(); from django.conf import settings; print(settings.PAYMENT_PROVIDER)"
+    embedded = _run(["-c", script], PAYMENT_PROVIDER="embedded", DJANGO_LOG_JSON="false")
+    assert embedded.returncode == 0, embedded.stderr
+    assert embedded.stdout.strip().splitlines()[-1] == "embedded"
+    output = embedded.stdout + embedded.stderr
+    assert "PAYMENT_PROVIDER=embedded in production settings" in output and "NOT real" in output
+    stripe = _run(["-c", script], DJANGO_LOG_JSON="false")
+    assert stripe.returncode == 0, stripe.stderr
+    assert "PAYMENT_PROVIDER=embedded" not in stripe.stdout + stripe.stderr
 
 
 SETTINGS_SCRIPT = """

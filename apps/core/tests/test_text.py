@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import itertools
 import time
 from typing import Any
 
@@ -172,3 +173,62 @@ def test_data_migration_renders_existing_rows(app: str, name: str, factory_path:
     for f in fields:
         assert getattr(row, f"{f}_html") == "<p><em>old</em></p>\n"
         assert getattr(other, f"{f}_html") == f"<p>{too_long}</p>"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![logo](https://tracker.example/pixel.gif?reader=1)",
+        '<img src="https://tracker.example/pixel.gif" alt="x" width="1" height="1">',
+        '<IMG SRC="/media/ours.png">',  # our own storage too: no feature puts images in Markdown
+        "[![badge](https://tracker.example/b.svg)](https://example.org)",
+    ],
+)
+def test_images_are_dropped(source: str) -> None:
+    """An image in Markdown loads from its author's server whenever the text is shown: a tracking
+    pixel for every API client and visitor. Nothing of it is left; a surrounding link stays."""
+    html = markdown_html(f"Before {source} after")
+    assert "<img" not in html.lower() and "tracker.example" not in html and "ours.png" not in html
+    assert html.startswith("<p>Before ") and html.rstrip().endswith("after</p>")
+
+
+_legal_minor = itertools.count()
+
+
+def _legal_document(**values: Any) -> Any:
+    from apps.legal.models import LegalDocument
+
+    return LegalDocument.objects.create(type="terms", major=9, minor=next(_legal_minor), **values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("app", "name", "factory_path", "fields"),
+    [
+        ("events", "0004_markdown_without_images", "apps.events.tests.factories.EventFactory", ["description"]),
+        ("auctions", "0006_markdown_without_images", "apps.auctions.tests.factories.ItemFactory", ["description"]),
+        ("npos", "0006_markdown_without_images", "apps.npos.tests.factories.NPOFactory", ["description", "mission"]),
+        ("legal", "0003_markdown_without_images", None, ["body"]),
+    ],
+)
+def test_data_migration_drops_stored_images(app: str, name: str, factory_path: str | None, fields: list[str]) -> None:
+    """HTML stored before images were dropped is rendered again; rows without an image are untouched."""
+    from django.apps import apps as registry
+
+    factory: Any = _legal_document
+    if factory_path is not None:
+        module_path, factory_name = factory_path.rsplit(".", 1)
+        factory = getattr(importlib.import_module(module_path), factory_name)
+    text_with_image = "Hello ![p](https://tracker.example/p.gif)"
+    row = factory(**dict.fromkeys(fields, text_with_image))
+    model = type(row)
+    old_html = '<p>Hello <img src="https://tracker.example/p.gif" alt="p" /></p>\n'
+    model._base_manager.filter(pk=row.pk).update(**{f"{f}_html": old_html for f in fields})
+    clean = factory(**dict.fromkeys(fields, "*kept*"))
+    model._base_manager.filter(pk=clean.pk).update(**{f"{f}_html": "<p>kept as stored</p>" for f in fields})
+    importlib.import_module(f"apps.{app}.migrations.{name}").drop_images(registry, None)
+    row = model._base_manager.get(pk=row.pk)
+    clean = model._base_manager.get(pk=clean.pk)
+    for f in fields:
+        assert getattr(row, f"{f}_html") == "<p>Hello </p>\n"
+        assert getattr(clean, f"{f}_html") == "<p>kept as stored</p>"

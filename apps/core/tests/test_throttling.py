@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory, force_authenticate
 
@@ -31,21 +33,18 @@ def drf_request(data: Any = None, user: Any = None, ip: str = "192.0.2.1") -> Re
 
 def test_missing_scope_rate_lets_everything_through(rates):
     rates()
-    throttle = t.PasswordResetRateThrottle()
+    throttle = t.LoginIPRateThrottle()
     assert throttle.rate is None
-    assert all(throttle.allow_request(drf_request({"email": "a@b.org"}), None) for _ in range(5))
+    assert all(throttle.allow_request(drf_request(), None) for _ in range(5))
+    assert t.scope_rate("password_reset") is None
 
 
-def test_account_key_is_normalised_and_hashed(rates):
-    rates(password_reset="5/min")
-    throttle = t.PasswordResetRateThrottle()
-    key_a = throttle.get_cache_key(drf_request({"email": " A@B.org "}), None)
-    key_b = throttle.get_cache_key(drf_request({"email": "a@b.org"}, ip="192.0.2.99"), None)
-    assert key_a == key_b
-    assert "a@b.org" not in key_a  # no personal data in cache keys
-    # No address: falls back to the IP.
-    assert throttle.get_cache_key(drf_request({}), None) != key_a
-    assert throttle.get_cache_key(drf_request({"email": 5}), None) == throttle.get_cache_key(drf_request({}), None)
+def test_ip_key_is_hashed(rates):
+    rates(login_ip="5/min")
+    throttle = t.LoginIPRateThrottle()
+    key = throttle.get_cache_key(drf_request(ip="192.0.2.77"), None)
+    assert "192.0.2.77" not in key  # no personal data in cache keys
+    assert key != throttle.get_cache_key(drf_request(ip="192.0.2.78"), None)
 
 
 def test_window_slides(rates, monkeypatch):
@@ -76,13 +75,13 @@ def test_bid_throttle_keys_on_the_user(rates, user):
 
 @pytest.mark.django_db
 def test_anon_throttle_skips_signed_in_users(rates, user):
-    rates(anon="1/min", contact="1/min")
+    rates(anon="1/min")
     request = drf_request()
     request.user = user
     assert t.AnonIPRateThrottle().get_cache_key(request, None) is None
     anonymous = drf_request(ip="192.0.2.9")
-    assert t.ContactRateThrottle().allow_request(anonymous, None)
-    assert not t.ContactRateThrottle().allow_request(anonymous, None)
+    assert t.AnonIPRateThrottle().allow_request(anonymous, None)
+    assert not t.AnonIPRateThrottle().allow_request(anonymous, None)
 
 
 @pytest.mark.parametrize("backend", ["configured", "locmem"])
@@ -171,3 +170,51 @@ def test_combined_throttles_count_every_scope_in_one_round_trip(rates, monkeypat
     monkeypatch.setattr(type(cache.client.get_client(write=True).pipeline()), "execute", broken)
     now[0] += 3600
     assert attempt() is None  # fails open, scope by scope, as a single throttle does
+
+
+# --- limits counted in the database -------------------------------------------------------------------
+
+
+def test_scope_rate_reads_the_configured_rate(rates):
+    rates(password_reset="5/hour", contact="3/min", register="7/d")
+    assert t.scope_rate("password_reset") == (5, timedelta(hours=1))
+    assert t.scope_rate("contact") == (3, timedelta(minutes=1))
+    assert t.scope_rate("register") == (7, timedelta(days=1))
+
+
+def test_window_limit_check_refuses_beyond_the_limit_with_the_wait_until_one_ages_out():
+    from apps.core.exceptions import Throttled
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    times = [now - timedelta(minutes=m) for m in (50, 30, 10)]
+    t.window_limit_check(times[:2], limit=3, window=timedelta(hours=1), now=now, message="x")
+    with pytest.raises(Throttled) as refused:
+        t.window_limit_check(times, limit=3, window=timedelta(hours=1), now=now, message="Too many.", who="a")
+    assert refused.value.code == "THROTTLED" and refused.value.message == "Too many."
+    assert refused.value.retry_after == 10 * 60 + 1  # the oldest (50 min ago) leaves the hour in 10 min
+    assert refused.value.headers == {"Retry-After": "601"}
+    with pytest.raises(Throttled) as two_more:  # room for two: the two oldest must age out
+        t.window_limit_check(times, limit=3, window=timedelta(hours=1), now=now, message="x", extra=2)
+    assert two_more.value.retry_after == 30 * 60 + 1
+
+
+@pytest.mark.django_db
+def test_rows_limit_check_counts_recent_rows_in_the_database(rates, settings):
+    """The mail scopes need no cache at all: a broken one changes nothing."""
+    from apps.core import outbox
+    from apps.core.exceptions import Throttled
+    from apps.core.models import OutboxEmail
+
+    settings.CACHES = {"default": {"BACKEND": "apps.users.tests.broken_cache.BrokenCache"}}
+    rates(password_reset="2/hour")
+    rows = outbox.queued_to("a@example.org", "password_reset")
+    for _ in range(2):
+        t.rows_limit_check(rows, scope="password_reset", message="no")
+        outbox.email_queue(template="password_reset", to="a@example.org")
+    with pytest.raises(Throttled):
+        t.rows_limit_check(rows, scope="password_reset", message="no")
+    # Another address, another template: their own budgets. An hour later: room again.
+    t.rows_limit_check(outbox.queued_to("b@example.org", "password_reset"), scope="password_reset", message="no")
+    t.rows_limit_check(outbox.queued_to("a@example.org", "verify_email"), scope="password_reset", message="no")
+    OutboxEmail.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    t.rows_limit_check(rows, scope="password_reset", message="no")

@@ -24,7 +24,7 @@ from apps.core.api.permissions import ReadOnly
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import NotFound, PermissionDenied
 from apps.core.net import client_ip
-from apps.core.throttling import AnonIPRateThrottle, ContactRateThrottle, UserRateThrottle
+from apps.core.throttling import AnonIPRateThrottle, UserRateThrottle
 from apps.legal import selectors
 from apps.legal.api import serializers as s
 from apps.legal.cookies import visitor_cookie_set, visitor_id_from
@@ -32,7 +32,7 @@ from apps.legal.models import LegalDocument
 from apps.legal.services import consent, cookies, deletion, documents, exports, public
 from apps.legal.versions import parse_version
 from apps.npos import authz
-from apps.users.lockout import device_cookie_name
+from apps.users.lockout import device_cookie_name, device_token_from
 
 LEGAL = ["legal"]
 PRIVACY = ["privacy"]
@@ -306,12 +306,18 @@ class DeleteAccountView(APIView):
             200: s.DetailSerializer,
             400: error("VALIDATION_ERROR: wrong password"),
             409: error("LAST_ADMIN or BALANCE_DUE"),
+            429: error("ACCOUNT_LOCKED (with Retry-After): wrong passwords count with the sign-in lockout"),
         },
         summary="Delete my account (anonymised; bids, payments and registrations stay)",
     )
     def post(self, request: Request) -> Response:
         data = _valid(s.DeleteAccountSerializer, request.data)
-        deletion.account_delete_self(user=request.user, password=data["password"], ip=client_ip(request))  # type: ignore[arg-type]
+        deletion.account_delete_self(
+            user=request.user,  # type: ignore[arg-type]
+            password=data["password"],
+            ip=client_ip(request),
+            device_token=device_token_from(request._request),
+        )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             logout(request._request)
         response = Response({"detail": "Your account has been deleted."})
@@ -323,15 +329,19 @@ class DeleteAccountView(APIView):
 
 
 class ContactView(APIView):
-    """The public contact form: stored and e-mailed to the platform; rate limited per IP."""
+    """The public contact form: stored and e-mailed to the platform; rate limited per IP (the
+    ``contact`` scope, counted in the database by ``contact_message_submit``)."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [AnonIPRateThrottle, UserRateThrottle, ContactRateThrottle]
+    throttle_classes = [AnonIPRateThrottle, UserRateThrottle]
 
     @extend_schema(
         tags=PUBLIC,
         request=s.ContactSerializer,
-        responses={201: s.DetailSerializer},
+        responses={
+            201: s.DetailSerializer,
+            429: error("THROTTLED (with Retry-After): too many messages from this address"),
+        },
         summary="Send a message to the platform (honeypot `website` must stay empty)",
     )
     def post(self, request: Request) -> Response:

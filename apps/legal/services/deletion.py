@@ -32,12 +32,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import uploads
-from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.exceptions import Conflict
 from apps.core.models import OutboxEmail, OutboxStatus
 from apps.core.services import audit_record
 from apps.legal.hooks import account_erasers, deletion_blockers
 from apps.legal.models import ConsentRecord, CookiePreference, PrivacyExport
 from apps.users.models import AccountToken, User
+from apps.users.services.sessions import current_password_verify
 
 DELETED_NAME = "Deleted user"
 PLACEHOLDER_DOMAIN = "deleted.invalid"
@@ -160,10 +161,9 @@ def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
     return user
 
 
-def account_delete_self(*, user: User, password: Any, ip: str | None = None) -> User:
+def account_delete_self(*, user: User, password: Any, ip: str | None = None, device_token: str | None = None) -> User:
     """``POST /api/v1/privacy/delete-account/``: the person confirms with their password (400 and
-    nothing changes when it is wrong)."""
-    if not isinstance(password, str) or not password or not user.check_password(password):
-        message = "The password is wrong."
-        raise ValidationFailed(message=message, fields={"password": [message]})
+    nothing changes when it is wrong; wrong passwords count with the sign-in lockout, 429
+    ``ACCOUNT_LOCKED`` after 5 — ``current_password_verify``)."""
+    current_password_verify(user=user, password=password, field="password", ip=ip, device_token=device_token)
     return account_delete(user=user, actor=user, ip=ip)

@@ -1,8 +1,10 @@
 """The public site's writes: contact messages and testimonials (legal.md "Public site and contact").
 
 A contact message is stored and e-mailed to ``AUGEO_CONTACT_EMAIL`` through the outbox in the same
-transaction. The ``website`` field is a honeypot people never see: a filled one is dropped silently
-(the API still answers 201, so a bot learns nothing). Field limits are checked by the serializer and
+transaction, at most ``THROTTLE_RATE_CONTACT`` per client IP (the ``contact`` scope, counted over the
+stored messages, so it holds while the cache is down: 429 ``THROTTLED``). The ``website`` field is a
+honeypot people never see: a filled one is dropped silently (the API still answers 201, so a bot
+learns nothing). Field limits are checked by the serializer and
 again by the database (``contact_message_length``). Testimonials are written by super admins in the
 admin, through :func:`testimonial_save`.
 """
@@ -18,6 +20,7 @@ from django.utils import timezone
 
 from apps.core.outbox import email_queue
 from apps.core.services import audit_record
+from apps.core.throttling import rows_limit_check
 from apps.legal.models import ContactMessage, Testimonial
 
 logger = logging.getLogger("augeo.legal")
@@ -41,6 +44,11 @@ def contact_message_submit(
     if website and website.strip():
         logger.info("contact form honeypot filled; message dropped")
         return None
+    rows_limit_check(
+        ContactMessage.objects.filter(ip_address=ip),
+        scope="contact",
+        message="Too many messages from your address; try again later.",
+    )
     row = ContactMessage.objects.create(
         name=name.strip(),
         email=email.strip(),

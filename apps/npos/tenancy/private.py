@@ -5,6 +5,11 @@ A filter or a sort order answers questions about a value without showing it (``?
 then 650, 675 …), so the fields that hold what bidders and sponsors keep private are never offered —
 a system check (``augeo.E010``) refuses to start otherwise — and forms show them only to holders of
 their capability (:class:`apps.npos.tenancy.admin.TenantScopedMixin`).
+
+The same question can be asked of any column from the address bar (``?password__startswith=pbkdf``
+on users, ``?token__startswith=eyJ`` on refresh tokens), so every admin registered on the site —
+ours and third-party ones such as ``auth.Group`` — accepts only its declared lookups
+(:class:`DeclaredLookupsOnly`); the system check ``augeo.E011`` refuses to start otherwise.
 """
 
 from __future__ import annotations
@@ -165,3 +170,34 @@ def private_field_errors(site: admin.AdminSite) -> list[checks.CheckMessage]:
                     )
                 )
     return errors
+
+
+@checks.register(checks.Tags.admin)
+def check_every_admin_declares_lookups(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Refuse to start when a ModelAdmin registered on the site (a third-party one included) accepts
+    lookups it does not declare: Django's default answers ``?<any column>__startswith=`` on every
+    local field, hashes and tokens included."""
+    return undeclared_lookup_errors(admin.site)
+
+
+def declares_lookups(model_admin: Any) -> bool:
+    """True when the admin's ``lookup_allowed`` is :class:`DeclaredLookupsOnly`'s (or a subclass's):
+    the mixin must come before ``ModelAdmin`` among the bases, or Django's own method wins."""
+    for klass in type(model_admin).__mro__:
+        if "lookup_allowed" in vars(klass):
+            return issubclass(klass, DeclaredLookupsOnly)
+    return False
+
+
+def undeclared_lookup_errors(site: admin.AdminSite) -> list[checks.CheckMessage]:
+    return [
+        checks.Error(
+            f"{type(model_admin).__name__} (for {model._meta.label}) accepts any lookup from the address bar.",
+            hint="Put apps.npos.tenancy.private.DeclaredLookupsOnly first among its bases (re-register a "
+            "third-party admin with it).",
+            obj=type(model_admin),
+            id="augeo.E011",
+        )
+        for model, model_admin in site._registry.items()
+        if not declares_lookups(model_admin)
+    ]

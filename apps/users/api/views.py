@@ -22,12 +22,7 @@ from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import ValidationFailed
 from apps.core.net import client_ip
-from apps.core.throttling import (
-    AnonIPRateThrottle,
-    LoginIPRateThrottle,
-    PasswordResetRateThrottle,
-    RegisterRateThrottle,
-)
+from apps.core.throttling import AnonIPRateThrottle, LoginIPRateThrottle
 from apps.legal.cookies import visitor_id_from
 from apps.legal.services.cookies import cookie_consent_carry_over
 from apps.users import lockout
@@ -75,14 +70,18 @@ class PublicAuthView(APIView):
 
 
 class RegisterView(PublicAuthView):
-    """Sign-up: an unverified account and a verification e-mail (``token=…``); no tokens yet."""
-
-    throttle_classes = [AnonIPRateThrottle, RegisterRateThrottle]
+    """Sign-up: an unverified account and a verification e-mail (``token=…``); no tokens yet. The
+    verification mails to one address are limited by the ``register`` scope, counted in the
+    database (``user_register``)."""
 
     @extend_schema(
         tags=TAG,
         request=s.RegisterSerializer,
-        responses={201: s.UserSerializer},
+        responses={
+            201: s.UserSerializer,
+            400: error("VALIDATION_ERROR (an address already registered: on `email`)"),
+            429: error("THROTTLED (with Retry-After): too many verification e-mails to this address"),
+        },
         summary="Sign up; a verification e-mail is sent (no tokens until verified)",
     )
     def post(self, request: Request) -> Response:
@@ -107,14 +106,16 @@ class VerifyEmailView(PublicAuthView):
 
 
 class VerifyEmailResendView(PublicAuthView):
-    """A fresh verification e-mail for an unverified account; the same 202 for any address."""
-
-    throttle_classes = [AnonIPRateThrottle, RegisterRateThrottle]
+    """A fresh verification e-mail for an unverified account; the same 202 for any address (and the
+    same 429 once the address's ``register`` budget is spent)."""
 
     @extend_schema(
         tags=TAG,
         request=s.EmailSerializer,
-        responses={202: s.DetailSerializer},
+        responses={
+            202: s.DetailSerializer,
+            429: error("THROTTLED (with Retry-After): too many verification e-mails to this address"),
+        },
         summary="Send the verification e-mail again (202 whatever the address)",
     )
     def post(self, request: Request) -> Response:
@@ -230,14 +231,16 @@ class LogoutAllView(APIView):
 
 
 class PasswordResetView(PublicAuthView):
-    """E-mail a single-use reset link (1 h) when the address has an account; the same 202 otherwise."""
-
-    throttle_classes = [AnonIPRateThrottle, PasswordResetRateThrottle]
+    """E-mail a single-use reset link (1 h) when the address has an account; the same 202 otherwise
+    (and the same 429 once the address's ``password_reset`` budget is spent, known or not)."""
 
     @extend_schema(
         tags=TAG,
         request=s.EmailSerializer,
-        responses={202: s.DetailSerializer},
+        responses={
+            202: s.DetailSerializer,
+            429: error("THROTTLED (with Retry-After): too many reset e-mails to this address"),
+        },
         summary="E-mail a password reset link (202 whatever the address)",
     )
     def post(self, request: Request) -> Response:
@@ -264,14 +267,19 @@ class PasswordResetConfirmView(PublicAuthView):
 
 
 class PasswordChangeView(APIView):
-    """Change the password (the current one required); other sessions are revoked, this one continues."""
+    """Change the password (the current one required); other sessions are revoked, this one continues.
+    A wrong current password counts with the sign-in lockout (send ``X-Device-Token`` as at sign-in)."""
 
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         tags=TAG,
         request=s.PasswordChangeSerializer,
-        responses={200: s.DetailSerializer},
+        responses={
+            200: s.DetailSerializer,
+            400: error("VALIDATION_ERROR: wrong current password, or a weak new one"),
+            429: error("ACCOUNT_LOCKED (with Retry-After): wrong passwords count with the sign-in lockout"),
+        },
         summary="Change the password (needs the current one); other sessions are signed out",
     )
     def post(self, request: Request) -> Response:
@@ -283,6 +291,7 @@ class PasswordChangeView(APIView):
             new_password=data["new_password"],
             keep_session=keep,
             ip=client_ip(request),
+            device_token=lockout.device_token_from(request._request),
         )
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Session login (browsable API): keep this browser signed in with the new password.

@@ -143,6 +143,8 @@ def user_register(
     )
     if User.objects.filter(email=email).exists():
         raise already
+    # The verification mails to one address (sign-ups and resends) share the `register` budget.
+    emails.mail_limit_check(emails.VERIFY_EMAIL, to=email, scope="register")
     user = User(email=email, first_name=first_name.strip(), last_name=last_name.strip())
     password_check(password, user)
     user.set_password(password)
@@ -182,9 +184,11 @@ def user_create_without_password(
 def email_verification_resend(*, email: str) -> None:
     """Queue a fresh verification e-mail for the address; it goes out only when the address belongs
     to an active, unverified account (decided at send time, so every address takes the same path and
-    time, and the API answers 202 whatever the address)."""
+    time, and the API answers 202 whatever the address). The ``register`` scope's rate per address
+    (sign-up and resends together), counted in the database: 429 ``THROTTLED`` beyond it."""
     email = normalize_email(email)
-    user = User.objects.filter(email=email).first()
+    user = User.objects.select_for_update().filter(email=email).first()
+    emails.mail_limit_check(emails.VERIFY_EMAIL, to=email, scope="register")
     emails.email_queue(emails.VERIFY_EMAIL, to=email, user=user)
 
 

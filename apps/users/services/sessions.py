@@ -1,6 +1,7 @@
 """Login (device-cookie lockout, OWASP), JWT sessions (refresh with rotation, logout, revoke all)
-and passwords (reset by e-mail token, change). Audit actions: ``auth.login*``, ``auth.lockout``,
-``auth.device_token_invalidated``, ``auth.logout_all``, ``auth.password_*``."""
+and passwords (reset by e-mail token, change, the current-password check). Audit actions:
+``auth.login*``, ``auth.lockout``, ``auth.device_token_invalidated``, ``auth.logout_all``,
+``auth.password_*``."""
 
 from __future__ import annotations
 
@@ -36,6 +37,38 @@ class LoginResult:
     device_token: str
 
 
+def _attempt_charge(
+    *, email: str, user_id: Any, device_token: str | None, ip: str | None, details: dict[str, Any], locked_action: str
+) -> lockout.Attempt:
+    """Charge one password attempt before the password is checked (``apps.users.lockout``): to the
+    client's device token when it presents a valid one for the account, else to the account — which
+    may be locked: then ``AccountLocked`` (429, ``Retry-After``), the attempt not counted, audited as
+    ``locked_action``. Sets ``details["device"]``."""
+    device = lockout.device_key(device_token, user_id=user_id)
+    attempt: lockout.Attempt | None = None
+    if device is not None and lockout.device_is_trusted(device):
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.DEVICE, key=device)
+        except lockout.DeviceSpent:  # a parallel attempt just finished the token
+            attempt = None
+    details["device"] = attempt is not None
+    if attempt is None:
+        try:
+            attempt = lockout.attempt_reserve(scope=LoginLockScope.ACCOUNT, key=lockout.account_key(email))
+        except lockout.Locked as exc:
+            audit_record(actor=None, action=locked_action, ip=ip, details=details)
+            raise AccountLocked(exc.seconds_left) from exc
+    return attempt
+
+
+def _attempt_failed(attempt: lockout.Attempt, *, ip: str | None, details: dict[str, Any]) -> None:
+    """The password was wrong: when this failure started a lock (or finished the device token), say
+    so in the audit log — the lock applies from the next attempt on."""
+    if attempt.reached_limit:
+        action = "auth.lockout" if attempt.scope == LoginLockScope.ACCOUNT else "auth.device_token_invalidated"
+        audit_record(actor=None, action=action, ip=ip, details=details)
+
+
 def auth_login(*, email: str, password: str, ip: str | None = None, device_token: str | None = None) -> LoginResult:
     """The one sign-in service (API login and the admin's login form); rules in ``apps.users.lockout``.
 
@@ -48,28 +81,19 @@ def auth_login(*, email: str, password: str, ip: str | None = None, device_token
     """
     email = normalize_email(email)
     user_id = User.objects.filter(email=email).values_list("pk", flat=True).first()
-    device = lockout.device_key(device_token, user_id=user_id)
-    attempt: lockout.Attempt | None = None
-    if device is not None and lockout.device_is_trusted(device):
-        try:
-            attempt = lockout.attempt_reserve(scope=LoginLockScope.DEVICE, key=device)
-        except lockout.DeviceSpent:  # a parallel attempt just finished the token
-            attempt = None
-    details: dict[str, Any] = {"email": email, "device": attempt is not None}
-    if attempt is None:
-        try:
-            attempt = lockout.attempt_reserve(scope=LoginLockScope.ACCOUNT, key=lockout.account_key(email))
-        except lockout.Locked as exc:
-            audit_record(actor=None, action="auth.login_locked", ip=ip, details=details)
-            raise AccountLocked(exc.seconds_left) from exc
-    scope = attempt.scope
+    details: dict[str, Any] = {"email": email}
+    attempt = _attempt_charge(
+        email=email,
+        user_id=user_id,
+        device_token=device_token,
+        ip=ip,
+        details=details,
+        locked_action="auth.login_locked",
+    )
 
     user = authenticate(request=None, email=email, password=password)
     if user is None:
-        if attempt.reached_limit:
-            # This failure started a lock (or finished the device token): from the next attempt on.
-            action = "auth.lockout" if scope == LoginLockScope.ACCOUNT else "auth.device_token_invalidated"
-            audit_record(actor=None, action=action, ip=ip, details=details)
+        _attempt_failed(attempt, ip=ip, details=details)
         audit_record(actor=None, action="auth.login_failed", ip=ip, details=details)
         raise InvalidCredentials(message="The e-mail address or password is wrong.")
 
@@ -147,10 +171,15 @@ def sessions_revoke_all(*, user: User, ip: str | None = None, actor: Any = None)
 @transaction.atomic
 def password_reset_request(*, email: str, ip: str | None = None, actor: Any = None) -> None:
     """Queue a reset link for the address. Existing and unknown addresses take the same path and
-    time — one lookup, one audit entry, one outbox row, no mail work in the request —; whether a mail
-    goes out (an active account) is decided when the row is sent, after the answer."""
+    time — one lookup, one count, one audit entry, one outbox row, no mail work in the request —;
+    whether a mail goes out (an active account) is decided when the row is sent, after the answer.
+
+    At most the ``password_reset`` rate (5 an hour) per address: 429 ``THROTTLED`` beyond it, counted
+    over the address's outbox rows (``emails.mail_limit_check``), so it holds while the cache is down;
+    the account row's lock makes the count exact for a real account."""
     email = normalize_email(email)
-    user = User.objects.filter(email=email).first()
+    user = User.objects.select_for_update().filter(email=email).first()
+    emails.mail_limit_check(emails.PASSWORD_RESET, to=email, scope="password_reset")
     audit_record(actor=actor, action="auth.password_reset_requested", obj=user, ip=ip, details={"email": email})
     emails.email_queue(emails.PASSWORD_RESET, to=email, user=user)
 
@@ -174,7 +203,39 @@ def password_reset_confirm(*, token: Any, password: str, ip: str | None = None) 
     return user
 
 
-@transaction.atomic
+def current_password_verify(
+    *,
+    user: User,
+    password: Any,
+    field: str = "current_password",
+    ip: str | None = None,
+    device_token: str | None = None,
+) -> None:
+    """Every "confirm with your password" of a signed-in person (password change, account deletion,
+    the admin's "Change password" page) is a password guess like a sign-in, so it counts with the
+    sign-in lockout, on the same counters: 5 wrong passwords lock the account for untrusted clients
+    (429 ``ACCOUNT_LOCKED`` with ``Retry-After`` from the 6th, even with the right password), and a
+    client with the account's device token has its own 5. A wrong password is 400 on ``field``.
+
+    Not atomic on purpose, and called before the caller's transaction: a failure must stay counted
+    when the caller's write is rolled back by the error."""
+    details: dict[str, Any] = {"email": user.email, "check": field}
+    attempt = _attempt_charge(
+        email=user.email,
+        user_id=user.pk,
+        device_token=device_token,
+        ip=ip,
+        details=details,
+        locked_action="auth.password_check_locked",
+    )
+    if not isinstance(password, str) or not password or not user.check_password(password):
+        _attempt_failed(attempt, ip=ip, details=details)
+        audit_record(actor=user, action="auth.password_check_failed", obj=user, ip=ip, details=details)
+        message = "The current password is wrong." if field == "current_password" else "The password is wrong."
+        raise ValidationFailed(message=message, fields={field: [message]})
+    lockout.attempt_succeeded(attempt)
+
+
 def password_change(
     *,
     user: User,
@@ -182,14 +243,19 @@ def password_change(
     new_password: str,
     keep_session: str | None = None,
     ip: str | None = None,
+    device_token: str | None = None,
 ) -> User:
-    """Change the password (the current one is required). Every other session is revoked: their
-    refresh tokens are blacklisted; the caller's session (``keep_session``) continues."""
+    """Change the password: the current one is checked first (:func:`current_password_verify`,
+    counted with the sign-in lockout), then :func:`_password_replace`."""
+    current_password_verify(user=user, password=current_password, ip=ip, device_token=device_token)
+    return _password_replace(user=user, new_password=new_password, keep_session=keep_session, ip=ip)
+
+
+@transaction.atomic
+def _password_replace(*, user: User, new_password: str, keep_session: str | None, ip: str | None) -> User:
+    """Set the new password. Every other session is revoked: their refresh tokens are blacklisted;
+    the caller's session (``keep_session``) continues."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    if not user.check_password(current_password):
-        raise ValidationFailed(
-            message="The current password is wrong.", fields={"current_password": ["The current password is wrong."]}
-        )
     password_check(new_password, user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])

@@ -128,3 +128,22 @@ def test_users_cannot_be_deleted(admin_client):
     target = UserFactory()
     assert admin_client.get(reverse("admin:users_user_delete", args=[target.pk])).status_code in (302, 403)
     assert User.objects.filter(pk=target.pk).exists()
+
+
+def test_password_hashes_cannot_be_bisected_from_the_address_bar(admin_client):
+    """``?password__startswith=`` answered "which users' hashes start so" (a bisection oracle)."""
+    UserFactory()
+    assert admin_client.get(CHANGELIST, {"password__startswith": "md5$"}).status_code == 400
+    assert admin_client.get(CHANGELIST, {"password__gte": "a"}).status_code == 400
+    assert admin_client.get(CHANGELIST, {"is_active__exact": "1"}).status_code == 200  # a declared filter
+
+
+def test_refresh_tokens_cannot_be_bisected_from_the_address_bar(admin_client, api_client):
+    """The token text is never shown, and ``?token__startswith=`` must not read it letter by letter."""
+    refresh = login(api_client, UserFactory().email).json()["refresh"]
+    api_client.post("/api/v1/auth/logout/", {"refresh": refresh}, format="json")
+    outstanding = reverse("admin:token_blacklist_outstandingtoken_changelist")
+    blacklisted = reverse("admin:token_blacklist_blacklistedtoken_changelist")
+    assert admin_client.get(outstanding, {"token__startswith": refresh[:8]}).status_code == 400
+    assert admin_client.get(blacklisted, {"token__token__startswith": refresh[:8]}).status_code == 400
+    assert admin_client.get(outstanding, {"q": "x"}).status_code == 200  # search stays (jti, e-mail)

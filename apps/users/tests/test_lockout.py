@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.core.models import AuditEntry
 from apps.users import lockout
 from apps.users.models import LoginLock
-from apps.users.tests.conftest import LOGIN, login
+from apps.users.tests.conftest import LOGIN, bearer, login
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -292,3 +292,93 @@ def test_admin_login_of_an_unverified_or_non_staff_account(client, unverified, u
     assert b"Verify your e-mail" in admin_login(client, unverified.email).content
     response = admin_login(client, user.email)
     assert response.status_code == 200 and "_auth_user_id" not in client.session
+
+
+# --- "confirm with your password": the same counters as sign-in ---------------------------------------
+
+CHANGE = "/api/v1/auth/password-change/"
+DELETE_ACCOUNT = "/api/v1/privacy/delete-account/"
+NEW = "a-brand-new-passphrase-1"
+
+
+def change(client, current, device=None):
+    extra = {"HTTP_X_DEVICE_TOKEN": device} if device else {}
+    return client.post(CHANGE, {"current_password": current, "new_password": NEW}, format="json", **extra)
+
+
+def test_wrong_current_passwords_lock_like_sign_ins(api_client, user, tokens):
+    """A stolen session guessed the current password without limit; now 5 wrong ones lock the account
+    exactly as 5 failed sign-ins do, on the same counter."""
+    client = bearer(tokens["access"])
+    assert [change(client, WRONG).status_code for _ in range(5)] == [400] * 5
+    assert_locked(change(client, DEFAULT_PASSWORD))  # even the right one
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert_locked(login(type(api_client)(), user.email))  # one lock for the account (a client without device)
+    assert AuditEntry.objects.filter(action="auth.password_check_failed", actor=user).count() == 5
+    assert AuditEntry.objects.filter(action="auth.lockout", details__email=user.email).count() == 1
+    assert AuditEntry.objects.filter(action="auth.password_check_locked").count() == 1
+
+
+def test_sign_in_failures_and_current_password_failures_add_up(api_client, user, tokens):
+    client = bearer(tokens["access"])
+    stranger = type(api_client)()  # no device cookie
+    assert fail(stranger, user.email, 3) == [401] * 3
+    assert [change(client, WRONG).status_code for _ in range(2)] == [400] * 2
+    assert_locked(login(stranger, user.email))
+
+
+def test_a_right_current_password_ends_the_streak(user, tokens):
+    client = bearer(tokens["access"])
+    assert [change(client, WRONG).status_code for _ in range(4)] == [400] * 4
+    assert change(client, DEFAULT_PASSWORD).status_code == 200
+    assert not LoginLock.objects.exists()
+
+
+def test_the_device_token_keeps_its_owner_out_of_someone_elses_lock(api_client, user):
+    signed_in = login(api_client, user.email).json()
+    fail(type(api_client)(), user.email, 5, ip="198.51.100.9")  # somebody else locks the account
+    client = bearer(signed_in["access"])
+    assert_locked(change(client, DEFAULT_PASSWORD))  # without the device token
+    assert change(client, DEFAULT_PASSWORD, device=signed_in["device_token"]).status_code == 200
+
+
+def test_wrong_passwords_on_account_deletion_lock_like_sign_ins(user, tokens):
+    client = bearer(tokens["access"])
+    for _ in range(5):
+        response = client.post(DELETE_ACCOUNT, {"password": WRONG}, format="json")
+        assert response.status_code == 400 and "password" in response.json()["error"]["fields"]
+    assert_locked(client.post(DELETE_ACCOUNT, {"password": DEFAULT_PASSWORD}, format="json"))
+    user.refresh_from_db()
+    assert user.is_active and not user.email.endswith(".invalid")
+
+
+def admin_password_change(client, old, new=NEW):
+    data = {"old_password": old, "new_password1": new, "new_password2": new}
+    return client.post("/admin/password_change/", data, REMOTE_ADDR="10.0.0.1")
+
+
+def test_admin_password_change_page_counts_with_the_lockout(client, superuser):
+    client.force_login(superuser)
+    for _ in range(5):
+        response = admin_password_change(client, WRONG)
+        assert response.status_code == 200 and b"The current password is wrong." in response.content
+    locked = admin_password_change(client, DEFAULT_PASSWORD)
+    assert locked.status_code == 429 and 0 < int(locked["Retry-After"]) <= 900
+    assert b"Too many wrong passwords" in locked.content
+    superuser.refresh_from_db()
+    assert superuser.check_password(DEFAULT_PASSWORD)
+
+
+def test_admin_password_change_page_goes_through_the_service(client, api_client, superuser):
+    refresh = login(api_client, superuser.email).json()["refresh"]
+    client.force_login(superuser)
+    weak = admin_password_change(client, DEFAULT_PASSWORD, new="short")
+    assert weak.status_code == 200 and not LoginLock.objects.exists()
+    done = admin_password_change(client, DEFAULT_PASSWORD)
+    assert done.status_code == 302 and done["Location"].endswith("/admin/password_change/done/")
+    superuser.refresh_from_db()
+    assert superuser.check_password(NEW)
+    assert client.get("/admin/").status_code == 200  # this browser stays signed in
+    assert api_client.post("/api/v1/auth/refresh/", {"refresh": refresh}, format="json").status_code == 401
+    assert AuditEntry.objects.filter(action="auth.password_change", actor=superuser).exists()

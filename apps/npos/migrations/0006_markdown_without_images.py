@@ -1,0 +1,23 @@
+"""Markdown HTML no longer carries images (an ``<img>`` is a tracking pixel for whoever wrote
+it; ``apps.core.text``): the stored HTML that has one is rendered again without it."""
+
+from django.db import migrations
+
+from apps.core.text import html_columns_rerender
+
+FIELDS = {"description": "description_html", "mission": "mission_html"}
+
+
+def drop_images(registry, schema_editor):
+    model = registry.get_model("npos", "NPO")
+    html_columns_rerender(model._base_manager, FIELDS, containing="<img")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("npos", "0005_timezone"),
+    ]
+
+    operations = [
+        migrations.RunPython(drop_images, migrations.RunPython.noop),
+    ]
