@@ -69,9 +69,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.npos.middleware.ViewerTimezoneMiddleware",  # times not tied to an event: the viewer's zone
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After authentication: a signed-in staff user who has to accept the legal documents is sent to
-    # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
-    "apps.legal.gate.AdminConsentMiddleware",
+    # After authentication: a signed-in user who has to accept the legal documents is sent to a
+    # consent page before any other page (the API's gate is a DRF hook, apps.legal.gate).
+    "apps.legal.gate.ConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
