@@ -173,14 +173,37 @@ def test_nginx_logs_websocket_requests_without_the_query(name: str) -> None:
     assert not [variable for variable in QUERY_VARIABLES if variable in fmt]
 
 
-@pytest.mark.skipif(not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"), reason="nginx not installed")
-def test_nginx_accepts_the_scaleout_config(tmp_path: Path) -> None:  # pragma: no cover - needs nginx
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    conf = _scaleout_nginx_conf().replace("/tmp/augeo-nginx-test", str(tmp_path)).replace("daemon on;", "daemon off;")
-    (tmp_path / "nginx.conf").write_text(conf)
-    result = subprocess.run(
-        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx not installed (scripts/scaleout.sh installs it)")
+@pytest.mark.django_db(transaction=True)
+def test_nginx_in_front_of_the_app_logs_the_socket_without_its_query() -> None:  # pragma: no cover - needs nginx
+    """scripts/scaleout.sh's nginx config, run for real in front of an in-process uvicorn."""
+    import tempfile
+
+    from apps.live.tests.server import LiveServer
+
+    assert NGINX is not None
+    # Not under pytest's private tmp_path: nginx's workers (user nobody under root) must reach it.
+    directory = Path(tempfile.mkdtemp(prefix="augeo-nginx-", dir="/tmp"))
+    directory.chmod(0o755)
+    with LiveServer() as server:
+        port = free_port()
+        script = _scaleout_nginx_conf()
+        conf = script.replace("/tmp/augeo-nginx-test", str(directory))
+        for upstream in ("127.0.0.1:1;", "127.0.0.1:2;"):
+            conf = conf.replace(upstream, f"127.0.0.1:{server.port};")
+        conf = conf.replace("listen 127.0.0.1:3;", f"listen 127.0.0.1:{port};")
+        (directory / "nginx.conf").write_text(conf)
+        args = [NGINX, "-p", str(directory), "-c", str(directory / "nginx.conf"), "-e", str(directory / "error.log")]
+        subprocess.run(args, check=True, capture_output=True)
+        try:
+            _open_and_drop(f"ws://127.0.0.1:{port}/ws/nothing/?token={SECRET}")
+            _open_and_drop(f"ws://127.0.0.1:{port}/ws/nothing/?ticket={SECRET}")
+        finally:
+            subprocess.run([*args, "-s", "stop"], capture_output=True)
+        log = (directory / "access.log").read_text()
+    shutil.rmtree(directory, ignore_errors=True)
+    assert log.count("GET /ws/nothing/ HTTP/1.1") == 2, log
+    assert SECRET not in log
