@@ -61,7 +61,9 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
 # Access lines would carry query strings (verification/reset links hold tokens there); requests are
-# observed through /metrics and the application's own request-id-tagged logs instead.
+# observed through /metrics and the application's own request-id-tagged logs instead. The uvicorn
+# workers' own lines (one per WebSocket handshake, with the URL) are routed by Django's LOGGING to the
+# root handler, their query string stripped on the logger (apps.core.logging.QueryStringFilter).
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("apps.npos.api.urls")),
     path("", include("apps.checkout.api.urls")),
     path("", include("apps.legal.api.urls")),
+    path("", include("apps.live.api.urls")),
 ]

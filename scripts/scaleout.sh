@@ -106,6 +106,8 @@ pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 1024; }
 http {
+  log_format augeo_noquery '\$remote_addr - \$remote_user [\$time_local] "\$request_method \$uri \$server_protocol" '
+                           '\$status \$body_bytes_sent "\$http_user_agent" \$request_time';
   access_log $d/access.log;
   client_body_temp_path $d/body;
   proxy_temp_path $d/proxy;
@@ -123,6 +125,7 @@ http {
     # Which instance answered (the scale-out test asserts its socket is on instance B).
     add_header X-Upstream \$upstream_addr always;
     location /ws/ {
+      access_log $d/access.log augeo_noquery;
       proxy_pass http://augeo_web;
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;

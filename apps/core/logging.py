@@ -2,8 +2,8 @@
 warning.
 
 The first two sit on the root handler (settings ``LOGGING``), so every logger — ours, Django's
-``django.request``, DRF, gunicorn's error log via propagation — goes through them; the third on the
-``django.request`` logger.
+``django.request``, DRF, gunicorn's error log via propagation — goes through them; the conflicts
+filter sits on the ``django.request`` logger, the query-string filter on uvicorn's loggers.
 """
 
 from __future__ import annotations
@@ -83,6 +83,35 @@ class RedactSecretsFilter(logging.Filter):
             if name not in _STANDARD_ATTRS and name != "request":
                 record.__dict__[name] = _redact_value(name, value)
         return True
+
+
+class QueryStringFilter(logging.Filter):
+    """On uvicorn's loggers (the WebSocket service): every path logged without its query string.
+
+    uvicorn writes one line per WebSocket handshake on ``uvicorn.error`` (``'%s - "WebSocket %s"
+    [accepted]'`` with the path *and* query) and one per HTTP request on ``uvicorn.access`` — the
+    query of ``/ws/events/{id}/?ticket=…`` (or the deprecated ``?token=<JWT>``) would be written out.
+    The gunicorn worker gives those loggers gunicorn's own handlers, which bypass the root handler's
+    :class:`RedactSecretsFilter`; a filter on the logger itself runs whatever handlers it has. Only
+    arguments that are paths (start with ``/``) are changed: ``/ws/events/1/?[REDACTED]``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(_is_path_with_query(arg) for arg in args):
+            record.args = tuple(_without_query(arg) for arg in args)
+        return True
+
+
+def _is_path_with_query(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("/") and "?" in value
+
+
+def _without_query(value: Any) -> Any:
+    """A path with a query → the path and ``?[REDACTED]``; anything else unchanged."""
+    if not _is_path_with_query(value):
+        return value
+    return f"{value.split('?', 1)[0]}?{REDACTED}"
 
 
 class ConflictsAtDebugFilter(logging.Filter):

@@ -65,9 +65,13 @@ def trusted_proxies() -> tuple[IPNetwork, ...]:
 
 def client_ip(request: HttpRequest) -> str | None:
     """The client's address (see the module docstring); ``REMOTE_ADDR`` when nothing is trusted."""
-    remote = request.META.get("REMOTE_ADDR")
+    return client_address(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def client_address(remote: str | None, forwarded_header: str) -> str | None:
+    """:func:`client_ip` from the direct peer and the ``X-Forwarded-For`` header, for callers that
+    have no Django request (a WebSocket handshake's ASGI scope)."""
     hops = int(getattr(settings, "NUM_PROXIES", 0) or 0)
-    forwarded_header = request.META.get("HTTP_X_FORWARDED_FOR", "")
     if not hops or not forwarded_header:
         return remote
     networks = trusted_proxies()

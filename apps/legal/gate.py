@@ -1,4 +1,4 @@
-"""The consent gate (legal.md "Consent"): one rule, enforced in two places.
+"""The consent gate (legal.md "Consent"): one rule, enforced in three places.
 
 * **The rule** — :func:`consent_missing`: the published documents (per type) the user has not
   accepted. A type counts as accepted when the user accepted its current version or any version
@@ -10,8 +10,14 @@
   permissions) a signed-in caller who still has to accept answers 409 ``CONSENT_REQUIRED`` with
   ``required: {type: version}``. It runs for every view, present and future, with no per-view code;
   a Django middleware could not see JWT users (DRF authenticates inside the view).
-* **The admin** — :class:`AdminConsentMiddleware` sends a signed-in staff user who has to accept to
-  the consent page (``/admin/consent/``), which brings them back where they were.
+* **Pages** — :class:`ConsentMiddleware` sends a signed-in user who has to accept, from any page that
+  is not the API, to a page where they accept, which brings them back where they were: the admin's
+  ``/admin/consent/`` from inside the admin (staff), the plain ``/consent/`` from every other page
+  (the invitation pages, my registration, the display). Exempt: the two consent pages, signing in,
+  up and out, the e-mail link pages for the account (verify, reset password), static and media files,
+  health checks, ``/metrics`` and ``/api/`` (its own gate above; the schema and docs are documentation).
+* **Sockets** — ``apps.live`` treats a user for whom :func:`consent_required` is true as anonymous
+  on the live WebSocket (registered in ``LegalConfig.ready`` through ``apps.live.auth.socket_gate``).
 
 Exempt (legal.md): authentication (``/api/v1/auth/…``), ``GET /api/v1/users/me/`` and the legal,
 consent, cookie, privacy and public endpoints — a gated person can still sign in and out, read what
@@ -26,6 +32,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from rest_framework.views import APIView
@@ -65,6 +72,11 @@ def consent_missing(user: Any, current: dict[str, Version] | None = None) -> dic
         for document_type, version in current.items()
         if not is_accepted(accepted_version(user, document_type), version)
     }
+
+
+def consent_required(user: Any) -> bool:
+    """True while ``user`` has to accept a published document (the pages' and sockets' question)."""
+    return bool(consent_missing(user))
 
 
 class ConsentRequired(Conflict):
@@ -124,37 +136,62 @@ def gate_schema_statuses(schema: Any) -> list[str]:
     return [] if api_call_exempt(schema.path, schema.method) else ["409"]
 
 
-# --- the admin -------------------------------------------------------------------------------------
+# --- pages ------------------------------------------------------------------------------------------
 
 
 def admin_consent_url(next_url: str) -> str:
     return f"{reverse('admin-consent')}?{urlencode({'next': next_url})}"
 
 
-class AdminConsentMiddleware:
-    """Sends a signed-in staff user who has to accept to ``/admin/consent/`` before any other admin
-    page (sign-in, sign-out and the consent page itself excepted), with ``?next=`` to come back."""
+def page_consent_url(next_url: str) -> str:
+    return f"{reverse('consent-page')}?{urlencode({'next': next_url})}"
+
+
+#: Never gated: the API has its own gate; files, probes and metrics are not pages for people.
+EXEMPT_PAGE_PREFIXES = ("/api/", "/health/", "/metrics", "/favicon.ico")
+#: Pages (by URL name) a gated person must still reach: where they accept, and their account's way
+#: in and out.
+EXEMPT_PAGE_NAMES = (
+    "consent-page",
+    "admin-consent",
+    "sign-in",
+    "sign-up",
+    "sign-out",
+    "verify-email",
+    "reset-password",
+    "admin:login",
+    "admin:logout",
+    "admin:jsi18n",
+)
+
+
+class ConsentMiddleware:
+    """Sends a signed-in user who has to accept the published terms or privacy policy to a consent
+    page before any other page (see the module docstring), with ``?next=`` to come back. Inside the
+    admin only staff are sent (to the admin's consent page); the admin turns others away itself."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._paths: tuple[str, tuple[str, ...]] | None = None
+        self._paths: tuple[str, tuple[str, ...], frozenset[str]] | None = None
 
-    def _admin_paths(self) -> tuple[str, tuple[str, ...]]:
+    def _exempt(self) -> tuple[str, tuple[str, ...], frozenset[str]]:
         if self._paths is None:
-            exempt = (
-                reverse("admin:login"),
-                reverse("admin:logout"),
-                reverse("admin-consent"),
-                reverse("admin:jsi18n"),
+            prefixes = tuple(p for p in (settings.STATIC_URL, settings.MEDIA_URL) if p and p.startswith("/"))
+            self._paths = (
+                reverse("admin:index"),
+                EXEMPT_PAGE_PREFIXES + prefixes,
+                frozenset(reverse(name) for name in EXEMPT_PAGE_NAMES),
             )
-            self._paths = (reverse("admin:index"), exempt)
         return self._paths
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        prefix, exempt = self._admin_paths()
+        admin_prefix, prefixes, pages = self._exempt()
         path = request.path_info
-        if path.startswith(prefix) and path not in exempt:
+        # The path first: an API call (a bid) must not pay for loading the session's user here.
+        if path not in pages and not path.startswith(prefixes):
             user = request.user
-            if user.is_authenticated and user.is_active and user.is_staff and consent_missing(user):
-                return HttpResponseRedirect(admin_consent_url(request.get_full_path()))
+            in_admin = path.startswith(admin_prefix)
+            if user.is_authenticated and (not in_admin or user.is_staff) and consent_required(user):
+                target = admin_consent_url if in_admin else page_consent_url
+                return HttpResponseRedirect(target(request.get_full_path()))
         return self.get_response(request)

@@ -5,3 +5,10 @@ class LiveConfig(AppConfig):
     name = "apps.live"
     label = "live"
     verbose_name = "Live updates"
+
+    def ready(self) -> None:
+        from apps.live.publisher import account_recheck_on_cut_off
+        from apps.users.signals import access_cut_off
+
+        # "Log out everywhere" (and every other cut-off) closes the user's open sockets at once.
+        access_cut_off.connect(account_recheck_on_cut_off, dispatch_uid="live.account_recheck")

@@ -24,8 +24,18 @@ CONNECTIONS = Gauge(
 )
 SOCKETS_CLOSED = Counter(
     "augeo_live_sockets_closed",
-    "WebSocket connections the server closed, by reason (slow, token_expired, bad_token, invisible, layer_down).",
+    "WebSocket connections the server closed, by reason (slow, token_expired, bad_token, bad_ticket, "
+    "revoked, invisible, layer_down, over_cap_user, over_cap_ip, flood).",
     ["reason"],
+)
+TOKEN_PARAM = Counter(
+    "augeo_live_token_param",
+    "WebSocket handshakes that sent the deprecated ?token= (a JWT in the URL) instead of a ticket.",
+)
+SOCKET_COUNT_FAILURES = Counter(
+    "augeo_live_socket_count_failures",
+    "Socket cap bookkeeping that failed (Redis unreachable), by operation; such sockets are not capped.",
+    ["operation"],
 )
 
 
@@ -50,3 +60,11 @@ def socket_closed(reason: str) -> None:
 
 def connections(delta: int) -> None:
     _safely(lambda: CONNECTIONS.inc(delta))
+
+
+def token_param_used() -> None:
+    _safely(lambda: TOKEN_PARAM.inc())
+
+
+def socket_count_failed(operation: str) -> None:
+    _safely(lambda: SOCKET_COUNT_FAILURES.labels(operation).inc())

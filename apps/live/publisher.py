@@ -68,6 +68,28 @@ def user_group(event_id: Any, user_id: Any) -> str:
     return f"live.e.{_hex(event_id)}.u.{user_id}"
 
 
+def account_group(user_id: Any) -> str:
+    """Every socket of one signed-in user, in any room: told to re-check its user at once when their
+    sessions are cut off (:func:`account_recheck`)."""
+    return f"live.u.{user_id}"
+
+
+#: The channel-layer message type that makes a socket re-check its user (``EventConsumer.live_recheck``).
+RECHECK_TYPE = "live.recheck"
+
+
+def account_recheck(*, user_id: Any) -> None:
+    """Make every socket of the user re-check now whether its credential still holds (sent when the
+    user signed out everywhere, reset their password, was deactivated or deleted — the sockets' own
+    timer would notice within ``LIVE_RECHECK_SECONDS`` anyway). Call it after commit."""
+    broadcaster.submit(account_group(user_id), "recheck", {"type": RECHECK_TYPE})
+
+
+def account_recheck_on_cut_off(sender: Any, *, user_id: Any, **kwargs: Any) -> None:
+    """Receiver of ``apps.users.signals.access_cut_off`` (connected in ``LiveConfig.ready``)."""
+    account_recheck(user_id=user_id)
+
+
 # --- the message types of live.md ----------------------------------------------------------------
 
 

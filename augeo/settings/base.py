@@ -69,9 +69,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.npos.middleware.ViewerTimezoneMiddleware",  # times not tied to an event: the viewer's zone
     "django.contrib.messages.middleware.MessageMiddleware",
-    # After authentication: a signed-in staff user who has to accept the legal documents is sent to
-    # /admin/consent/ first (the API's gate is a DRF hook, apps.legal.gate).
-    "apps.legal.gate.AdminConsentMiddleware",
+    # After authentication: a signed-in user who has to accept the legal documents is sent to a
+    # consent page before any other page (the API's gate is a DRF hook, apps.legal.gate).
+    "apps.legal.gate.ConsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.core.middleware.NulByteGuardMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -439,6 +439,7 @@ LOGGING = {
         "request_id": {"()": "apps.core.logging.RequestIdFilter"},
         "redact": {"()": "apps.core.logging.RedactSecretsFilter"},
         "conflicts_at_debug": {"()": "apps.core.logging.ConflictsAtDebugFilter"},
+        "no_query_string": {"()": "apps.core.logging.QueryStringFilter"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -469,6 +470,13 @@ LOGGING = {
         "azure": {"level": "WARNING"},
         # One INFO line per task start and end; `run_worker` turns them on for its own process.
         "django_tasks": {"level": "WARNING"},
+        # The WebSocket service (uvicorn workers): its handshake and access lines carry the URL's
+        # query (?ticket=, the deprecated ?token=<JWT>). The filter on the logger strips it whatever
+        # handler writes the line; the lines go to the root handler (request id, redaction) instead of
+        # the gunicorn handlers the worker attached, which had neither.
+        "uvicorn": {"handlers": [], "propagate": True},
+        "uvicorn.error": {"handlers": [], "propagate": True, "filters": ["no_query_string"]},
+        "uvicorn.access": {"handlers": [], "propagate": True, "filters": ["no_query_string"]},
     },
 }
 
@@ -552,6 +560,22 @@ CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
 LIVE_SOCKET_QUEUE = env.int("AUGEO_LIVE_SOCKET_QUEUE", default=256)
 LIVE_PUBLISH_TIMEOUT = env.float("AUGEO_LIVE_PUBLISH_TIMEOUT", default=1.0)
 LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
+# Joining a room (apps/live/auth.py, tickets.py): a connect ticket (POST /api/v1/live/tickets/) is
+# valid this many seconds, once. The JWT in `?token=` is deprecated (it lands in access logs); false
+# refuses it now (4401) instead of at the end of the deprecation period.
+LIVE_TICKET_SECONDS = env.int("AUGEO_LIVE_TICKET_SECONDS", default=30)
+LIVE_ACCEPT_TOKEN_PARAM = env.bool("AUGEO_LIVE_ACCEPT_TOKEN_PARAM", default=True)
+# Open sockets (apps/live/limits.py): at most this many per signed-in user and per client IP (a gala
+# room shares one public IP: hundreds of guests with a phone each, a second tab, the projector, the
+# clerks' screens), counted across processes in Redis; over the cap the socket closes with 4429.
+# Every LIVE_RECHECK_SECONDS a socket re-checks its user (active, not signed out everywhere, session
+# alive, consent) and the event's visibility, and renews its place in the count (a crashed process's
+# sockets drop out of the count after three missed renewals). A client sending more than
+# LIVE_CLIENT_FRAMES frames in 10 seconds (a ping every 25 s is the protocol) is closed with 1008.
+LIVE_MAX_SOCKETS_PER_USER = env.int("AUGEO_LIVE_MAX_SOCKETS_PER_USER", default=10)
+LIVE_MAX_SOCKETS_PER_IP = env.int("AUGEO_LIVE_MAX_SOCKETS_PER_IP", default=1000)
+LIVE_RECHECK_SECONDS = env.float("AUGEO_LIVE_RECHECK_SECONDS", default=60.0)
+LIVE_CLIENT_FRAMES = env.int("AUGEO_LIVE_CLIENT_FRAMES", default=20)
 # Checkout (apps/checkout): the payment provider for cards on file. `embedded` records every call in
 # the database and succeeds, except for amounts ending in .13 (declined, so demos and tests can show a
 # decline); `stripe` uses the stripe library with these keys. STRIPE_API_BASE points the library at

@@ -175,3 +175,29 @@ def test_a_conflict_is_no_warning():
 def test_a_conflict_is_written_at_debug_when_asked():
     lines = _django_request_lines(409, level=logging.DEBUG)
     assert [(line["level"], line["status_code"]) for line in lines] == [("DEBUG", 409)]
+
+
+def test_uvicorn_lines_lose_their_query_string_whatever_handler_writes_them():
+    """uvicorn logs each WebSocket handshake with the URL; under gunicorn its loggers have gunicorn's
+    handlers (no redaction filter). The filter sits on the logger itself (settings ``LOGGING``)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # a handler of its own, like gunicorn's: no filters
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(handler)
+    before = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info('%s - "WebSocket %s" [accepted]', "203.0.113.7:5000", "/ws/events/1/?token=eyJ.secret.sig&x=1")
+        logger.info("%s - %s", "not a path?", 5)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)
+    lines = stream.getvalue().splitlines()
+    assert lines == ['203.0.113.7:5000 - "WebSocket /ws/events/1/?[REDACTED]" [accepted]', "not a path? - 5"]
+
+
+def test_uvicorn_loggers_go_through_the_root_handler():
+    for name in ("uvicorn.error", "uvicorn.access"):
+        config = settings.LOGGING["loggers"][name]
+        assert config["handlers"] == [] and config["propagate"] is True and "no_query_string" in config["filters"]
+    assert settings.LOGGING["loggers"]["uvicorn"] == {"handlers": [], "propagate": True}

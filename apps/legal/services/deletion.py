@@ -39,6 +39,7 @@ from apps.legal.hooks import account_erasers, deletion_blockers
 from apps.legal.models import ConsentRecord, CookiePreference, PrivacyExport
 from apps.users.models import AccountToken, User
 from apps.users.services.sessions import current_password_verify
+from apps.users.signals import access_cut_off_announce
 
 DELETED_NAME = "Deleted user"
 PLACEHOLDER_DOMAIN = "deleted.invalid"
@@ -141,6 +142,7 @@ def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
     user.consent_terms_version = user.consent_privacy_version = ""
     user.tokens_valid_after = timezone.now()
     user.save()
+    access_cut_off_announce(user)
     if old_picture:
         uploads.delete_on_commit(old_picture)
 

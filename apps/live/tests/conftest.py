@@ -29,3 +29,14 @@ def layer(request: Any, settings: Any) -> str:
 @pytest.fixture
 def memory_layer(settings: Any) -> None:
     settings.CHANNEL_LAYERS = channel_layers("")
+
+
+@pytest.fixture(autouse=True)
+def _socket_counts_fresh() -> Any:
+    """The embedded default counts sockets in this process (apps.live.limits); each test starts at
+    zero (Redis counts are emptied with the cache by the project's conftest)."""
+    from apps.live.limits import local_counts
+
+    local_counts.clear()
+    yield
+    local_counts.clear()

@@ -36,15 +36,42 @@ def token_for(user: Any) -> str:
     return str(refresh_token_mint(user).access_token)
 
 
+def ticket_for(user: Any) -> str:
+    """A connect ticket, as ``POST /api/v1/live/tickets/`` issues it."""
+    from apps.live.tickets import ticket_issue
+
+    return ticket_issue(user=user).ticket
+
+
+def _from_address(app: Any, client: tuple[str, int]) -> Any:
+    """The application as reached from ``client`` (the communicator's scope has no peer address)."""
+
+    async def with_client(scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        return await app({**scope, "client": client}, receive, send)
+
+    return with_client
+
+
 class Socket:
     """A WebSocket client of the ASGI application with the helpers the tests need."""
 
     def __init__(
-        self, path: str, *, token: str | None = None, headers: list[tuple[bytes, bytes]] | None = None, app: Any = None
+        self,
+        path: str,
+        *,
+        token: str | None = None,
+        ticket: str | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+        app: Any = None,
+        client: tuple[str, int] | None = None,
     ) -> None:
-        if token is not None:
-            path = f"{path}{'&' if '?' in path else '?'}token={token}"
-        self.communicator = WebsocketCommunicator(app or application(), path, headers=headers or [])
+        for name, value in (("ticket", ticket), ("token", token)):
+            if value is not None:
+                path = f"{path}{'&' if '?' in path else '?'}{name}={value}"
+        app = app or application()
+        if client is not None:
+            app = _from_address(app, client)
+        self.communicator = WebsocketCommunicator(app, path, headers=headers or [])
         self.close_code: int | None = None
         self._pending: list[dict[str, Any]] = []
 

@@ -2,8 +2,9 @@
 
 The WebSocket room ``/ws/events/{id}/`` is not an ``/api/v1/`` route, so its rows live in
 ``WS_ROWS`` and ``test_matrix_ws.py`` runs them over real sockets: ``JOINED`` (101, the socket stays
-open in the room) or the close code (4404: not visible). A bad or expired token is 4401 for anyone
-(``test_consumer.py``). The display page follows the same visibility (``test_display.py``).
+open in the room) or the close code (4404: not visible). A bad, used or expired ticket or token is
+4401 for anyone (``test_consumer.py``, ``test_tickets.py``). The display page follows the same
+visibility (``test_display.py``). ``ROWS`` has the connect-ticket endpoint.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from apps.core.tests.matrix import Row, expect
 
 JOINED = 101
 
-#: Rows run by test_matrix_ws.py (each actor with their JWT; anonymous without a token).
+#: Rows run by test_matrix_ws.py (each actor with a connect ticket; anonymous without one).
 WS_ROWS = [
     Row("GET", "/ws/events/{auc_event}/", expect(all=JOINED), name="WS published event room: anyone joins"),
     Row(
@@ -23,5 +24,6 @@ WS_ROWS = [
     ),
 ]
 
-#: No /api/v1/ routes of its own.
-ROWS: list[Row] = []
+ROWS: list[Row] = [
+    Row("POST", "/api/v1/live/tickets/", expect(all=201, anon=401), name="WS connect ticket: any signed-in user"),
+]

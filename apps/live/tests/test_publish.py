@@ -19,7 +19,7 @@ from apps.auctions.services.items import item_open, item_update, item_withdraw, 
 from apps.auctions.services.live import sale_record, sale_undo
 from apps.auctions.services.paddle_raise import pledge_record, pledge_undo
 from apps.auctions.tests.factories import ItemFactory, bidder
-from apps.live.tests.helpers import Socket, call, run, token_for
+from apps.live.tests.helpers import Socket, call, run, ticket_for
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory
 from conftest import client_for
@@ -65,12 +65,12 @@ def test_proxy_scenario_never_shows_a_maximum_and_personal_messages_reach_only_t
     item = ItemFactory(bid_increment=D("10"), closes_at=timezone.now() + timezone.timedelta(hours=1))
     event = item.event
     alice, bob = bidder(event, 101), bidder(event, 102)
-    tokens = token_for(alice), token_for(bob)
+    tickets = ticket_for(alice), ticket_for(bob)
 
     async def scenario() -> list[dict[str, Any]]:
         room = Socket(f"/ws/events/{event.pk}/")
-        mine_a = Socket(f"/ws/events/{event.pk}/", token=tokens[0])
-        mine_b = Socket(f"/ws/events/{event.pk}/", token=tokens[1])
+        mine_a = Socket(f"/ws/events/{event.pk}/", ticket=tickets[0])
+        mine_b = Socket(f"/ws/events/{event.pk}/", ticket=tickets[1])
         for socket in (room, mine_a, mine_b):
             assert await socket.open()
         await call(bid, alice, item, "100", "777")  # alice leads at 100, maximum 777

@@ -32,6 +32,7 @@ from apps.legal.services import consent as legal_consent
 from apps.users import emails, tokens
 from apps.users.errors import InvalidToken
 from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
+from apps.users.signals import access_cut_off_announce
 
 logger = logging.getLogger("augeo.users")
 
@@ -59,6 +60,7 @@ def access_cut_off(user: User) -> None:
     blacklisted by the callers that need it."""
     user.tokens_valid_after = timezone.now()
     user.save(update_fields=["tokens_valid_after", "updated_at"])
+    access_cut_off_announce(user)
 
 
 def normalize_email(email: str) -> str:

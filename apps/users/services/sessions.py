@@ -24,6 +24,7 @@ from apps.users import emails, lockout, tokens
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials, TokenRefused
 from apps.users.models import AccountToken, AccountTokenPurpose, LoginLockScope, User
 from apps.users.services.accounts import access_cut_off, account_token_consume, normalize_email, password_check
+from apps.users.signals import access_cut_off_announce
 
 logger = logging.getLogger("augeo.users")
 # --- login and sessions ---------------------------------------------------------------------------
@@ -197,6 +198,7 @@ def password_reset_confirm(*, token: Any, password: str, ip: str | None = None) 
         user.email_verified_at = timezone.now()
     user.tokens_valid_after = timezone.now()
     user.save(update_fields=["password", "email_verified_at", "tokens_valid_after", "updated_at"])
+    access_cut_off_announce(user)
     revoked = tokens.outstanding_blacklist(user=user)
     lockout.lockout_reset(email=user.email)
     audit_record(actor=user, action="auth.password_reset", obj=user, ip=ip, details={"refresh_tokens_revoked": revoked})
