@@ -64,7 +64,8 @@ for scope in ANON USER LOGIN LOGIN_IP REGISTER PASSWORD_RESET BID CONTACT; do
 done
 
 rm -f "$SQLITE" "$SQLITE-wal" "$SQLITE-shm"
-log "migrating and seeding ${FUZZ_DATABASE_URL:+the database of FUZZ_DATABASE_URL}${FUZZ_DATABASE_URL:-$SQLITE}"
+if [ -n "${FUZZ_DATABASE_URL:-}" ]; then log "migrating, emptying and seeding the FUZZ_DATABASE_URL database"
+else log "migrating and seeding $SQLITE"; fi
 "$PY" manage.py migrate --noinput >"$FUZZ_DIR/migrate.log" 2>&1 || { cat "$FUZZ_DIR/migrate.log"; exit 1; }
 if [ -n "${FUZZ_DATABASE_URL:-}" ]; then  # a previous run's rows: start from the same seed every time
   "$PY" manage.py flush --noinput >>"$FUZZ_DIR/migrate.log" 2>&1 || { cat "$FUZZ_DIR/migrate.log"; exit 1; }
@@ -73,8 +74,10 @@ fi
 
 PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
+# --limit-request-line 0: a URL past gunicorn's 4 KB default is answered by gunicorn itself (an HTML
+# 400 the application never sees; in production the proxy's own limit comes first).
 "$PY" -m gunicorn augeo.wsgi:application --bind "127.0.0.1:$PORT" --workers 1 --threads 4 \
-  --timeout 60 --access-logfile - --error-logfile - >"$FUZZ_DIR/server.log" 2>&1 &
+  --timeout 60 --limit-request-line 0 --access-logfile - --error-logfile - >"$FUZZ_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 stop_server() { kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; }
 trap stop_server EXIT
