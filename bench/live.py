@@ -256,7 +256,8 @@ class Bidder:
             statuses[response.status] = statuses.get(response.status, 0) + 1
             latencies.append(done - started)
             if response.status == 201:
-                accepted[(item, data["bid"]["sequence"])] = done
+                if data["bid"]["sequence"] is not None:  # None: a raise of the leader's own maximum
+                    accepted[(item, data["bid"]["sequence"])] = done
                 self.next_amount[item] = max(self.next_amount[item], Decimal(data["min_next_bid"]))
                 if data["leading"]:
                     self.leader[item] = who

@@ -3,11 +3,17 @@
 #
 #   bash scripts/fuzz.sh                      # all three actors, bounded (< ~10 minutes)
 #   FUZZ_MAX_EXAMPLES=50 FUZZ_ACTORS=admin bash scripts/fuzz.sh
+#   FUZZ_MAX_TIME=20 FUZZ_CHECKS=not_a_server_error bash scripts/fuzz.sh   # what CI runs (.ci/run)
+#   FUZZ_DATABASE_URL=postgres://augeo@127.0.0.1:54329/augeo_fuzz bash scripts/fuzz.sh
 #
 # What it does: installs requirements/fuzz.txt into .venv, builds a throwaway SQLite database
-# (/tmp/augeo-fuzz.sqlite3: migrate + seed_demo), starts `manage.py runserver` on a free loopback
-# port (DEBUG off, throttles raised so the fuzzer is not rate limited), signs in the demo donor,
-# NPO admin and super admin, and runs schemathesis once per actor with its Bearer token.
+# ($FUZZ_DIR/fuzz.sqlite3: migrate + seed_demo; with FUZZ_DATABASE_URL that database instead —
+# migrated, then EMPTIED with `manage.py flush`, then seeded: give it a database of its own), starts
+# the production HTTP server (gunicorn with augeo.wsgi, as the Dockerfile's command; settings local,
+# DEBUG off, throttles raised so the fuzzer is not rate limited) on a free loopback port, signs in
+# the demo donor, NPO admin and super admin, and runs schemathesis once per actor with its Bearer
+# token. (Not `runserver`: daphne's runserver answers a malformed multipart body itself, with an
+# empty 400 the application never sees.)
 #
 # Checks: not_a_server_error (api.md: "never a 500 for any input"), response_schema_conformance
 # (the documented responses match the schema) and error_envelope (scripts/fuzz_hooks.py: every 4xx/5xx
@@ -20,7 +26,8 @@
 # Both are covered by apps/users/tests. The actors run donor → NPO admin → super admin, so the super
 # admin's state changes (suspend, reject, delete) come last.
 #
-# Exit code: 0 when every actor's run passed; 1 when a check failed (a finding about the API);
+# Exit code: 0 when every actor's run passed; 1 when a check failed (a finding about the API) or
+# the server logged any 5xx answer (whatever schemathesis made of it);
 # 2 when schemathesis itself errored (an internal error such as hypothesis' "AST constructor recursion
 # depth", seen with --workers > 1) and the run of that actor, retried once, is inconclusive — a fuzzer
 # crash is never reported as an API failure, nor passed off as a clean run. The server log (with
@@ -49,20 +56,28 @@ log "installing requirements/fuzz.txt"
 mkdir -p "$FUZZ_DIR"
 export DJANGO_SETTINGS_MODULE=augeo.settings.local
 export DJANGO_DEBUG=false
-export DATABASE_URL="sqlite:////tmp/augeo-fuzz.sqlite3"
+SQLITE="$FUZZ_DIR/fuzz.sqlite3"
+export DATABASE_URL="${FUZZ_DATABASE_URL:-sqlite:///$SQLITE}"
 unset REDIS_URL AZURE_STORAGE_CONNECTION_STRING
 for scope in ANON USER LOGIN LOGIN_IP REGISTER PASSWORD_RESET BID CONTACT; do
   export "THROTTLE_RATE_${scope}=1000000/min"
 done
 
-rm -f /tmp/augeo-fuzz.sqlite3 /tmp/augeo-fuzz.sqlite3-wal /tmp/augeo-fuzz.sqlite3-shm
-log "migrating and seeding /tmp/augeo-fuzz.sqlite3"
+rm -f "$SQLITE" "$SQLITE-wal" "$SQLITE-shm"
+if [ -n "${FUZZ_DATABASE_URL:-}" ]; then log "migrating, emptying and seeding the FUZZ_DATABASE_URL database"
+else log "migrating and seeding $SQLITE"; fi
 "$PY" manage.py migrate --noinput >"$FUZZ_DIR/migrate.log" 2>&1 || { cat "$FUZZ_DIR/migrate.log"; exit 1; }
+if [ -n "${FUZZ_DATABASE_URL:-}" ]; then  # a previous run's rows: start from the same seed every time
+  "$PY" manage.py flush --noinput >>"$FUZZ_DIR/migrate.log" 2>&1 || { cat "$FUZZ_DIR/migrate.log"; exit 1; }
+fi
 "$PY" manage.py seed_demo >"$FUZZ_DIR/seed.log" 2>&1 || { cat "$FUZZ_DIR/seed.log"; exit 1; }
 
 PORT="$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
-"$PY" manage.py runserver "127.0.0.1:$PORT" --noreload >"$FUZZ_DIR/server.log" 2>&1 &
+# --limit-request-line 0: a URL past gunicorn's 4 KB default is answered by gunicorn itself (an HTML
+# 400 the application never sees; in production the proxy's own limit comes first).
+"$PY" -m gunicorn augeo.wsgi:application --bind "127.0.0.1:$PORT" --workers 1 --threads 4 \
+  --timeout 60 --limit-request-line 0 --access-logfile - --error-logfile - >"$FUZZ_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 stop_server() { kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; }
 trap stop_server EXIT
@@ -146,8 +161,12 @@ done
 
 stop_server
 trap - EXIT
-five_hundreds=$(grep -cE '" 5[0-9]{2} ' "$FUZZ_DIR/server.log" || true)
+five_hundreds=$(grep -cE '" 5[0-9]{2} ' "$FUZZ_DIR/server.log" || true)  # the access log's status
 log "summary"
 for line in "${SUMMARY[@]}"; do log "  $line"; done
 log "  5xx lines in server log: $five_hundreds ($FUZZ_DIR/server.log)"
+if [ "${five_hundreds:-0}" != 0 ]; then
+  grep -E '" 5[0-9]{2} ' "$FUZZ_DIR/server.log" | head -20 >&2
+  STATUS=1  # api.md: never a 500 for any input, even when schemathesis itself errored
+fi
 exit "$STATUS"

@@ -153,7 +153,9 @@ def _uuid(value: Any) -> Any:
 
 @require_POST
 def walk_in_view(request: HttpRequest, event_id: Any) -> HttpResponse:
-    """The walk-in form: register and check in in one step (``walk_in_register``)."""
+    """The walk-in form: register and check in in one step (``walk_in_register``, the same rules as the
+    API: an e-mail checks in the registered guest only with the same name, never links an account,
+    and a name mismatch is shown as a warning)."""
     event = desk_event(request, event_id)
     form = WalkInForm(request.POST, event=event)
     if not form.is_valid():
@@ -178,5 +180,11 @@ def walk_in_view(request: HttpRequest, event_id: Any) -> HttpResponse:
         return HttpResponseRedirect(_desk_url(event))
     guest = result.guest
     number = guest.paddle.number if guest.paddle else None
-    messages.success(request, f"{guest.full_name} is registered and checked in. Paddle #{number}.")
+    if not result.created:
+        messages.success(request, f"{guest.full_name} was already registered: checked in. Paddle #{number}.")
+    else:
+        sent = " An invitation to link their account was e-mailed." if result.invitation_sent else ""
+        messages.success(request, f"{guest.full_name} is registered and checked in. Paddle #{number}.{sent}")
+    for warning in result.warnings:  # e.g. the e-mail is someone else's under another name
+        messages.warning(request, warning["message"])
     return HttpResponseRedirect(_desk_url(event, guest.registration.code, done=str(guest.pk)))

@@ -36,9 +36,11 @@ class Registration(BaseModel):
     """One party's registration for one event: ``confirmed`` → ``cancelled`` (terminal, never deleted).
 
     ``user`` is the account that owns the registration; it is empty only for walk-ins who gave no
-    e-mail address. One *confirmed* registration per user per event (partial unique constraint), so a
-    donor may register again after cancelling. ``code`` is the short human code printed in the
-    confirmation e-mail and read out at the check-in desk.
+    e-mail address or the address of an existing account (that account owns it once it accepts the
+    guest invitation: an address typed at the desk never links an account). One *confirmed*
+    registration per user per event (partial unique constraint), so a donor may register again after
+    cancelling. ``code`` is the short human code printed in the confirmation e-mail and read out at
+    the check-in desk.
     """
 
     event = models.ForeignKey("events.Event", on_delete=models.PROTECT, related_name="registrations")

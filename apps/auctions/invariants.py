@@ -1,12 +1,15 @@
 """The invariants of bidding.md, checked against the database (used by the concurrency tests and the
 benchmark; cheap enough to run on a live event from a shell).
 
-Rows are read in ``sequence`` order, never by timestamp. :func:`check_item` returns a list of
-human-readable violations (empty = all good) instead of raising, so a test can show every problem at
-once — and so the test of the checker itself can assert it *does* report a naive implementation.
+Rows are read in ``position`` order (every row, the invisible ones included), never by timestamp.
+:func:`check_item` returns a list of human-readable violations (empty = all good) instead of raising,
+so a test can show every problem at once — and so the test of the checker itself can assert it
+*does* report a naive implementation.
 
 1. The item's current bid equals the last visible row's amount; its leader is that row's paddle;
-   ``bid_count`` is the number of visible rows; sequences are 1..n without gaps.
+   ``bid_count`` is the number of visible rows; positions are 1..m without gaps; the visible rows,
+   in position order, carry the public sequences 1..n without gaps and invisible rows none (a
+   leader's raise never shows as a gap in the history).
 2. Visible amounts never decrease; two consecutive rows share an amount only for a tie (the
    challenger at M, then the earlier maximum's automatic row at M, same placement).
 3. Each placement's own (non-automatic) row was at least the minimum next bid computed from the
@@ -33,15 +36,22 @@ def check_item(item: Item | Any) -> list[str]:
     """Every violation of invariants 1-4 for one item (re-read from the database)."""
     item = Item.objects.get(pk=getattr(item, "pk", item))
     problems: list[str] = []
-    rows = list(Bid.objects.filter(item=item).order_by("sequence"))
+    rows = list(Bid.objects.filter(item=item).order_by("position"))
     visible = [row for row in rows if row.visible]
 
     # 1. Denormalised state matches the rows.
-    sequences = [row.sequence for row in rows]
-    if sequences != list(range(1, len(rows) + 1)):
-        problems.append(f"sequences are not 1..{len(rows)}: {sequences[:20]}…")
-    if item.last_sequence != len(rows):
-        problems.append(f"last_sequence {item.last_sequence} != {len(rows)} rows")
+    positions = [row.position for row in rows]
+    if positions != list(range(1, len(rows) + 1)):
+        problems.append(f"positions are not 1..{len(rows)}: {positions[:20]}…")
+    if item.last_position != len(rows):
+        problems.append(f"last_position {item.last_position} != {len(rows)} rows")
+    sequences = [row.sequence for row in visible]
+    if sequences != list(range(1, len(visible) + 1)):
+        problems.append(f"sequences of the visible rows are not 1..{len(visible)}: {sequences[:20]}…")
+    if any(row.sequence is not None for row in rows if not row.visible):
+        problems.append("an invisible row has a public sequence")
+    if item.last_sequence != len(visible):
+        problems.append(f"last_sequence {item.last_sequence} != {len(visible)} visible rows")
     if item.bid_count != len(visible):
         problems.append(f"bid_count {item.bid_count} != {len(visible)} visible rows")
     if visible:
@@ -59,7 +69,7 @@ def check_item(item: Item | Any) -> list[str]:
     # 2. Visible amounts never decrease; equal neighbours only for a tie.
     for prev, row in pairwise(visible):
         if row.amount < prev.amount:
-            problems.append(f"seq {row.sequence}: amount {row.amount} below previous {prev.amount}")
+            problems.append(f"pos {row.position}: amount {row.amount} below previous {prev.amount}")
         elif row.amount == prev.amount:
             tie = (
                 (not prev.automatic)
@@ -68,7 +78,7 @@ def check_item(item: Item | Any) -> list[str]:
                 and prev.paddle_id != row.paddle_id
             )
             if not tie:
-                problems.append(f"seq {row.sequence}: repeats amount {row.amount} without a tie")
+                problems.append(f"pos {row.position}: repeats amount {row.amount} without a tie")
 
     # 3. Minimums per placement, proxies within their maximum, nothing after close.
     price: Decimal | None = None
@@ -77,24 +87,24 @@ def check_item(item: Item | Any) -> list[str]:
         group = list(group_iter)
         own = [row for row in group if not row.automatic]
         if len(own) != 1:
-            problems.append(f"seq {group[0].sequence}: placement has {len(own)} own rows")
+            problems.append(f"pos {group[0].position}: placement has {len(own)} own rows")
         before = price
         minimum = min_next_bid(before, item.starting_bid, item.bid_increment)
         for row in own:
             if row.amount < minimum:
-                problems.append(f"seq {row.sequence}: amount {row.amount} below the minimum {minimum}")
+                problems.append(f"pos {row.position}: amount {row.amount} below the minimum {minimum}")
             if row.max_amount is not None:
                 best_max[row.paddle_id] = max(best_max.get(row.paddle_id, Decimal(0)), row.max_amount)
         for row in group:
             if row.automatic:
                 if before is not None and row.amount <= before:
-                    problems.append(f"seq {row.sequence}: automatic row {row.amount} does not rise above {before}")
+                    problems.append(f"pos {row.position}: automatic row {row.amount} does not rise above {before}")
                 if row.amount > best_max.get(row.paddle_id, Decimal(0)):
-                    problems.append(f"seq {row.sequence}: automatic row {row.amount} exceeds its paddle's maximum")
+                    problems.append(f"pos {row.position}: automatic row {row.amount} exceeds its paddle's maximum")
             if row.visible:
                 price = row.amount
         if item.closed_at is not None:
-            late = [row.sequence for row in group if row.created_at >= item.closed_at]
+            late = [row.position for row in group if row.created_at >= item.closed_at]
             if late:
                 problems.append(f"rows {late} were written at/after the close")
 

@@ -4,7 +4,8 @@
 Every money row (bid, purchase, sale, pledge) points at an ``attendance.Paddle`` with
 ``on_delete=PROTECT``: a paddle with activity is never released, and its statement stays its own.
 The item row carries the denormalised auction state (``current_bid``, ``bid_count``, the leader and
-their maximum, the last bid ``sequence``); it is only ever written under the item's row lock by
+their maximum, the last public ``sequence`` and private ``position``); it is only ever written under
+the item's row lock by
 ``services``, which is what makes the catalogue a constant number of queries and the bid path a
 single lock. ``invariants.py`` checks the denormalised state against the immutable bid rows.
 """
@@ -87,7 +88,8 @@ class Item(MarkdownFieldsMixin, BaseModel):
     # Auction state (denormalised; written under the row lock only).
     current_bid = models.DecimalField(**MONEY, null=True, blank=True, editable=False)
     bid_count = models.PositiveIntegerField(default=0, editable=False)
-    last_sequence = models.PositiveIntegerField(default=0, editable=False)
+    last_sequence = models.PositiveIntegerField(default=0, editable=False)  # of the last visible bid row
+    last_position = models.PositiveIntegerField(default=0, editable=False)  # of the last bid row, any
     leader_paddle = models.ForeignKey(
         "attendance.Paddle", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
     )
@@ -180,11 +182,18 @@ class ImmutableRowError(Exception):
 class Bid(BaseModel):
     """One accepted bid row — immutable once written (bidding.md rule 7).
 
-    ``sequence`` is per item, allocated under the item lock and unique in the database; history and
-    the invariant checker read rows in sequence order, never by time. ``visible`` rows make the
-    public history (a leader raising their own maximum is an invisible row). ``automatic`` rows are
-    the system bidding for a proxy. ``placement`` groups the rows written by one ``bid_place`` call.
-    ``max_amount`` is private to the paddle: never serialised for anyone else, members included.
+    Two per-item numbers, both allocated under the item lock and unique in the database:
+
+    * ``position`` orders every row, the invisible ones included; the invariant checker and the
+      privacy export read rows in position order, never by time. It is never shown to anyone.
+    * ``sequence`` is the public number of a ``visible`` row: 1, 2, 3… without gaps, as the history
+      and the live ``bid_placed`` messages show it; ``None`` on an invisible row. A leader raising
+      their own maximum (rule 2) writes an invisible row, and had it taken a public number the gap
+      in the history would have told everyone that the leader had just raised (rule 6).
+
+    ``automatic`` rows are the system bidding for a proxy. ``placement`` groups the rows written by
+    one ``bid_place`` call. ``max_amount`` is private to the paddle: never serialised for anyone
+    else, members included.
     """
 
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="bids")
@@ -204,17 +213,24 @@ class Bid(BaseModel):
     max_amount = models.DecimalField(**MONEY, null=True, blank=True)
     automatic = models.BooleanField(default=False)
     visible = models.BooleanField(default=True)
-    sequence = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     placement = models.UUIDField()
 
     class Meta:
-        ordering = ["item", "-sequence"]
+        ordering = ["item", "-position"]
         indexes = [
             models.Index(fields=["item", "visible", "sequence"]),
             models.Index(fields=["paddle", "item"]),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="bid_position_unique_per_item"),
+            # NULLs are distinct: only visible rows hold a public number.
             models.UniqueConstraint(fields=["item", "sequence"], name="bid_sequence_unique_per_item"),
+            models.CheckConstraint(
+                condition=Q(visible=True, sequence__isnull=False) | Q(visible=False, sequence__isnull=True),
+                name="bid_sequence_only_on_visible_rows",
+            ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="bid_amount_positive"),
             models.CheckConstraint(
                 condition=Q(max_amount__isnull=True) | Q(max_amount__gte=F("amount")), name="bid_max_not_below_amount"
@@ -222,7 +238,7 @@ class Bid(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"Bid {self.sequence}: {money_format(self.amount)}"  # the bid history's row heading (no raw ids)
+        return f"Bid {self.sequence or '-'}: {money_format(self.amount)}"  # the bid history's row heading (no raw ids)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -28,13 +28,14 @@ class CheckoutConfig(AppConfig):
                 "for real payments."
             )
         # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder);
-        # account deletion and the privacy export (apps.legal): 409 BALANCE_DUE, card tokens
-        # forgotten, the statements and payments sections.
+        # account deletion and the privacy export (apps.legal): 409 BALANCE_DUE, the provider's
+        # customers deleted, card tokens forgotten, the statements and payments sections.
         from apps.checkout import privacy
         from apps.checkout.services import receipts  # noqa: F401
-        from apps.legal.hooks import account_eraser, deletion_blocker, export_section
+        from apps.legal.hooks import account_eraser, deletion_blocker, export_section, remote_eraser
 
         deletion_blocker(privacy.balance_due_blocker)
+        remote_eraser(privacy.provider_customers_delete)
         account_eraser(privacy.saved_cards_erase)
         export_section("statements")(privacy.statements_for_export)
         export_section("payments")(privacy.payments_for_export)

@@ -5,7 +5,12 @@
   paddle rows are locked (the lock every statement change takes), so a sale recorded while the
   account is being deleted waits, and is then a line on a paddle whose holder is anonymised — as
   for any other deleted donor.
-* :func:`saved_cards_erase` forgets the provider tokens of the person's saved cards.
+* :func:`provider_customers_delete` deletes, at the payment provider, every customer the person's
+  saved cards created (Stripe keeps the name, e-mail and cards with it) — before anything local is
+  written: once ``customer_id`` is blanked the customer could never be found again. A provider that
+  fails refuses the deletion (503 ``SERVICE_UNAVAILABLE``) with nothing changed; a retry deletes
+  again (a customer already gone counts as deleted).
+* :func:`saved_cards_erase` then forgets the provider tokens of the person's saved cards.
 * The ``statements`` and ``payments`` sections of the export list the person's paddles' statements
   and the payments on them.
 """
@@ -19,7 +24,8 @@ from django.db.models import Q
 from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import CardStatus, SavedCard
-from apps.core.exceptions import Conflict
+from apps.checkout.services.provider import ProviderError, get_provider
+from apps.core.exceptions import Conflict, ServiceUnavailable
 from apps.core.money import money_format, money_str
 
 
@@ -51,10 +57,34 @@ def balance_due_blocker(user: Any) -> None:
         )
 
 
+def _cards_of(user: Any) -> Any:
+    return SavedCard.objects.filter(Q(user=user) | Q(registration__user=user))
+
+
+def provider_customers_delete(user: Any) -> None:
+    """Delete each provider customer of the person's saved cards (a legal.hooks remote eraser).
+
+    It runs inside the deletion's transaction, after the blockers and before any write, so a
+    refusal (``BALANCE_DUE``) never deletes a customer and a provider failure leaves everything as it
+    was. Unlike a charge (checkout.md: provider calls outside row locks), nothing here is recorded
+    as pending first: the call is idempotent and an account deletion is rare, so the person's own
+    rows stay locked for the provider's timeout at worst."""
+    customers = sorted(set(_cards_of(user).exclude(customer_id="").values_list("provider", "customer_id")))
+    for provider_name, customer_id in customers:
+        try:
+            get_provider(provider_name).delete_customer(customer_id=customer_id)
+        except ProviderError as exc:
+            raise ServiceUnavailable(
+                message=(
+                    "The payment provider could not delete the saved card details, so the account was "
+                    "not deleted and nothing changed. Please try again later."
+                ),
+                provider=provider_name,
+            ) from exc
+
+
 def saved_cards_erase(user: Any, old_email: str) -> None:
-    SavedCard.objects.filter(Q(user=user) | Q(registration__user=user)).update(
-        status=CardStatus.REPLACED, customer_id="", setup_intent_id="", payment_method_id=""
-    )
+    _cards_of(user).update(status=CardStatus.REPLACED, customer_id="", setup_intent_id="", payment_method_id="")
 
 
 def statements_for_export(user: Any) -> list[dict[str, Any]]:

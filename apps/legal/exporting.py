@@ -170,7 +170,7 @@ def export_bids(user: Any) -> list[dict[str, Any]]:
     rows = (
         Bid.objects.filter(_own_rows(user, paddle_ids_of(user)))
         .select_related("item__event", "paddle")
-        .order_by("created_at", "sequence")
+        .order_by("created_at", "position")
     )
     return [
         {

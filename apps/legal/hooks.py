@@ -4,6 +4,12 @@
   transaction before anything changes and raises a :class:`~apps.core.exceptions.Conflict` to
   refuse (it may lock the rows it reads). ``apps.npos`` contributes ``LAST_ADMIN``; checkout
   contributes ``BALANCE_DUE`` (a paddle of theirs with a balance due).
+* **Remote erasers** — ``remote_eraser(func)``: ``func(user)`` runs inside the deletion's
+  transaction after every blocker passed and *before* anything is written: it deletes what an
+  outside service keeps about the person (checkout: the payment provider's customer). It raises a
+  :class:`~apps.core.exceptions.DomainError` when that service fails, and the deletion is refused
+  with nothing changed — the local ids a later eraser blanks are never lost while the remote data
+  still exists. It must be idempotent (a retried deletion calls it again).
 * **Account erasers** — ``account_eraser(func)``: ``func(user, old_email)`` runs in the same
   transaction after the person has been anonymised, for data an app keeps about them that legal.md
   says to remove (card-on-file tokens, say).
@@ -43,10 +49,12 @@ SECTION_NAMES = [
 ]
 
 DeletionBlocker = Callable[[Any], None]
+RemoteEraser = Callable[[Any], None]
 AccountEraser = Callable[[Any, str], None]
 ExportSection = Callable[[Any], Any]
 
 _blockers: list[DeletionBlocker] = []
+_remote_erasers: list[RemoteEraser] = []
 _erasers: list[AccountEraser] = []
 _sections: dict[str, ExportSection] = {}
 
@@ -55,6 +63,13 @@ def deletion_blocker(func: DeletionBlocker) -> DeletionBlocker:
     """Register a check that may refuse an account deletion (raise ``Conflict``)."""
     if func not in _blockers:
         _blockers.append(func)
+    return func
+
+
+def remote_eraser(func: RemoteEraser) -> RemoteEraser:
+    """Register a step that deletes the person's data held by an outside service (may refuse)."""
+    if func not in _remote_erasers:
+        _remote_erasers.append(func)
     return func
 
 
@@ -77,6 +92,10 @@ def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
 
 def deletion_blockers() -> list[DeletionBlocker]:
     return list(_blockers)
+
+
+def remote_erasers() -> list[RemoteEraser]:
+    return list(_remote_erasers)
 
 
 def account_erasers() -> list[AccountEraser]:

@@ -131,6 +131,23 @@ class CheckInResultSerializer(GuestSerializer):
         read_only_fields = fields
 
 
+class WalkInWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="NAME_MISMATCH: the e-mail belongs to someone of another name")
+    message = serializers.CharField()
+
+
+class WalkInResultSerializer(CheckInResultSerializer):
+    """A walk-in's answer: the check-in result, whether the address was sent the invitation that
+    links the guest to an account, and warnings for the desk."""
+
+    invitation_sent = serializers.BooleanField(read_only=True)
+    warnings = WalkInWarningSerializer(many=True, read_only=True)
+
+    class Meta(CheckInResultSerializer.Meta):
+        fields = [*CheckInResultSerializer.Meta.fields, "invitation_sent", "warnings"]
+        read_only_fields = fields
+
+
 class RegistrationSerializer(serializers.ModelSerializer):
     """A registration with its guests, registrant first."""
 

@@ -504,15 +504,17 @@ class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
 
 class WalkInView(EventScopedMixin, generics.GenericAPIView):
     """Register and check in at the door (``checkin.perform``); 201 with the new guest, or 200 when the
-    e-mail belongs to someone already registered (their guest is checked in instead)."""
+    e-mail *and the name* are those of someone already registered (their guest is checked in
+    instead). The same e-mail with another name is a new, unlinked walk-in with a ``NAME_MISMATCH``
+    warning; an address never links an account (``checkin.walk_in_register`` has the cases)."""
 
     capabilities = {"post": C.CHECKIN_PERFORM}
 
-    serializer_class = s.CheckInResultSerializer
+    serializer_class = s.WalkInResultSerializer
 
     @extend_schema(
         request=s.WalkInSerializer,
-        responses={201: s.CheckInResultSerializer, 200: s.CheckInResultSerializer},
+        responses={201: s.WalkInResultSerializer, 200: s.WalkInResultSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request: Request, event_id: Any) -> Response:
@@ -523,6 +525,8 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
             body.is_valid(raise_exception=True)
             result = walk_in_register(event=event, actor=request.user, ip=client_ip(request), **body.validated_data)
             data = _check_in_body(CheckInResult(result.guest, result.already_checked_in))
+            data["invitation_sent"] = result.invitation_sent
+            data["warnings"] = result.warnings
             return Response(data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
         return idempotent(request, handler)

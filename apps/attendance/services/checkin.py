@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -26,6 +27,7 @@ from apps.attendance.services.common import (
     names_check,
     new_code,
 )
+from apps.attendance.services.invitations import guest_invitation_send, invitation_limits_check
 from apps.attendance.services.paddles import guest_set_bidder_number, paddle_ensure
 from apps.core import metrics
 from apps.core.exceptions import Conflict, ValidationFailed
@@ -97,11 +99,37 @@ def guest_undo_check_in(*, guest: Guest, actor: Any, ip: str | None = None) -> G
     return guest_reload(locked.pk)
 
 
+#: The warning a walk-in answer carries when the e-mail typed belongs to someone of another name.
+NAME_MISMATCH = "NAME_MISMATCH"
+
+
 @dataclass
 class WalkInResult:
+    """What the desk learns: the guest checked in, whether it is a new walk-in (201) or someone
+    already registered (200), whether an invitation to link an account went out, and warnings
+    (``{"code", "message"}``) for the person at the desk."""
+
     guest: Guest
     created: bool
     already_checked_in: bool = False
+    invitation_sent: bool = False
+    warnings: list[dict[str, str]] = field(default_factory=list)
+
+
+def _name_key(first_name: str, last_name: str) -> str:
+    """A name as the desk would compare it by eye: case, accents and spacing ignored."""
+    text = unicodedata.normalize("NFKD", f"{first_name} {last_name}")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.casefold().split())
+
+
+def _same_person(first_name: str, last_name: str, guest: Guest | None, user: Any) -> bool:
+    """The name typed at the desk is the guest's (as registered) or the account's."""
+    typed = _name_key(first_name, last_name)
+    names = [(guest.first_name, guest.last_name)] if guest is not None else []
+    if user is not None:
+        names.append((user.first_name, user.last_name))
+    return any(typed == _name_key(first, last) for first, last in names)
 
 
 @transaction.atomic
@@ -119,11 +147,22 @@ def walk_in_register(
 ) -> WalkInResult:
     """Register and check in a guest at the door in one step; capacity does not apply.
 
-    With an e-mail address: a guest of this event already invited with it, or the account's own
-    active registration, is checked in instead (``created`` False → 200). Otherwise the account is
-    found or created (no password: the person claims it with a password reset) and a walk-in
-    registration with its registrant guest is created. Without an e-mail, the registration has no
-    account.
+    An address typed at the desk never links an account (api.md: "an address alone never links an
+    account") and never hands someone else's paddle to whoever stands at the desk:
+
+    * **No e-mail**: a walk-in registration without an account (201).
+    * **The e-mail of someone already registered for the event** — the account's own guest, or a
+      guest invited with that address — **and the same name** (the guest's as registered, or the
+      account's; case, accents and spacing ignored): that guest is checked in instead (200,
+      ``created`` False). It is the same person at the door.
+    * **The same e-mail, another name**: a new walk-in guest (201), not linked to any account, with a
+      ``NAME_MISMATCH`` warning for the desk; the address gets the guest invitation (its link is
+      the only way to join the guest to an account, :mod:`.invitations`).
+    * **The e-mail of an existing account not registered for the event**: a new walk-in guest (201),
+      not linked; the address gets the guest invitation — the account holder links it by accepting
+      (signed in, with that verified address). ``NAME_MISMATCH`` when the account's name differs.
+    * **An address nobody uses**: an account is created for it (no password: the person claims it
+      with a password reset, which proves the address) and owns the walk-in registration (201).
     """
     from apps.users.models import User
 
@@ -138,65 +177,79 @@ def walk_in_register(
     if event.status == EventStatus.DRAFT:
         raise Conflict("EVENT_NOT_PUBLISHED", "The event is not published.")
 
-    user = None
-    if email:
-        user = User.objects.filter(email__iexact=email).first()
-        existing = None
-        if user is not None:
-            existing = (
-                Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
-                .order_by("-is_registrant", "created_at")
-                .first()
-            )
-        if existing is None:
-            existing = (
-                Guest.objects.filter(
-                    event=event, email__iexact=email, registration__status=RegistrationStatus.CONFIRMED
-                )
-                .order_by("-is_registrant", "created_at")
-                .first()
-            )
-        if existing is not None:
+    account = User.objects.filter(email__iexact=email).first() if email else None
+    existing = _registered_guest(event, email, account) if email else None
+    warnings: list[dict[str, str]] = []
+    if existing is not None or account is not None:
+        if existing is not None and _same_person(first_name, last_name, existing, account):
             result = guest_check_in(guest=existing, actor=actor, bidder_number=bidder_number, ip=ip)
             return WalkInResult(guest=result.guest, created=False, already_checked_in=result.already_checked_in)
-        if user is None:
-            user = user_create_without_password(
-                email=email,
-                first_name=first_name,
-                last_name=last_name,
-                phone=phone or "",
-                actor=actor,
-                reason="walk_in",
-                ip=ip,
+        if not _same_person(first_name, last_name, existing, account):
+            warnings.append(
+                {
+                    "code": NAME_MISMATCH,
+                    "message": (
+                        "This e-mail address belongs to someone registered under another name. A separate "
+                        "walk-in was registered; nothing was linked to their account. If it is the same "
+                        "person, undo this check-in and check in their own registration instead."
+                    ),
+                }
             )
+    owner = None
+    if email and account is None and existing is None:
+        owner = user_create_without_password(
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone or "",
+            actor=actor,
+            reason="walk_in",
+            ip=ip,
+        )
 
     registration = Registration.objects.create(
-        event=event, user=user, code=new_code(event.pk), source=RegistrationSource.WALK_IN
+        event=event, user=owner, code=new_code(event.pk), source=RegistrationSource.WALK_IN
     )
     guest = Guest.objects.create(
         registration=registration,
         event=event,
-        user=user,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+        user=owner,
+        first_name=first_name,
+        last_name=last_name,
         email=email,
         phone=(phone or "").strip(),
         food_option=meal,
         is_registrant=True,
     )
+    invitation_sent = False
+    if email and owner is None:
+        invitation_limits_check(registration=registration, guests=[guest])
+        invitation_sent = guest_invitation_send(guest=guest, registration=registration, actor=actor) is not None
     audit_record(
         actor=actor,
         action="attendance.walk_in_registered",
         obj=registration,
         npo_id=event.npo_id,
         ip=ip,
+        details={"invitation_sent": invitation_sent, "name_mismatch": bool(warnings)},
     )
     result = guest_check_in(guest=guest, actor=actor, bidder_number=bidder_number, ip=ip)
-    if email:
+    if owner is not None:
         mail_after_commit(
             "registration_confirmed",
             f"Welcome to {event.name}: registration {registration.code}",
             email,
             mail_context(registration, guest),
         )
-    return WalkInResult(guest=result.guest, created=True)
+    return WalkInResult(guest=result.guest, created=True, invitation_sent=invitation_sent, warnings=warnings)
+
+
+def _registered_guest(event: Event, email: str, account: Any) -> Guest | None:
+    """The guest of a confirmed registration of ``event`` the address points at: the account's own
+    (its registrant row first), else one invited with the address."""
+    confirmed = Guest.objects.filter(event=event, registration__status=RegistrationStatus.CONFIRMED)
+    if account is not None:
+        own = confirmed.filter(user=account).order_by("-is_registrant", "created_at").first()
+        if own is not None:
+            return own
+    return confirmed.filter(email__iexact=email).order_by("-is_registrant", "created_at").first()

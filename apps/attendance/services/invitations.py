@@ -119,6 +119,14 @@ def _revoke_pending(guest: Guest) -> None:
     )
 
 
+def invitable(guest: Guest, registration: Registration) -> bool:
+    """Whether the guest can still be joined to an account by an invitation: not linked yet, and not
+    the registrant of a registration that has an owner (that registrant *is* the owner's account).
+    A walk-in's registrant row without an account is invitable: its address was typed at the desk,
+    and only the invitation links it (``checkin.walk_in_register``)."""
+    return guest.user_id is None and not (guest.is_registrant and registration.user_id is not None)
+
+
 def guest_invitations_revoke(*, guest: Guest) -> None:
     """The guest's pending invitation stops working (its link answers 410): the e-mail changed or the
     guest is being removed. The row stays, it still counts against the daily limits."""
@@ -129,8 +137,9 @@ def guest_invitation_send(*, guest: Guest, registration: Registration, actor: An
     """Write a fresh invitation for ``guest`` (replacing a pending one) and mail its link after commit.
 
     Runs inside the caller's transaction, which holds the registration's row lock and has already
-    passed :func:`invitation_limits_check`. Registrants and guests without an e-mail get none."""
-    if not guest.email or guest.is_registrant:
+    passed :func:`invitation_limits_check`. Guests without an e-mail get none, nor those already
+    joined to an account (:func:`invitable`)."""
+    if not guest.email or not invitable(guest, registration):
         return None
     _revoke_pending(guest)
     token = secrets.token_urlsafe(32)
@@ -180,7 +189,7 @@ def guest_invitation_resend(*, guest: Guest, actor: Any, ip: str | None = None) 
         raise ValidationFailed(
             message="This guest has no e-mail address.", fields={"email": ["Add an e-mail address first."]}
         )
-    if locked.is_registrant or locked.user_id is not None:
+    if not invitable(locked, registration):
         raise Conflict("INVALID_TRANSITION", "This guest has already joined with their account.")
     invitation_limits_check(registration=registration, guests=[locked])
     guest_invitation_send(guest=locked, registration=registration, actor=actor)
@@ -241,6 +250,10 @@ def guest_invitation_accept(*, token: str, user: Any, ip: str | None = None) -> 
         raise Conflict("ALREADY_REGISTERED", "You already attend this event with your account.")
     now = timezone.now()
     Guest.objects.filter(pk=guest.pk).update(user=user, updated_at=now)
+    if guest.is_registrant and registration.user_id is None:
+        # A walk-in's own registration (its address typed at the desk): it becomes theirs.
+        Registration.objects.filter(pk=registration.pk).update(user=user, updated_at=now)
+        registration.user = user
     invitation.status = GuestInvitationStatus.ACCEPTED
     invitation.accepted_by = user
     invitation.accepted_at = now

@@ -118,7 +118,7 @@ def test_paddle_has_activity_walks_reverse_relations(event, donor):
     item.leader_paddle = None
     item.save()
     Bid.objects.create(
-        item=item, paddle=paddle, user=donor, amount=Decimal("100.00"), sequence=1, placement=uuid.uuid4()
+        item=item, paddle=paddle, user=donor, amount=Decimal("100.00"), position=1, sequence=1, placement=uuid.uuid4()
     )
     assert selectors.paddle_has_activity(paddle) is True
     registration_cancel(registration=reg, actor=donor)

@@ -224,9 +224,11 @@ class BidRowSerializer(serializers.Serializer):
 
 
 class OwnBidSerializer(BidRowSerializer):
-    """The caller's own row in the answer to their bid (their maximum is theirs to see)."""
+    """The caller's own row in the answer to their bid (their maximum is theirs to see). A leader
+    raising their own maximum gets their invisible row: ``sequence`` null, as it is in no history."""
 
     max_amount = _money()
+    sequence = serializers.IntegerField(allow_null=True)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

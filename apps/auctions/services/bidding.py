@@ -58,8 +58,9 @@ def bid_place(*, item: Item, user: Any, amount: Any, max_amount: Any = None, ip:
     """A donor's own silent-auction bid, exactly per bidding.md (the donor is the actor).
 
     Raises 400 for bad amounts, 409 with the rulebook's codes. Writes immutable bid rows with per-item
-    ``sequence`` numbers, updates the item's denormalised state, extends a soft close when the visible
-    price moves, audits, and queues an outbid notification for a displaced leader (sent after commit).
+    ``position`` and (visible rows only) public ``sequence`` numbers, updates the item's denormalised
+    state, extends a soft close when the visible price moves, audits, and queues an outbid notification
+    for a displaced leader (sent after commit).
     """
     value, top = _amounts(amount, max_amount)
     return _bid_engine(
@@ -68,7 +69,7 @@ def bid_place(*, item: Item, user: Any, amount: Any, max_amount: Any = None, ip:
         amount=value,
         max_amount=top,
         actor=user,
-        clerk=False,
+        clerk_for=None,
         ip=ip,
     )
 
@@ -78,17 +79,28 @@ def bid_place_for_bidder(
 ) -> BidResult:
     """A clerk's phone/absentee bid for the holder of ``bidder_number`` (``auction.clerk`` needed,
     checked here whoever calls): the same engine and rules as :func:`bid_place`, recorded as entered
-    by ``actor``."""
+    by ``actor`` — with one difference, so that a clerk never learns a maximum (bidding.md rule 6):
+
+    **A clerk's bid for the paddle that leads is always refused**, 409 ``ALREADY_LEADING`` with one
+    message, whatever its amounts (checked under the item lock, before the minimum). Under rule 2 a
+    leader's bid is refused when its maximum is at or below the leader's own and accepted above it,
+    so entering bids for the leader would let an auctioneer binary-search the leader's maximum. A
+    leader loses nothing: their maximum keeps bidding for them, the clerk can enter a new bid once
+    they are outbid, and the donor raises their own maximum from their account (rule 2 unchanged).
+
+    Every refused clerk bid (any 409) is audited — the clerk as actor, the item, the bidder number
+    and the refusal code; never an amount, neither the one typed nor a maximum compared."""
     value, top = _amounts(amount, max_amount)
     check_clerk(actor, item_npo_id(item))
-    int_input(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
+    number = int_input(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
+    assert number is not None
     return _bid_engine(
         item=item,
-        resolve=lambda: bidder_resolve_number(number=bidder_number, event=item.event),
+        resolve=lambda: bidder_resolve_number(number=number, event=item.event),
         amount=value,
         max_amount=top,
         actor=actor,
-        clerk=True,
+        clerk_for=number,
         ip=ip,
     )
 
@@ -113,26 +125,51 @@ def _bid_engine(
     amount: Decimal,
     max_amount: Decimal,
     actor: Any,
-    clerk: bool,
+    clerk_for: int | None,
     ip: str | None,
 ) -> BidResult:
     """The one engine behind both entry points: cheap gates, the bidder (a paddle handed out on first
-    need, in its own short transaction), then the locked apply."""
+    need, in its own short transaction), then the locked apply. ``clerk_for`` is the bidder number a
+    clerk entered the bid for (``None``: the donor's own bid)."""
     try:
         # Cheap gates before any paddle is handed out; repeated under the locks below.
         check_biddable(item, timezone.now())
         ref = resolve()
-        _refuse_below_minimum(item, amount)
+        if clerk_for is None:  # a clerk's bid for the leader is refused before the minimum, under the lock
+            _refuse_below_minimum(item, amount)
         with transaction.atomic():
             bidder = bidder_lock(ref, event=item.event)
             result = _bid_apply(
-                item=item, bidder=bidder, amount=amount, max_amount=max_amount, actor=actor, clerk=clerk, ip=ip
+                item=item,
+                bidder=bidder,
+                amount=amount,
+                max_amount=max_amount,
+                actor=actor,
+                clerk=clerk_for is not None,
+                ip=ip,
             )
     except Conflict as exc:
         metrics.bid_rejected(exc.code)
+        if clerk_for is not None:
+            _audit_refused_clerk_bid(item=item, actor=actor, bidder_number=clerk_for, code=exc.code, ip=ip)
         raise
     metrics.bid_accepted()
     return result
+
+
+def _audit_refused_clerk_bid(*, item: Item, actor: Any, bidder_number: int, code: str, ip: str | None) -> None:
+    """A clerk's refused bid leaves a trace (its own transaction: the bid's rolled back): who tried,
+    for which paddle, on which item, and why — no amount (the one typed is the bidder's intended
+    maximum; the one compared is the leader's)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="bid.place_for_bidder_refused",
+            obj=item,
+            npo_id=item_npo_id(item),
+            ip=ip,
+            details={"bidder_number": bidder_number, "code": code},
+        )
 
 
 def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
@@ -164,6 +201,13 @@ def _bid_apply(
     item = lock_item_for_bid(item)
     now = timezone.now()  # after the lock: the time that decides (bidding.md "Time and closing")
     check_biddable(item, now)
+    if clerk and item.leader_paddle_id == bidder.paddle.pk:
+        # The same answer whatever the amounts (bid_place_for_bidder says why).
+        raise Conflict(
+            "ALREADY_LEADING",
+            f"Bidder {bidder.paddle.number} is already the highest bidder. A clerk cannot raise a "
+            "leader's maximum; enter a new bid once they are outbid.",
+        )
     state = AuctionState(
         starting_bid=item.starting_bid,
         increment=item.bid_increment,
@@ -177,8 +221,11 @@ def _bid_apply(
     placement = uuid.uuid4()
     rows = []
     own_row: Bid | None = None
-    for offset, row in enumerate(outcome.rows, start=1):
+    for row in outcome.rows:
         mine = row.paddle == bidder.paddle.pk and not row.automatic
+        item.last_position += 1
+        if row.visible:
+            item.last_sequence += 1
         bid = Bid(
             item=item,
             paddle_id=row.paddle,
@@ -188,7 +235,8 @@ def _bid_apply(
             max_amount=row.max_amount,
             automatic=row.automatic,
             visible=row.visible,
-            sequence=item.last_sequence + offset,
+            position=item.last_position,
+            sequence=item.last_sequence if row.visible else None,  # public numbers stay gapless
             placement=placement,
         )
         if mine:
@@ -199,10 +247,14 @@ def _bid_apply(
     own_row.paddle = bidder.paddle
 
     previous_leader_user = item.leader_user
-    fields = ["current_bid", "bid_count", "last_sequence", "leader_paddle", "leader_max", "leader_user", "updated_at"]
+    fields = ["current_bid", "bid_count", "last_sequence", "last_position", "leader_paddle", "leader_max"]
+    fields.append("leader_user")
+    if outcome.visible_rows:
+        # A raise of the leader's own maximum alone changes nothing anyone else can see: the item's
+        # public ``updated_at`` stays (rule 6), as do its sequence, price and live messages.
+        fields.append("updated_at")
     item.current_bid = outcome.current
     item.bid_count += len(outcome.visible_rows)
-    item.last_sequence += len(rows)
     if outcome.leading:
         item.leader_user = bidder.notify_user
     item.leader_paddle_id = outcome.leader
@@ -238,7 +290,7 @@ def _bid_apply(
         obj=item,
         npo_id=item_npo_id(item),
         ip=ip,
-        details=_bid_audit_details(outcome, own_row, bidder.paddle.number),
+        details=_bid_audit_details(bidder.paddle.number),
     )
     return BidResult(
         bid=own_row,
@@ -249,19 +301,12 @@ def _bid_apply(
     )
 
 
-def _bid_audit_details(outcome: Any, own_row: Bid, bidder_number: int) -> dict[str, Any]:
-    """What the audit log keeps of a bid: only amounts the public history shows (bidding.md rule 6).
+def _bid_audit_details(bidder_number: int) -> dict[str, Any]:
+    """What the audit log keeps of an accepted bid: the paddle, and nothing else (bidding.md rule 6).
 
-    NPO members who may bid themselves read the audit log in the admin. The amount typed is not
-    always visible — a leader raising their maximum with a single amount (rule 2) types the new
-    private maximum, and a challenger beaten by a proxy (rule 3) typed less than their visible row —
-    so the entry carries the bidder's own *visible* row amount, or none for a rule-2 raise."""
-    details: dict[str, Any] = {
-        "bidder_number": bidder_number,
-        "rule": outcome.rule,
-        "current_bid": str(outcome.current),
-        "sequence": own_row.sequence,
-    }
-    if own_row.visible:
-        details["amount"] = str(own_row.amount)
-    return details
+    NPO members who may bid themselves (cashiers, coordinators) read the audit log in the admin. An
+    amount, the price after the bid, the rule that decided or the row's sequence would each tell a
+    leader's private raise (rule 2: no visible row, the price unchanged) from a bid, and the amount
+    typed for a raise *is* the new maximum. Who acted, when, from where and for which paddle is the
+    audit trail; the amounts are in the immutable bid rows, and the public ones in the history."""
+    return {"bidder_number": bidder_number}

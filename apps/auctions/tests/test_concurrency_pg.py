@@ -1,7 +1,7 @@
 """Concurrency proof on PostgreSQL with real threads (bidding.md "Invariants the tests must prove").
 
 Each test starts its threads behind a ``threading.Barrier`` so they hit the database together, then
-runs :func:`apps.auctions.invariants.check_item` over the rows in ``sequence`` order. The last test
+runs :func:`apps.auctions.invariants.check_item` over the rows in ``position`` order. The last test
 shows the checker is not vacuous: a deliberately naive read-modify-write bid function (kept here,
 never in product code) run the same way is caught.
 """
@@ -225,7 +225,7 @@ def naive_bid(item_id: Any, paddle: Any, amount: Decimal, max_amount: Decimal) -
     for _attempt in range(50):
         try:
             with transaction.atomic():
-                start = (Bid.objects.filter(item_id=item_id).aggregate(m=Max("sequence"))["m"] or 0) + 1
+                start = (Bid.objects.filter(item_id=item_id).aggregate(m=Max("position"))["m"] or 0) + 1
                 Bid.objects.bulk_create(
                     [
                         Bid(
@@ -235,7 +235,8 @@ def naive_bid(item_id: Any, paddle: Any, amount: Decimal, max_amount: Decimal) -
                             max_amount=row.max_amount,
                             automatic=row.automatic,
                             visible=row.visible,
-                            sequence=start + k,
+                            position=start + k,
+                            sequence=(start + k) if row.visible else None,
                             placement=placement,
                         )
                         for k, row in enumerate(outcome.rows)
@@ -246,7 +247,7 @@ def naive_bid(item_id: Any, paddle: Any, amount: Decimal, max_amount: Decimal) -
                     leader_paddle_id=outcome.leader,
                     leader_max=outcome.leader_max,
                     bid_count=Bid.objects.filter(item_id=item_id, visible=True).count(),
-                    last_sequence=start + len(outcome.rows) - 1,
+                    last_position=start + len(outcome.rows) - 1,
                 )
             return
         except IntegrityError:

@@ -26,7 +26,8 @@ def row(item, paddle, amount, seq, *, automatic=False, visible=True, max_amount=
         max_amount=max_amount if max_amount is not None else (None if automatic else D(amount)),
         automatic=automatic,
         visible=visible,
-        sequence=seq,
+        position=seq,
+        sequence=seq if visible else None,
         placement=placement or uuid.uuid4(),
     )
 
@@ -54,7 +55,9 @@ def test_detects_state_and_order_violations() -> None:
     )
     problems = " | ".join(check_item(item))
     for expected in (
-        "sequences are not",
+        "positions are not",
+        "last_position",
+        "sequences of the visible rows are not",
         "last_sequence",
         "bid_count",
         "current_bid",

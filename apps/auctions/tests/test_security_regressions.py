@@ -195,15 +195,13 @@ def test_audit_log_never_shows_a_leaders_new_maximum() -> None:
     bid_place(item=item, user=a, amount="777")  # rule 2: the new maximum, nothing visible
     bid_place(item=item, user=b, amount="110", max_amount="150")  # rule 4
     bid_place(item=item, user=b, amount="790", max_amount="900")  # rule 3: visible row at 790
-    visible = {str(v) for v in Bid.objects.filter(item=item, visible=True).values_list("amount", flat=True)}
     entries = list(AuditEntry.objects.filter(action="bid.place").order_by("created_at"))
-    assert [e.details["rule"] for e in entries] == [1, 2, 4, 3]
-    assert "amount" not in entries[1].details
+    assert len(entries) == 4
     for entry in entries:
         assert "777" not in str(entry.details) and "900" not in str(entry.details)
-        for key in ("amount", "current_bid"):
-            if key in entry.details:
-                assert entry.details[key] in visible, (key, entry.details)
+    # Nothing in the details tells the rule-2 raise (the second entry) from a bid (apps/auctions/
+    # tests/test_leader_privacy.py has the rest of that rule).
+    assert [sorted(e.details) for e in entries] == [["bidder_number"]] * 4
 
 
 # --- item 20: the reserve after bids ----------------------------------------------------------------

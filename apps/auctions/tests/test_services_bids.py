@@ -78,7 +78,8 @@ def test_rule2_leader_raising_max_adds_invisible_row_and_keeps_price() -> None:
     r = bid(item, a, "110", "400")
     assert r.leading and r.current_bid == D("100")
     item.refresh_from_db()
-    assert item.bid_count == 1 and item.leader_max == D("400") and item.last_sequence == 2
+    assert item.bid_count == 1 and item.leader_max == D("400")
+    assert item.last_sequence == 1 and item.last_position == 2 and r.bid.sequence is None
     with pytest.raises(Conflict) as exc:
         bid(item, a, "110", "300")
     assert exc.value.code == "ALREADY_LEADING"

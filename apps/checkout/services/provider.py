@@ -1,6 +1,7 @@
 """The payment-provider interface (checkout.md "Card on file") and its two implementations.
 
-``charge``, ``refund`` and ``save_card`` talk to the provider; ``lookup`` asks it what became of a
+``charge``, ``refund`` and ``save_card`` talk to the provider; ``delete_customer`` removes the
+customer a saved card created (account deletion, legal.md); ``lookup`` asks it what became of a
 call made with a given idempotency key (a crash between the call and recording its answer leaves a
 ``pending`` row that ``charge_balances`` resolves this way, never by charging again). Every call
 carries the row's own idempotency key, so the provider itself refuses to charge twice for one row.
@@ -38,6 +39,11 @@ logger = logging.getLogger("augeo.checkout.provider")
 EMBEDDED_DECLINE_CENTS = 13
 
 
+class ProviderError(Exception):
+    """The provider could not do what was asked (unreachable, refused); nothing is known to have
+    changed there. Raised by calls that have no pending state to come back to (``delete_customer``)."""
+
+
 @dataclass(frozen=True)
 class ProviderResult:
     """What the provider said: ``succeeded``, ``failed`` (with a reason) or ``pending`` (still
@@ -73,6 +79,11 @@ class PaymentProvider(Protocol):
     def refund(self, *, key: str, amount: Decimal, currency: str, payment_reference: str) -> ProviderResult: ...
 
     def lookup(self, *, key: str, kind: str, payment_reference: str = "") -> ProviderResult | None: ...
+
+    def delete_customer(self, *, customer_id: str) -> None:
+        """Delete the customer and what the provider keeps with it (saved cards). Idempotent: a
+        customer the provider no longer has is deleted already. ``ProviderError`` otherwise."""
+        ...
 
 
 def cents(amount: Decimal) -> int:
@@ -131,6 +142,10 @@ class EmbeddedProvider:
     def lookup(self, *, key: str, kind: str, payment_reference: str = "") -> ProviderResult | None:
         row = EmbeddedProviderCall.objects.filter(key=key).first()
         return None if row is None else ProviderResult(row.status, row.reference, row.reason)
+
+    def delete_customer(self, *, customer_id: str) -> None:
+        """Recorded (kind ``customer``, key ``delete-<customer id>``) and done; a repeat is a no-op."""
+        self._record(key=f"delete-{customer_id}"[:80], kind="customer", amount=None, currency="", declined=False)
 
 
 # --- Stripe -------------------------------------------------------------------------------------
@@ -271,6 +286,19 @@ class StripeProvider:
         if not found.data:
             return None
         return self._from_intent(found.data[0])
+
+    def delete_customer(self, *, customer_id: str) -> None:
+        """``DELETE /v1/customers/{id}`` (Stripe deletes its payment methods with it). A customer
+        Stripe does not know (``resource_missing``: deleted before) counts as deleted."""
+        try:
+            self.client.v1.customers.delete(customer_id)
+        except self.stripe.InvalidRequestError as exc:
+            if getattr(exc, "code", None) == "resource_missing":
+                return
+            raise ProviderError(f"Stripe refused to delete customer {customer_id}: {exc.user_message or exc}") from exc
+        except self.stripe.StripeError as exc:
+            logger.warning("stripe customer %s not deleted (%s)", customer_id, exc.__class__.__name__)
+            raise ProviderError(f"Stripe could not be reached to delete customer {customer_id}.") from exc
 
     def webhook_event(self, payload: bytes, signature: str) -> Any:
         """The verified event as plain JSON data (the library checks the signature), or ``ValueError``.

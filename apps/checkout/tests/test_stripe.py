@@ -1,5 +1,6 @@
 """The Stripe provider against a local HTTP server that answers the documented Stripe API responses
 (``STRIPE_API_BASE`` points the library at it): a customer and SetupIntent when a card is saved, the
+customer deleted when the account is (or the deletion refused when Stripe fails), the
 ``setup_intent.succeeded`` webhook that activates it (good and bad signature, each event id once),
 an off-session PaymentIntent with the payment's idempotency key, a decline (402 ``card_error``), a
 refund, and a crashed charge resolved by searching for its key — never by charging again."""
@@ -73,6 +74,27 @@ class FakeStripe(BaseHTTPRequestHandler):
             key = form["query"][0].split("'")[-2]
             found = [i for i in self.intents.values() if i["metadata"].get("augeo_key") == key]
             self._answer(200, {"object": "search_result", "data": found, "has_more": False, "url": path})
+        else:
+            self._answer(404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}})
+
+    def do_DELETE(self) -> None:
+        path, _ = self._record()
+        customer = path.rsplit("/", 1)[1] if path.startswith("/v1/customers/") else ""
+        if customer == "cus_down":  # Stripe failing: the deletion must be refused, nothing changed
+            self._answer(500, {"error": {"type": "api_error", "message": "Something went wrong on Stripe's end."}})
+        elif customer == "cus_gone":  # deleted before (a retried account deletion)
+            self._answer(
+                404,
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "resource_missing",
+                        "message": "No such customer: 'cus_gone'",
+                    }
+                },
+            )
+        elif customer:
+            self._answer(200, {"id": customer, "object": "customer", "deleted": True})
         else:
             self._answer(404, {"error": {"type": "invalid_request_error", "message": "Unrecognized request URL"}})
 
@@ -307,3 +329,31 @@ def test_payment_intent_webhooks_settle_a_pending_payment(
     assert (won.status, won.provider_reference) == (ProviderStatus.SUCCEEDED, "pi_evt_ok")
     assert lost.status == ProviderStatus.FAILED and "expired_card" in lost.failure_reason
     assert not [c for c in stripe_server.calls if c["path"] == "/v1/payment_intents"]  # settled, never charged
+
+
+def test_account_deletion_deletes_the_stripe_customer_first(stripe_server: type[FakeStripe]) -> None:
+    from apps.core.exceptions import ServiceUnavailable
+    from apps.legal.services.deletion import account_delete
+    from apps.users.models import User
+
+    event = f.gala()
+    donor, paddle = f.donor_paddle(event, 101)
+    card = f.saved_card(paddle, provider="stripe", customer_id="cus_down", payment_method_id="pm_test1")
+    with pytest.raises(ServiceUnavailable):
+        account_delete(user=donor, actor=donor)
+    assert [c["method"] for c in stripe_server.calls if c["path"] == "/v1/customers/cus_down"] != []
+    card.refresh_from_db()
+    assert card.customer_id == "cus_down" and User.objects.get(pk=donor.pk).is_active  # nothing changed
+
+    SavedCard.objects.filter(pk=card.pk).update(customer_id="cus_test1")
+    other_donor, other_paddle = f.donor_paddle(event, 102)
+    gone = f.saved_card(other_paddle, provider="stripe", customer_id="cus_gone")
+    account_delete(user=donor, actor=donor)
+    account_delete(user=other_donor, actor=other_donor)  # already gone at Stripe: still deleted
+    deletes = [(c["method"], c["path"], c["auth"]) for c in stripe_server.calls if c["method"] == "DELETE"]
+    assert ("DELETE", "/v1/customers/cus_test1", "Bearer sk_test_123") in deletes
+    assert ("DELETE", "/v1/customers/cus_gone", "Bearer sk_test_123") in deletes
+    card.refresh_from_db()
+    gone.refresh_from_db()
+    assert card.customer_id == "" and card.payment_method_id == "" and gone.customer_id == ""
+    assert not User.objects.get(pk=donor.pk).is_active

@@ -64,6 +64,11 @@ EVENT_FIELDS = frozenset(
     }
 )
 COLOR_FIELDS = ("primary_color", "secondary_color", "accent_color", "background_color")
+#: An event starts and ends within these years (UTC), inclusive. A fixed range, not one relative to
+#: today: an old event stays editable, and a test means the same next year. Outside it there is no
+#: gala, only a typo or a fuzzer — and a time near year 1 or 9999 overflows when shown in the
+#: event's time zone.
+EVENT_YEARS = (2000, 2100)
 # Content types a direct upload may announce, and the extension its server-made name gets.
 DIRECT_UPLOAD_TYPES = {
     "image/jpeg": "jpg",

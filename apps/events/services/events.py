@@ -9,7 +9,7 @@ content before any transaction, stored under a server-made name, removed again i
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -35,6 +35,7 @@ from apps.events.services.common import (
     COLOR_FIELDS,
     COLOR_RE,
     EVENT_FIELDS,
+    EVENT_YEARS,
     SLUG_RE,
     UNSET,
     audit_event,
@@ -53,11 +54,14 @@ def validate_event(values: dict[str, Any]) -> None:
     if values.get("timezone") not in known_timezones():
         errors["timezone"] = [f"'{values.get('timezone')}' is not a valid IANA time zone name."]
     starts, ends = values.get("starts_at"), values.get("ends_at")
-    if not isinstance(starts, datetime):
-        errors["starts_at"] = ["This field is required."]
-    if not isinstance(ends, datetime):
-        errors["ends_at"] = ["This field is required."]
-    elif isinstance(starts, datetime) and ends <= starts:
+    first, last = EVENT_YEARS
+    for field, moment in (("starts_at", starts), ("ends_at", ends)):
+        if not isinstance(moment, datetime):
+            errors[field] = ["This field is required."]
+        elif not first <= _utc_year(moment) <= last:
+            errors[field] = [f"Must be a date between the years {first} and {last}."]
+    in_range = not {"starts_at", "ends_at"} & errors.keys()
+    if in_range and isinstance(starts, datetime) and isinstance(ends, datetime) and ends <= starts:
         errors["ends_at"] = ["The event must end after it starts."]
     for field in COLOR_FIELDS:
         value = values.get(field) or ""
@@ -65,6 +69,17 @@ def validate_event(values: dict[str, Any]) -> None:
             errors[field] = ["Use a colour in the form #RRGGBB."]
     if errors:
         raise ValidationFailed(message=next(iter(errors.values()))[0], fields=errors)
+
+
+def _utc_year(value: datetime) -> int:
+    """The year of ``value`` in UTC (a naive value is taken as UTC). The edges of the datetime range
+    cannot always be converted; they are outside every allowed year anyway."""
+    if timezone.is_naive(value):
+        return value.year
+    try:
+        return value.astimezone(UTC).year
+    except OverflowError:
+        return value.year
 
 
 def normalise_slug(slug: str) -> str:
@@ -223,11 +238,16 @@ def event_update(
 
 @transaction.atomic
 def event_publish(*, event: Event, actor: Any, version: int | None = None, ip: str | None = None) -> Event:
-    """``draft → published``; the NPO must be approved (409 NPO_NOT_APPROVED)."""
+    """``draft → published``; the NPO must be approved and not deleted (409 NPO_NOT_APPROVED).
+
+    A soft-deleted NPO keeps its draft events, and a super admin still sees them: its row is read
+    through ``all_objects`` (the default manager hides it, and the missing row was a 500)."""
     locked = lock_event(event)
     if locked.status != EventStatus.DRAFT:
         raise Conflict("INVALID_TRANSITION", f"A {locked.status} event cannot be published.", status=locked.status)
-    npo = NPO.objects.get(pk=locked.npo_id)
+    npo = NPO.all_objects.filter(pk=locked.npo_id).first()
+    if npo is None or npo.deleted_at is not None:
+        raise Conflict("NPO_NOT_APPROVED", "This NPO was deleted; its events cannot be published.")
     if npo.status != NPOStatus.APPROVED:
         raise Conflict("NPO_NOT_APPROVED", "Only events of an approved NPO can be published.")
     _check_version(locked, version)

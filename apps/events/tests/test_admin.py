@@ -104,6 +104,16 @@ def test_change_form_reports_bad_time_zone(draft: Any, admin: Any) -> None:
     assert "not a valid IANA time zone" in r.content.decode()
 
 
+def test_change_form_refuses_a_date_outside_the_allowed_years(draft: Any, admin: Any) -> None:
+    r = _login(admin).post(
+        f"{CHANGELIST}{draft.pk}/change/", _form(draft, starts_at_0="0001-01-01", starts_at_1="00:00:00")
+    )
+    assert r.status_code == 200
+    assert "between the years 2000 and 2100" in r.content.decode()
+    draft.refresh_from_db()
+    assert draft.starts_at.year > 2000 and draft.version == 1
+
+
 def test_inline_meal_create_and_in_use_delete(published: Any, admin: Any, donor: Any) -> None:
     option = FoodOptionFactory(event=published, name="Fish")
     reg = Registration.objects.create(event=published, user=donor, code="ADM001")

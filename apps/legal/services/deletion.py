@@ -6,6 +6,9 @@ One transaction, in this order:
 1. the account row is locked; every registered **deletion blocker** runs (``apps.legal.hooks``:
    npos refuses the last admin of an NPO with 409 ``LAST_ADMIN``, checkout a balance due with
    ``BALANCE_DUE``) — nothing has changed yet when one refuses;
+1b. every registered **remote eraser** deletes what an outside service keeps (checkout: the payment
+   provider's customers of the person's saved cards) — first, because the ids that find it there are
+   blanked below; when the service fails, the deletion is refused (503) and nothing has changed;
 2. memberships end (through the npos service, audited), so the person no longer counts anywhere;
 3. the person disappears: name "Deleted user", the e-mail a unique ``…@deleted.invalid`` placeholder
    (RFC 2606: it can receive nothing, and the outbox never queues to it), password unusable, phone,
@@ -15,8 +18,14 @@ One transaction, in this order:
    address's sign-in lock cleared — so the address can register again as a new person;
 5. what named them is anonymised: guest rows linked to them or carrying their address, the notes of
    their registrations, invitations and outbox rows to their address (pending ones cancelled), the
-   IP address and user agent of their consent log rows; their cookie choices and exports go;
-6. every registered **account eraser** runs; the deletion is audited (``privacy.account_deleted``).
+   IP address and user agent of their consent log rows; their cookie choices and exports go; the
+   contact messages sent from their address lose name, address, text, IP and user agent (and the
+   platform's copies of them in the outbox their content);
+6. the audit log: entries where they are the actor or the object (their account, their guest rows,
+   their contact messages) lose the IP address; every entry naming their address or name has it
+   replaced by the placeholder or "Deleted user" — in ``object_repr`` and in ``details`` — while
+   the facts stay (action, time, object id, amounts, bidder numbers);
+7. every registered **account eraser** runs; the deletion is audited (``privacy.account_deleted``).
 
 Bids, purchases, sales, pledges, payments, statements, registrations and audit entries stay, linked
 to the anonymised account.
@@ -24,6 +33,7 @@ to the anonymised account.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -32,11 +42,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import uploads
-from apps.core.exceptions import Conflict
-from apps.core.models import OutboxEmail, OutboxStatus
+from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.core.services import audit_record
-from apps.legal.hooks import account_erasers, deletion_blockers
-from apps.legal.models import ConsentRecord, CookiePreference, PrivacyExport
+from apps.legal.hooks import account_erasers, deletion_blockers, remote_erasers
+from apps.legal.models import ConsentRecord, ContactMessage, CookiePreference, PrivacyExport
 from apps.users.models import AccountToken, User
 from apps.users.services.sessions import current_password_verify
 from apps.users.signals import access_cut_off_announce
@@ -72,24 +82,111 @@ def _end_memberships(user: User, actor: Any) -> None:
         member_remove(membership=membership, actor=actor)
 
 
-def _anonymise_attendance(user: User, old_email: str, placeholder: str) -> None:
+#: Audit objects that name the person: (``object_type``, object ids).
+ObjectRefs = list[tuple[str, list[str]]]
+
+
+def _ids(queryset: Any) -> list[str]:
+    return [str(pk) for pk in queryset.values_list("pk", flat=True)]
+
+
+def _anonymise_attendance(user: User, old_email: str, placeholder: str) -> ObjectRefs:
     from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration
 
-    Guest.objects.filter(Q(user=user) | Q(email__iexact=old_email)).update(
-        first_name=DELETED_NAME, last_name="", email="", phone="", updated_at=timezone.now()
-    )
+    guests = Guest.objects.filter(Q(user=user) | Q(email__iexact=old_email))
+    guest_ids = _ids(guests)
+    guests.update(first_name=DELETED_NAME, last_name="", email="", phone="", updated_at=timezone.now())
     Registration.objects.filter(user=user).exclude(notes="").update(notes="", updated_at=timezone.now())
     invitations = GuestInvitation.objects.filter(email__iexact=old_email)
+    invitation_ids = _ids(invitations)
     invitations.filter(status=GuestInvitationStatus.PENDING).update(status=GuestInvitationStatus.REVOKED)
     invitations.update(email=placeholder, updated_at=timezone.now())
+    return [(Guest._meta.label_lower, guest_ids), (GuestInvitation._meta.label_lower, invitation_ids)]
 
 
-def _anonymise_team_invitations(old_email: str, placeholder: str) -> None:
+def _anonymise_team_invitations(old_email: str, placeholder: str) -> ObjectRefs:
     from apps.npos.models import Invitation, InvitationStatus
 
     invitations = Invitation.objects.filter(email__iexact=old_email)
+    ids = _ids(invitations)
     invitations.filter(status=InvitationStatus.PENDING).update(status=InvitationStatus.REVOKED)
     invitations.update(email=placeholder, updated_at=timezone.now())
+    return [(Invitation._meta.label_lower, ids)]
+
+
+def _membership_refs(user: User) -> ObjectRefs:
+    from apps.npos.models import Membership
+
+    return [(Membership._meta.label_lower, _ids(Membership.objects.filter(user=user)))]
+
+
+def _anonymise_contact_messages(old_email: str, placeholder: str) -> ObjectRefs:
+    """Messages sent through the public contact form from their address: kept as a handled-or-not
+    record with nothing left of the person or what they wrote; the copy queued to the platform's
+    contact address loses its content too."""
+    messages = ContactMessage.objects.filter(email__iexact=old_email)
+    ids = _ids(messages)
+    messages.update(
+        name=DELETED_NAME,
+        email=placeholder,
+        subject="",
+        message="",
+        ip_address=None,
+        user_agent="",
+        updated_at=timezone.now(),
+    )
+    copies = OutboxEmail.objects.filter(ref__in=[f"legal.contactmessage:{pk}" for pk in ids])
+    copies.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED]).update(
+        status=OutboxStatus.CANCELLED, last_error="account deleted"
+    )
+    copies.update(context={}, updated_at=timezone.now())
+    return [(ContactMessage._meta.label_lower, ids)]
+
+
+def _scrubbed(value: Any, replacements: list[tuple[re.Pattern[str], str]]) -> Any:
+    """``value`` (a JSON value) with every occurrence of the person's address or name replaced."""
+    if isinstance(value, str):
+        for pattern, text in replacements:
+            value = pattern.sub(text, value)
+        return value
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, replacements) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(item, replacements) for item in value]
+    return value
+
+
+def _scrub_audit(user: User, *, old_email: str, old_name: str, refs: ObjectRefs) -> None:
+    """Step 6 of the module docstring, over the entries whose actor is the person or whose object
+    names them (``refs``: their account, guest rows, invitations, memberships, contact messages —
+    found through the (type, id) index, never by searching every entry's text). Entries are
+    append-only for everyone else; this is the one rewrite, and it changes whom they name, never what
+    happened."""
+    own_type, own_id = User._meta.label_lower, str(user.pk)
+    about = Q(actor=user) | Q(object_type=own_type, object_id=own_id)
+    for object_type, ids in refs:
+        if ids:
+            about |= Q(object_type=object_type, object_id__in=ids)
+    replacements = [(re.compile(re.escape(old_email), re.IGNORECASE), user.email)]
+    if len(old_name) >= 3:  # a full name: a lone initial would eat unrelated text
+        replacements.append((re.compile(re.escape(old_name), re.IGNORECASE), DELETED_NAME))
+    named_only_by_name = {  # objects whose text is nothing but the person's name (as they typed it)
+        (object_type, object_id)
+        for object_type, ids in refs
+        if object_type in ("attendance.guest", ContactMessage._meta.label_lower)
+        for object_id in ids
+    }
+    changed = []
+    for entry in AuditEntry.objects.filter(about).iterator():
+        if entry.actor_id == user.pk or (entry.object_type, entry.object_id) == (own_type, own_id):
+            entry.ip_address = None
+        if (entry.object_type, entry.object_id) in named_only_by_name:
+            entry.object_repr = DELETED_NAME
+        else:
+            entry.object_repr = _scrubbed(entry.object_repr, replacements)
+        entry.details = _scrubbed(entry.details, replacements)
+        changed.append(entry)
+    AuditEntry.objects.bulk_update(changed, ["ip_address", "object_repr", "details"], batch_size=500)
 
 
 def _forget_mail(user: User, old_email: str, placeholder: str) -> None:
@@ -119,16 +216,21 @@ def _drop_privacy_rows(user: User) -> None:
 @transaction.atomic
 def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
     """Anonymise ``user`` (see the module docstring). ``actor`` is the person themselves or the
-    super admin acting on their written request. 409 from a deletion blocker; 409
+    super admin acting on their written request. 409 from a deletion blocker; 503
+    ``SERVICE_UNAVAILABLE`` when a remote eraser's service fails (nothing changed: retry later); 409
     ``INVALID_TRANSITION`` for an account deleted already."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if is_deleted(user):
         raise Conflict("INVALID_TRANSITION", "This account has already been deleted.")
     for blocker in deletion_blockers():
         blocker(user)
+    for remote in remote_erasers():  # before any write: see the module docstring, step 1b
+        remote(user)
 
     old_email, placeholder = user.email, placeholder_email()
+    old_name = " ".join(f"{user.first_name} {user.last_name}".split())
     old_picture = user.profile_picture.name
+    refs = _membership_refs(user)
     _end_memberships(user, actor)
 
     user.email = placeholder
@@ -147,18 +249,21 @@ def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
         uploads.delete_on_commit(old_picture)
 
     _end_access(user, old_email)
-    _anonymise_attendance(user, old_email, placeholder)
-    _anonymise_team_invitations(old_email, placeholder)
+    refs += _anonymise_attendance(user, old_email, placeholder)
+    refs += _anonymise_team_invitations(old_email, placeholder)
     _forget_mail(user, old_email, placeholder)
     _drop_privacy_rows(user)
+    refs += _anonymise_contact_messages(old_email, placeholder)
+    _scrub_audit(user, old_email=old_email, old_name=old_name, refs=refs)
     for eraser in account_erasers():
         eraser(user, old_email)
+    by_self = getattr(actor, "pk", None) == user.pk
     audit_record(
         actor=actor,
         action="privacy.account_deleted",
         obj=user,
-        ip=ip,
-        details={"by": "self" if getattr(actor, "pk", None) == user.pk else "admin", "user": str(user.pk)},
+        ip=None if by_self else ip,  # the person's address goes with them; an admin's stays
+        details={"by": "self" if by_self else "admin", "user": str(user.pk)},
     )
     return user
 
