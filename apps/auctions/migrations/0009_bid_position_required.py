@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("auctions", "0007_bid_position_fill"),
+        ("auctions", "0008_bid_position_fill"),
     ]
 
     operations = [

@@ -33,7 +33,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("auctions", "0006_bid_position"),
+        ("auctions", "0007_bid_position"),
     ]
 
     operations = [

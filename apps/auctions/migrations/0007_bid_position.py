@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("auctions", "0005_drop_legacy_notification"),
+        ("auctions", "0006_markdown_without_images"),
     ]
 
     operations = [
