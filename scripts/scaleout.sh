@@ -108,7 +108,7 @@ events { worker_connections 1024; }
 http {
   log_format augeo_noquery '\$remote_addr - \$remote_user [\$time_local] "\$request_method \$uri \$server_protocol" '
                            '\$status \$body_bytes_sent "\$http_user_agent" \$request_time';
-  access_log $d/access.log;
+  access_log $d/access.log augeo_noquery;
   client_body_temp_path $d/body;
   proxy_temp_path $d/proxy;
   fastcgi_temp_path $d/fastcgi;

@@ -207,3 +207,16 @@ def test_nginx_in_front_of_the_app_logs_the_socket_without_its_query() -> None: 
     shutil.rmtree(directory, ignore_errors=True)
     assert log.count("GET /ws/nothing/ HTTP/1.1") == 2, log
     assert SECRET not in log
+
+
+@pytest.mark.parametrize("name", ["deploy/nginx.conf", "scaleout.sh"])
+def test_nginx_logs_every_request_without_the_query(name: str) -> None:
+    """The e-mail links carry single-use tokens in their query (``/verify-email/?token=``,
+    ``/reset-password/?token=``, the invitations): every location's access line drops the query,
+    not only the socket's — the ``http`` block's own ``access_log`` names the query-less format and
+    no location or server overrides it with another."""
+    text = _config(name)
+    uncommented = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    formats = re.findall(r"access_log\s+\S+\s*(\w*)\s*;", uncommented)
+    assert formats, "an access_log must be configured"
+    assert set(formats) == {"augeo_noquery"}, f"every access_log must use augeo_noquery, not {formats}"
