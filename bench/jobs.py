@@ -139,6 +139,7 @@ def main() -> None:
     from django.utils import timezone
 
     from apps.auctions import notifications
+    from apps.auctions.selectors import bid_context
     from apps.auctions.services import bidding, closing
     from apps.auctions.tests.factories import ItemFactory, bidder
     from apps.core import outbox
@@ -169,7 +170,7 @@ def main() -> None:
         for k in rounds:
             for item in targets:
                 started = time.perf_counter()
-                bidding.bid_place(item=item, user=bidders[k % 2], amount=Decimal(100 * (k + 1)))
+                bidding.bid_place(context=bid_context(bidders[k % 2], item), amount=Decimal(100 * (k + 1)))
                 latencies.append(time.perf_counter() - started)
 
     # --- 1. enqueue cost (no worker: the queue only grows) ---------------------------------------

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
-from apps.attendance.selectors import guest_text_q
+from apps.attendance.selectors import guest_match_q, search_words
 from apps.attendance.services.checkin import guest_check_in
 from apps.attendance.services.guests import guest_update
 from apps.attendance.services.paddles import paddle_ensure
@@ -182,7 +182,7 @@ class GuestAdmin(TenantScopedAdmin):
         # The check-in search's word match (one LIKE on Guest.search_text, trigram-indexed), or the
         # whole term as a registration code; the declared search_fields name what it covers.
         code = term.replace(" ", "").replace("-", "").upper()
-        return queryset.filter(guest_text_q(term) | Q(registration__code=code)), False
+        return queryset.filter(guest_match_q(search_words(term), [], []) | Q(registration__code=code)), False
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)

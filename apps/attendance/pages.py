@@ -17,6 +17,7 @@ from apps.attendance.qr import code_qr_svg
 from apps.attendance.services.invitations import guest_invitation_accept as accept_service
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
+from apps.events.selectors import event_for
 
 
 @never_cache
@@ -71,7 +72,7 @@ def my_registration(request: HttpRequest, event_id: Any) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), login_url="/sign-in/")
     try:
-        event = selectors.event_get_visible(request.user, event_id)
+        event = event_for(request.user, event_id).event
     except DomainError as exc:
         raise Http404(exc.message) from exc
     summary = registration_summary(request.user, event)

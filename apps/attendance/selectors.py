@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, Window
 from django.db.models.functions import Upper
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
-from apps.core.exceptions import NotFound
-from apps.core.prepared import PreparedRead, convert, fetch_prepared, field_converters
-from apps.events.models import Event, EventStatus
-from apps.events.selectors import caller_flags, event_ref_visible
+from apps.core.compiled import CompiledQuery
+from apps.events.models import Event, FoodOption
 from apps.npos import authz
-from apps.npos.capabilities import Capability, Requirement
+from apps.npos.capabilities import Capability
 
 _GUEST_RELATED = ("paddle", "table", "food_option", "registration")
-
-
-def _uuid_or_404(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound(message="Not found.") from None
-
-
-def event_get_visible(
-    user: Any, event_id: Any, *, capability: Requirement | None = None, columns: tuple[str, ...] | None = None
-) -> Event:
-    """The event if ``user`` may see it (published/closed for everyone, every event of the user's NPOs);
-    404 otherwise (``apps.events.selectors.caller_flags``).
-
-    ``capability``: also answer whether the caller holds it there (``caller_can``), so a view under an
-    event knows "may see it" and "may do this" from the same read. ``columns``: only these event
-    columns, with the caller's role, in one precompiled statement (``event_ref_visible``) — the
-    check-in list's search runs per keystroke on every desk. Otherwise the whole event and its NPO,
-    and the caller's role (one more small query) only when the answer needs it: a draft, or a
-    capability asked; ``caller_is_member`` is set only then."""
-    pk = _uuid_or_404(event_id)
-    if columns:
-        return event_ref_visible(user, pk, columns=columns, capability=capability)
-    event = Event.objects.select_related("npo").filter(pk=pk).first()
-    if event is None:
-        raise NotFound(message="Event not found.")
-    if capability is None and event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED):
-        return event
-    role = None if authz.is_superuser(user) else authz.role_of(user, event.npo_id)
-    return caller_flags(event, user, role, capability)
 
 
 # --- registrations ---------------------------------------------------------------------------------
@@ -149,9 +114,17 @@ GUEST_LIST_ORDER = (Upper("last_name"), Upper("first_name"), "created_at")
 
 def guests_search(event: Event, term: str = "") -> QuerySet[Guest]:
     """The event's guest list (``guests_of_event``) narrowed by the check-in search, in list order."""
+    words = search_words(term)
+    registrations, paddles = _exact_matches(event, term.strip()) if words else ([], [])
+    return guests_matching(event, words, registrations, paddles)
+
+
+def guests_matching(event: Any, words: list[Any], registrations: list[Any], paddles: list[Any]) -> QuerySet[Guest]:
+    """:func:`guests_search` from the term's parts (its words, the registrations and paddles it
+    names): the one definition the API's list, the admin's desk and the compiled desk page share."""
     qs = guests_of_event(event)
-    if term.strip():
-        qs = qs.filter(guest_search_q(event, term))
+    if words:
+        qs = qs.filter(guest_match_q(words, registrations, paddles))
     return qs.order_by(*GUEST_LIST_ORDER)
 
 
@@ -159,7 +132,7 @@ def guest_rows(ids: list[Any], *, fields: tuple[str, ...]) -> list[dict[str, Any
     """The guests ``ids`` as ``QuerySet.values(*fields)`` rows, in the order of ``ids`` (``fields``
     includes ``id``, and reaches the registration, meal, paddle and table as it needs).
 
-    The second half of a list page: the search query pages over guest ids alone (with the window
+    The second half of a filtered list page: the search pages over guest ids alone (with the window
     count), so PostgreSQL joins the four related tables for the page's 25 rows instead of for every
     match (hash-joining 3,500 paddles for a three-letter search cost more than the search).
     """
@@ -169,19 +142,24 @@ def guest_rows(ids: list[Any], *, fields: tuple[str, ...]) -> list[dict[str, Any
     return [by_id[pk] for pk in ids if pk in by_id]
 
 
-def guest_search_q(event: Event, term: str) -> Q:
-    """The check-in search: every word must match a name, the e-mail or the phone (``icontains``,
-    served by the trigram indexes on PostgreSQL), or the whole term is a registration code or an
-    exact bidder number.
+#: At most this many words of a search count (a desk's typing, never a paragraph).
+MAX_WORDS = 6
 
-    Codes and numbers are resolved to ids first (two small indexed queries) so the main query stays a
-    single-table scan the planner can answer with a BitmapOr over the trigram indexes.
-    """
-    term = term.strip()
-    if not term:
-        return Q()
-    q = guest_text_q(term)
-    registration_ids, paddle_ids = _exact_matches(event, term)
+
+def search_words(term: str) -> list[str]:
+    return _WORD.findall(term.strip())[:MAX_WORDS]
+
+
+def guest_match_q(words: list[Any], registration_ids: list[Any], paddle_ids: list[Any]) -> Q:
+    """The check-in search's condition from its parts: every word in ``Guest.search_text`` (first
+    and last name, e-mail and phone, upper-cased by the database and joined by spaces — a word has
+    none, so it cannot straddle two columns; the word is upper-cased by the same database function,
+    so case folding matches exactly; the trigram index serves it on PostgreSQL), or the whole term
+    is a registration code or an exact bidder number (resolved to ids first, two small indexed
+    queries, so the main query stays a single-table scan the planner answers with a BitmapOr)."""
+    q = Q()
+    for word in words:
+        q &= Q(search_text__contains=Upper(Value(word)))
     if registration_ids:
         q |= Q(registration_id__in=registration_ids)
     if paddle_ids:
@@ -189,48 +167,38 @@ def guest_search_q(event: Event, term: str) -> Q:
     return q
 
 
+_REGISTRATIONS_BY_CODE = CompiledQuery(
+    "attendance.registration_ids_by_code",
+    lambda p: Registration.objects.filter(event_id=p.event, code=p.code).values_list("pk", flat=True),
+    event=uuid.UUID,
+    code=str,
+)
+_PADDLES_BY_NUMBER = CompiledQuery(
+    "attendance.paddle_ids_by_number",
+    lambda p: Paddle.objects.filter(event_id=p.event, number=p.number).values_list("pk", flat=True),
+    event=uuid.UUID,
+    number=int,
+)
+
+
 def _exact_matches(event: Event, term: str) -> tuple[list[Any], list[Any]]:
-    """The registrations whose code is ``term`` and the paddles whose number it is (a query each,
-    only for a term shaped like one)."""
+    """The registrations whose code is ``term`` and the paddles whose number it is (a compiled
+    query each, only for a term shaped like one: a fifth of the desk's searches are digits)."""
     registration_ids: list[Any] = []
     paddle_ids: list[Any] = []
     compact = term.replace(" ", "").replace("-", "").upper()
     if len(compact) == 6 and set(compact) <= _CODE_CHARS:
-        registration_ids = _ids_where(Registration, "code", event, compact)
+        registration_ids = _REGISTRATIONS_BY_CODE.all(event=event.pk, code=compact)
     digits = term.lstrip("#")
     if digits.isascii() and digits.isdigit() and len(digits) <= 9:  # "²".isdigit() is True
-        paddle_ids = _ids_where(Paddle, "number", event, int(digits))
+        paddle_ids = _PADDLES_BY_NUMBER.all(event=event.pk, number=int(digits))
     return registration_ids, paddle_ids
-
-
-def _ids_where(model: Any, column: str, event: Event, value: Any) -> list[uuid.UUID]:
-    """The ids of ``model``'s rows of ``event`` whose ``column`` is ``value`` — a fixed statement
-    kept prepared (a fifth of the desk's searches are digits: a phone's or a bidder number)."""
-    quote, meta = connection.ops.quote_name, model._meta
-    # Identifiers from the model's _meta, quoted; the values are parameters.
-    sql = (
-        f"SELECT t.{quote(meta.pk.column)} FROM {quote(meta.db_table)} t "  # noqa: S608
-        f"WHERE t.{quote('event_id')} = %s AND t.{quote(column)} = %s"
-    )
-    event_id = meta.pk.get_db_prep_value(event.pk, connection)
-    return [uuid.UUID(str(row[0])) for row in fetch_prepared(sql, [event_id, value])]  # SQLite: hex text
-
-
-def guest_text_q(term: str) -> Q:
-    """Every word of ``term`` (at most six) in the guest's first or last name, e-mail or phone,
-    case-insensitively: a substring of ``Guest.search_text`` (those four columns, upper-cased by the
-    database, joined by spaces — a word has none, so it cannot straddle two columns). The word is
-    upper-cased by the same database function, so case folding matches the stored side exactly."""
-    q = Q()
-    for word in _WORD.findall(term)[:6]:
-        q &= Q(search_text__contains=Upper(Value(word)))
-    return q
 
 
 #: What the guest list shows of a guest and its related rows (GuestSerializer's fields), named as
 #: ``QuerySet.values`` names them: the list reads its page this way (no model instances — building
-#: five per row with deferred fields cost more than the search), and
-#: ``api.serializers.guest_row_data`` turns each row into the answer.
+#: five per row cost more than the search), and ``api.serializers.guest_row_data`` turns each row
+#: into the answer.
 GUEST_ROW_VALUES = (
     "id",
     "first_name",
@@ -250,172 +218,73 @@ GUEST_ROW_VALUES = (
 )
 
 
+def _related_columns() -> dict[str, Subquery]:
+    """The related columns of :data:`GUEST_ROW_VALUES` as scalar subqueries, which PostgreSQL
+    evaluates after the sort and ``LIMIT``, for the page's rows only — joining the four tables
+    before the sort hashed every paddle for a common three letters."""
+    return {
+        "registration__code": Subquery(Registration.objects.filter(pk=OuterRef("registration_id")).values("code")),
+        "food_option__name": Subquery(FoodOption.objects.filter(pk=OuterRef("food_option_id")).values("name")),
+        "paddle__number": Subquery(Paddle.objects.filter(pk=OuterRef("paddle_id")).values("number")),
+        "table__number": Subquery(Table.objects.filter(pk=OuterRef("table_id")).values("number")),
+    }
+
+
+def _desk_page(p: Any, offset: int, limit: int) -> QuerySet[Any]:
+    """:func:`guest_desk_page`'s query: ``guests_search`` for the term's parts, one page, each row
+    with the number of matches."""
+    qs = guests_matching(p.event, p.words, p.registrations, p.paddles)
+    qs = qs.annotate(match_count=Window(Count("*")), **_related_columns())
+    return qs.values("match_count", *GUEST_ROW_VALUES)[offset : offset + limit]
+
+
+_DESK_PAGE = CompiledQuery(
+    "attendance.guest_desk_page",
+    _desk_page,
+    event=uuid.UUID,
+    words=[str],
+    registrations=[uuid.UUID],
+    paddles=[uuid.UUID],
+)
+
+
 def guest_desk_page(event: Event, term: str = "", *, offset: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
     """One page of the check-in search (``guests_search(event, term)`` in its list order) as
     :data:`GUEST_ROW_VALUES` rows, with the number of matches: ``(count, rows)``; ``(0, [])`` when
-    the page is empty (past the end, or no match).
-
-    The desk searches per keystroke, so this is one statement instead of three ORM queries (the
-    ids with their window count, then the page's rows): the related columns are scalar subqueries,
-    which PostgreSQL evaluates after the sort and ``LIMIT``, for the page's rows only — joining the
-    four tables before the sort hashed every paddle for a common three letters. The ORM compiled the
-    same statement slower than the database ran it, so it is written here from the models' ``_meta``
-    (identifiers quoted, every value a parameter) and the backend's own ``contains`` pattern, so a
-    word matches exactly as ``guest_text_q`` does; a test compares the two on every case. Filters
-    and ``?ordering=`` go through the ORM (``guests_search``).
-    """
-    words = _WORD.findall(term.strip())[:6]
-    registration_ids, paddle_ids = _exact_matches(event, term.strip()) if words else ([], [])
-    sql, fields = _desk_sql(connection.vendor, len(words), len(registration_ids), len(paddle_ids))
-    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
-    params: list[Any] = [prep(event.pk, connection), prep(event.pk, connection), *_NOT_CONFIRMED, *words]
-    params += [prep(pk, connection) for pk in (*registration_ids, *paddle_ids)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, offset])
-        fetched = cursor.fetchall()
-    if not fetched:
+    the page is empty (past the end, or no match). The desk searches per keystroke on every tablet,
+    so the query (one statement) is compiled once per shape of term (``CompiledQuery``); the API's
+    guest list and the admin's check-in desk both read it."""
+    words = search_words(term)
+    registrations, paddles = _exact_matches(event, term.strip()) if words else ([], [])
+    rows = _DESK_PAGE.all(offset, limit, event=event.pk, words=words, registrations=registrations, paddles=paddles)
+    if not rows:
         return 0, []
-    converters = _desk_converters(fields)
-    names = ("_count", *GUEST_ROW_VALUES)
-    rows = [dict(zip(names, convert(row, converters, "default"), strict=True)) for row in fetched]
-    return rows[0]["_count"], rows
+    count = rows[0]["match_count"]
+    for row in rows:
+        del row["match_count"]
+    return count, rows
 
 
-@functools.cache
-def _desk_converters(fields: tuple[Any, ...]) -> list[Any]:
-    return field_converters(fields, "default")
+_BIDDER_GUEST = CompiledQuery(
+    "attendance.bidder_guest",
+    lambda p: Guest.objects.filter(event_id=p.event, user_id=p.user, registration__status=RegistrationStatus.CONFIRMED)
+    .select_related("paddle", "registration", "table")
+    .order_by("-is_registrant", "created_at", "id")[:1],
+    event=uuid.UUID,
+    user=uuid.UUID,
+)
 
 
-@functools.cache
-def _desk_sql(vendor: str, words: int, codes: int, paddles: int) -> tuple[str, tuple[Any, ...]]:
-    """:func:`guest_desk_page`'s statement for its shape, and the model field each column reads."""
-    # Every identifier comes from the models' _meta, quoted; every value is a parameter.
-    quote, meta = connection.ops.quote_name, Guest._meta
-    columns, fields = ["COUNT(*) OVER ()"], [None]
-    for name in GUEST_ROW_VALUES:
-        if "__" in name:  # a forward relation's column, read for the page's rows only
-            relation, attribute = name.split("__")
-            fk: Any = meta.get_field(relation)
-            target = fk.related_model._meta
-            field: Any = target.get_field(attribute)
-            table, key = quote(target.db_table), quote(target.pk.column)
-            columns.append(f"(SELECT x.{quote(field.column)} FROM {table} x WHERE x.{key} = g.{quote(fk.column)})")  # noqa: S608
-        else:
-            field = meta.get_field(name)
-            columns.append(f"g.{quote(field.column)}")
-        fields.append(field)
-    registrations = quote(Registration._meta.db_table)
-    statuses = ", ".join(["%s"] * len(_NOT_CONFIRMED))
-    where = [
-        f"g.{quote('event_id')} = %s",
-        f"g.{quote('registration_id')} NOT IN (SELECT r.{quote('id')} FROM {registrations} r "  # noqa: S608
-        f"WHERE r.{quote('event_id')} = %s AND r.{quote('status')} IN ({statuses}))",
-    ]
-    if words:
-        # Django's own SQL for ``search_text__contains=Upper(Value(word))`` on this backend.
-        backend: Any = connection  # pattern_ops/pattern_esc: every backend's wrapper, not the base's
-        like = backend.pattern_ops["contains"].format(backend.pattern_esc.format("UPPER(%s)"))
-        either = ["(" + " AND ".join([f"g.{quote('search_text')} {like}"] * words) + ")"]
-        if codes:
-            either.append(f"g.{quote('registration_id')} IN ({', '.join(['%s'] * codes)})")
-        if paddles:
-            either.append(f"g.{quote('paddle_id')} IN ({', '.join(['%s'] * paddles)})")
-        where.append("(" + " OR ".join(either) + ")")
-    order = f"UPPER(g.{quote('last_name')}), UPPER(g.{quote('first_name')}), g.{quote('created_at')}"
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} g "  # noqa: S608
-        f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s OFFSET %s"
-    )
-    return sql, tuple(fields)
-
-
-def bidder_guest_for(*, user: Any, event: Any, lean: bool = False) -> Guest | None:
+def bidder_guest_for(*, user: Any, event: Any) -> Guest | None:
     """The user's guest row under a confirmed registration of the event — as its registrant or as a
     guest linked to their account — or ``None`` (the auctions app answers 409 NOT_REGISTERED).
 
     When the user appears in several parties (invited by a friend, and registered themselves), the
-    registrant row of their own registration wins. ``lean``: only the ids and the check-in time,
-    without the paddle, registration and table (every bid reads this row before its locks).
+    registrant row of their own registration wins. Every bid reads it (``BidContext``): compiled once.
     """
     if not getattr(user, "is_authenticated", False):
         return None
-    if lean:
-        known = getattr(event, "_bidder_guest", None)
-        if known is not None and known[0] == user.pk:
-            return known[1]  # read with the event a moment ago (bidder_guest_join)
-        return _bidder_guest_lean(user.pk, getattr(event, "pk", event))
-    qs = Guest.objects.filter(event=event, user=user, registration__status=RegistrationStatus.CONFIRMED)
-    qs = qs.select_related("paddle", "registration", "table")
-    return qs.order_by("-is_registrant", "created_at", "id").first()
-
-
-#: The columns of the bidder's guest row the bid path reads before its locks.
-BIDDER_GUEST_COLUMNS = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
-_BIDDER_GUEST_READ = PreparedRead(Guest, BIDDER_GUEST_COLUMNS)
-
-
-def bidder_guest_join(event_column: str) -> tuple[PreparedRead, str, str]:
-    """``bidder_guest_for(lean=True)`` inside another statement that reads one row of an event
-    (``event_column``: that row's quoted event id, e.g. ``i."event_id"``) — a bid reads its item
-    and the bidder's guest in one round trip.
-
-    Returns the guest's read (table alias ``bg``; put ``read.select_list("bg")`` in the SELECT), the
-    ``LEFT JOIN`` (two parameters: the user's id, then the confirmed status) and the ``ORDER BY`` that
-    picks the row ``bidder_guest_for`` picks (end the statement with ``LIMIT 1``). No such guest:
-    the columns are NULL. Pass the result to :func:`bidder_guest_known`."""
-    quote = connection.ops.quote_name
-    guests, registrations = quote(Guest._meta.db_table), quote(Registration._meta.db_table)
-    join = (
-        f"LEFT JOIN {guests} bg ON bg.{quote('event_id')} = {event_column} AND bg.{quote('user_id')} = %s "  # noqa: S608
-        f"AND bg.{quote('registration_id')} IN (SELECT br.{quote('id')} FROM {registrations} br "
-        f"WHERE br.{quote('event_id')} = {event_column} AND br.{quote('status')} = %s)"
-    )
-    order = f"bg.{quote('is_registrant')} DESC, bg.{quote('created_at')}, bg.{quote('id')}"
-    return _BIDDER_GUEST_READ, join, order
-
-
-def bidder_guest_join_params(user_id: Any) -> list[Any]:
-    """The parameters of :func:`bidder_guest_join`'s ``LEFT JOIN``."""
-    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
-    return [prep(uuid.UUID(str(user_id)), connection), RegistrationStatus.CONFIRMED.value]
-
-
-def bidder_guest_known(event: Any, user_id: Any, guest: Guest | None) -> None:
-    """Remember on ``event`` (this request's instance) the guest a :func:`bidder_guest_join` read
-    found for ``user_id`` (a guest of NULLs: none), so ``bidder_guest_for(lean=True)`` answers it
-    without a query."""
-    event._bidder_guest = (user_id, guest if guest is not None and guest.pk is not None else None)
-
-
-_BIDDER_GUEST: tuple[PreparedRead, str] | None = None
-
-
-def _bidder_guest_lean(user_id: Any, event_id: Any) -> Guest | None:
-    """``bidder_guest_for(lean=True)`` as one precompiled statement (every bid reads it first)."""
-    global _BIDDER_GUEST
-    if _BIDDER_GUEST is None:
-        quote = connection.ops.quote_name
-        read = _BIDDER_GUEST_READ
-        guest, registration = Guest._meta, Registration._meta
-        # Identifiers from the models' _meta, quoted; every value is a parameter.
-        sql = (
-            f"SELECT {read.select_list('g')} FROM {quote(guest.db_table)} g "  # noqa: S608
-            f"JOIN {quote(registration.db_table)} r ON r.{quote('id')} = g.{quote('registration_id')} "
-            f"WHERE g.{quote('event_id')} = %s AND g.{quote('user_id')} = %s AND r.{quote('status')} = %s "
-            f"ORDER BY g.{quote('is_registrant')} DESC, g.{quote('created_at')}, g.{quote('id')} LIMIT 1"
-        )
-        _BIDDER_GUEST = (read, sql)
-    read, sql = _BIDDER_GUEST
-    prep = Guest._meta.pk.get_db_prep_value  # type: ignore[union-attr]
-    rows = read.rows(
-        sql,
-        [
-            prep(uuid.UUID(str(event_id)), connection),
-            prep(uuid.UUID(str(user_id)), connection),
-            RegistrationStatus.CONFIRMED.value,
-        ],
-    )
-    return rows[0] if rows else None
+    return _BIDDER_GUEST.first(event=getattr(event, "pk", event), user=user.pk)
 
 
 def paddle_by_number(*, event: Any, number: int) -> Paddle | None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.auctions import selectors as auction_selectors
 from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.items import item_create, item_open
@@ -88,7 +89,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
         if item.last_sequence or item.status != ItemStatus.OPEN:
             return
         for user, amount, top in bids:
-            bid_place(item=Item.objects.get(pk=item.pk), user=user, amount=amount, max_amount=top)
+            bid_place(context=bid_context(user, Item.objects.get(pk=item.pk)), amount=amount, max_amount=top)
 
     bid_once("Weekend at the lake cabin", (a, "300", "450"), (b, "325", None), (c, "500", "700"))
     bid_once("Chef's table for six", (b, "250", None), (a, "275", "400"))

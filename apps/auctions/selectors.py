@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields import BooleanField, DecimalField
 
+from apps.attendance.models import Guest
+from apps.attendance.selectors import bidder_guest_for
 from apps.auctions.models import (
     PUBLIC_STATUSES,
     Bid,
@@ -31,58 +32,57 @@ from apps.auctions.models import (
     Sale,
 )
 from apps.auctions.rules import min_next_bid
+from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import NotFound
 from apps.core.money import money_str, money_sum
-from apps.core.prepared import PreparedRead, joined_rows
-from apps.events.models import EventStatus
+from apps.events.models import Event, EventStatus
 from apps.npos import authz
+from apps.npos.models import NPO
+
+_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_NOBODY = uuid.UUID(int=0)
 
 
 def _uuid(value: Any) -> uuid.UUID:
+    value = getattr(value, "pk", value)  # an Item, or its id
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
         raise NotFound(message="Not found.") from None
 
 
-def _public_events_q(prefix: str = "event__") -> Q:
-    return Q(
-        **{f"{prefix}status__in": [EventStatus.PUBLISHED, EventStatus.CLOSED], f"{prefix}deleted_at__isnull": True}
-    )
-
-
-def items_visible_q(user: Any) -> Q:
-    """Items ``user`` may see: public statuses of public events, everything of their NPOs."""
-    public = _public_events_q() & Q(status__in=PUBLIC_STATUSES)
-    return public | (authz.scope_q(user, None, npo_path="event__npo") & Q(event__deleted_at__isnull=True))
-
-
 def my_paddle_ids(user: Any) -> QuerySet[Any]:
     """The paddles of every guest row linked to ``user`` (a lazy subquery)."""
-    from apps.attendance.models import Guest
-
     return Guest.objects.filter(user=user, paddle__isnull=False).values("paddle_id")
+
+
+def bidder_annotations(user_id: Any) -> dict[str, Any]:
+    """``leading`` and ``my_max_bid`` of an item for the account ``user_id`` — the one definition,
+    for the member catalogue, the item page and the overlay on the public catalogue. "Mine": bids of
+    the paddles of the user's guest rows, or bids the user placed."""
+    mine = Q(paddle_id__in=Guest.objects.filter(user_id=user_id, paddle__isnull=False).values("paddle_id"))
+    top = (
+        Bid.objects.filter(mine | Q(user_id=user_id), item=OuterRef("pk"), max_amount__isnull=False)
+        .order_by("-max_amount")
+        .values("max_amount")[:1]
+    )
+    return {
+        "leading": Exists(Guest.objects.filter(user_id=user_id, paddle_id=OuterRef("leader_paddle_id"))),
+        "my_max_bid": Subquery(top, output_field=_MONEY),
+    }
+
+
+_NO_BIDDER = {
+    "leading": Value(None, output_field=BooleanField(null=True)),
+    "my_max_bid": Value(None, output_field=DecimalField(max_digits=12, decimal_places=2, null=True)),
+}
 
 
 def with_bidder_fields(qs: QuerySet[Item], user: Any) -> QuerySet[Item]:
     """Annotate ``leading`` and ``my_max_bid`` for a signed-in caller (one query, no N+1)."""
     if not getattr(user, "is_authenticated", False):
-        return qs.annotate(
-            leading=Value(None, output_field=BooleanField(null=True)),
-            my_max_bid=Value(None, output_field=DecimalField(max_digits=12, decimal_places=2, null=True)),
-        )
-    from apps.attendance.models import Guest
-
-    mine = Q(paddle_id__in=my_paddle_ids(user)) | Q(user=user)
-    top = (
-        Bid.objects.filter(mine, item=OuterRef("pk"), max_amount__isnull=False)
-        .order_by("-max_amount")
-        .values("max_amount")[:1]
-    )
-    return qs.annotate(
-        leading=Exists(Guest.objects.filter(user=user, paddle_id=OuterRef("leader_paddle_id"))),
-        my_max_bid=Subquery(top, output_field=DecimalField(max_digits=12, decimal_places=2)),
-    )
+        return qs.annotate(**_NO_BIDDER)
+    return qs.annotate(**bidder_annotations(user.pk))
 
 
 def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
@@ -95,72 +95,27 @@ def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
     return with_bidder_fields(qs, user).order_by("display_order", "number")
 
 
-def with_bidder_overlay(page: dict[str, Any], leaders: dict[str, Any], user: Any) -> dict[str, Any]:
-    """The public catalogue ``page`` (as anonymous callers get it) with the signed-in ``user``'s
-    ``leading`` and ``my_max_bid`` on each item — what :func:`with_bidder_fields` annotates (the same
-    rows: the user's paddles, their bids' and the user's own highest maximum per item), read in one
-    precompiled statement instead of two correlated subqueries per row. ``leaders``: item id →
-    leading paddle id of the page. A test compares the result with the annotated query."""
+_OVERLAY = CompiledQuery(
+    "auctions.bidder_overlay",
+    lambda p: Item.objects.filter(pk__in=p.items)
+    .annotate(**bidder_annotations(p.user))
+    .values_list("pk", "leading", "my_max_bid"),
+    user=uuid.UUID,
+    items=[uuid.UUID],
+)
+
+
+def with_bidder_overlay(page: dict[str, Any], user: Any) -> dict[str, Any]:
+    """The public catalogue ``page`` (as anonymous callers get it, from the public cache) with the
+    signed-in ``user``'s ``leading`` and ``my_max_bid`` on each item: :func:`bidder_annotations`
+    for the page's items, in one compiled statement."""
     ids = [row["id"] for row in page["results"]]
-    paddles: set[uuid.UUID] = set()
-    maxima: dict[str, Any] = {}
-    for kind, key, top in _overlay_rows(user.pk, ids):
-        if kind == "p":
-            paddles.add(_as_uuid(key))
-        else:
-            maxima[str(_as_uuid(key))] = top
+    mine = {str(pk): (leading, top) for pk, leading, top in _OVERLAY.all(user=user.pk, items=ids)} if ids else {}
     results = []
     for row in page["results"]:
-        mine: dict[str, Any] = {}
-        for key, value in row.items():
-            if key == "created_at":  # the serializer's field order
-                leader = leaders.get(row["id"])
-                mine["leading"] = leader is not None and _as_uuid(leader) in paddles
-                top = maxima.get(row["id"])
-                mine["my_max_bid"] = money_str(None if top is None else Decimal(str(top)))
-            mine[key] = value
-        results.append(mine)
+        leading, top = mine.get(row["id"], (False, None))
+        results.append({**row, "leading": bool(leading), "my_max_bid": money_str(top)})
     return {**page, "results": results}
-
-
-def _as_uuid(value: Any) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-
-
-def _overlay_rows(user_id: Any, item_ids: list[str]) -> list[tuple[str, Any, Any]]:
-    """``("p", paddle id, None)`` for each paddle of the user's guests, ``("m", item id, maximum)``
-    for each item of ``item_ids`` with a maximum of the user (their paddles' bids or their own)."""
-    from django.db import connection
-
-    from apps.attendance.models import Guest
-
-    quote = connection.ops.quote_name
-    guest, bid = quote(Guest._meta.db_table), quote(Bid._meta.db_table)
-    pk_field = Bid._meta.pk
-    assert pk_field is not None
-
-    def prep(value: Any) -> Any:  # a UUID as this database stores it (SQLite: hex text)
-        return pk_field.get_db_prep_value(_as_uuid(value), connection)
-
-    # Identifiers from the models' _meta, quoted; every value is a parameter.
-    mine = f"FROM {guest} WHERE {quote('user_id')} = %s AND {quote('paddle_id')} IS NOT NULL"
-    paddles = f"SELECT {quote('paddle_id')} {mine}"
-    sql = f"SELECT 'p', {quote('paddle_id')}, NULL {mine}"
-    user_id = prep(user_id)
-    params: list[Any] = [user_id]
-    if item_ids:
-        marks = ", ".join(["%s"] * len(item_ids))
-        sql += (
-            f" UNION ALL SELECT 'm', {quote('item_id')}, MAX({quote('max_amount')}) FROM {bid}"  # noqa: S608
-            f" WHERE {quote('item_id')} IN ({marks}) AND {quote('max_amount')} IS NOT NULL"
-            f" AND ({quote('user_id')} = %s OR {quote('paddle_id')} IN ({paddles}))"
-            f" GROUP BY {quote('item_id')}"
-        )
-        params += [prep(i) for i in item_ids] + [user_id, user_id]
-    # A plain cursor: the IN list's length varies, and PostgreSQL planned it per call anyway.
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
 
 
 def attach_images(items: list[Item]) -> list[Item]:
@@ -176,8 +131,7 @@ def attach_images(items: list[Item]) -> list[Item]:
 
 
 #: What a bid reads of its item before the locks (visibility, the cheap gates of ``check_biddable``,
-#: the bidder's event): every bid reads it, and the whole item, event and NPO rows (long texts
-#: included) cost more to build and convert than the query itself.
+#: the minimum) and of its event and NPO; the long texts are never read on this path.
 ITEM_FOR_BID = (
     "id",
     "event_id",
@@ -193,6 +147,7 @@ ITEM_FOR_BID = (
     "event__id",
     "event__npo_id",
     "event__name",
+    "event__slug",
     "event__status",
     "event__checkin_required_to_bid",
     "event__soft_close_minutes",
@@ -202,80 +157,74 @@ ITEM_FOR_BID = (
 )
 
 
-_ITEM_FOR_BID: dict[bool, tuple[tuple[PreparedRead, ...], str]] = {}
+def _item_read(p: Any, columns: tuple[str, ...] | None, signed_in: bool, bidder: bool) -> QuerySet[Item]:
+    """An item of a live event with its event and NPO, the caller's role in the NPO
+    (``caller_role``) and, with ``bidder``, the caller's ``leading``/``my_max_bid``."""
+    qs = Item.objects.filter(pk=p.item, event__deleted_at__isnull=True).select_related("event__npo")
+    if columns is not None:
+        qs = qs.only(*columns)
+    role = (
+        authz.role_subquery(p.user, OuterRef("event__npo_id"))
+        if signed_in
+        else Value(None, output_field=CharField(null=True))
+    )
+    qs = qs.annotate(caller_role=role)
+    if bidder:
+        qs = qs.annotate(**(bidder_annotations(p.user) if signed_in else _NO_BIDDER))
+    return qs
 
 
-def _item_for_bid(item_id: Any, bidder: Any = None) -> Item | None:
-    """:data:`ITEM_FOR_BID` of a live event's item, with its event and NPO, as one precompiled
-    statement (the ORM's joined, deferred read cost several times the query; every bid reads it).
-
-    ``bidder``: a signed-in user about to bid — the same statement also reads their guest row for
-    the event (``attendance.selectors.bidder_guest_join``), which the bid's ``bidder_resolve``
-    would otherwise read next: on a hot item most bids are refused before any lock, after these
-    reads, so each round trip saved is a share of every refusal."""
-    from apps.attendance.selectors import bidder_guest_join, bidder_guest_join_params, bidder_guest_known
-    from apps.events.models import Event
-    from apps.npos.models import NPO
-
-    with_guest = bidder is not None and getattr(bidder, "is_authenticated", False)
-    if with_guest not in _ITEM_FOR_BID:
-        quote = connection.ops.quote_name
-
-        def read_of(model: Any, prefix: str) -> PreparedRead:
-            """The columns ITEM_FOR_BID names of ``model`` (``event__name`` → the event's ``name``)."""
-            picked = {n.removeprefix(prefix) for n in ITEM_FOR_BID if n.startswith(prefix)}
-            fields = model._meta.concrete_fields
-            return PreparedRead(model, [f.attname for f in fields if f.name in picked or f.attname in picked])
-
-        reads: tuple[PreparedRead, ...] = (read_of(Item, ""), read_of(Event, "event__"), read_of(NPO, "event__npo__"))
-        guest_join = guest_order = ""
-        if with_guest:
-            guest_read, guest_join, order = bidder_guest_join(f"i.{quote('event_id')}")
-            reads, guest_order = (*reads, guest_read), f" ORDER BY {order} LIMIT 1"
-        columns = ", ".join(read.select_list(alias) for read, alias in zip(reads, ("i", "e", "n", "bg"), strict=False))
-        # Identifiers from the models' _meta, quoted; every value is a parameter.
-        _ITEM_FOR_BID[with_guest] = (
-            reads,
-            f"SELECT {columns} FROM {quote(Item._meta.db_table)} i "  # noqa: S608
-            f"JOIN {quote(Event._meta.db_table)} e ON e.{quote('id')} = i.{quote('event_id')} "
-            f"JOIN {quote(NPO._meta.db_table)} n ON n.{quote('id')} = e.{quote('npo_id')} {guest_join} "
-            f"WHERE i.{quote('id')} = %s AND e.{quote('deleted_at')} IS NULL{guest_order}",
-        )
-    reads, sql = _ITEM_FOR_BID[with_guest]
-    params = bidder_guest_join_params(bidder.pk) if with_guest else []
-    rows = joined_rows(reads, sql, [*params, Item._meta.pk.get_db_prep_value(_uuid(item_id), connection)])  # type: ignore[union-attr]
-    if not rows:
-        return None
-    item, event, npo, *guest = rows[0]
-    Event.npo.field.set_cached_value(event, npo)
-    Item.event.field.set_cached_value(item, event)
-    if with_guest:
-        bidder_guest_known(event, bidder.pk, guest[0])
-    return item  # type: ignore[no-any-return]
+_ITEM = CompiledQuery("auctions.item_for", _item_read, item=uuid.UUID, user=uuid.UUID)
 
 
-def item_get_visible(user: Any, item_id: Any, *, annotate: bool = True, lean: bool = False, bidder: Any = None) -> Item:
-    """The item if ``user`` may see it, else 404 (also for another tenant's drafts).
-
-    ``items_visible_q``'s rule, decided on the row: a public item of a public event is visible to
-    everyone without a membership query (every bid reads this), anything else only to members of
-    the event's NPO (``authz.is_member``: one more query, for drafts and members' reads only).
-    ``lean``: only :data:`ITEM_FOR_BID` (a column left out is read on access, one query each), and
-    with ``bidder`` (a user about to bid) their guest row for the event in the same statement."""
-    if lean:
-        item = _item_for_bid(item_id, bidder)
-    else:
-        qs = Item.objects.filter(pk=_uuid(item_id), event__deleted_at__isnull=True)
-        qs = qs.select_related("event", "event__npo")
-        if annotate:
-            qs = with_bidder_fields(qs.prefetch_related("images"), user)
-        item = qs.first()
+def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, bidder: bool) -> Item:
+    """The item if ``user`` may see it, else 404 (also for another tenant's drafts): a public item
+    of a public event is visible to everyone; anything else only to members of the event's NPO."""
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    item = _ITEM.first(columns, signed_in, bidder, item=_uuid(item_id), user=user.pk if signed_in else _NOBODY)
     if item is None:
         raise NotFound(message="Item not found.")
-    public = item.status in PUBLIC_STATUSES and item.event.status in ("published", "closed")
-    if not public and not authz.is_member(user, item.event.npo_id):
+    role = item.caller_role  # type: ignore[attr-defined]
+    del item.caller_role  # type: ignore[attr-defined]
+    public = item.status in PUBLIC_STATUSES and item.event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)
+    if not (public or role is not None or authz.is_superuser(user)):
         raise NotFound(message="Item not found.")
     return item
+
+
+def item_for(user: Any, item_id: Any) -> Item:
+    """The item ``user`` may see (404 otherwise), with its event and NPO: what an action on the item
+    starts from."""
+    return _visible_item(user, item_id, columns=None, bidder=False)
+
+
+def item_detail(user: Any, item_id: Any) -> Item:
+    """:func:`item_for` as the item's answer shows it: with the caller's ``leading``/``my_max_bid``
+    and the images."""
+    item = _visible_item(user, item_id, columns=None, bidder=True)
+    attach_images([item])
+    return item
+
+
+@dataclass(frozen=True)
+class BidContext:
+    """What a bid reads before its locks — read once (:func:`bid_context`) and handed from the view
+    to the bid services: the item (the columns of :data:`ITEM_FOR_BID`), its event and NPO, who acts,
+    and the signed-in caller's guest row for the event (``None``: not registered)."""
+
+    item: Item
+    event: Event
+    npo: NPO
+    user: Any
+    bidder: Guest | None
+
+
+def bid_context(user: Any, item_id: Any) -> BidContext:
+    """The :class:`BidContext` of ``user`` bidding on ``item_id`` (404 for an item they cannot see).
+    Two compiled statements: the item with its event and NPO, then the caller's guest row."""
+    item = _visible_item(user, item_id, columns=ITEM_FOR_BID, bidder=False)
+    event = item.event
+    return BidContext(item=item, event=event, npo=event.npo, user=user, bidder=bidder_guest_for(user=user, event=event))
 
 
 def bids_history(item: Item) -> QuerySet[Bid]:

@@ -55,6 +55,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
     from apps.attendance.services.paddles import paddle_ensure
     from apps.attendance.services.registrations import registration_create
     from apps.auctions.models import Item, ItemKind
+    from apps.auctions.selectors import bid_context
     from apps.auctions.services.bidding import bid_place
     from apps.auctions.services.buy_now import buy_now
     from apps.auctions.services.items import item_create, item_open
@@ -135,7 +136,7 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
         for lot, bids in plan:
             if lot.last_sequence == 0:
                 for user, amount, top in bids:
-                    bid_place(item=Item.objects.get(pk=lot.pk), user=user, amount=amount, max_amount=top)
+                    bid_place(context=bid_context(user, Item.objects.get(pk=lot.pk)), amount=amount, max_amount=top)
         wine = Item.objects.filter(event=event, title="Wine cellar tour").first() or item_create(
             event=event,
             actor=clerk,

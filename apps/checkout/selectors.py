@@ -34,7 +34,7 @@ from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatu
 from apps.core.exceptions import NotFound
 from apps.core.money import ZERO, AsMoney, MoneySumField, money, money_subquery
 from apps.events.models import Event
-from apps.npos import authz
+from apps.events.selectors import EventAccess, event_for
 
 SUM_FIELD = MoneySumField()
 
@@ -168,24 +168,15 @@ def _uuid(value: Any) -> uuid.UUID:
         raise NotFound(message="Not found.") from None
 
 
-def event_for_member(user: Any, event_id: Any) -> Event:
-    """The event when ``user`` is a member of its NPO (any role) or a super admin, else 404.
-
-    Statements and reports are the NPO's own records: an outsider — a donor, another NPO's cashier —
-    gets 404 whether or not the event is public (permissions.md: ids are not confirmed to outsiders);
-    a member without the capability gets 403 from the caller."""
-    qs = Event.objects.filter(pk=_uuid(event_id)).select_related("npo")
-    event = authz.scope(qs, user, None).first()
-    if event is None:
+def event_for_member(user: Any, event_id: Any) -> EventAccess:
+    """``event_for``, narrowed to members of the event's NPO (any role) and super admins: 404 for
+    everyone else. Statements and reports are the NPO's own records: an outsider — a donor, another
+    NPO's cashier — gets 404 whether or not the event is public (permissions.md: ids are not
+    confirmed to outsiders); a member without the capability gets 403 from the caller."""
+    access = event_for(user, event_id)
+    if not access.is_member:
         raise NotFound(message="Event not found.")
-    return event
-
-
-def event_visible(user: Any, event_id: Any) -> Event:
-    """The event when ``user`` may see it at all (public, or a member's draft), else 404."""
-    from apps.attendance.selectors import event_get_visible
-
-    return event_get_visible(user, event_id)
+    return access
 
 
 # --- the list -----------------------------------------------------------------------------------

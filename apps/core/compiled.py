@@ -15,15 +15,16 @@ and builds the rows as the queryset's own iterable would (model instances with t
 The queryset is the definition: :meth:`CompiledQuery.queryset` builds the same queryset with the
 real values, and a test compares the two for every compiled query in the project
 (:data:`REGISTRY`). What a compiled query cannot vary is the shape of its SQL — a slice's bounds,
-the number of words in a search — so those are *shape* arguments: one compiled statement per
-distinct shape (each call names it), and a small cap on how many a query keeps.
+how many ids an ``IN`` list holds — so those make a *shape*: positional arguments of the builder,
+and the length of each list parameter. One statement is kept per distinct shape, with a small cap.
 
 How the placeholders are found: each parameter is declared with a type (``uuid.UUID``, ``str`` or
-``int``); the queryset is built once with a distinctive value of that type in each place, compiled,
-and the positions where that value (as the database adapter will receive it: a UUID is hex text on
-SQLite) appear in the compiled parameters are recorded. A placeholder that lands nowhere, or
-transformed beyond recognition (``__contains`` wraps its value in ``%``: use an expression such as
-``Upper(Value(word))``, which binds the value as it is), is an error when the query is compiled.
+``int``; ``[uuid.UUID]`` for a list of them); the queryset is built once with a distinctive value of
+that type in each place, compiled, and the positions where that value (as the database adapter
+will receive it: a UUID is hex text on SQLite) appear in the compiled parameters are recorded. A
+placeholder the builder read that lands nowhere — transformed beyond recognition (``__contains``
+wraps its value in ``%``: use an expression such as ``Upper(Value(word))``, which binds the value
+as it is) — is an error when the query is compiled.
 """
 
 from __future__ import annotations
@@ -31,9 +32,10 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import (
@@ -54,39 +56,61 @@ REGISTRY: dict[str, CompiledQuery[Any]] = {}
 MAX_SHAPES = 64
 
 _INT_LOW, _INT_HIGH = 1_900_000_000, 2_100_000_000  # inside every backend's 32-bit integer range
+_SCALARS = (uuid.UUID, str, int)
 
 
 class Values:
-    """The ``p`` a builder receives: attribute access gives the value of one parameter."""
+    """The ``p`` a builder receives: ``p.<name>`` is the value of one parameter (a list for a list
+    parameter). Remembers which parameters the builder read: a shape may use only some of them."""
 
     def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
+        self._values = values
+        self.read: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            value = self._values[name]
+        except KeyError:
+            raise AttributeError(f"no parameter {name!r}") from None
+        self.read.add(name)
+        return value
+
+
+#: Where a value goes: (parameter name, index in its list or None, position, adapter).
+Slot = tuple[str, "int | None", int, Callable[[Any], Any]]
 
 
 class _Statement:
     """One compiled shape: SQL, parameter template, placeholder positions, and how to build rows."""
 
-    def __init__(self, queryset: QuerySet[Any], placeholders: dict[str, tuple[Any, Any]], using: str) -> None:
+    def __init__(self, queryset: QuerySet[Any], placeholders: dict[str, Any], used: set[str], using: str) -> None:
         compiler = queryset.query.get_compiler(using=using)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. an empty IN list: nothing to run, no rows
+            sql, params = "", ()
         self.sql, self.params = sql, list(params)
         self.compiler = compiler
         self.locks = bool(queryset.query.select_for_update)
         self.iterable = queryset._iterable_class  # type: ignore[attr-defined]
-        self.slots: list[tuple[str, int, Callable[[Any], Any]]] = []
+        self.slots: list[Slot] = []
         for name, (placeholder, kind) in placeholders.items():
-            found = False
-            for position, param in enumerate(self.params):
-                adapt = _adapter(placeholder, kind, param)
-                if adapt is not None:
-                    self.slots.append((name, position, adapt))
-                    found = True
-            if not found:
-                raise ValueError(
-                    f"Parameter {name!r} does not appear as a bound value in the compiled query "
-                    f"({sql}); bind it directly (e.g. an exact lookup or Value(...)), not through a "
-                    "lookup that rewrites it."
-                )
+            if name not in used or not sql:
+                continue
+            items = list(enumerate(placeholder)) if isinstance(placeholder, list) else [(None, placeholder)]
+            for index, value in items:
+                found = False
+                for position, param in enumerate(self.params):
+                    adapt = _adapter(value, kind, param)
+                    if adapt is not None:
+                        self.slots.append((name, index, position, adapt))
+                        found = True
+                if not found:
+                    raise ValueError(
+                        f"Parameter {name!r} does not appear as a bound value in the compiled query "
+                        f"({sql}); bind it directly (e.g. an exact lookup or Value(...)), not through a "
+                        "lookup that rewrites it."
+                    )
         if self.iterable is ModelIterable:
             info = compiler.klass_info
             assert info is not None
@@ -98,13 +122,19 @@ class _Statement:
             self.populators = get_related_populators(info, select, using)
             self.annotations = dict(compiler.annotation_col_map or {})
         else:
-            query = queryset.query
-            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            query = queryset.query  # the names as ValuesIterable takes them
+            self.names = (
+                list(query.selected)
+                if query.selected
+                else [*query.extra_select, *query.values_select, *query.annotation_select]
+            )
 
     def bind(self, values: dict[str, Any]) -> list[Any]:
+        """The parameters with ``values`` in the placeholders' places."""
         params = list(self.params)
-        for name, position, adapt in self.slots:
-            params[position] = adapt(values[name])
+        for name, index, position, adapt in self.slots:
+            value = values[name]
+            params[position] = adapt(value if index is None else value[index])
         return params
 
     def build(self, rows: list[Any], using: str) -> list[Any]:
@@ -151,9 +181,16 @@ def _placeholder(kind: type, rng: random.Random) -> Any:
         return uuid.UUID(int=rng.getrandbits(128))
     if kind is int:
         return rng.randint(_INT_LOW, _INT_HIGH)
-    if kind is str:
-        return f"\x1fparam-{rng.getrandbits(64):016x}\x1f"
-    raise TypeError(f"CompiledQuery parameters are uuid.UUID, int or str, not {kind!r}")
+    return f"\x1fparam-{rng.getrandbits(64):016x}\x1f"
+
+
+def _element(declared: Any) -> tuple[type, bool]:
+    """``(type, is_list)`` of a declared parameter type (``uuid.UUID`` or ``[uuid.UUID]``)."""
+    is_list = isinstance(declared, list)
+    kind = declared[0] if is_list else declared
+    if kind not in _SCALARS or (is_list and len(declared) != 1):
+        raise TypeError(f"CompiledQuery parameters are uuid.UUID, int or str (or a list of one), not {declared!r}")
+    return kind, is_list
 
 
 class CompiledQuery(Generic[T]):
@@ -163,11 +200,12 @@ class CompiledQuery(Generic[T]):
     ``name`` registers it in :data:`REGISTRY` (unique). Row locks (``select_for_update``) are
     refused outside a transaction, as the ORM refuses them."""
 
-    def __init__(self, name: str, build: Callable[..., QuerySet[Any]], /, **params: type) -> None:
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any]], /, **params: Any) -> None:
         if name in REGISTRY:
             raise ValueError(f"A compiled query named {name!r} exists already")
-        self.name, self.build_queryset, self.params = name, build, params
-        self._statements: dict[tuple[str, Hashable], _Statement] = {}
+        self.name, self.build_queryset = name, build
+        self.params = {param: _element(declared) for param, declared in params.items()}
+        self._statements: dict[tuple[Any, ...], _Statement] = {}
         self._lock = threading.Lock()
         REGISTRY[name] = self
 
@@ -175,26 +213,38 @@ class CompiledQuery(Generic[T]):
         """The same query as a plain queryset of ``values`` (for tests and one-off reads)."""
         return self.build_queryset(Values(values), *shape)
 
-    def statement(self, *shape: Any, using: str = DEFAULT_DB_ALIAS) -> _Statement:
-        key = (using, shape)
+    def statement(self, *shape: Hashable, lengths: tuple[int, ...] = (), using: str = DEFAULT_DB_ALIAS) -> _Statement:
+        """The compiled statement of ``shape`` (and of ``lengths``: one per list parameter, in
+        declaration order)."""
+        key = (using, shape, lengths)
         statement = self._statements.get(key)
         if statement is None:
-            rng = random.Random(hash((self.name, shape)))  # noqa: S311 - placeholders, not secrets
-            placeholders = {name: (_placeholder(kind, rng), kind) for name, kind in self.params.items()}
-            queryset = self.build_queryset(Values({n: p for n, (p, _) in placeholders.items()}), *shape)
-            statement = _Statement(queryset.using(using), placeholders, using)
+            rng = random.Random(hash((self.name, shape, lengths)))  # noqa: S311 - placeholders, not secrets
+            sizes = iter(lengths)
+            placeholders: dict[str, Any] = {}
+            for name, (kind, is_list) in self.params.items():
+                if is_list:
+                    placeholders[name] = ([_placeholder(kind, rng) for _ in range(next(sizes))], kind)
+                else:
+                    placeholders[name] = (_placeholder(kind, rng), kind)
+            values = Values({name: placeholder for name, (placeholder, _) in placeholders.items()})
+            queryset = self.build_queryset(values, *shape)
+            statement = _Statement(queryset.using(using), placeholders, values.read, using)
             with self._lock:
                 if len(self._statements) >= MAX_SHAPES:
                     self._statements.clear()
                 self._statements[key] = statement
         return statement
 
-    def all(self, *shape: Any, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[T]:
+    def all(self, *shape: Hashable, using: str = DEFAULT_DB_ALIAS, **values: Any) -> list[T]:
         """Every row for ``values`` (instances, dicts or tuples, as the queryset yields them)."""
-        missing = set(self.params) - set(values)
+        lengths = tuple(len(values.get(name) or ()) for name, (_, is_list) in self.params.items() if is_list)
+        statement = self.statement(*shape, lengths=lengths, using=using)
+        missing = {slot[0] for slot in statement.slots} - set(values)
         if missing:
             raise TypeError(f"{self.name}: missing parameters {sorted(missing)}")
-        statement = self.statement(*shape, using=using)
+        if not statement.sql:
+            return []
         connection = connections[using]
         if statement.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
@@ -204,11 +254,7 @@ class CompiledQuery(Generic[T]):
             rows = cursor.fetchall()
         return statement.build(rows, using) if rows else []
 
-    def first(self, *shape: Any, using: str = DEFAULT_DB_ALIAS, **values: Any) -> T | None:
+    def first(self, *shape: Hashable, using: str = DEFAULT_DB_ALIAS, **values: Any) -> T | None:
         """The first row, or ``None`` (slice the queryset to one row in ``build``: this reads all)."""
         rows = self.all(*shape, using=using, **values)
         return rows[0] if rows else None
-
-
-def compiled_names() -> Sequence[str]:
-    return sorted(REGISTRY)

@@ -51,6 +51,16 @@ class Conflict(DomainError):
     default_code = "CONFLICT"
 
 
+class NotAuthenticated(DomainError):
+    """The operation needs a signed-in caller (401, with the bearer challenge simplejwt sends)."""
+
+    status = 401
+    default_code = "NOT_AUTHENTICATED"
+
+    def __init__(self, message: str = "Authentication credentials were not provided.", **extra: Any) -> None:
+        super().__init__(message=message, headers={"WWW-Authenticate": 'Bearer realm="api"'}, **extra)
+
+
 class PermissionDenied(DomainError):
     """The caller may see the object but may not do this (403)."""
 

@@ -42,9 +42,9 @@ _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
 
 def _database() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    connection.ensure_connection()
+    if not connection.is_usable():  # Django's own check (a round trip on PostgreSQL)
+        raise RuntimeError("the database connection is not usable")
 
 
 def _cache() -> None:

@@ -55,7 +55,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.core.models import OutboxEmail, OutboxStatus
-from apps.core.prepared import PreparedInsert
 from apps.core.tasks import deliver_emails, enqueue_after_commit
 
 logger = logging.getLogger("augeo.outbox")
@@ -66,8 +65,6 @@ UNDELIVERABLE_DOMAINS = (".invalid",)
 SEND_TIMEOUT_SECONDS = 10
 #: Rows per delivery task queued by the sweep and by a retry (a task holds one SMTP connection).
 BATCH = 50
-#: A queued mail is one precompiled statement (``PreparedInsert``): every outbid bid writes one.
-_OUTBOX_ROW = PreparedInsert(OutboxEmail)
 #: Control characters (CR, LF, NUL, …, and the Unicode line/paragraph separators) never reach a header.
 _HEADER_UNSAFE = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 #: Failures of the connection itself: the rest of the batch is not tried against the same server.
@@ -199,7 +196,7 @@ def email_queue(
         attachments=[{"kind": kind, "ref": str(reference)} for kind, reference in attachments],
         ref=ref[:100],
     )
-    _OUTBOX_ROW.insert([row])
+    row.save(force_insert=True)
     enqueue_after_commit(deliver_emails, [str(row.pk)])
     return row
 

@@ -8,10 +8,6 @@ from django.db import models
 
 from apps.core.logging import request_id_var
 from apps.core.models import AuditEntry
-from apps.core.prepared import PreparedInsert
-
-#: Every write audits: one precompiled statement (``PreparedInsert``).
-_AUDIT_ROW = PreparedInsert(AuditEntry)
 
 
 def audit_record(
@@ -31,7 +27,7 @@ def audit_record(
         actor = None
     if npo_id is None and obj is not None:
         npo_id = getattr(obj, "npo_id", None)
-    entry = AuditEntry(
+    return AuditEntry.objects.create(
         actor=actor,
         action=action,
         object_type=obj._meta.label_lower if obj is not None else "",
@@ -42,5 +38,3 @@ def audit_record(
         request_id=request_id_var.get() if request_id_var.get() != "-" else "",
         details=details or {},
     )
-    _AUDIT_ROW.insert([entry])
-    return entry

@@ -8,13 +8,13 @@ admins see everything. Anything else answers 404.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import CharField, OuterRef, Prefetch, Q, QuerySet, Sum, Value
 
-from apps.core.exceptions import NotFound
-from apps.core.prepared import PreparedRead
+from apps.core.compiled import CompiledQuery
+from apps.core.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from apps.events import hooks
 from apps.events.models import Event, EventMedia, EventStatus, MediaStatus
 from apps.npos import authz
@@ -29,6 +29,79 @@ def events_visible_to(user: Any) -> QuerySet[Event]:
     return Event.objects.select_related("npo").filter(Q(status__in=PUBLIC_STATUSES) | authz.scope_q(user, None))
 
 
+@dataclass(frozen=True)
+class EventAccess:
+    """An event the caller may see, and what they may do in its NPO: the answer of
+    :func:`event_for`, handed to the view, the page or the service that needs it."""
+
+    event: Event
+    #: The caller's role in the event's NPO (``None``: anonymous, or no membership that counts).
+    role: str | None
+    superuser: bool
+    signed_in: bool
+
+    @property
+    def is_member(self) -> bool:
+        """Super admins count as members (they see drafts and members' fields)."""
+        return self.superuser or self.role is not None
+
+    def can(self, capability: Requirement | None) -> bool:
+        """Whether the caller holds ``capability`` (any of a tuple; ``None``: nothing is needed)."""
+        if capability is None:
+            return True
+        return self.superuser or authz.role_grants(self.role, capability)
+
+    def require(self, capability: Requirement, *, message: str | None = None) -> Event:
+        """The event, or 401 for an anonymous caller / 403 without ``capability`` (api.md's order:
+        the 404 of an invisible event came first, in :func:`event_for`)."""
+        if not self.signed_in:
+            raise NotAuthenticated()
+        if not self.can(capability):
+            raise PermissionDenied(message=message or "You do not have permission to do this in this NPO.")
+        return self.event
+
+
+#: What the hot reads under an event need of it (the catalogue, the check-in search): its NPO and
+#: status decide visibility; the rest of the row is read on access.
+EVENT_REF = ("id", "npo_id", "status")
+
+
+def _event_read(p: Any, columns: tuple[str, ...] | None, signed_in: bool) -> QuerySet[Event]:
+    qs = Event.objects.filter(pk=p.event)
+    qs = qs.select_related("npo") if columns is None else qs.only(*columns)
+    role = authz.role_subquery(p.user, OuterRef("npo_id")) if signed_in else Value(None, output_field=CharField())
+    return qs.annotate(caller_role=role)
+
+
+_EVENT = CompiledQuery("events.event_for", _event_read, event=uuid.UUID, user=uuid.UUID)
+_NOBODY = uuid.UUID(int=0)
+
+
+def event_for(
+    user: Any, event_id: Any, *, capability: Requirement | None = None, columns: tuple[str, ...] | None = None
+) -> EventAccess:
+    """The one answer to "the event this caller may see, with this capability": the event (404
+    unless it is public or the caller a member of its NPO; also for malformed ids) and the caller's
+    role there, read together in one compiled statement (the membership rule is
+    ``authz.role_subquery``). With ``capability``: 401/403 unless the caller holds it.
+
+    ``columns``: only these event columns (see :data:`EVENT_REF`; others are read on access);
+    ``None``: the whole event with its NPO."""
+    pk = _as_uuid(event_id)
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    event = _EVENT.first(columns, signed_in, event=pk, user=user.pk if signed_in else _NOBODY) if pk else None
+    if event is None:
+        raise NotFound(message="Event not found.")
+    role = event.caller_role  # type: ignore[attr-defined]
+    del event.caller_role  # type: ignore[attr-defined]  # the answer carries it, not the model
+    access = EventAccess(event=event, role=role, superuser=authz.is_superuser(user), signed_in=signed_in)
+    if not (event.status in PUBLIC_STATUSES or access.is_member):
+        raise NotFound(message="Event not found.")
+    if capability is not None:
+        access.require(capability)
+    return access
+
+
 def _as_uuid(value: Any) -> uuid.UUID | None:
     if isinstance(value, uuid.UUID):
         return value
@@ -36,80 +109,6 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except (TypeError, ValueError, AttributeError):
         return None
-
-
-def event_get_visible(user: Any, event_id: Any) -> Event:
-    """The event if ``user`` may see it; raises ``NotFound`` otherwise (also for malformed ids)."""
-    pk = _as_uuid(event_id)
-    event = events_visible_to(user).filter(pk=pk).first() if pk else None
-    if event is None:
-        raise NotFound(message="Event not found.")
-    return event
-
-
-def event_ref_visible(
-    user: Any,
-    event_id: Any,
-    *,
-    columns: tuple[str, ...] = ("id", "npo_id", "status"),
-    capability: Requirement | None = None,
-) -> Event:
-    """``event_get_visible`` for the hot reads under an event (the catalogue, the check-in search):
-    only ``columns`` (other fields are deferred: reading one is a query), the caller's role read with
-    them in one precompiled query (:func:`event_ref`) where the full event plus the membership check
-    were two, each with every column of the event and its NPO. Sets the flags of :func:`caller_flags`."""
-    pk = _as_uuid(event_id)
-    event = event_ref(user, pk, columns) if pk else None
-    if event is None:
-        raise NotFound(message="Event not found.")
-    return caller_flags(event, user, event.caller_role, capability)  # type: ignore[attr-defined]
-
-
-def caller_flags(event: Event, user: Any, role: str | None, capability: Requirement | None = None) -> Event:
-    """``events_visible_to``'s rule decided on the row, from the caller's ``role`` in the event's NPO:
-    sets ``caller_is_member`` (super admins count as members) and, for ``capability``, ``caller_can``;
-    404 unless the event is public or the caller a member."""
-    superuser = authz.is_superuser(user)
-    event.caller_is_member = superuser or role is not None  # type: ignore[attr-defined]
-    if capability is not None:
-        event.caller_can = superuser or authz.role_grants(role, capability)  # type: ignore[attr-defined]
-    if not (event.status in PUBLIC_STATUSES or event.caller_is_member):  # type: ignore[attr-defined]
-        raise NotFound(message="Event not found.")
-    return event
-
-
-_EVENT_REF: dict[tuple[tuple[str, ...], bool], tuple[PreparedRead, str]] = {}
-
-
-def event_ref(user: Any, pk: uuid.UUID, columns: tuple[str, ...]) -> Event | None:
-    """``columns`` of a live (not deleted) event and the caller's role in its NPO (``caller_role``:
-    :func:`apps.npos.authz.role_subquery_sql`, ``None`` for anonymous callers and non-members), in one
-    precompiled statement (:class:`apps.core.prepared.PreparedRead`). The hot reads under an event
-    (the catalogue a room of phones polls, the check-in search per keystroke) use it: building the
-    same read with the ORM — an ``Exists`` over a join per question — cost several times the query.
-    Columns left out are read on access."""
-    signed_in = bool(getattr(user, "is_authenticated", False))
-    key = (columns, signed_in)
-    prepared = _EVENT_REF.get(key)
-    if prepared is None:
-        quote = connection.ops.quote_name
-        meta = Event._meta
-        column = {f.name: f.column for f in meta.concrete_fields}
-        attname = {f.name: f.attname for f in meta.concrete_fields}
-        read = PreparedRead(
-            Event, [attname[name.removesuffix("_id")] for name in ("id", *columns)], extra=["caller_role"]
-        )
-        role = authz.role_subquery_sql(f"e.{quote(column['npo'])}") if signed_in else "NULL"
-        # Identifiers from the models' _meta, quoted; every value is a parameter.
-        sql = (
-            f"SELECT {read.select_list('e')}, {role} AS caller_role FROM {quote(meta.db_table)} e "  # noqa: S608
-            f"WHERE e.{quote(column['id'])} = %s AND e.{quote(column['deleted_at'])} IS NULL"
-        )
-        prepared = _EVENT_REF[key] = (read, sql)
-    read, sql = prepared
-    params = [*(authz.role_params(user) if signed_in else []), Event._meta.pk.get_db_prep_value(pk, connection)]  # type: ignore[union-attr]
-    rows = read.rows(sql, params)
-    return rows[0] if rows else None
 
 
 def public_events() -> QuerySet[Event]:

@@ -15,8 +15,10 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.core.exceptions import NotFound
 from apps.core.money import money_str
 from apps.events.models import Event
+from apps.events.selectors import EVENT_REF, event_for, events_visible_to
 
 #: How many rows each list of the display shows.
 LATEST = 8
@@ -26,20 +28,15 @@ CLOSING = 4
 
 def event_visible_id(user: Any, raw_id: Any) -> uuid.UUID | None:
     """The id of the event ``user`` may see (live.md: published or closed for anyone, drafts for the
-    NPO's members), else None — also for a malformed id."""
-    from apps.events.selectors import events_visible_to
-
+    NPO's members; ``event_for``), else None — also for a malformed id."""
     try:
-        pk = raw_id if isinstance(raw_id, uuid.UUID) else uuid.UUID(str(raw_id))
-    except (TypeError, ValueError, AttributeError):
+        return event_for(user, raw_id, columns=EVENT_REF).event.pk
+    except NotFound:
         return None
-    return events_visible_to(user).filter(pk=pk).values_list("pk", flat=True).first()
 
 
 def display_event(user: Any, slug: str) -> Event | None:
     """The event of a display page: what ``user`` may see (anonymous: published or closed)."""
-    from apps.events.selectors import events_visible_to
-
     return events_visible_to(user).filter(slug=slug).first()
 
 

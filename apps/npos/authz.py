@@ -7,11 +7,13 @@ single query whatever its size, never row by row.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, TypeVar
 
-from django.db import connection, models
-from django.db.models import QuerySet
+from django.db import models
+from django.db.models import Q, QuerySet, Subquery
 
+from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import PermissionDenied
 from apps.core.superuser import is_superuser
 from apps.npos.capabilities import Requirement, roles_with
@@ -20,26 +22,32 @@ from apps.npos.models import Membership, MembershipStatus
 M = TypeVar("M", bound=models.Model)
 
 __all__ = [
+    "active_membership_q",
     "check_capability",
     "has_capability",
-    "has_capability_expression",
     "is_member",
-    "is_member_expression",
     "is_superuser",
     "memberships_of",
     "npo_ids_with",
     "role_grants",
     "role_of",
-    "role_subquery_sql",
+    "role_subquery",
     "scope",
     "scope_q",
 ]
 
 
+def active_membership_q(prefix: str = "") -> Q:
+    """The one definition of a membership that counts (permissions.md: "Only ``active``
+    memberships count"): active, in an NPO that is not deleted. ``prefix`` reaches the membership
+    from another model (``"memberships__"``)."""
+    return Q(**{f"{prefix}status": MembershipStatus.ACTIVE, f"{prefix}npo__deleted_at__isnull": True})
+
+
 def memberships_of(user: Any) -> QuerySet[Membership]:
     if not getattr(user, "is_authenticated", False):
         return Membership.objects.none()
-    return Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE, npo__deleted_at__isnull=True)
+    return Membership.objects.filter(active_membership_q(), user=user)
 
 
 def npo_ids_with(user: Any, capability: Requirement | None) -> QuerySet[Any]:
@@ -55,45 +63,31 @@ def npo_ids_with(user: Any, capability: Requirement | None) -> QuerySet[Any]:
     return qs.values("npo_id")
 
 
-def role_subquery_sql(npo_column: str) -> str:
-    """SQL for "the caller's role in the NPO of ``npo_column``" (``NULL`` without an active membership
-    in an NPO that is not deleted) — :func:`memberships_of`'s rule, written out once so hot reads
-    run it as precompiled text: the ORM spent several milliseconds building each capability check
-    (an ``Exists`` over a join), many times the query itself. Takes the parameters of
-    :func:`role_params`; identifiers come from the models' ``_meta``, quoted. One row at most: a
-    membership is unique per (NPO, user)."""
-    quote = connection.ops.quote_name
-    membership, npo = Membership._meta, Membership._meta.get_field("npo").related_model._meta  # type: ignore[union-attr]
-    return (
-        f"(SELECT m.{quote('role')} FROM {quote(membership.db_table)} m "  # noqa: S608
-        f"JOIN {quote(npo.db_table)} n ON n.{quote(npo.pk.column)} = m.{quote('npo_id')} "  # type: ignore[union-attr]
-        f"WHERE m.{quote('user_id')} = %s AND m.{quote('npo_id')} = {npo_column} "
-        f"AND m.{quote('status')} = %s AND n.{quote('deleted_at')} IS NULL)"
-    )
+def role_subquery(user_id: Any, npo: Any) -> Subquery:
+    """The role ``user_id`` holds in the NPO ``npo`` (an id or an ``OuterRef``) as a subquery:
+    ``NULL`` without a membership that counts. One row at most: a membership is unique per (NPO,
+    user). Lets a read of an NPO's row (an event under the catalogue) answer the caller's role in
+    the same statement."""
+    memberships = Membership.objects.filter(active_membership_q(), user_id=user_id, npo_id=npo)
+    return Subquery(memberships.values("role")[:1], output_field=models.CharField())
 
 
-def role_params(user: Any) -> list[Any]:
-    user_id = Membership._meta.get_field("user").target_field.get_db_prep_value(user.pk, connection)  # type: ignore[attr-defined]
-    return [user_id, MembershipStatus.ACTIVE.value]
-
-
-_ROLE_SQL: str | None = None
+_ROLE_OF = CompiledQuery(
+    "npos.role_of",
+    lambda p: Membership.objects.filter(active_membership_q(), user_id=p.user, npo_id=p.npo).values_list(
+        "role", flat=True
+    )[:1],
+    user=uuid.UUID,
+    npo=uuid.UUID,
+)
 
 
 def role_of(user: Any, npo_id: Any) -> str | None:
-    """The role ``user`` holds in ``npo_id`` through an active membership, or ``None`` (anonymous
-    callers, no membership, a deleted NPO). One precompiled query."""
-    global _ROLE_SQL
+    """The role ``user`` holds in ``npo_id`` through a membership that counts, or ``None``
+    (anonymous callers, no membership, a deleted NPO)."""
     if npo_id is None or not getattr(user, "is_authenticated", False):
         return None
-    if _ROLE_SQL is None:
-        _ROLE_SQL = "SELECT " + role_subquery_sql("%s")
-    npo_pk = Membership._meta.get_field("npo").target_field.get_db_prep_value(npo_id, connection)  # type: ignore[attr-defined]
-    user_id, status = role_params(user)
-    with connection.cursor() as cursor:
-        cursor.execute(_ROLE_SQL, [user_id, npo_pk, status])
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return _ROLE_OF.first(user=user.pk, npo=npo_id)
 
 
 def role_grants(role: str | None, capability: Requirement | None) -> bool:
@@ -147,19 +141,3 @@ def scope_q(user: Any, capability: Requirement | None, *, npo_path: str = "npo")
     if not getattr(user, "is_authenticated", False):
         return models.Q(pk__in=[])
     return models.Q(**{f"{npo_path}__in": npo_ids_with(user, capability)})
-
-
-def has_capability_expression(user: Any, capability: Requirement | None, *, npo_path: str = "npo_id") -> Any:
-    """:func:`has_capability` as an SQL expression on a row whose NPO is ``npo_path``: annotating the
-    row answers the capability check in the query that reads the row, instead of a second query.
-    Same rules: super admins always, anonymous callers never, ``capability=None`` any membership."""
-    if is_superuser(user):
-        return models.Value(True, output_field=models.BooleanField())
-    if not getattr(user, "is_authenticated", False):
-        return models.Value(False, output_field=models.BooleanField())
-    return models.Exists(npo_ids_with(user, capability).filter(npo_id=models.OuterRef(npo_path)))
-
-
-def is_member_expression(user: Any, *, npo_path: str = "npo_id") -> Any:
-    """:func:`is_member` as an SQL expression (see :func:`has_capability_expression`)."""
-    return has_capability_expression(user, None, npo_path=npo_path)

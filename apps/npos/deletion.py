@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from apps.core.exceptions import Conflict
+from apps.npos.authz import memberships_of
 from apps.npos.capabilities import Role
 from apps.npos.models import NPO, Membership, MembershipStatus
 
@@ -14,11 +15,7 @@ def last_admin_blocker(user: Any) -> None:
     """409 ``LAST_ADMIN`` when ``user`` is the only active admin of a live NPO. The NPO rows are
     locked (the lock ``member_update``/``member_remove`` take), so two admins of one NPO deleting
     their accounts at once cannot both succeed."""
-    npo_ids = list(
-        Membership.objects.filter(
-            user=user, status=MembershipStatus.ACTIVE, role=Role.ADMIN, npo__deleted_at__isnull=True
-        ).values_list("npo_id", flat=True)
-    )
+    npo_ids = list(memberships_of(user).filter(role=Role.ADMIN).values_list("npo_id", flat=True))
     for npo in NPO.objects.select_for_update().filter(pk__in=npo_ids).order_by("pk"):
         others = (
             Membership.objects.filter(npo=npo, status=MembershipStatus.ACTIVE, role=Role.ADMIN)

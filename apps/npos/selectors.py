@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import NotFound
 from apps.npos import authz
 from apps.npos.models import NPO, Invitation, Membership, MembershipStatus
@@ -41,6 +43,18 @@ def invitations_of(npo: NPO) -> QuerySet[Invitation]:
     return Invitation.objects.filter(npo=npo).select_related("invited_by").order_by("-created_at")
 
 
-def memberships_for_user(user: Any) -> QuerySet[Membership]:
-    """The user's active memberships of live NPOs (``GET /users/me/``), NPO loaded."""
-    return authz.memberships_of(user).select_related("npo").order_by("npo__name")
+_SUMMARIES = CompiledQuery(
+    "npos.membership_summaries",
+    lambda p: Membership.objects.filter(authz.active_membership_q(), user_id=p.user)
+    .order_by("npo__name", "npo_id")
+    .values_list("npo_id", "role"),
+    user=uuid.UUID,
+)
+
+
+def membership_summaries(user: Any) -> list[dict[str, str]]:
+    """The user's memberships that count, as ``users/me`` shows them (``{npo, role}``, by NPO
+    name): every app reads them at start, so the query is compiled once (``CompiledQuery``)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [{"npo": str(npo_id), "role": role} for npo_id, role in _SUMMARIES.all(user=user.pk)]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from apps.npos.models import MembershipStatus
+from apps.npos.authz import memberships_of
 
 
 def viewer_zone(user: Any) -> str:
@@ -20,12 +20,9 @@ def viewer_zone(user: Any) -> str:
         return str(cached)
     name = getattr(user, "timezone", "") or ""
     if not name:
-        name = (
-            user.memberships.filter(status=MembershipStatus.ACTIVE, npo__deleted_at__isnull=True)
-            .order_by("created_at")
-            .values_list("npo__timezone", flat=True)
-            .first()
-        ) or str(settings.TIME_ZONE)
+        name = (memberships_of(user).order_by("created_at").values_list("npo__timezone", flat=True).first()) or str(
+            settings.TIME_ZONE
+        )
     user._augeo_zone = name
     return str(name)
 

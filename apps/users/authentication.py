@@ -12,11 +12,9 @@ right after it); tokens without it fall back to ``iat``.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
 from django.core.signals import setting_changed
-from django.db import connection
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
@@ -26,78 +24,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from apps.core.prepared import PreparedRead, fetch_prepared
+from apps.users.selectors import user_by_pk
 from apps.users.tokens import ISSUED_CLAIM
-
-
-def user_by_pk(pk: Any) -> Any:
-    """The user row by primary key through one precompiled SQL statement
-    (:class:`apps.core.prepared.PreparedRead` converts every column as the ORM does): every
-    authenticated API request reads it, and building the same ``SELECT … WHERE id = %s`` through
-    the ORM's query compiler cost more than the round trip. None when there is no such user (or
-    the id is no UUID)."""
-    try:
-        pk = uuid.UUID(str(pk))
-    except ValueError:
-        return None
-    return user_read().by_pk(pk)
-
-
-_USER_READ: PreparedRead | None = None
-_USER_WITH_MEMBERSHIPS_SQL: str | None = None
-
-
-def user_read() -> PreparedRead:
-    """Every column of the user (the request's user is the whole model, as ``get_user`` gave it)."""
-    from apps.users.models import User
-
-    global _USER_READ
-    if _USER_READ is None:
-        _USER_READ = PreparedRead(User, [field.attname for field in User._meta.concrete_fields])
-    return _USER_READ
-
-
-def user_with_memberships_by_pk(pk: Any) -> Any:
-    """:func:`user_by_pk` and the user's ``membership_summaries`` in the same statement (a view that
-    shows them — ``users/me``, which every app reads at start — asks for them with
-    ``user_with_memberships = True``): one row per active membership in a live NPO, or one row of
-    the user alone. The summaries are kept on the instance, where ``membership_summaries`` finds
-    them; a test compares both reads."""
-    from apps.npos.models import NPO, Membership, MembershipStatus
-    from apps.users.models import User
-    from apps.users.selectors import membership_summary
-
-    try:
-        pk = uuid.UUID(str(pk))
-    except ValueError:
-        return None
-    read = user_read()
-    global _USER_WITH_MEMBERSHIPS_SQL
-    if _USER_WITH_MEMBERSHIPS_SQL is None:
-        quote = connection.ops.quote_name
-        membership, npo = quote(Membership._meta.db_table), quote(NPO._meta.db_table)
-        # Identifiers from the models' _meta, quoted; the values are parameters.
-        _USER_WITH_MEMBERSHIPS_SQL = (
-            f"SELECT {read.select_list('t')}, mm.{quote('npo_id')}, mm.{quote('role')} "  # noqa: S608
-            f"FROM {quote(User._meta.db_table)} t LEFT JOIN ("
-            f"SELECT m.{quote('user_id')}, m.{quote('npo_id')}, m.{quote('role')}, n.{quote('name')} "
-            f"FROM {membership} m JOIN {npo} n ON n.{quote('id')} = m.{quote('npo_id')} "
-            f"WHERE m.{quote('status')} = %s AND n.{quote('deleted_at')} IS NULL"
-            f") mm ON mm.{quote('user_id')} = t.{quote('id')} "
-            f"WHERE t.{quote('id')} = %s ORDER BY mm.{quote('name')}, mm.{quote('npo_id')}"
-        )
-    rows = fetch_prepared(
-        _USER_WITH_MEMBERSHIPS_SQL,
-        [MembershipStatus.ACTIVE.value, User._meta.pk.get_db_prep_value(pk, connection)],  # type: ignore[union-attr]
-    )
-    if not rows:
-        return None
-    width = read.width
-    user = read.build(rows[0][:width])
-    summaries = [membership_summary(row[width], row[width + 1]) for row in rows if row[width] is not None]
-    user._membership_summaries = summaries
-    return user
-
 
 #: Access tokens whose signature and fixed claims were verified, by their SHA-256 (the token itself
 #: is not kept): ``(token class, payload)``. Per process, at most ``_VERIFIED_MAX`` (then emptied).
@@ -115,12 +43,10 @@ def _forget_verified_tokens(*, setting: str, **kwargs: Any) -> None:
 
 class JWTAuthentication(BaseJWTAuthentication):
     """simplejwt's authentication plus the per-user revocation cut-off; the user is read with
-    :func:`user_by_pk` (simplejwt's ``get_user`` otherwise, same checks in the same order).
+    :func:`apps.users.selectors.user_by_pk` (simplejwt's ``get_user`` otherwise, same checks in the
+    same order).
 
     A token's signature is verified once per process (:meth:`get_validated_token`)."""
-
-    #: Read the user's memberships with the user (the view's ``user_with_memberships``).
-    with_memberships = False
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         """simplejwt's validation, its signature check done once per token and process.
@@ -153,11 +79,6 @@ class JWTAuthentication(BaseJWTAuthentication):
             _VERIFIED[key] = (type(token), dict(token.payload))
         return token
 
-    def authenticate(self, request: Any) -> Any:
-        view = (getattr(request, "parser_context", None) or {}).get("view")
-        self.with_memberships = bool(getattr(view, "user_with_memberships", False))
-        return super().authenticate(request)
-
     def get_user(self, validated_token: Token) -> Any:
         user = self._user(validated_token)
         cut_off = getattr(user, "tokens_valid_after", None)
@@ -176,7 +97,7 @@ class JWTAuthentication(BaseJWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as exc:
             raise InvalidToken(str(_("Token contained no recognizable user identification"))) from exc
-        user = user_with_memberships_by_pk(user_id) if self.with_memberships else user_by_pk(user_id)
+        user = user_by_pk(user_id)
         if user is None:
             raise AuthenticationFailed(str(_("User not found")), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:

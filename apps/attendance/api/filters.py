@@ -1,5 +1,5 @@
 """One FilterSet per listed model (NetBox style). Text search is not here: the guest search needs the
-event to resolve registration codes and bidder numbers (:func:`selectors.guest_search_q`)."""
+event to resolve registration codes and bidder numbers (:func:`selectors.guests_search`)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -41,6 +42,7 @@ from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.events.models import Event
+from apps.events.selectors import EventAccess, event_for
 from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
 
@@ -57,28 +59,26 @@ class EventScopedMixin(DeclaredCapabilities):
 
     request: Any
     kwargs: dict[str, Any]
-    _event: Event | None = None
+    _access: EventAccess | None = None
     #: The event columns a view reads (``None``: the whole event and its NPO).
     event_columns: ClassVar[tuple[str, ...] | None] = None
 
+    def event_access(self) -> EventAccess:
+        """The event and the caller's role there, read once per request (``event_for``: 404 first)."""
+        if self._access is None:
+            self._access = event_for(self.request.user, self.kwargs["event_id"], columns=self.event_columns)
+        return self._access
+
     def get_event(self) -> Event:
-        if self._event is None:
-            self._event = selectors.event_get_visible(
-                self.request.user,
-                self.kwargs["event_id"],
-                capability=self.declared_capability(),
-                columns=self.event_columns,
-            )
-        return self._event
+        return self.event_access().event
 
     def check_event_capability(self) -> Event:
-        """The declared capability, read with the event (``caller_can``): a caller who holds it costs
-        no second query; every other case goes through ``check_capability`` (401, 403, or a loud
-        error for an undeclared action)."""
-        event = self.get_event()
-        if not (getattr(event, "caller_can", False) and getattr(self.request.user, "is_authenticated", False)):
-            self.check_capability(event.npo_id)
-        return event
+        """The capability declared for this request, checked on the role read with the event (401,
+        403; an undeclared key is a loud error)."""
+        requirement = self.declared_capability()
+        if requirement is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} declares no capability for {self.capability_key()!r}.")
+        return self.event_access().require(requirement)
 
 
 def _is_owner(user: Any, registration: Registration) -> bool:

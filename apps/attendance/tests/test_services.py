@@ -232,10 +232,10 @@ def test_check_in_counter_counts_committed_first_check_ins_only(event, staff, dj
 
 
 @pytest.mark.django_db(transaction=True)
-def test_lean_row_locks_refuse_to_run_outside_a_transaction_and_read_inside_one():
-    """The bid path's precompiled locks (apps.attendance.locks): outside a transaction the lock would
-    end with the statement, so they refuse, as ``select_for_update`` does; inside one they read the
-    row's lean columns (a missing row: DoesNotExist, or None for a paddle)."""
+def test_row_locks_refuse_to_run_outside_a_transaction_and_read_inside_one():
+    """The compiled locks (apps.attendance.locks): outside a transaction the lock would end with the
+    statement, so they refuse, as ``select_for_update`` does; inside one they read the row (a
+    missing row: DoesNotExist, or None for a paddle)."""
 
     from django.db import transaction
     from django.db.transaction import TransactionManagementError
@@ -245,13 +245,13 @@ def test_lean_row_locks_refuse_to_run_outside_a_transaction_and_read_inside_one(
     registration = RegistrationFactory()
     guest = registration.guests.get()
     with pytest.raises(TransactionManagementError):
-        lock_guest(guest.pk, lean=True)
+        lock_guest(guest.pk)
     with transaction.atomic():
-        locked = lock_guest(guest.pk, lean=True)
+        locked = lock_guest(guest.pk)
         assert (locked.pk, locked.registration_id, locked.user_id) == (guest.pk, registration.pk, guest.user_id)
-        assert lock_registration(registration.pk, lean=True).status == registration.status
-        assert lock_paddle(uuid.uuid4(), lean=True) is None
+        assert lock_registration(registration.pk).status == registration.status
+        assert lock_paddle(uuid.uuid4()) is None
         with pytest.raises(Registration.DoesNotExist):
-            lock_registration(uuid.uuid4(), lean=True)
+            lock_registration(uuid.uuid4())
         with pytest.raises(Guest.DoesNotExist):
-            lock_guest(uuid.uuid4(), lean=True)
+            lock_guest(uuid.uuid4())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
@@ -48,6 +49,7 @@ from apps.core.idempotency import idempotent
 from apps.core.money import money_str
 from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle, CombinedThrottlesMixin
+from apps.events.selectors import EVENT_REF, event_for
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
@@ -78,9 +80,7 @@ def _shows_reserve(request: Request, npo_id: Any) -> bool:
 
 
 def _event(request: Request, event_id: Any) -> Any:
-    from apps.events.selectors import event_get_visible
-
-    return event_get_visible(request.user, event_id)
+    return event_for(request.user, event_id).event
 
 
 def _data(request: Request) -> dict[str, Any]:
@@ -124,8 +124,6 @@ class EventItemsViewSet(AuctionViewSet):
         (apps.core.public_cache: at most 1 s, invalidated by every committed bid, sale or item
         change) — and a signed-in bidder gets ``leading``/``my_max_bid`` added from two small
         queries of their own. Only answers are cached: a 404 or 400 is raised every time."""
-        from apps.events.selectors import event_ref_visible
-
         user = request.user
         if not user.is_authenticated:
             if type(request.accepted_renderer) is JSONRenderer and "indent" not in request.accepted_media_type:
@@ -133,34 +131,26 @@ class EventItemsViewSet(AuctionViewSet):
                 name = f"items.json:{request.build_absolute_uri()}"
                 body = public_cache.read(event_id, name, lambda: self._public_json(request, event_id))
                 return HttpResponse(body, content_type=JSONRenderer.media_type)
-            return Response(self._public_page(request, event_id)["page"])
-        event = event_ref_visible(user, event_id)  # visibility and membership in one query
-        if event.caller_is_member:  # type: ignore[attr-defined]
-            shows = _shows_reserve(request, event.npo_id)
-            return Response(self._page(request, event, user=user, member=True, show_reserve=shows))
-        public = self._public_page(request, event_id)
-        return Response(selectors.with_bidder_overlay(public["page"], public["leaders"], user))
+            return Response(self._public_page(request, event_id))
+        access = event_for(user, event_id, columns=EVENT_REF)  # visibility and role in one statement
+        if access.is_member:
+            shows = access.can(PRIVATE_FIELDS["auctions.Item"]["reserve"])
+            return Response(self._page(request, access.event, user=user, member=True, show_reserve=shows))
+        return Response(selectors.with_bidder_overlay(self._public_page(request, event_id), user))
 
     def _public_json(self, request: Request, event_id: Any) -> bytes:
         """The anonymous page rendered as DRF's JSON renderer renders it (byte for byte)."""
-        return JSONRenderer().render(self._public_page(request, event_id)["page"])
+        return JSONRenderer().render(self._public_page(request, event_id))
 
     def _public_page(self, request: Request, event_id: Any) -> dict[str, Any]:
         url = request.build_absolute_uri()
         return public_cache.read(event_id, f"items:{url}", lambda: self._public_build(request, event_id))
 
     def _public_build(self, request: Request, event_id: Any) -> dict[str, Any]:
-        """The page as an anonymous caller sees it, plus each item's leading paddle (not shown; the
-        bidder overlay needs it)."""
-        from django.contrib.auth.models import AnonymousUser
-
-        from apps.events.selectors import event_ref_visible
-
+        """The page as an anonymous caller sees it."""
         anonymous = AnonymousUser()
-        event = event_ref_visible(anonymous, event_id)
-        leaders: dict[str, str | None] = {}
-        page = self._page(request, event, user=anonymous, member=False, show_reserve=False, leaders=leaders)
-        return {"page": page, "leaders": leaders}
+        event = event_for(anonymous, event_id, columns=EVENT_REF).event
+        return self._page(request, event, user=anonymous, member=False, show_reserve=False)
 
     def _page(
         self,
@@ -170,12 +160,9 @@ class EventItemsViewSet(AuctionViewSet):
         user: Any,
         member: bool,
         show_reserve: bool,
-        leaders: dict[str, Any] | None = None,
     ) -> Any:
         qs = self.filter_queryset(selectors.items_for_event(user=user, event=event, member=member))
         page = selectors.attach_images(list(self.paginate_queryset(qs) or []))
-        if leaders is not None:
-            leaders.update((str(item.pk), item.leader_paddle_id) for item in page)
         context = {"request": request if user.is_authenticated else None, "show_reserve": show_reserve}
         return self.get_paginated_response(s.ItemSerializer(page, many=True, context=context).data).data
 
@@ -190,7 +177,7 @@ class EventItemsViewSet(AuctionViewSet):
         self.check_capability(event.npo_id)
         values = _write_values(request, event, partial=False)
         item = item_create(event=event, actor=request.user, ip=client_ip(request), **values)
-        item = selectors.item_get_visible(request.user, item.pk)
+        item = selectors.item_detail(request.user, item.pk)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": True}).data, status=201)
 
     @extend_schema(
@@ -240,20 +227,18 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
             throttles.append(BidRateThrottle())
         return throttles
 
-    def _item(self, *, annotate: bool = True, lean: bool = False, bidder: Any = None) -> Item:
-        return selectors.item_get_visible(
-            self.request.user, self.kwargs["pk"], annotate=annotate, lean=lean, bidder=bidder
-        )
+    def _item(self) -> Item:
+        return selectors.item_for(self.request.user, self.kwargs["pk"])
 
     def _answer(self, item: Item, code: int = 200) -> Response:
         request = self.request
-        fresh = selectors.item_get_visible(request.user, item.pk)
+        fresh = selectors.item_detail(request.user, item.pk)
         show = _shows_reserve(request, fresh.event.npo_id)
         return Response(s.ItemSerializer(fresh, context={"request": request, "show_reserve": show}).data, status=code)
 
     @extend_schema(tags=TAG, responses={200: s.ItemSerializer, 404: ERRORS[404]}, summary="One item")
     def retrieve(self, request: Request, pk: Any) -> Response:
-        item = self._item()
+        item = selectors.item_detail(request.user, pk)
         show = _shows_reserve(request, item.event.npo_id)
         return Response(s.ItemSerializer(item, context={"request": request, "show_reserve": show}).data)
 
@@ -264,7 +249,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
         summary="Edit an item (events.manage)",
     )
     def partial_update(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         values = _write_values(request, item.event, partial=True)
         item_update(item=item, actor=request.user, ip=client_ip(request), **values)
@@ -272,7 +257,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
 
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete a draft item (events.manage)")
     def destroy(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         item_delete(item=item, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -285,7 +270,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["post"])
     def open(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         return self._answer(item_open(item=item, actor=request.user, ip=client_ip(request)))
 
@@ -297,7 +282,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         return self._answer(item_close(item=item, actor=request.user, ip=client_ip(request)))
 
@@ -306,7 +291,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         return self._answer(item_withdraw(item=item, actor=request.user, ip=client_ip(request)))
 
@@ -318,30 +303,27 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["get", "post"])
     def bids(self, request: Request, pk: Any) -> Response:
-        # A bid reads the caller's guest row with the item (the clerk path reads a number instead).
-        item = self._item(lean=True, bidder=request.user if request.method == "POST" else None)
         if request.method == "GET":
-            page = self.paginate_queryset(selectors.bids_history(item))
+            page = self.paginate_queryset(selectors.bids_history(self._item()))
             return self.get_paginated_response(s.BidRowSerializer(page, many=True).data)
+        context = selectors.bid_context(request.user, pk)  # one read: item, event, NPO, the bidder's guest
         data = _data(request)
         bidder_number = data.get("bidder_number")
         if bidder_number is not None:
-            self.check_capability(item.event.npo_id, "bids:clerk")
+            self.check_capability(context.npo.pk, "bids:clerk")
 
         def place() -> Response:
             if bidder_number is not None:
                 result = bid_place_for_bidder(
-                    item=item,
+                    context=context,
                     bidder_number=bidder_number,
                     amount=data.get("amount"),
                     max_amount=data.get("max_amount"),
-                    actor=request.user,
                     ip=client_ip(request),
                 )
             else:
                 result = bid_place(
-                    item=item,
-                    user=request.user,
+                    context=context,
                     amount=data.get("amount"),
                     max_amount=data.get("max_amount"),
                     ip=client_ip(request),
@@ -364,7 +346,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["post"], url_path="buy-now")
     def buy_now(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         data = _data(request)
 
         def buy() -> Response:
@@ -382,7 +364,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     @action(detail=True, methods=["get", "post"])
     def sales(self, request: Request, pk: Any) -> Response:
         _signed_in(request)  # 401 before 404, also for the (otherwise public-method) GET
-        item = self._item(annotate=False)
+        item = self._item()
         self.check_capability(item.event.npo_id)
         if request.method == "GET":
             page = self.paginate_queryset(selectors.sales_of_item(item))
@@ -412,7 +394,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["post"], url_path=r"sales/(?P<sale_id>[^/.]+)/undo")
     def sale_undo(self, request: Request, pk: Any, sale_id: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         sale = Sale.objects.filter(item=item, pk=selectors._uuid(sale_id)).select_related("paddle").first()
         if sale is None:
             raise NotFound(message="Sale not found.")
@@ -428,7 +410,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None)  # a plain array (api.md)
     def images(self, request: Request, pk: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         if request.method == "GET":
             return Response(s.ItemImageSerializer(item.images.all(), many=True).data)
         self.check_capability(item.event.npo_id)
@@ -449,7 +431,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete an item image (events.manage)")
     @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[^/.]+)")
     def image_delete(self, request: Request, pk: Any, image_id: Any) -> Response:
-        item = self._item(annotate=False)
+        item = self._item()
         image = ItemImage.objects.filter(item=item, pk=selectors._uuid(image_id)).select_related("item__event").first()
         if image is None:
             raise NotFound(message="Image not found.")

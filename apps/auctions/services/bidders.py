@@ -5,16 +5,15 @@ write's transaction, in the platform's lock order (:mod:`apps.attendance.locks`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from apps.auctions.services.common import (
-    int_input,
-)
+from apps.attendance.locks import lock_guest, lock_paddle, lock_registration
+from apps.attendance.models import Guest, Paddle, RegistrationStatus
+from apps.attendance.selectors import paddle_by_number
+from apps.attendance.services.paddles import paddle_ensure
+from apps.auctions.services.common import int_input
 from apps.core.exceptions import Conflict, PermissionDenied
 from apps.events.models import Event
-
-if TYPE_CHECKING:  # attendance is imported lazily at run time (it calls into auctions too)
-    from apps.attendance.models import Paddle
 
 
 @dataclass
@@ -38,17 +37,15 @@ class BidderRef:
     number: int | None = None
 
 
-def bidder_resolve(*, user: Any, event: Event, actor: Any) -> BidderRef:
-    """The signed-in donor's guest row for ``event`` (409 ``NOT_REGISTERED`` / ``CHECKIN_REQUIRED``),
-    with a paddle: a first-time bidder gets the lowest free number here, in its own short transaction
-    (``paddle_ensure``), so the per-event allocation lock is never held while a hot item's lock is
-    awaited. Call it outside the bid's transaction; :func:`bidder_lock` re-checks it all."""
-    from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services.paddles import paddle_ensure
-
+def bidder_resolve(*, user: Any, event: Event, guest: Guest | None, actor: Any) -> BidderRef:
+    """The signed-in donor acting for themself, from their guest row for ``event`` (read before any
+    lock: ``attendance.selectors.bidder_guest_for``, or a bid's ``BidContext``): 409
+    ``NOT_REGISTERED`` / ``CHECKIN_REQUIRED``. A first-time bidder gets the lowest free number here,
+    in its own short transaction (``paddle_ensure``), so the per-event allocation lock is never held
+    while a hot item's lock is awaited. Call it outside the write's transaction; :func:`bidder_lock`
+    re-checks it all."""
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(message="Sign in to bid.")
-    guest = bidder_guest_for(user=user, event=event, lean=True)
     if guest is None:
         raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
     if event.checkin_required_to_bid and guest.checked_in_at is None:
@@ -61,8 +58,6 @@ def bidder_resolve(*, user: Any, event: Event, actor: Any) -> BidderRef:
 def bidder_resolve_number(*, number: Any, event: Event) -> BidderRef:
     """A clerk acting for a bidder number (phone/absentee bids, live sales, pledges); 409
     ``BIDDER_NUMBER_UNKNOWN`` for a number not issued in the event."""
-    from apps.attendance.selectors import paddle_by_number
-
     value = int_input(number, "bidder_number")
     paddle = paddle_by_number(event=event, number=value)  # type: ignore[arg-type]
     if paddle is None:
@@ -72,38 +67,25 @@ def bidder_resolve_number(*, number: Any, event: Event) -> BidderRef:
 
 def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
     """Inside the write's transaction, before the item lock: lock the party's registration, the
-    guest and the paddle (``apps.attendance.locks``) and re-check that they still may act — a
-    registration cancelled meanwhile, or a paddle released, is 409 ``NOT_REGISTERED``; a clerk's
-    number released meanwhile is ``BIDDER_NUMBER_UNKNOWN``. A paddle of a cancelled party is never
-    eligible, whoever enters the bid, sale or pledge."""
-    from apps.attendance.locks import lock_bidder_party, lock_guest, lock_paddle, lock_registration
-    from apps.attendance.models import RegistrationStatus
-    from apps.attendance.services.paddles import paddle_ensure
-
+    guest and the paddle (``apps.attendance.locks``, levels 2-4) and re-check that they still may
+    act — a registration cancelled meanwhile, or a paddle released, is 409 ``NOT_REGISTERED``; a
+    clerk's number released meanwhile is ``BIDDER_NUMBER_UNKNOWN``. A paddle of a cancelled party is
+    never eligible, whoever enters the bid, sale or pledge."""
     if ref.registration_id is None:
         raise Conflict("NOT_REGISTERED", "This bidder number belongs to no registration.")
-    if ref.guest_id is not None:
-        # A donor with a paddle, the common case: the three locks in one statement; the same checks.
-        party = lock_bidder_party(ref.registration_id, ref.guest_id)
-        if party is not None:
-            locked_registration, locked_guest, locked_paddle = party
-            if locked_registration.status != RegistrationStatus.CONFIRMED:
-                raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
-            _check_guest(locked_guest, ref, event)
-            return Bidder(paddle=locked_paddle, user=ref.user, notify_user=ref.user)
-    registration = lock_registration(ref.registration_id, lean=True)
+    registration = lock_registration(ref.registration_id)
     if registration.status != RegistrationStatus.CONFIRMED:
         raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
     if ref.guest_id is not None:
-        guest = lock_guest(ref.guest_id, lean=True)
+        guest = lock_guest(ref.guest_id)
         _check_guest(guest, ref, event)
         if guest.paddle_id is None:  # the number was taken away since it was allocated: a new one
             paddle_ensure(guest=guest)
-        paddle = lock_paddle(guest.paddle_id, lean=True)
+        paddle = lock_paddle(guest.paddle_id)
         if paddle is None:  # pragma: no cover - the guest row (locked) still points at it
             raise Conflict("NOT_REGISTERED", "Your bidder number was released; please retry.")
         return Bidder(paddle=paddle, user=ref.user, notify_user=ref.user)
-    paddle = lock_paddle(ref.paddle_id, lean=True)
+    paddle = lock_paddle(ref.paddle_id)
     if paddle is None or paddle.registration_id != registration.pk:
         raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {ref.number} was not issued for this event.")
     notify_user = registration.user if registration.user_id else None

@@ -22,7 +22,7 @@ from apps.auctions.models import (
 )
 from apps.auctions.notifications import notification_queue
 from apps.auctions.rules import AuctionState, proxy_resolve
-from apps.auctions.selectors import item_min_next_bid
+from apps.auctions.selectors import BidContext, item_min_next_bid
 from apps.auctions.services.bidders import Bidder, bidder_lock, bidder_resolve, bidder_resolve_number
 from apps.auctions.services.common import (
     amount_parse,
@@ -35,12 +35,8 @@ from apps.auctions.services.common import (
 )
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_format, money_str
-from apps.core.prepared import PreparedInsert
 from apps.core.services import audit_record
 from apps.live import publisher as live
-
-#: A placement's rows (the bid, and the proxy's automatic answer), written in one statement.
-_BID_ROWS = PreparedInsert(Bid)
 
 
 @dataclass
@@ -54,8 +50,9 @@ class BidResult:
     item: Item
 
 
-def bid_place(*, item: Item, user: Any, amount: Any, max_amount: Any = None, ip: str | None = None) -> BidResult:
-    """A donor's own silent-auction bid, exactly per bidding.md (the donor is the actor).
+def bid_place(*, context: BidContext, amount: Any, max_amount: Any = None, ip: str | None = None) -> BidResult:
+    """A donor's own silent-auction bid, exactly per bidding.md (``context.user``, the donor, is the
+    actor; ``context.bidder`` their guest row, read with the item before any lock).
 
     Raises 400 for bad amounts, 409 with the rulebook's codes. Writes immutable bid rows with per-item
     ``position`` and (visible rows only) public ``sequence`` numbers, updates the item's denormalised
@@ -63,23 +60,23 @@ def bid_place(*, item: Item, user: Any, amount: Any, max_amount: Any = None, ip:
     for a displaced leader (sent after commit).
     """
     value, top = _amounts(amount, max_amount)
+    user = context.user
     return _bid_engine(
-        item=item,
-        resolve=lambda: bidder_resolve(user=user, event=item.event, actor=user),
+        context=context,
+        resolve=lambda: bidder_resolve(user=user, event=context.event, guest=context.bidder, actor=user),
         amount=value,
         max_amount=top,
-        actor=user,
         clerk_for=None,
         ip=ip,
     )
 
 
 def bid_place_for_bidder(
-    *, item: Item, bidder_number: Any, amount: Any, actor: Any, max_amount: Any = None, ip: str | None = None
+    *, context: BidContext, bidder_number: Any, amount: Any, max_amount: Any = None, ip: str | None = None
 ) -> BidResult:
     """A clerk's phone/absentee bid for the holder of ``bidder_number`` (``auction.clerk`` needed,
     checked here whoever calls): the same engine and rules as :func:`bid_place`, recorded as entered
-    by ``actor`` — with one difference, so that a clerk never learns a maximum (bidding.md rule 6):
+    by ``context.user`` — with one difference, so that a clerk never learns a maximum (bidding.md rule 6):
 
     **A clerk's bid for the paddle that leads is always refused**, 409 ``ALREADY_LEADING`` with one
     message, whatever its amounts (checked under the item lock, before the minimum). Under rule 2 a
@@ -91,15 +88,14 @@ def bid_place_for_bidder(
     Every refused clerk bid (any 409) is audited — the clerk as actor, the item, the bidder number
     and the refusal code; never an amount, neither the one typed nor a maximum compared."""
     value, top = _amounts(amount, max_amount)
-    check_clerk(actor, item_npo_id(item))
+    check_clerk(context.user, context.npo.pk)
     number = int_input(bidder_number, "bidder_number")  # a malformed number is 400 before any 409
     assert number is not None
     return _bid_engine(
-        item=item,
-        resolve=lambda: bidder_resolve_number(number=number, event=item.event),
+        context=context,
+        resolve=lambda: bidder_resolve_number(number=number, event=context.event),
         amount=value,
         max_amount=top,
-        actor=actor,
         clerk_for=number,
         ip=ip,
     )
@@ -120,17 +116,17 @@ def _amounts(amount: Any, max_amount: Any) -> tuple[Decimal, Decimal]:
 
 def _bid_engine(
     *,
-    item: Item,
+    context: BidContext,
     resolve: Callable[[], Any],
     amount: Decimal,
     max_amount: Decimal,
-    actor: Any,
     clerk_for: int | None,
     ip: str | None,
 ) -> BidResult:
     """The one engine behind both entry points: cheap gates, the bidder (a paddle handed out on first
     need, in its own short transaction), then the locked apply. ``clerk_for`` is the bidder number a
     clerk entered the bid for (``None``: the donor's own bid)."""
+    item, actor = context.item, context.user
     try:
         # Cheap gates before any paddle is handed out; repeated under the locks below.
         check_biddable(item, timezone.now())
@@ -138,13 +134,12 @@ def _bid_engine(
         if clerk_for is None:  # a clerk's bid for the leader is refused before the minimum, under the lock
             _refuse_below_minimum(item, amount)
         with transaction.atomic():
-            bidder = bidder_lock(ref, event=item.event)
+            bidder = bidder_lock(ref, event=context.event)
             result = _bid_apply(
-                item=item,
+                context=context,
                 bidder=bidder,
                 amount=amount,
                 max_amount=max_amount,
-                actor=actor,
                 clerk=clerk_for is not None,
                 ip=ip,
             )
@@ -190,15 +185,15 @@ def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
 
 def _bid_apply(
     *,
-    item: Item,
+    context: BidContext,
     bidder: Bidder,
     amount: Decimal,
     max_amount: Decimal,
-    actor: Any,
     clerk: bool,
     ip: str | None,
 ) -> BidResult:
-    item = lock_item_for_bid(item)
+    actor = context.user
+    item = lock_item_for_bid(context)
     now = timezone.now()  # after the lock: the time that decides (bidding.md "Time and closing")
     check_biddable(item, now)
     if clerk and item.leader_paddle_id == bidder.paddle.pk:
@@ -242,7 +237,7 @@ def _bid_apply(
         if mine:
             own_row = bid
         rows.append(bid)
-    _BID_ROWS.insert(rows)
+    Bid.objects.bulk_create(rows)
     assert own_row is not None
     own_row.paddle = bidder.paddle
 

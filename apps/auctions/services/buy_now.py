@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from apps.attendance.selectors import bidder_guest_for
 from apps.auctions import metrics
 from apps.auctions.models import (
     Item,
@@ -49,7 +50,8 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
     assert units is not None
     try:
         _check_buyable(item, timezone.now())
-        ref = bidder_resolve(user=user, event=item.event, actor=actor)
+        guest = bidder_guest_for(user=user, event=item.event)
+        ref = bidder_resolve(user=user, event=item.event, guest=guest, actor=actor)
         with transaction.atomic():
             bidder = bidder_lock(ref, event=item.event)
             item = lock_item(item.pk)

@@ -4,24 +4,24 @@ clerk check and the e-mail context of an item."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
-
-from django.contrib.auth import get_user_model
-from django.db import connection
 
 from apps.auctions.models import (
     Item,
     ItemKind,
     ItemStatus,
 )
+from apps.auctions.selectors import BidContext
+from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import int_parse, money_parse
-from apps.core.prepared import PreparedRead, joined_rows, require_transaction
 from apps.events.models import EventStatus
 from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPOStatus
+from apps.users.selectors import user_by_pk
 
 
 def amount_parse(raw: Any, field: str = "amount", *, required: bool = True) -> Decimal | None:
@@ -70,68 +70,45 @@ _UNREAD_UNDER_LOCK = (
     "leader_user__social_links",
 )
 
+_LOCK_ITEM = CompiledQuery(
+    "auctions.lock_item",
+    lambda p: Item.objects.select_for_update(of=("self",))
+    .select_related("event", "event__npo", "leader_user")
+    .defer(*_UNREAD_UNDER_LOCK)
+    .filter(pk=p.item),
+    item=uuid.UUID,
+)
+_LOCK_ITEM_FOR_BID = CompiledQuery(
+    "auctions.lock_item_for_bid",
+    lambda p: Item.objects.select_for_update().defer("description", "description_html").filter(pk=p.item),
+    item=uuid.UUID,
+)
+
 
 def lock_item(item_id: Any) -> Item:
-    """The item under its row lock (only the item row: ``of=("self",)``), event and NPO loaded."""
-    return (
-        Item.objects.select_for_update(of=("self",))
-        .select_related("event", "event__npo", "leader_user")
-        .defer(*_UNREAD_UNDER_LOCK)
-        .get(pk=item_id)
-    )
-
-
-_BID_ITEM: tuple[tuple[PreparedRead, PreparedRead], str] | None = None
-
-
-def lock_item_for_bid(item: Item) -> Item:
-    """A bid's item lock: the item row (every column but its long texts) under ``FOR UPDATE``, as one
-    precompiled statement that also reads the current leader's account (the outbid notice goes to
-    them), with the event and NPO of ``item`` — the bid's read before its locks
-    (:data:`apps.auctions.selectors.ITEM_FOR_BID`) — attached.
-
-    Only the item row is locked either way (``lock_item`` locks ``of=("self",)`` too): the event's
-    and NPO's status and soft-close setting are the ones read a moment earlier in the same request,
-    the item's own state (status, times, price, leader) is the one under the lock. An event close
-    locks the event and then its items, so a bid after a close still finds its item closed. Every
-    bid takes this lock, and the ORM spent more building the joined, deferred read than the
-    statement took (bench/hotspots.py bid).
-
-    The leader is joined in the same statement (a round trip less for every accepted bid). When the
-    lock had to wait for another bid, PostgreSQL re-reads the item's newest version but re-checks
-    the join against the account row it read before waiting: if the leader changed meanwhile, the
-    joined account is not theirs, and they are read by primary key after the lock, as before.
-    """
-    from apps.users.authentication import user_by_pk, user_read
-
-    global _BID_ITEM
-    if _BID_ITEM is None:
-        quote = connection.ops.quote_name
-        long_texts = ("description", "description_html")
-        reads = (
-            PreparedRead(Item, [f.attname for f in Item._meta.concrete_fields if f.name not in long_texts]),
-            user_read(),
-        )
-        lock = " FOR UPDATE OF i" if connection.features.has_select_for_update_of else ""
-        # Identifiers from the models' _meta, quoted; the key is a parameter.
-        _BID_ITEM = (
-            reads,
-            f"SELECT {reads[0].select_list('i')}, {reads[1].select_list('u')} "  # noqa: S608
-            f"FROM {quote(Item._meta.db_table)} i LEFT JOIN {quote(get_user_model()._meta.db_table)} u "
-            f"ON u.{quote('id')} = i.{quote('leader_user_id')} WHERE i.{quote('id')} = %s{lock}",
-        )
-    require_transaction()
-    reads, sql = _BID_ITEM
-    rows = joined_rows(reads, sql, [Item._meta.pk.get_db_prep_value(item.pk, connection)])  # type: ignore[union-attr]
-    if not rows:
+    """The item under its row lock (only the item row: ``of=("self",)``), event, NPO and leader
+    loaded."""
+    item = _LOCK_ITEM.first(item=item_id)
+    if item is None:
         raise Item.DoesNotExist
-    locked, joined = rows[0]
-    Item.event.field.set_cached_value(locked, item.event)
-    leader = None
-    if locked.leader_user_id is not None:
-        leader = joined if joined.pk == locked.leader_user_id else user_by_pk(locked.leader_user_id)
-    Item.leader_user.field.set_cached_value(locked, leader)
-    return locked  # type: ignore[no-any-return]
+    return item
+
+
+def lock_item_for_bid(context: BidContext) -> Item:
+    """A bid's item lock: the item row under ``FOR UPDATE`` (every column but its long texts), with
+    the event and NPO the bid read a moment before its locks (``BidContext``) attached, and the
+    current leader's account (the outbid notice goes to them) read by key once the lock is held.
+
+    Only the item row is locked: the event's and NPO's status and soft-close setting are the ones
+    the context read in the same request, the item's own state (status, times, price, leader) is
+    the one under the lock. An event close locks the event and then its items, so a bid after a
+    close still finds its item closed."""
+    item = _LOCK_ITEM_FOR_BID.first(item=context.item.pk)
+    if item is None:
+        raise Item.DoesNotExist
+    item.event = context.event
+    item.leader_user = user_by_pk(item.leader_user_id) if item.leader_user_id is not None else None
+    return item
 
 
 def item_npo_id(item: Item) -> Any:

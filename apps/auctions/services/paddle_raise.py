@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.attendance.locks import lock_paddle
+from apps.attendance.selectors import bidder_guest_for
 from apps.auctions import metrics
 from apps.auctions.models import (
     PaddleRaiseLevel,
@@ -142,7 +143,7 @@ def pledge_record(
             or event.status != EventStatus.PUBLISHED
         ):
             raise Conflict("PADDLE_RAISE_CLOSED", "The paddle raise is not taking pledges from phones right now.")
-        ref = bidder_resolve(user=actor, event=event, actor=actor)
+        ref = bidder_resolve(user=actor, event=event, guest=bidder_guest_for(user=actor, event=event), actor=actor)
         source = PledgeSource.PHONE
     with transaction.atomic():
         locked_event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)  # level 1 of the lock order

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from apps.auctions.models import Item, ItemImage, ItemKind, ItemStatus, Pledge, Sale
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.live import sale_record
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
@@ -42,7 +43,7 @@ def test_changelist_is_scoped_to_own_npo() -> None:
 
 def test_change_page_bid_history_hides_maximums() -> None:
     item = ItemFactory()
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="987.65")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="987.65")
     client, _ = admin_client(item.event.npo)
     response = client.get(reverse("admin:auctions_item_change", args=[item.pk]))
     assert response.status_code == 200
@@ -208,7 +209,7 @@ def test_admin_changelist_refuses_lookup_on_private_max(role: str) -> None:
     """Bisecting ``?leader_max__gte=`` used to return the item when the leader's private maximum was
     at least the guess (and not otherwise) — to every member. Every such lookup is now a 400."""
     item = ItemFactory(title="Bisected lot")
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="700")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="700")
     client, _ = admin_client(item.event.npo, role=role)
     url = reverse("admin:auctions_item_changelist")
     assert client.get(url).status_code == 200

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from apps.auctions.models import Item, ItemKind, ItemStatus
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import EventFactory, PublishedEventFactory
@@ -59,8 +60,8 @@ def test_bid_on_another_npos_draft_item_is_404() -> None:
 def test_item_fields_reserve_and_private_maximum() -> None:
     item = ItemFactory(reserve=D("300"), buy_now_price=D("900"), fair_market_value=D("250"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    bid_place(item=item, user=a, amount="100", max_amount="200")
-    bid_place(item=item, user=b, amount="110")
+    bid_place(context=bid_context(a, item), amount="100", max_amount="200")
+    bid_place(context=bid_context(b, item), amount="110")
     body = client_for(a).get(f"/api/v1/items/{item.pk}/").json()
     assert body["current_bid"] == "120.00" and body["min_next_bid"] == "130.00" and body["bid_count"] == 3
     assert body["leading"] is True and body["my_max_bid"] == "200.00" and "reserve" not in body
@@ -87,7 +88,7 @@ def test_catalogue_constant_queries(django_assert_max_num_queries) -> None:
     users = [bidder(event, 100 + i) for i in range(3)]
     for n in range(30):
         item = ItemFactory(event=event)
-        bid_place(item=item, user=users[n % 3], amount="100", max_amount="150")
+        bid_place(context=bid_context(users[n % 3], item), amount="100", max_amount="150")
     client = client_for(users[0])
     url = f"/api/v1/events/{event.pk}/items/"
     with django_assert_max_num_queries(8):
@@ -173,7 +174,7 @@ def test_open_needs_published_event() -> None:
 
 def test_frozen_fields_after_bids() -> None:
     item = ItemFactory()
-    bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100")
     client = client_for(member(item.event.npo))
     r = client.patch(f"/api/v1/items/{item.pk}/", {"starting_bid": "1"}, format="json")
     assert r.status_code == 409 and r.json()["error"]["code"] == "ITEM_HAS_BIDS"

@@ -23,6 +23,7 @@ from apps.attendance.services.registrations import registration_cancel
 from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Pledge
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, register
@@ -75,7 +76,7 @@ def test_cancel_racing_bids_never_lets_a_cancelled_party_bid(with_paddle: bool) 
         items = [ItemFactory(event=event, starting_bid=D("10")) for _ in range(3)]
         work: list[Callable[[], Any]] = [
             lambda reg=registration, user=user: registration_cancel(registration=reg, actor=user),
-            *[lambda item=item, user=user: bid_place(item=item, user=user, amount="10") for item in items],
+            *[lambda item=item, user=user: bid_place(context=bid_context(user, item), amount="10") for item in items],
         ]
         if with_paddle:  # a clerk entering a pledge for the same paddle at the same moment
             work.append(lambda n=n: pledge_record(event=event, amount="5", actor=clerk, bidder_number=500 + n))
@@ -119,7 +120,7 @@ def test_first_bid_racing_check_in_gives_the_guest_one_paddle() -> None:
         fresh = Guest.objects.get(pk=guest.pk)
         amount = str(auction_selectors.item_min_next_bid(type(item).objects.get(pk=item.pk)))
         results = race(
-            lambda guest=guest, amount=amount: bid_place(item=item, user=guest.user, amount=amount),
+            lambda guest=guest, amount=amount: bid_place(context=bid_context(guest.user, item), amount=amount),
             lambda fresh=fresh: guest_check_in(guest=fresh, actor=staff),
             lambda fresh=fresh: guest_check_in(guest=fresh, actor=staff),  # a second tablet
         )
@@ -152,8 +153,8 @@ def test_cancel_bid_pledge_and_event_close_racing_end_cleanly() -> None:
         items = [ItemFactory(event=event, starting_bid=D("10")) for _ in range(2)]
         results = race(
             lambda guest=guest: registration_cancel(registration=guest.registration, actor=guest.user),
-            lambda guest=guest, item=items[0]: bid_place(item=item, user=guest.user, amount="10"),
-            lambda other=other, item=items[1]: bid_place(item=item, user=other.user, amount="10"),
+            lambda guest=guest, item=items[0]: bid_place(context=bid_context(guest.user, item), amount="10"),
+            lambda other=other, item=items[1]: bid_place(context=bid_context(other.user, item), amount="10"),
             lambda event=event, clerk=clerk: pledge_record(event=event, amount="5", actor=clerk, bidder_number=100),
             lambda event=event, clerk=clerk: event_close(event=event, actor=clerk),
         )

@@ -25,6 +25,7 @@ from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Purchase
 from apps.auctions.rules import AuctionState, proxy_resolve
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.closing import item_close, items_close_due
@@ -79,7 +80,7 @@ def test_many_threads_bidding_on_one_hot_item() -> None:
             top = amount + D(rng.choice([0, 0, 15, 60, 250])) if rng.random() < 0.6 else None
             for _try in range(5):  # like a phone: on BID_TOO_LOW, bid again at the minimum it names
                 try:
-                    bid_place(item=fresh, user=users[i], amount=str(amount), max_amount=top and str(top))
+                    bid_place(context=bid_context(users[i], fresh), amount=str(amount), max_amount=top and str(top))
                     outcomes.append("ok")
                     break
                 except DomainError as exc:
@@ -139,7 +140,7 @@ def test_two_closers_at_once_one_outcome() -> None:
     from django.utils import timezone
 
     item = ItemFactory()
-    bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100")
     Item.objects.filter(pk=item.pk).update(closes_at=timezone.now() - timezone.timedelta(seconds=1))
 
     def work(i: int) -> str:
@@ -167,8 +168,7 @@ def test_bids_racing_the_closer_are_never_accepted_after_close() -> None:
         for _ in range(3):
             with contextlib.suppress(DomainError):
                 bid_place(
-                    item=fresh,
-                    user=users[i],
+                    context=bid_context(users[i], fresh),
                     amount=str(auction_selectors.item_min_next_bid(Item.objects.get(pk=item.pk))),
                 )
         return "done"

@@ -65,6 +65,7 @@ from django.utils import timezone
 from apps.attendance.models import Guest, Paddle
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ItemKind, ItemStatus
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.items import item_create
 from apps.auctions.tests.factories import ItemFactory, bidder, register
@@ -480,7 +481,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
     answers 201; the row stays claimed until its lease runs out, then the sweep sends it."""
     item = ItemFactory()
     a = bidder(item.event, 101)
-    bid_place(item=item, user=a, amount="100")
+    bid_place(context=bid_context(a, item), amount="100")
     real_filter = OutboxEmail.objects.filter
     calls: list[dict] = []
 
@@ -508,7 +509,7 @@ def test_outbid_mail_failure_even_when_recording_it_fails(django_capture_on_comm
 
 def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
-    bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100")
     with (
         mock.patch("apps.core.outbox.outbox_deliver", side_effect=RuntimeError("boom")) as send,
         django_capture_on_commit_callbacks(execute=True),
@@ -521,7 +522,7 @@ def test_an_exploding_after_commit_callback_never_fails_the_bid(django_capture_o
 def test_won_mail_failure_marks_row_failed_and_is_retried(django_capture_on_commit_callbacks) -> None:
     item = ItemFactory()
     winner = bidder(item.event, 101)
-    bid_place(item=item, user=winner, amount="100")
+    bid_place(context=bid_context(winner, item), amount="100")
     clerk = client_for(member(item.event.npo, "auctioneer"))
     with (
         mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=TimeoutError("timed out")),
@@ -584,9 +585,9 @@ def test_a_silent_item_cannot_open_with_a_zero_starting_bid() -> None:
 def test_plain_text_mail_is_not_html_escaped(django_capture_on_commit_callbacks) -> None:
     """Subjects and text bodies are plain text: an apostrophe must not arrive as ``&#x27;``."""
     item = ItemFactory(title="Chef's table for six")
-    bid_place(item=item, user=bidder(item.event, 101), amount="100")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100")
     with django_capture_on_commit_callbacks(execute=True):
-        bid_place(item=item, user=bidder(item.event, 102), amount="110")
+        bid_place(context=bid_context(bidder(item.event, 102), item), amount="110")
     message = mail.outbox[-1]
     assert "Chef's table for six" in message.subject and "&#x27;" not in message.subject
     assert "Chef's table for six" in message.body and "&#x27;" not in message.body

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from apps.auctions.invariants import check_event, check_item
 from apps.auctions.models import Bid, Item, ItemKind, Purchase, Sale
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.models import AuditEntry, OutboxEmail
@@ -34,8 +35,8 @@ def row(item, paddle, amount, seq, *, automatic=False, visible=True, max_amount=
 
 def test_clean_item_has_no_problems() -> None:
     item = ItemFactory()
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="300")
-    bid_place(item=item, user=bidder(item.event, 102), amount="150")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="300")
+    bid_place(context=bid_context(bidder(item.event, 102), item), amount="150")
     assert check_item(item) == [] and check_event(item.event) == {}
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import Conflict
@@ -45,7 +46,7 @@ def test_a_clerk_bid_for_the_leader_answers_the_same_whatever_the_leaders_maximu
     at or above the maximum (and below the minimum), gets the one refusal, and nothing changes."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     leader = bidder(item.event, 101)
-    bid_place(item=item, user=leader, amount="100", max_amount="300")
+    bid_place(context=bid_context(leader, item), amount="100", max_amount="300")
     clerk = client_for(member(item.event.npo, "auctioneer"))
     answers = set()
     for amount, top in (("110", "200"), ("110", "300"), ("110", "301"), ("900", "5000"), ("105", None)):
@@ -62,7 +63,7 @@ def test_a_clerk_bid_for_the_leader_answers_the_same_whatever_the_leaders_maximu
 
 def test_refused_clerk_bids_are_audited_without_any_amount() -> None:
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="300")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="300")
     clerk = member(item.event.npo, "auctioneer")
     client = client_for(clerk)
     client.post(bids_url(item), {"amount": "110", "max_amount": "450", "bidder_number": 101}, format="json")
@@ -87,17 +88,22 @@ def test_refused_clerk_bids_are_audited_without_any_amount() -> None:
 def test_the_service_refuses_a_clerk_bid_for_the_leader_too() -> None:
     """The rule lives in the service, so every caller (API, admin, commands) gets it."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="300")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="300")
     clerk = member(item.event.npo, "auctioneer")
     with pytest.raises(Conflict) as exc:
-        bid_place_for_bidder(item=item, bidder_number=101, amount="110", max_amount="9000", actor=clerk)
+        bid_place_for_bidder(
+            context=bid_context(clerk, item),
+            bidder_number=101,
+            amount="110",
+            max_amount="9000",
+        )
     assert exc.value.code == "ALREADY_LEADING"
     assert AuditEntry.objects.filter(action="bid.place_for_bidder_refused", actor=clerk).count() == 1
 
 
 def test_a_clerk_still_bids_for_a_paddle_that_does_not_lead() -> None:
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="300")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="300")
     bidder(item.event, 102)
     clerk = client_for(member(item.event.npo, "auctioneer"))
     r = clerk.post(bids_url(item), {"amount": "110", "max_amount": "400", "bidder_number": 102}, format="json")
@@ -110,7 +116,7 @@ def test_the_donor_still_raises_their_own_maximum() -> None:
     """Rule 2 is unchanged for the leader themself: above their maximum it is a raise, else 409."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     leader = bidder(item.event, 101)
-    bid_place(item=item, user=leader, amount="100", max_amount="300")
+    bid_place(context=bid_context(leader, item), amount="100", max_amount="300")
     r = client_for(leader).post(bids_url(item), {"amount": "110", "max_amount": "500"}, format="json")
     assert r.status_code == 201 and r.json()["leading"] is True and r.json()["current_bid"] == "100.00"
     r = client_for(leader).post(bids_url(item), {"amount": "110", "max_amount": "450"}, format="json")
@@ -127,10 +133,10 @@ def test_a_raise_takes_no_public_sequence() -> None:
     and the gap told everyone the leader had just raised."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    bid_place(item=item, user=a, amount="100", max_amount="200")
+    bid_place(context=bid_context(a, item), amount="100", max_amount="200")
     r = client_for(a).post(bids_url(item), {"amount": "110", "max_amount": "400"}, format="json")
     assert r.status_code == 201 and r.json()["bid"]["sequence"] is None  # the donor's own, invisible row
-    bid_place(item=item, user=b, amount="110")  # rule 4: B at 110, A's proxy at 120
+    bid_place(context=bid_context(b, item), amount="110")  # rule 4: B at 110, A's proxy at 120
     history = client_for(None).get(bids_url(item)).json()["results"]
     assert [(row["sequence"], row["bidder_number"], row["amount"]) for row in history] == [
         (3, 101, "120.00"),
@@ -156,14 +162,14 @@ def test_a_raise_sends_no_live_message_and_leaves_updated_at(monkeypatch: pytest
     monkeypatch.setattr("apps.live.publisher.item_updated", lambda *, item: published.append(("item", 0)))
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    bid_place(item=item, user=a, amount="100", max_amount="200")
+    bid_place(context=bid_context(a, item), amount="100", max_amount="200")
     before = client_for(None).get(f"/api/v1/items/{item.pk}/").json()
     with time_machine.travel(timezone.now() + timedelta(minutes=5)):
-        bid_place(item=item, user=a, amount="110", max_amount="400")
+        bid_place(context=bid_context(a, item), amount="110", max_amount="400")
     after = client_for(None).get(f"/api/v1/items/{item.pk}/").json()
     assert after == before  # nothing public moved, updated_at included
     with time_machine.travel(timezone.now() + timedelta(minutes=10)):
-        bid_place(item=item, user=b, amount="110")
+        bid_place(context=bid_context(b, item), amount="110")
     assert published == [("bid", 1), ("bid", 3)]  # the sequences the history shows, without a gap
     assert client_for(None).get(f"/api/v1/items/{item.pk}/").json()["updated_at"] != before["updated_at"]
 
@@ -173,9 +179,9 @@ def test_the_audit_entry_of_a_raise_reads_like_any_bid() -> None:
     ``"rule": 2`` (and had no amount or sequence where a bid had them)."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    bid_place(item=item, user=a, amount="100", max_amount="200")
-    bid_place(item=item, user=a, amount="110", max_amount="400")  # the raise
-    bid_place(item=item, user=b, amount="110")
+    bid_place(context=bid_context(a, item), amount="100", max_amount="200")
+    bid_place(context=bid_context(a, item), amount="110", max_amount="400")  # the raise
+    bid_place(context=bid_context(b, item), amount="110")
     entries = list(AuditEntry.objects.filter(action="bid.place").order_by("id"))
     assert [e.details for e in entries] == [{"bidder_number": 101}, {"bidder_number": 101}, {"bidder_number": 102}]
     assert {e.object_repr for e in entries} == {str(item)}

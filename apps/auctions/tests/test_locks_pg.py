@@ -1,7 +1,7 @@
-"""The bid's lock statements on PostgreSQL, with a second connection in a real thread: the bidder's
-three rows locked by one statement (``attendance.locks.lock_bidder_party``), and the item lock that
-reads the current leader in the same statement (``auctions.services.common.lock_item_for_bid``) —
-including the case the join cannot answer: a leader who changed while the lock was awaited."""
+"""The bid's locks on PostgreSQL, with a second connection in a real thread: the bidder's three rows
+(registration, guest, paddle: ``auctions.services.bidders.bidder_lock``) and the item
+(``auctions.services.common.lock_item_for_bid``), whose leader is the one after the lock — also
+when the leader changed while the lock was awaited."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from typing import Any
 import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
-from django.test.utils import CaptureQueriesContext
 
-from apps.attendance.locks import lock_bidder_party
 from apps.attendance.models import Guest, Paddle, Registration
 from apps.auctions.models import Item
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidders import BidderRef, bidder_lock
 from apps.auctions.services.common import lock_item_for_bid
 from apps.auctions.tests.factories import ItemFactory, bidder, register
@@ -61,30 +60,23 @@ def try_lock(table: str, pk: Any) -> Any:
     return in_thread(work)
 
 
-def test_the_bidders_three_rows_are_locked_by_one_statement_in_the_platforms_order() -> None:
+def test_the_bidders_three_rows_are_locked_until_the_transaction_ends() -> None:
     item = ItemFactory()
     user = bidder(item.event, 7)
     guest = user.guest
+    ref = BidderRef(registration_id=guest.registration_id, guest_id=guest.pk, user=user)
     with transaction.atomic():
-        with CaptureQueriesContext(connection) as queries:
-            registration, locked_guest, paddle = lock_bidder_party(guest.registration_id, guest.pk)  # type: ignore[misc]
-        assert len(queries) == 1
-        assert "FOR NO KEY UPDATE OF r, g, p" in queries[0]["sql"]
-        assert (registration.pk, locked_guest.pk, paddle.pk) == (guest.registration_id, guest.pk, guest.paddle_id)
-        assert paddle.number == 7 and locked_guest.user_id == user.pk
-        for model, pk in ((Registration, registration.pk), (Guest, guest.pk), (Paddle, paddle.pk)):
+        locked = bidder_lock(ref, event=item.event)
+        assert locked.paddle.number == 7 and locked.user == user
+        for model, pk in ((Registration, guest.registration_id), (Guest, guest.pk), (Paddle, guest.paddle_id)):
             assert locked_elsewhere(model._meta.db_table, pk)
-    assert try_lock(Paddle._meta.db_table, paddle.pk) == "locked"  # released with the transaction
+    assert try_lock(Paddle._meta.db_table, guest.paddle_id) == "locked"  # released with the transaction
 
 
-def test_rows_that_do_not_line_up_take_the_step_by_step_path() -> None:
+def test_a_guest_whose_number_was_taken_away_gets_a_new_one_under_the_locks() -> None:
     item = ItemFactory()
     without_paddle = register(item.event)
-    other = register(item.event, paddle_number=9)
     with transaction.atomic():
-        assert lock_bidder_party(without_paddle.registration_id, without_paddle.pk) is None
-        assert lock_bidder_party(other.registration_id, without_paddle.pk) is None  # another party's guest
-        # The bid's lock still finds its way: the guest without a number is given one.
         ref = BidderRef(
             registration_id=without_paddle.registration_id, guest_id=without_paddle.pk, user=without_paddle.user
         )
@@ -92,24 +84,24 @@ def test_rows_that_do_not_line_up_take_the_step_by_step_path() -> None:
         assert locked.paddle.pk is not None and locked.paddle.pk == Guest.objects.get(pk=without_paddle.pk).paddle_id
 
 
-def test_the_item_lock_reads_the_leader_in_the_same_statement() -> None:
+def test_the_item_lock_holds_the_item_and_reads_its_leader() -> None:
     item = ItemFactory()
     leader = UserFactory()
     Item.objects.filter(pk=item.pk).update(leader_user=leader, current_bid=Decimal("100"))
+    context = bid_context(leader, item)
     with transaction.atomic():
-        with CaptureQueriesContext(connection) as queries:
-            locked = lock_item_for_bid(item)
-        assert len(queries) == 1
+        locked = lock_item_for_bid(context)
         assert locked.leader_user.pk == leader.pk and locked.leader_user.email == leader.email
+        assert locked.event is context.event  # the event the context read, not read again
         assert locked_elsewhere(Item._meta.db_table, item.pk)
     Item.objects.filter(pk=item.pk).update(leader_user=None)
     with transaction.atomic():
-        assert lock_item_for_bid(item).leader_user is None
+        assert lock_item_for_bid(context).leader_user is None
 
 
 def test_a_leader_who_changed_while_the_lock_was_awaited_is_the_one_read() -> None:
-    """PostgreSQL re-reads the locked item after the wait but re-checks the join on the account row
-    it read before: that row is the old leader's, so the new leader is read by primary key."""
+    """The leader is read after the item lock is held: a bid that waited for another sees the leader
+    that bid left, never the one before it."""
     item = ItemFactory()
     old, new = UserFactory(), UserFactory()
     Item.objects.filter(pk=item.pk).update(leader_user=old)
@@ -121,10 +113,12 @@ def test_a_leader_who_changed_while_the_lock_was_awaited_is_the_one_read() -> No
             holding.set()
             release.wait(timeout=20)
 
+    context = bid_context(old, item)
+
     def our_bid() -> Any:
         holding.wait(timeout=20)
         with transaction.atomic():
-            return lock_item_for_bid(item).leader_user
+            return lock_item_for_bid(context).leader_user
 
     waiter: list[Any] = []
     first = threading.Thread(target=lambda: (other_bid(), connection.close()))

@@ -8,6 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from apps.auctions.models import ItemKind
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.tests.factories import ItemFactory, bidder
@@ -24,9 +25,9 @@ def test_accepted_and_rejected_bids_are_counted(django_capture_on_commit_callbac
     item = ItemFactory()
     placed, too_low = _value("augeo_bids_placed_total"), _value("augeo_bids_rejected_total", reason="BID_TOO_LOW")
     with django_capture_on_commit_callbacks(execute=True):
-        bid_place(item=item, user=bidder(item.event, 101), amount="100")
+        bid_place(context=bid_context(bidder(item.event, 101), item), amount="100")
     with pytest.raises(Conflict):
-        bid_place(item=item, user=bidder(item.event, 102), amount="100")
+        bid_place(context=bid_context(bidder(item.event, 102), item), amount="100")
     assert _value("augeo_bids_placed_total") == placed + 1
     assert _value("augeo_bids_rejected_total", reason="BID_TOO_LOW") == too_low + 1
 

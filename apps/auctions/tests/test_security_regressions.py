@@ -14,6 +14,7 @@ from apps.attendance.services.registrations import registration_cancel
 from apps.auctions import selectors as auction_selectors
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, PaddleRaiseSettings, Pledge, Sale
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.closing import item_close
 from apps.auctions.services.items import item_update
@@ -72,7 +73,7 @@ def test_a_huge_bid_cannot_freeze_an_item() -> None:
 
 def test_min_next_bid_of_an_item_at_the_ceiling_fits_the_column() -> None:
     item = ItemFactory(starting_bid=D("1000000.00"), bid_increment=D("1000000.00"))
-    bid_place(item=item, user=bidder(item.event, 101), amount="1000000.00")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="1000000.00")
     item.refresh_from_db()
     assert auction_selectors.item_min_next_bid(item) == D("2000000.00")
     body = client_for(None).get(f"/api/v1/items/{item.pk}/").json()
@@ -80,7 +81,7 @@ def test_min_next_bid_of_an_item_at_the_ceiling_fits_the_column() -> None:
     r = client_for(bidder(item.event, 102)).post(bids_url(item), {"amount": "2000000"}, format="json")
     assert r.status_code == 400 and error(r) == "VALIDATION_ERROR"  # above the ceiling: never a 500
     tiered = ItemFactory(event=item.event, starting_bid=D("1000000.00"))
-    bid_place(item=tiered, user=bidder(item.event, 103), amount="1000000.00")
+    bid_place(context=bid_context(bidder(item.event, 103), tiered), amount="1000000.00")
     tiered.refresh_from_db()
     assert auction_selectors.item_min_next_bid(tiered) == D("1000250.00")
 
@@ -191,10 +192,10 @@ def test_audit_log_never_shows_a_leaders_new_maximum() -> None:
     as ``amount`` and members who bid themselves read it in the admin."""
     item = ItemFactory(starting_bid=D("100"), bid_increment=D("10"))
     a, b = bidder(item.event, 101), bidder(item.event, 102)
-    bid_place(item=item, user=a, amount="100")
-    bid_place(item=item, user=a, amount="777")  # rule 2: the new maximum, nothing visible
-    bid_place(item=item, user=b, amount="110", max_amount="150")  # rule 4
-    bid_place(item=item, user=b, amount="790", max_amount="900")  # rule 3: visible row at 790
+    bid_place(context=bid_context(a, item), amount="100")
+    bid_place(context=bid_context(a, item), amount="777")  # rule 2: the new maximum, nothing visible
+    bid_place(context=bid_context(b, item), amount="110", max_amount="150")  # rule 4
+    bid_place(context=bid_context(b, item), amount="790", max_amount="900")  # rule 3: visible row at 790
     entries = list(AuditEntry.objects.filter(action="bid.place").order_by("created_at"))
     assert len(entries) == 4
     for entry in entries:
@@ -212,7 +213,7 @@ def test_reserve_is_frozen_once_an_item_has_bids() -> None:
     admin = member(item.event.npo)
     client = client_for(admin)
     assert client.patch(f"/api/v1/items/{item.pk}/", {"reserve": "400"}, format="json").status_code == 200
-    bid_place(item=item, user=bidder(item.event, 101), amount="100", max_amount="450")
+    bid_place(context=bid_context(bidder(item.event, 101), item), amount="100", max_amount="450")
     for reserve in ("300", "600", None):
         r = client.patch(f"/api/v1/items/{item.pk}/", {"reserve": reserve}, format="json")
         assert r.status_code == 409 and error(r) == "ITEM_HAS_BIDS", reserve

@@ -14,9 +14,10 @@ from django.utils import timezone
 from apps.attendance.models import Paddle
 from apps.auctions.invariants import check_item
 from apps.auctions.models import Bid, ImmutableRowError, ItemKind, ItemStatus
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place, bid_place_for_bidder
 from apps.auctions.services.closing import item_close
-from apps.auctions.tests.factories import ItemFactory, bidder, register
+from apps.auctions.tests.factories import ItemFactory, bidder, context_of, register
 from apps.core.exceptions import Conflict, PermissionDenied, ValidationFailed
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.npos.models import NPOStatus
@@ -28,7 +29,7 @@ D = Decimal
 
 
 def bid(item, user, amount, max_amount=None):
-    return bid_place(item=item, user=user, amount=amount, max_amount=max_amount)
+    return bid_place(context=context_of(user, item), amount=amount, max_amount=max_amount)
 
 
 def visible_rows(item):
@@ -296,7 +297,12 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
     a = bidder(item.event, 101)
     clerk = UserFactory()
     MembershipFactory(npo=item.event.npo, user=clerk, role="auctioneer")
-    r = bid_place_for_bidder(item=item, bidder_number=101, amount="100", max_amount="150", actor=clerk)
+    r = bid_place_for_bidder(
+        context=bid_context(clerk, item),
+        bidder_number=101,
+        amount="100",
+        max_amount="150",
+    )
     assert r.leading and r.bid.paddle == a.guest.paddle and r.bid.entered_by == clerk and r.bid.user is None
     entry = AuditEntry.objects.get(action="bid.place_for_bidder")
     assert entry.actor == clerk and "150" not in str(entry.details)
@@ -305,18 +311,26 @@ def test_clerk_phone_bid_for_bidder_number() -> None:
 def test_clerk_bid_unknown_number_and_bad_number() -> None:
     item = ItemFactory()
     clerk = UserFactory(is_superuser=True)
-    assert code_of(lambda: bid_place_for_bidder(item=item, bidder_number=999, amount="100", actor=clerk)) == (
-        "BIDDER_NUMBER_UNKNOWN"
-    )
+    assert code_of(
+        lambda: bid_place_for_bidder(
+            context=bid_context(clerk, item),
+            bidder_number=999,
+            amount="100",
+        )
+    ) == ("BIDDER_NUMBER_UNKNOWN")
     with pytest.raises(ValidationFailed):
-        bid_place_for_bidder(item=item, bidder_number="abc", amount="100", actor=clerk)
+        bid_place_for_bidder(
+            context=bid_context(clerk, item),
+            bidder_number="abc",
+            amount="100",
+        )
 
 
 def test_bidder_number_needs_clerk() -> None:
     item = ItemFactory()
     bidder(item.event, 101)
     with pytest.raises(PermissionDenied):
-        bid_place_for_bidder(item=item, bidder_number=101, amount="100", actor=UserFactory())
+        bid_place_for_bidder(context=bid_context(UserFactory(), item), bidder_number=101, amount="100")
 
 
 # --- outbox, audit, immutability ------------------------------------------------------------------

@@ -36,6 +36,7 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.events.models import Event
+from apps.events.selectors import event_for
 from apps.npos.capabilities import Capability, Requirement
 from apps.npos.tenancy.api import DeclaredCapabilities
 
@@ -91,11 +92,11 @@ class CheckoutViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
             return
         event_id = kwargs.get("event_id")
         if self.event_scope == "member":
-            self._event = selectors.event_for_member(request.user, event_id)
+            access = selectors.event_for_member(request.user, event_id)
         else:
-            self._event = selectors.event_visible(request.user, event_id)
-        if self.declared_capability() is not None:
-            self.check_capability(self._event.npo_id)
+            access = event_for(request.user, event_id)
+        requirement = self.declared_capability()
+        self._event = access.require(requirement) if requirement is not None else access.event
 
     @property
     def event(self) -> Event:

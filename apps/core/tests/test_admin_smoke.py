@@ -86,6 +86,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     from apps.attendance.services.seating import table_create
     from apps.auctions.models import Item, ItemKind
     from apps.auctions.rules import min_next_bid
+    from apps.auctions.selectors import bid_context
     from apps.auctions.services.bidding import bid_place
     from apps.auctions.services.live import sale_record
     from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
@@ -111,11 +112,11 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
 
     silent = ItemFactory(event=event, title="Riverside painting")
     first, second = bidder(event, 901), bidder(event, 902)
-    bid_place(item=silent, user=first, amount="100", max_amount=str(SECRET_MAX))
-    bid_place(item=Item.objects.get(pk=silent.pk), user=second, amount="150")
+    bid_place(context=bid_context(first, silent), amount="100", max_amount=str(SECRET_MAX))
+    bid_place(context=bid_context(second, Item.objects.get(pk=silent.pk)), amount="150")
     other = ItemFactory(event=event, title="Riverside pottery")
-    bid_place(item=other, user=first, amount="100")
-    bid_place(item=Item.objects.get(pk=other.pk), user=second, amount="200")  # outbid → notification
+    bid_place(context=bid_context(first, other), amount="100")
+    bid_place(context=bid_context(second, Item.objects.get(pk=other.pk)), amount="200")  # outbid → notification
     live = ItemFactory(event=event, title="Riverside live lot", kind=ItemKind.LIVE, starting_bid=Decimal("0"))
     sale_record(item=live, bidder_number=901, amount="700", actor=rita)
     paddle_raise_configure(event=event, actor=rita, levels=["500", "100"], is_open=True)
@@ -138,7 +139,7 @@ def _other_npo_rows(riverside: Any, hope_event: Any) -> Any:
     assert hope_item is not None
     hope_bidder = bidder(hope_event, 777)
     minimum = min_next_bid(hope_item.current_bid, hope_item.starting_bid, hope_item.bid_increment)
-    result = bid_place(item=hope_item, user=hope_bidder, amount=str(minimum), max_amount=str(SECRET_MAX))
+    result = bid_place(context=bid_context(hope_bidder, hope_item), amount=str(minimum), max_amount=str(SECRET_MAX))
     assert result.leading and result.current_bid != SECRET_MAX
     return event
 

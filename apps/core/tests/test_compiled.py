@@ -52,9 +52,12 @@ def test_select_related_and_annotations(queries) -> None:
         "membership",
         lambda p: Membership.objects.filter(user_id=p.user, status=p.status)
         .select_related("npo")
-        .annotate(shout=Upper(Value(p.word)), members=Subquery(
-            Membership.objects.filter(npo=OuterRef("npo")).values("npo").annotate(n=Count("*")).values("n")
-        )),
+        .annotate(
+            shout=Upper(Value(p.word)),
+            members=Subquery(
+                Membership.objects.filter(npo=OuterRef("npo")).values("npo").annotate(n=Count("*")).values("n")
+            ),
+        ),
         user=uuid.UUID,
         status=str,
         word=str,

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.auctions.models import ItemStatus
+from apps.auctions.selectors import bid_context
 from apps.auctions.services import bidding as auctions
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core import outbox
@@ -39,9 +40,9 @@ def test_a_worker_process_delivers_a_bids_outbid_mail(processes, smtp_server, da
     sink, _port = smtp_server
     item = ItemFactory()
     first, second = bidder(item.event, 101), bidder(item.event, 102)
-    auctions.bid_place(item=item, user=first, amount="100")
+    auctions.bid_place(context=bid_context(first, item), amount="100")
     started = time.monotonic()
-    auctions.bid_place(item=item, user=second, amount="120")  # first is outbid: a row and its task
+    auctions.bid_place(context=bid_context(second, item), amount="120")  # first is outbid: a row and its task
     bid_seconds = time.monotonic() - started
     row = OutboxEmail.objects.get(template="auctions/outbid")
     assert row.to == first.email and row.status == OutboxStatus.PENDING
@@ -120,7 +121,7 @@ def test_two_schedulers_close_each_due_item_once_and_on_time(processes, smtp_ser
     winners = []
     for n, item in enumerate(items):
         winner = bidder(item.event, 200 + n)
-        auctions.bid_place(item=item, user=winner, amount="150")
+        auctions.bid_place(context=bid_context(winner, item), amount="150")
         winners.append(winner)
 
     fresh = type(items[0]).objects.filter(pk__in=[i.pk for i in items])

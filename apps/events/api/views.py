@@ -194,7 +194,7 @@ class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @property
     def event(self) -> Event:
         if not hasattr(self, "_event"):
-            self._event = selectors.event_get_visible(self.request.user, self.kwargs.get("event_id"))
+            self._event = selectors.event_for(self.request.user, self.kwargs.get("event_id")).event
         return self._event
 
     def base_queryset(self) -> QuerySet[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.models import AuditEntry
@@ -27,7 +28,7 @@ def admin_of(npo):
 def test_bid_history_rows_are_not_headed_by_a_uuid():
     item = ItemFactory()
     paddle_user = bidder(item.event, 101)
-    bid_place(item=item, user=paddle_user, amount=str(item.starting_bid))
+    bid_place(context=bid_context(paddle_user, item), amount=str(item.starting_bid))
     html = admin_of(item.event.npo).get(f"/admin/auctions/item/{item.pk}/change/").content.decode()
     assert "Bid 1:" in html and f"{item.pk} #1" not in html
 

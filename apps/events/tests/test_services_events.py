@@ -11,7 +11,7 @@ from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.models import AuditEntry
 from apps.core.text import markdown_html as markdown_to_html
 from apps.events.models import Event, EventStatus, FoodOption
-from apps.events.selectors import event_get_visible, events_visible_to
+from apps.events.selectors import event_for, events_visible_to
 from apps.events.services.events import (
     event_close,
     event_create,
@@ -177,11 +177,12 @@ class TestTransitions:
         assert exc.value.code == "INVALID_TRANSITION"
 
     def test_unpublish_refused_after_a_bid(self, published: Any, admin: Any) -> None:
+        from apps.auctions.selectors import bid_context
         from apps.auctions.services.bidding import bid_place
         from apps.auctions.tests.factories import ItemFactory, bidder
 
         item = ItemFactory(event=published)
-        bid_place(item=item, user=bidder(published, 101), amount=str(item.starting_bid))
+        bid_place(context=bid_context(bidder(published, 101), item), amount=str(item.starting_bid))
         with pytest.raises(Conflict) as exc:
             event_unpublish(event=published, actor=admin)
         assert exc.value.code == "INVALID_TRANSITION"
@@ -282,10 +283,10 @@ class TestVisibility:
         from apps.core.exceptions import NotFound
 
         with pytest.raises(NotFound):
-            event_get_visible(other_admin, draft.pk)
+            event_for(other_admin, draft.pk)
         with pytest.raises(NotFound):
-            event_get_visible(other_admin, "not-a-uuid")
-        assert event_get_visible(admin, str(draft.pk)) == draft
+            event_for(other_admin, "not-a-uuid")
+        assert event_for(admin, str(draft.pk)).event == draft
 
 
 def test_markdown_is_sanitised() -> None:

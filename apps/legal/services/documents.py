@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.queries import advisory_xact_lock
 from apps.core.services import audit_record
 from apps.legal.models import DocumentStatus, DocumentType, LegalDocument
 from apps.legal.versions import Version, parse_version, versions_invalidate
@@ -23,10 +24,7 @@ _LOCK_KEY = (0x1E6A1, 1)  # the two-int advisory lock key of "legal documents: p
 
 def _lock_publishing() -> None:
     """Serialise publishes until the transaction ends."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", list(_LOCK_KEY))
+    advisory_xact_lock(*_LOCK_KEY)
 
 
 def _version(value: Any) -> Version:

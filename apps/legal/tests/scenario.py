@@ -11,6 +11,7 @@ from typing import Any
 from apps.attendance.models import Guest
 from apps.attendance.services.registrations import registration_create
 from apps.auctions.models import Item, ItemKind
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.buy_now import buy_now
 from apps.auctions.services.live import sale_record
@@ -56,8 +57,8 @@ def build_history(donor: Any, other: Any) -> History:
     registration_create(event=event, user=other, guests=[{"first_name": "Olga", "email": "olga@example.org"}])
 
     silent = ItemFactory(event=event, title="Weekend in Napa")
-    bid_place(item=silent, user=donor, amount="100", max_amount="777.77")
-    bid_place(item=Item.objects.get(pk=silent.pk), user=other, amount="150", max_amount="888.88")
+    bid_place(context=bid_context(donor, silent), amount="100", max_amount="777.77")
+    bid_place(context=bid_context(other, Item.objects.get(pk=silent.pk)), amount="150", max_amount="888.88")
     wine = ItemFactory(event=event, kind=ItemKind.BUY_NOW_ONLY, buy_now_price=Decimal("55.55"), quantity=5)
     buy_now(item=wine, user=donor)
     buy_now(item=Item.objects.get(pk=wine.pk), user=other, quantity=2)

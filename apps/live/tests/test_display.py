@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.auctions.models import ItemStatus
+from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.events.tests.factories import EventFactory
@@ -27,9 +28,9 @@ def _world() -> tuple:
     ItemFactory(event=event, title="Draft thing", status=ItemStatus.DRAFT)
     soon = ItemFactory(event=event, title="Pearl necklace", closes_at=timezone.now() + timezone.timedelta(minutes=9))
     alice, bob = bidder(event, 101), bidder(event, 102)
-    bid_place(item=item, user=alice, amount="100", max_amount="450")
-    bid_place(item=item, user=bob, amount="200")
-    bid_place(item=soon, user=bob, amount="100")
+    bid_place(context=bid_context(alice, item), amount="100", max_amount="450")
+    bid_place(context=bid_context(bob, item), amount="200")
+    bid_place(context=bid_context(bob, soon), amount="100")
     return event, item, soon
 
 

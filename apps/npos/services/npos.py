@@ -84,9 +84,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 def staff_status_sync(*, user: Any) -> bool:
     """Make ``user.is_staff`` follow membership: any active membership of a live NPO lets the user
     into ``/admin/``; without one, staff status goes (super admins keep theirs). Returns the value."""
-    has_membership = Membership.objects.filter(
-        user=user, status=MembershipStatus.ACTIVE, npo__deleted_at__isnull=True
-    ).exists()
+    has_membership = authz.memberships_of(user).exists()
     wanted = has_membership or bool(user.is_superuser)
     if user.is_staff != wanted:
         user.is_staff = wanted

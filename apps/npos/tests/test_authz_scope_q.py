@@ -58,12 +58,12 @@ def test_scope_q_for_members_and_anonymous(events):
 def test_selectors_without_hand_guards_show_super_admins_everything(events):
     from apps.attendance import selectors as attendance
     from apps.attendance.tests.factories import RegistrationFactory
-    from apps.events.selectors import events_visible_to
+    from apps.events.selectors import event_for, events_visible_to
 
     mine, other, public = events
     superuser = UserFactory(is_superuser=True)
     assert {mine.pk, other.pk, public.pk} <= set(events_visible_to(superuser).values_list("pk", flat=True))
-    assert attendance.event_get_visible(superuser, other.pk) == other
+    assert event_for(superuser, other.pk).event == other
     registration = RegistrationFactory(event=public)
     assert registration in attendance.registrations_visible_to(superuser)
     assert registration not in attendance.registrations_visible_to(UserFactory())

@@ -171,14 +171,14 @@ class UserSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MembershipSummarySerializer(many=True))
     def get_memberships(self, user: User) -> list[dict[str, Any]]:
-        from apps.users.selectors import active_memberships
+        from apps.npos.selectors import membership_summaries
 
-        return MembershipSummarySerializer(active_memberships(user), many=True).data  # type: ignore[return-value]
+        return membership_summaries(user)
 
     def to_representation(self, instance: User) -> dict[str, Any]:
         """Hand-written (apps.core.api.fast); ``generic_representation`` is DRF's path, which a test
         compares it with."""
-        from apps.users.selectors import membership_summaries
+        from apps.npos.selectors import membership_summaries
 
         user = instance
         picture = None

@@ -303,7 +303,6 @@ class MeView(APIView):
     """The signed-in user's own profile, with their active memberships."""
 
     permission_classes = [IsAuthenticated]
-    user_with_memberships = True  # the token's user is read with them, in one statement
     # JSON only: a multipart PATCH passed `social_links` as a string the JSON field ignored, so an
     # invalid value was answered 200 (the picture has its own multipart endpoint).
     parser_classes = [JSONParser]

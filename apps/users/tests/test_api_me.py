@@ -75,12 +75,12 @@ def test_me_query_count_does_not_grow_with_memberships(user, django_assert_max_n
         assert len(client.get(ME).json()["memberships"]) == 12
 
 
-def test_me_reads_the_user_and_the_memberships_in_one_statement(user, django_assert_num_queries):
-    """With a bearer token, ``users/me`` reads the token's user and their memberships in one
-    statement (``user_with_memberships_by_pk``), which answers as the separate read does: only
-    active memberships in live NPOs, by NPO name — and other endpoints read the user alone."""
-    from apps.users.authentication import user_by_pk, user_with_memberships_by_pk
-    from apps.users.selectors import membership_summaries
+def test_me_reads_the_user_then_the_memberships(user, django_assert_num_queries):
+    """With a bearer token, ``users/me`` reads the token's user and then their memberships (two
+    compiled statements): only active memberships in live NPOs, by NPO name — and other endpoints
+    read the user alone."""
+    from apps.npos.selectors import membership_summaries
+    from apps.users.selectors import user_by_pk
     from apps.users.tokens import refresh_token_mint
 
     b, a = NPOFactory(name="Beta"), NPOFactory(name="Alpha")
@@ -91,23 +91,22 @@ def test_me_reads_the_user_and_the_memberships_in_one_statement(user, django_ass
     MembershipFactory(npo=deleted, user=user, role="staff")
     type(deleted).all_objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     expected = [{"npo": str(a.id), "role": "admin"}, {"npo": str(b.id), "role": "staff"}]
-    joined = user_with_memberships_by_pk(user.pk)
-    assert joined == user and joined.email == user.email and joined._membership_summaries == expected
-    assert membership_summaries(user_by_pk(user.pk)) == expected  # the separate statement
+    assert membership_summaries(user_by_pk(user.pk)) == expected
     loner = User.objects.create_user(email="loner@example.org", password=None)
-    assert user_with_memberships_by_pk(loner.pk)._membership_summaries == []
-    assert user_with_memberships_by_pk("not-a-uuid") is None
-    assert user_with_memberships_by_pk(NPOFactory().pk) is None
+    assert membership_summaries(loner) == []
+    assert user_by_pk("not-a-uuid") is None
+    assert user_by_pk(NPOFactory().pk) is None
 
     from rest_framework.test import APIClient
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {refresh_token_mint(user).access_token}")
     client.get(ME)  # warm: the consent memo
-    with django_assert_num_queries(1) as captured:
+    with django_assert_num_queries(2) as captured:
         body = client.get(ME).json()
     assert body["memberships"] == expected and body["email"] == user.email
-    assert "npos_membership" in captured.captured_queries[0]["sql"]
+    assert "users_user" in captured.captured_queries[0]["sql"]
+    assert "npos_membership" in captured.captured_queries[1]["sql"]
     with django_assert_num_queries(2) as captured:  # the user, then the registrations
         assert client.get("/api/v1/registrations/").status_code == 200
     assert "users_user" in captured.captured_queries[0]["sql"]
