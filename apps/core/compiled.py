@@ -167,8 +167,11 @@ def _adapter(placeholder: Any, kind: type, param: Any) -> Callable[[Any], Any] |
         if param == placeholder.hex:  # SQLite stores UUIDs as 32 hex digits
             return lambda value: _as_uuid(value).hex
         return None
-    if type(param) is type(placeholder) and param == placeholder:
-        return kind
+    if kind is int and isinstance(param, int) and not isinstance(param, bool) and param == placeholder:
+        wrapper = type(param)  # psycopg's Int4/Int8 (Django picks the column's width): kept
+        return lambda value: wrapper(int(value))
+    if kind is str and isinstance(param, str) and param == placeholder:
+        return str
     return None
 
 

@@ -36,15 +36,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+
+from apps.core.queries import database_ping
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
 
 def _database() -> None:
-    connection.ensure_connection()
-    if not connection.is_usable():  # Django's own check (a round trip on PostgreSQL)
-        raise RuntimeError("the database connection is not usable")
+    database_ping()
 
 
 def _cache() -> None:

@@ -1,6 +1,7 @@
 """The statements Django's ORM cannot express (STYLE.md: each in one ``queries.py``).
 
-PostgreSQL's advisory locks have no ORM form. :func:`advisory_xact_lock` serialises a critical
+:func:`database_ping` is the readiness probe's round trip. PostgreSQL's advisory locks have no ORM
+form. :func:`advisory_xact_lock` serialises a critical
 section on a key until the transaction ends: choosing a bidder number within one event
 (``apps.attendance.locks``) and publishing a legal document (``apps.legal.services.documents``).
 SQLite serialises writers anyway, so it is a no-op there.
@@ -22,3 +23,10 @@ def advisory_xact_lock(namespace: int, key: int) -> None:
         raise TransactionManagementError("An advisory lock outside a transaction would be released at once.")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+
+
+def database_ping() -> None:
+    """One round trip to the database (``/health/ready/``): raises when it cannot answer."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()

@@ -93,23 +93,29 @@ def _prepared(own) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_fixed_statements_are_prepared_once_per_connection_and_logged(wrapper, settings):
-    """``fetch_prepared`` (the precompiled reads) runs on a cursor whose statements PostgreSQL keeps
-    prepared; the answer is the plain cursor's, and Django still logs the query (tests count it)."""
+def test_compiled_queries_are_prepared_once_per_connection_and_logged(wrapper, settings):
+    """A ``CompiledQuery`` runs on a cursor whose statements PostgreSQL keeps prepared; the answer
+    is the ORM's, and Django still logs the query (tests count it)."""
+    import uuid
+
     from django.db import connections as conns
     from django.test.utils import CaptureQueriesContext
 
-    from apps.core.prepared import fetch_prepared
+    from apps.core.compiled import REGISTRY, CompiledQuery
+    from apps.users.models import User
 
     alias = "prepared-test"
-    conns[alias] = wrapper  # fetch_prepared takes an alias
+    conns[alias] = wrapper
+    query = CompiledQuery(
+        "test.prepared", lambda p: User.objects.filter(email=p.email).values_list("pk", flat=True), email=str
+    )
     try:
-        sql = "SELECT %s::int + 1, 'augeo-prepared-test'"
         with CaptureQueriesContext(wrapper) as captured:
-            assert fetch_prepared(sql, [41], alias) == [(42, "augeo-prepared-test")]
-            assert fetch_prepared(sql, [1], alias) == [(2, "augeo-prepared-test")]
+            assert query.all(using=alias, email="nobody@example.org") == []
+            assert query.all(using=alias, email="nobody-else@example.org") == []
         assert len(captured.captured_queries) == 2
-        assert [s for s in _prepared(wrapper) if "augeo-prepared-test" in s]
+        assert "nobody-else@example.org" in captured.captured_queries[1]["sql"]  # logged with its values
+        assert [s for s in _prepared(wrapper) if '"users_user"."email" = $1' in s]
         # Django's own (client-side bound) statements are never prepared, however often they run.
         for _ in range(10):
             with wrapper.cursor() as cursor:
@@ -117,14 +123,18 @@ def test_fixed_statements_are_prepared_once_per_connection_and_logged(wrapper, s
         assert not [s for s in _prepared(wrapper) if "augeo-orm-test" in s]
         # A rolled-back transaction leaves the connection able to run it again.
         wrapper.set_autocommit(False)
-        assert fetch_prepared(sql, [2], alias) == [(3, "augeo-prepared-test")]
+        assert query.all(using=alias, email=f"{uuid.uuid4()}@example.org") == []
         wrapper.rollback()
         wrapper.set_autocommit(True)
-        assert fetch_prepared(sql, [3], alias) == [(4, "augeo-prepared-test")]
-        # Switched off (a pooler that cannot keep them): a plain cursor.
+        assert query.all(using=alias, email="x@example.org") == []
+        # Switched off (a pooler that cannot keep them): a plain cursor, nothing prepared.
         settings.DATABASE_PREPARED_STATEMENTS = False
-        other = "SELECT %s::int, 'augeo-unprepared-test'"
-        assert fetch_prepared(other, [5], alias) == [(5, "augeo-unprepared-test")]
-        assert not [s for s in _prepared(wrapper) if "augeo-unprepared-test" in s]
+        other = CompiledQuery(
+            "test.unprepared", lambda p: User.objects.filter(last_name=p.name).values_list("pk"), name=str
+        )
+        assert other.all(using=alias, name="Nobody") == []
+        assert not [s for s in _prepared(wrapper) if '"users_user"."last_name" = $1' in s]
     finally:
         del conns[alias]
+        REGISTRY.pop("test.prepared", None)
+        REGISTRY.pop("test.unprepared", None)
