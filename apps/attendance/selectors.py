@@ -265,10 +265,13 @@ def guest_desk_page(event: Event, term: str = "", *, offset: int, limit: int) ->
     return count, rows
 
 
+#: What a bid, a purchase or a pledge reads of the bidder's guest row before its locks (the related
+#: rows are read on access, one query each: none of those paths does).
+BIDDER_GUEST_COLUMNS = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
 _BIDDER_GUEST = CompiledQuery(
     "attendance.bidder_guest",
     lambda p: Guest.objects.filter(event_id=p.event, user_id=p.user, registration__status=RegistrationStatus.CONFIRMED)
-    .select_related("paddle", "registration", "table")
+    .only(*BIDDER_GUEST_COLUMNS)
     .order_by("-is_registrant", "created_at", "id")[:1],
     event=uuid.UUID,
     user=uuid.UUID,

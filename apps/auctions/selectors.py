@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.fields import BooleanField, DecimalField
 
 from apps.attendance.models import Guest
@@ -157,20 +157,14 @@ ITEM_FOR_BID = (
 )
 
 
-def _item_read(p: Any, columns: tuple[str, ...] | None, signed_in: bool, bidder: bool) -> QuerySet[Item]:
-    """An item of a live event with its event and NPO, the caller's role in the NPO
-    (``caller_role``) and, with ``bidder``, the caller's ``leading``/``my_max_bid``."""
+def _item_read(p: Any, columns: tuple[str, ...] | None, bidder: bool) -> QuerySet[Item]:
+    """An item of a live event with its event and NPO and, with ``bidder``, the caller's
+    ``leading``/``my_max_bid``."""
     qs = Item.objects.filter(pk=p.item, event__deleted_at__isnull=True).select_related("event__npo")
     if columns is not None:
         qs = qs.only(*columns)
-    role = (
-        authz.role_subquery(p.user, OuterRef("event__npo_id"))
-        if signed_in
-        else Value(None, output_field=CharField(null=True))
-    )
-    qs = qs.annotate(caller_role=role)
     if bidder:
-        qs = qs.annotate(**(bidder_annotations(p.user) if signed_in else _NO_BIDDER))
+        qs = qs.annotate(**bidder_annotations(p.user))
     return qs
 
 
@@ -179,15 +173,20 @@ _ITEM = CompiledQuery("auctions.item_for", _item_read, item=uuid.UUID, user=uuid
 
 def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, bidder: bool) -> Item:
     """The item if ``user`` may see it, else 404 (also for another tenant's drafts): a public item
-    of a public event is visible to everyone; anything else only to members of the event's NPO."""
+    of a public event is visible to everyone without asking for a membership (every bid reads it);
+    anything else only to members of the event's NPO (one more compiled query, for drafts and
+    members' reads only)."""
     signed_in = bool(getattr(user, "is_authenticated", False))
-    item = _ITEM.first(columns, signed_in, bidder, item=_uuid(item_id), user=user.pk if signed_in else _NOBODY)
+    if signed_in:
+        item = _ITEM.first(columns, bidder, item=_uuid(item_id), user=user.pk)
+    else:
+        item = _ITEM.first(columns, False, item=_uuid(item_id))
+        if item is not None and bidder:
+            item.leading = item.my_max_bid = None  # type: ignore[attr-defined]
     if item is None:
         raise NotFound(message="Item not found.")
-    role = item.caller_role  # type: ignore[attr-defined]
-    del item.caller_role  # type: ignore[attr-defined]
     public = item.status in PUBLIC_STATUSES and item.event.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)
-    if not (public or role is not None or authz.is_superuser(user)):
+    if not public and not authz.is_member(user, item.event.npo_id):
         raise NotFound(message="Item not found.")
     return item
 
