@@ -56,7 +56,7 @@ _PADDLE_LOCK_NAMESPACE = 0x0A77E4D  # first int of the two-int advisory lock key
 
 # Every bid, purchase, sale and pledge takes the registration, guest and paddle locks before the
 # item's: compiled once (``CompiledQuery``), each with what its callers read of the row.
-_REGISTRATION = CompiledQuery(
+_REGISTRATION: CompiledQuery[Registration] = CompiledQuery(
     "attendance.lock_registration",
     lambda p: Registration.objects.select_for_update(of=("self",), no_key=True)
     .select_related("event")
@@ -64,10 +64,10 @@ _REGISTRATION = CompiledQuery(
     .filter(pk=p.pk),
     pk=uuid.UUID,
 )
-_GUEST = CompiledQuery(
+_GUEST: CompiledQuery[Guest] = CompiledQuery(
     "attendance.lock_guest", lambda p: Guest.objects.select_for_update(no_key=True).filter(pk=p.pk), pk=uuid.UUID
 )
-_PADDLE = CompiledQuery(
+_PADDLE: CompiledQuery[Paddle] = CompiledQuery(
     "attendance.lock_paddle",
     lambda p: Paddle.objects.select_for_update(of=("self",), no_key=True)
     .select_related("registration")

@@ -167,13 +167,13 @@ def guest_match_q(words: list[Any], registration_ids: list[Any], paddle_ids: lis
     return q
 
 
-_REGISTRATIONS_BY_CODE = CompiledQuery(
+_REGISTRATIONS_BY_CODE: CompiledQuery[Any] = CompiledQuery(
     "attendance.registration_ids_by_code",
     lambda p: Registration.objects.filter(event_id=p.event, code=p.code).values_list("pk", flat=True),
     event=uuid.UUID,
     code=str,
 )
-_PADDLES_BY_NUMBER = CompiledQuery(
+_PADDLES_BY_NUMBER: CompiledQuery[Any] = CompiledQuery(
     "attendance.paddle_ids_by_number",
     lambda p: Paddle.objects.filter(event_id=p.event, number=p.number).values_list("pk", flat=True),
     event=uuid.UUID,
@@ -238,7 +238,7 @@ def _desk_page(p: Any, offset: int, limit: int) -> QuerySet[Any]:
     return qs.values("match_count", *GUEST_ROW_VALUES)[offset : offset + limit]
 
 
-_DESK_PAGE = CompiledQuery(
+_DESK_PAGE: CompiledQuery[dict[str, Any]] = CompiledQuery(
     "attendance.guest_desk_page",
     _desk_page,
     event=uuid.UUID,
@@ -268,7 +268,7 @@ def guest_desk_page(event: Event, term: str = "", *, offset: int, limit: int) ->
 #: What a bid, a purchase or a pledge reads of the bidder's guest row before its locks (the related
 #: rows are read on access, one query each: none of those paths does).
 BIDDER_GUEST_COLUMNS = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
-_BIDDER_GUEST = CompiledQuery(
+_BIDDER_GUEST: CompiledQuery[Guest] = CompiledQuery(
     "attendance.bidder_guest",
     lambda p: Guest.objects.filter(event_id=p.event, user_id=p.user, registration__status=RegistrationStatus.CONFIRMED)
     .only(*BIDDER_GUEST_COLUMNS)

@@ -39,7 +39,7 @@ from apps.events.models import Event, EventStatus
 from apps.npos import authz
 from apps.npos.models import NPO
 
-_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_MONEY: DecimalField[Any, Any] = DecimalField(max_digits=12, decimal_places=2)
 _NOBODY = uuid.UUID(int=0)
 
 
@@ -95,11 +95,11 @@ def items_for_event(*, user: Any, event: Any, member: bool) -> QuerySet[Item]:
     return with_bidder_fields(qs, user).order_by("display_order", "number")
 
 
-_OVERLAY = CompiledQuery(
+_OVERLAY: CompiledQuery[tuple[Any, Any, Any]] = CompiledQuery(
     "auctions.bidder_overlay",
     lambda p: Item.objects.filter(pk__in=p.items)
     .annotate(**bidder_annotations(p.user))
-    .values_list("pk", "leading", "my_max_bid"),
+    .values_list("pk", "leading", "my_max_bid"),  # type: ignore[misc]  # annotations the plugin cannot see
     user=uuid.UUID,
     items=[uuid.UUID],
 )
@@ -168,7 +168,7 @@ def _item_read(p: Any, columns: tuple[str, ...] | None, bidder: bool) -> QuerySe
     return qs
 
 
-_ITEM = CompiledQuery("auctions.item_for", _item_read, item=uuid.UUID, user=uuid.UUID)
+_ITEM: CompiledQuery[Item] = CompiledQuery("auctions.item_for", _item_read, item=uuid.UUID, user=uuid.UUID)
 
 
 def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, bidder: bool) -> Item:

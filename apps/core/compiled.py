@@ -38,7 +38,7 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.db.models.query import (
+from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators: not in the stubs
     FlatValuesListIterable,
     ModelIterable,
     ValuesIterable,
@@ -97,7 +97,9 @@ class _Statement:
         for name, (placeholder, kind) in placeholders.items():
             if name not in used or not sql:
                 continue
-            items = list(enumerate(placeholder)) if isinstance(placeholder, list) else [(None, placeholder)]
+            items: list[tuple[int | None, Any]] = (
+                list(enumerate(placeholder)) if isinstance(placeholder, list) else [(None, placeholder)]
+            )
             for index, value in items:
                 found = False
                 for position, param in enumerate(self.params):

@@ -73,7 +73,7 @@ def _event_read(p: Any, columns: tuple[str, ...] | None, signed_in: bool) -> Que
     return qs.annotate(caller_role=role)
 
 
-_EVENT = CompiledQuery("events.event_for", _event_read, event=uuid.UUID, user=uuid.UUID)
+_EVENT: CompiledQuery[Event] = CompiledQuery("events.event_for", _event_read, event=uuid.UUID, user=uuid.UUID)
 _NOBODY = uuid.UUID(int=0)
 
 

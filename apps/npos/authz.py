@@ -72,7 +72,7 @@ def role_subquery(user_id: Any, npo: Any) -> Subquery:
     return Subquery(memberships.values("role")[:1], output_field=models.CharField())
 
 
-_ROLE_OF = CompiledQuery(
+_ROLE_OF: CompiledQuery[str] = CompiledQuery(
     "npos.role_of",
     lambda p: Membership.objects.filter(active_membership_q(), user_id=p.user, npo_id=p.npo).values_list(
         "role", flat=True

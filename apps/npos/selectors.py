@@ -43,7 +43,7 @@ def invitations_of(npo: NPO) -> QuerySet[Invitation]:
     return Invitation.objects.filter(npo=npo).select_related("invited_by").order_by("-created_at")
 
 
-_SUMMARIES = CompiledQuery(
+_SUMMARIES: CompiledQuery[tuple[Any, str]] = CompiledQuery(
     "npos.membership_summaries",
     lambda p: Membership.objects.filter(authz.active_membership_q(), user_id=p.user)
     .order_by("npo__name", "npo_id")

@@ -8,7 +8,7 @@ from typing import Any
 from apps.core.compiled import CompiledQuery
 from apps.users.models import User
 
-_USER = CompiledQuery("users.user_by_pk", lambda p: User.objects.filter(pk=p.pk), pk=uuid.UUID)
+_USER: CompiledQuery[User] = CompiledQuery("users.user_by_pk", lambda p: User.objects.filter(pk=p.pk), pk=uuid.UUID)
 
 
 def user_by_pk(pk: Any) -> User | None:

@@ -70,7 +70,7 @@ _UNREAD_UNDER_LOCK = (
     "leader_user__social_links",
 )
 
-_LOCK_ITEM = CompiledQuery(
+_LOCK_ITEM: CompiledQuery[Item] = CompiledQuery(
     "auctions.lock_item",
     lambda p: Item.objects.select_for_update(of=("self",))
     .select_related("event", "event__npo", "leader_user")
@@ -78,7 +78,7 @@ _LOCK_ITEM = CompiledQuery(
     .filter(pk=p.item),
     item=uuid.UUID,
 )
-_LOCK_ITEM_FOR_BID = CompiledQuery(
+_LOCK_ITEM_FOR_BID: CompiledQuery[Item] = CompiledQuery(
     "auctions.lock_item_for_bid",
     lambda p: Item.objects.select_for_update().defer("description", "description_html").filter(pk=p.item),
     item=uuid.UUID,
