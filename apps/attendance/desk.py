@@ -28,8 +28,8 @@ from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.events.models import Event, EventStatus
 from apps.npos import authz
-from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.admin import task_context
 
 RESULTS_LIMIT = 25
 UNDO_SECONDS = 60

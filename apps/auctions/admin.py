@@ -45,9 +45,8 @@ from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
 from apps.npos import authz
-from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Requirement
-from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, task_context, tenant_action
 
 # What each action needs is declared once, on the API viewsets; the admin reads the same declaration,
 # so opening an item (say) needs the same capability here as in the API.

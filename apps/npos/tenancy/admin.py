@@ -71,6 +71,17 @@ from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field
 _SAME = object()
 
 
+def task_context(request: HttpRequest) -> dict[str, Any]:
+    """The admin frame's context for a task page of the night (the check-in desk, the clerk pages).
+
+    The project's site (:class:`augeo.backoffice.site.AugeoAdminSite`) builds a light one without
+    the app list (``task_context``); any other site answers its usual ``each_context``. Asked of
+    ``admin.site`` by name: no app imports the back office, which sits above them all."""
+    site = admin.site
+    build = getattr(site, "task_context", None)
+    return build(request) if callable(build) else site.each_context(request)
+
+
 def npo_id_of(obj: Any, npo_path: str) -> Any:
     """The NPO id reached from ``obj`` through ``npo_path`` (``"pk"``: ``obj`` is the NPO)."""
     if obj is None:

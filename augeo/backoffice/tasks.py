@@ -19,8 +19,8 @@ from django_tasks_db.models import DBTaskResult
 from apps.core.models import ScheduledJob
 from apps.core.net import client_ip
 from apps.core.tasks import task_results_retry
-from apps.npos.outbox_admin import SuperAdminReadOnly
 from apps.npos.tenancy.private import DeclaredLookupsOnly
+from augeo.backoffice.outbox import SuperAdminReadOnly
 
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)
