@@ -19,14 +19,12 @@ class LegalConfig(AppConfig):
 
         from apps.core.api.schema import EXTRA_ERROR_STATUSES
         from apps.legal import emails, exporting  # noqa: F401 - outbox context builder, export sections
-        from apps.legal.gate import consent_required, gate_schema_statuses, install_api_gate
+        from apps.legal.gate import gate_schema_statuses, install_api_gate
         from apps.legal.signals import carry_over_cookie_choices
-        from apps.live.auth import socket_gate
 
         # The API's consent gate: one hook on every DRF view (see apps.legal.gate); the pages' is
-        # ConsentMiddleware; on the live WebSocket a gated user is anonymous.
+        # ConsentMiddleware; on the live WebSocket a gated user is anonymous (apps.live.auth).
         install_api_gate()
-        socket_gate(consent_required)
         if gate_schema_statuses not in EXTRA_ERROR_STATUSES:
             EXTRA_ERROR_STATUSES.append(gate_schema_statuses)
         # The admin's sign-in (django.contrib.auth.login) carries a visitor's cookie choices over;
