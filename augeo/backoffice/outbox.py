@@ -10,11 +10,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.models import OutboxEmail
 from apps.core.net import client_ip
 from apps.core.outbox import outbox_retry
 from apps.core.superuser import is_superuser
-from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 class SuperAdminReadOnly:

@@ -60,13 +60,14 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from apps.core.admin_lookups import DeclaredLookupsOnly, field_names
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
 from apps.npos.admin_money import MoneyColumnsMixin  # money columns in the row's NPO currency
 from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
 from apps.npos.capabilities import Requirement
-from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field_names
+from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 _SAME = object()
 

@@ -28,8 +28,7 @@ from apps.core import uploads
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
-from apps.legal.services import consent as legal_consent
-from apps.users import emails, tokens
+from apps.users import emails, hooks, tokens
 from apps.users.errors import InvalidToken
 from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
 from apps.users.signals import access_cut_off_announce
@@ -133,10 +132,10 @@ def user_register(
 ) -> User:
     """Create an unverified account and send the verification e-mail (after commit). While legal
     documents are published, the person must accept their current versions (400 otherwise)."""
-    accepted = legal_consent.documents_to_accept(
+    terms = hooks.signup_terms()  # apps.legal: the current terms and privacy policy
+    accepted = terms.check(
         {"terms": accept_terms_version, "privacy": accept_privacy_version},
         fields={"terms": "accept_terms_version", "privacy": "accept_privacy_version"},
-        require_all=True,
     )
     email = normalize_email(email)
     already = ValidationFailed(
@@ -155,7 +154,7 @@ def user_register(
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise already from exc
-    legal_consent.consent_on_register(user=user, documents=accepted, ip=ip, user_agent=user_agent)
+    terms.record(user=user, accepted=accepted, ip=ip, user_agent=user_agent)
     audit_record(actor=user, action="auth.register", obj=user, ip=ip)
     _verification_send(user)
     return user
