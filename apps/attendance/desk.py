@@ -9,6 +9,7 @@ API — ``guest_check_in`` is idempotent, so a double tap checks in once.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -143,8 +144,6 @@ def _act(request: HttpRequest, event: Event, q: str) -> HttpResponse:
 
 
 def _uuid(value: Any) -> Any:
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

@@ -14,6 +14,7 @@ class CheckoutConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.checkout.demo import seed
 
         return seed(out)
@@ -30,4 +31,5 @@ class CheckoutConfig(AppConfig):
         # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder,
         # registered when the module is imported). Imported here: the models are not ready earlier.
         # Checkout's part in account deletion and the export (privacy.py) is registered by apps.legal.
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.checkout.services import receipts  # noqa: F401

@@ -17,6 +17,7 @@ class EventsConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.events.demo import seed
 
         return seed(out)

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 
 
 class LegalConfig(AppConfig):
@@ -10,13 +11,12 @@ class LegalConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.legal.demo import seed
 
         return seed(out)
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
-
         # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.checkout import privacy as checkout_privacy
         from apps.core.api.schema import EXTRA_ERROR_STATUSES

@@ -43,12 +43,15 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.utils.module_loading import import_string
+from rest_framework_simplejwt.settings import api_settings
 
 from apps.core.net import client_address
 from apps.legal.gate import consent_required
 from apps.live import metrics
 from apps.live.selectors import event_visible_id
 from apps.live.tickets import ticket_redeem
+from apps.users.authentication import JWTAuthentication
+from apps.users.tokens import ISSUED_CLAIM
 
 logger = logging.getLogger("augeo.live")
 
@@ -102,8 +105,6 @@ def scope_client_ip(scope: dict[str, Any]) -> str | None:
 
 def _token_user(raw: str) -> tuple[Any, float | None]:
     """The user of a valid access token and its expiry (epoch seconds); raises when invalid."""
-    from apps.users.authentication import JWTAuthentication
-
     authentication = JWTAuthentication()
     validated = authentication.get_validated_token(raw.encode())
     user = authentication.get_user(validated)
@@ -115,11 +116,6 @@ def _ticket_user(user_id: Any, issued_at: float) -> Any:
     """The ticket's user, held to the same rule as an access token issued when the ticket was
     (active, issued after the "log out everywhere" cut-off): the API's authentication checks it, on
     the claims such a token would carry. Raises when the user no longer qualifies."""
-    from rest_framework_simplejwt.settings import api_settings
-
-    from apps.users.authentication import JWTAuthentication
-    from apps.users.tokens import ISSUED_CLAIM
-
     return JWTAuthentication().get_user({api_settings.USER_ID_CLAIM: user_id, ISSUED_CLAIM: issued_at})  # type: ignore[arg-type]
 
 

@@ -7,7 +7,10 @@ may replace one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from django.dispatch import Signal
 
 from apps.auctions import signals as auctions
 from apps.live import publisher
@@ -52,7 +55,7 @@ def won(sender: Any, *, user: Any, item: Any, amount: Any, **kwargs: Any) -> Non
 
 
 #: signal → receiver; ``connect`` wires them all, and the test checks that none is missing.
-RECEIVERS = {
+RECEIVERS: dict[Signal, Callable[..., None]] = {
     auctions.bid_placed: bid_placed,
     auctions.item_updated: item_updated,
     auctions.items_updated: items_updated,

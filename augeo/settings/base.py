@@ -398,8 +398,6 @@ def _blob_origin(connection_string: str) -> str | None:
     """The origin SAS image URLs point at (the admin shows item pictures, logos)."""
     parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
     if parts.get("BlobEndpoint"):
-        from urllib.parse import urlsplit
-
         endpoint = urlsplit(parts["BlobEndpoint"])
         return f"{endpoint.scheme}://{endpoint.netloc}"
     if parts.get("AccountName"):

@@ -85,8 +85,6 @@ def item_validate(item: Item) -> None:
 def item_create(*, event: Event, actor: Any, ip: str | None = None, **data: Any) -> Item:
     """Create a draft item with the next free ``number`` of the event (event row locked, so two
     creators never pick the same number; the unique constraint backs it)."""
-    from apps.events.models import Event
-
     Event.objects.select_for_update(no_key=True).filter(pk=event.pk).values_list("pk", flat=True).first()
     last = Item.objects.filter(event=event).order_by("-number").values_list("number", flat=True).first()
     item = Item(event=event, number=(last or 0) + 1, created_by=actor, status=ItemStatus.DRAFT)

@@ -113,8 +113,6 @@ def pledge_record(
     event is closed its totals are final: 409 ``EVENT_CLOSED``, checked under the event's row lock
     so a pledge racing the close cannot land after it.
     """
-    from apps.events.models import Event
-
     value = amount_parse(amount, "amount")
     assert value is not None
     levels = list(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True))

@@ -67,6 +67,7 @@ from apps.npos import authz
 from apps.npos.admin_money import MoneyColumnsMixin  # money columns in the row's NPO currency
 from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
 from apps.npos.capabilities import Requirement
+from apps.npos.models import NPO
 from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 _SAME = object()
@@ -103,8 +104,6 @@ def npo_path_for(model: type[models.Model], admin_site: admin.AdminSite | None =
     A registered tenant-scoped admin's ``npo_path`` wins; otherwise the foreign keys are searched
     (breadth first, a few hops) for the NPO model.
     """
-    from apps.npos.models import NPO
-
     if model is NPO:
         return "pk"
     registered = admin_site._registry.get(model) if admin_site is not None else None

@@ -7,6 +7,7 @@ stringified. Business rules (unique e-mail, password validators) live in the ser
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Any
 from urllib.parse import urlparse
 
@@ -228,8 +229,6 @@ class UserSerializer(serializers.ModelSerializer):
 
     def validate_timezone(self, value: str) -> str:
         """Times not tied to an event are shown in this zone (empty: the NPO's); IANA names only."""
-        import zoneinfo
-
         value = value.strip()
         if value and value not in zoneinfo.available_timezones():
             raise serializers.ValidationError("Use an IANA time zone name, e.g. America/Chicago.")
