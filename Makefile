@@ -36,6 +36,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy apps augeo
+	$(BIN)/lint-imports --no-logo
 	DJANGO_SETTINGS_MODULE=augeo.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 fmt: install-test

@@ -38,6 +38,6 @@ if settings.DEBUG:
 
 handler400 = "apps.core.views.bad_request"
 # Inside /admin/ these render in the admin's frame (reason + a way back); elsewhere apps.core.views.
-handler403 = "apps.npos.admin_site.permission_denied"
-handler404 = "apps.npos.admin_site.page_not_found"
+handler403 = "augeo.backoffice.site.permission_denied"
+handler404 = "augeo.backoffice.site.page_not_found"
 handler500 = "apps.core.views.server_error"

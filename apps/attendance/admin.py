@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
@@ -24,6 +24,7 @@ from apps.attendance.services.registrations import registration_cancel, registra
 from apps.attendance.services.seating import table_create, table_update, tables_auto_assign
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
+from apps.events.models import Event
 from apps.npos.capabilities import Capability as C
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
@@ -92,8 +93,6 @@ class RegistrationAdmin(TenantScopedAdmin):
     actions = ["cancel_registrations"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Registration]:
-        from django.db.models import Count
-
         return super().get_queryset(request).annotate(n_guests=Count("guests", distinct=True))
 
     @admin.display(description="guests", ordering="n_guests")
@@ -231,8 +230,6 @@ class GuestAdmin(TenantScopedAdmin):
 
     @tenant_action(capability=C.ATTENDANCE_MANAGE, description="Auto-assign tables (events of selected guests)")
     def auto_assign_tables(self, request: HttpRequest, queryset: QuerySet[Guest]) -> None:
-        from apps.events.models import Event
-
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):
             result = tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
             self.message_user(

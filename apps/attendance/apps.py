@@ -14,6 +14,7 @@ class AttendanceConfig(AppConfig):
     verbose_name = "Attendance"
 
     def ready(self) -> None:
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.attendance.models import Guest, Registration, RegistrationStatus
         from apps.events import hooks
 
@@ -26,6 +27,7 @@ class AttendanceConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.attendance.demo import seed
 
         return seed(out)

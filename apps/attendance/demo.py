@@ -11,6 +11,7 @@ from apps.attendance.services.checkin import guest_check_in
 from apps.attendance.services.registrations import registration_create
 from apps.attendance.services.seating import table_create, tables_auto_assign
 from apps.events.models import Event, EventStatus
+from apps.npos.demo import demo_npo
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 PARTIES = [
@@ -25,10 +26,6 @@ TABLES = [(1, "Hope", 8), (2, "Courage", 8), (3, "Kindness", 6)]
 
 
 def demo_gala() -> Event | None:
-    try:
-        from apps.npos.demo import demo_npo
-    except ImportError:  # pragma: no cover
-        return None
     npo = demo_npo()
     if npo is None:
         return None

@@ -9,6 +9,7 @@ API — ``guest_check_in`` is idempotent, so a double tap checks in once.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -28,8 +29,8 @@ from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.events.models import Event, EventStatus
 from apps.npos import authz
-from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Capability
+from apps.npos.tenancy.admin import task_context
 
 RESULTS_LIMIT = 25
 UNDO_SECONDS = 60
@@ -143,8 +144,6 @@ def _act(request: HttpRequest, event: Event, q: str) -> HttpResponse:
 
 
 def _uuid(value: Any) -> Any:
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:

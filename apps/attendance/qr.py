@@ -3,10 +3,12 @@ so a hardware scanner at the desk simply types it into the search box and presse
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import segno
 
+from apps.attendance.models import Registration
 from apps.core import outbox
 
 
@@ -17,8 +19,6 @@ def code_qr_svg(code: str, *, scale: int = 6) -> str:
 
 def code_qr_png(code: str, *, scale: int = 8) -> bytes:
     """The same QR code as PNG bytes (an e-mail attachment)."""
-    import io
-
     out = io.BytesIO()
     segno.make(code, error="m", micro=False).save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
@@ -31,8 +31,6 @@ QR_ATTACHMENT = "attendance/registration_qr"
 @outbox.attachment_builder(QR_ATTACHMENT)
 def _registration_qr_attachment(row: Any, ref: str) -> tuple[str, bytes, str]:
     """Built by the mail worker at send time from the registration as it is then."""
-    from apps.attendance.models import Registration
-
     registration = Registration.objects.filter(pk=ref).first()
     if registration is None:
         raise outbox.Cancel(f"registration {ref} no longer exists")

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from apps.auctions import clerk
 from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet
@@ -41,13 +42,15 @@ from apps.auctions.services.items import (
 )
 from apps.auctions.services.live import sale_record, sale_undo
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
+from apps.core import uploads
 from apps.core.exceptions import DomainError
+from apps.core.files import validate_image
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
+from apps.events.models import Event, EventStatus
 from apps.npos import authz
-from apps.npos.admin_site import task_context
 from apps.npos.capabilities import Requirement
-from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
+from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, task_context, tenant_action
 
 # What each action needs is declared once, on the API viewsets; the admin reads the same declaration,
 # so opening an item (say) needs the same capability here as in the API.
@@ -78,8 +81,6 @@ class ItemImageForm(forms.ModelForm):
     def clean_file(self) -> Any:
         upload = self.cleaned_data.get("file")
         if upload is not None and self.instance._state.adding:
-            from apps.core.files import validate_image
-
             try:
                 validate_image(upload)
             except DomainError as exc:
@@ -98,10 +99,6 @@ class ItemImageInline(TenantScopedTabularInline):
 
     @admin.display(description="picture")
     def preview(self, image: ItemImage) -> str:
-        from django.utils.html import format_html
-
-        from apps.core import uploads
-
         url = uploads.file_url(image.file.name) if not image._state.adding else None
         return format_html('<img src="{}" alt="" style="max-height:60px">', url) if url else "—"
 
@@ -243,8 +240,6 @@ class ItemAdmin(TenantScopedAdmin):
         ]
 
     def _clerk_events(self, request: HttpRequest, capability: Requirement) -> QuerySet[Any]:
-        from apps.events.models import Event, EventStatus
-
         qs = Event.objects.filter(status=EventStatus.PUBLISHED).select_related("npo").order_by("-starts_at")
         return authz.scope(qs, request.user, capability)
 

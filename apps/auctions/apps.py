@@ -9,6 +9,7 @@ class AuctionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Counts outbid/won deliveries in augeo_auction_notifications_total (an outbox listener).
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.auctions import notifications  # noqa: F401
         from apps.auctions.models import Bid
         from apps.auctions.services.closing import items_close_for_event
@@ -20,6 +21,7 @@ class AuctionsConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.auctions.demo import seed
 
         return seed(out)

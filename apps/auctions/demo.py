@@ -11,6 +11,9 @@ from typing import Any
 
 from django.utils import timezone
 
+from apps.attendance.demo import demo_gala
+from apps.attendance.selectors import bidder_guest_for
+from apps.attendance.services.paddles import paddle_ensure
 from apps.auctions import selectors as auction_selectors
 from apps.auctions.models import Item, ItemKind, ItemStatus, Pledge
 from apps.auctions.selectors import bid_context
@@ -20,6 +23,7 @@ from apps.auctions.services.items import item_create, item_open
 from apps.auctions.services.live import sale_record
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
 from apps.core.money import money_format
+from apps.npos.models import Membership, MembershipStatus
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 ITEMS: list[tuple[str, str, str, str, str, dict[str, Any]]] = [
@@ -40,20 +44,11 @@ BIDDERS = [
 ]
 
 
-def _gala() -> Any:
-    try:
-        from apps.attendance.demo import demo_gala
-    except ImportError:  # pragma: no cover
-        return None
-    return demo_gala()
-
-
 def seed(out: Any) -> list[tuple[str, str, str]]:
-    event = _gala()
+    event = demo_gala()
     if event is None:
         out.write("auctions demo skipped: no published demo gala (run the events and attendance demos first)")
         return []
-    from apps.attendance.selectors import bidder_guest_for
 
     clerk = demo_user("auctioneer@augeo.local", first_name="Alex", last_name="Auctioneer")
     _ensure_clerk(event, clerk)
@@ -120,8 +115,6 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
 
 
 def _ensure_clerk(event: Any, user: Any) -> None:
-    from apps.npos.models import Membership, MembershipStatus
-
     Membership.objects.get_or_create(
         npo=event.npo, user=user, defaults={"role": "auctioneer", "status": MembershipStatus.ACTIVE}
     )
@@ -129,9 +122,6 @@ def _ensure_clerk(event: Any, user: Any) -> None:
 
 def _number(user: Any, event: Any) -> int:
     """The user's bidder number, handing one out if they have none yet."""
-    from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services.paddles import paddle_ensure
-
     guest = bidder_guest_for(user=user, event=event)
     assert guest is not None
     return (guest.paddle or paddle_ensure(guest=guest)).number

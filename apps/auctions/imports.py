@@ -25,6 +25,7 @@ from apps.auctions.models import ItemKind
 from apps.auctions.services import items as services
 from apps.core.exceptions import DomainError
 from apps.core.money import int_parse, money_parse
+from apps.core.services import audit_record
 
 COLUMNS = [
     "title",
@@ -115,8 +116,6 @@ def _row_data(cell: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
 
 def items_import(*, event: Any, stream: IO[Any], actor: Any = None, dry_run: bool = False) -> ItemImportReport:
     """Create one draft item per row through ``item_create``; all or nothing (see the module)."""
-    from apps.core.services import audit_record
-
     report = ItemImportReport()
     raw_rows, report.errors = _read(stream)
     if report.errors:

@@ -29,7 +29,9 @@ from typing import Any
 from django.db.models import Sum
 
 from apps.auctions.models import Bid, Item, ItemKind, ItemStatus, Purchase, Sale
+from apps.auctions.notifications import item_ref
 from apps.auctions.rules import min_next_bid
+from apps.core.models import AuditEntry, OutboxEmail
 
 
 def check_item(item: Item | Any) -> list[str]:
@@ -123,8 +125,6 @@ def check_item(item: Item | Any) -> list[str]:
             problems.append("the winner is not the leader at the current bid")
         if item.status == ItemStatus.SOLD and not (bought or won):
             problems.append("sold without a purchase or a winning bid")
-    from apps.auctions.notifications import item_ref
-    from apps.core.models import AuditEntry, OutboxEmail
 
     closes = AuditEntry.objects.filter(action="item.close", object_id=str(item.pk)).count()
     if closes > 1:

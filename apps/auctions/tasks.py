@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apps.auctions.services.closing import items_close_due
 from apps.core.tasks import PRIORITY_URGENT, task
 
 
@@ -9,6 +10,4 @@ from apps.core.tasks import PRIORITY_URGENT, task
 def close_due_items() -> int:
     """Close every item whose ``closes_at`` has passed (enqueued every few seconds by the scheduler,
     ``AUGEO_SCHEDULE``). Closing is locked and idempotent, so overlapping runs are harmless."""
-    from apps.auctions.services.closing import items_close_due
-
     return len(items_close_due())

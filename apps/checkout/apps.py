@@ -14,6 +14,7 @@ class CheckoutConfig(AppConfig):
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.checkout.demo import seed
 
         return seed(out)
@@ -27,15 +28,8 @@ class CheckoutConfig(AppConfig):
                 "(every charge is approved except amounts ending in .13). Use PAYMENT_PROVIDER=stripe "
                 "for real payments."
             )
-        # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder);
-        # account deletion and the privacy export (apps.legal): 409 BALANCE_DUE, the provider's
-        # customers deleted, card tokens forgotten, the statements and payments sections.
-        from apps.checkout import privacy
+        # The receipt e-mail's PDF attachment is built at send time (an outbox attachment builder,
+        # registered when the module is imported). Imported here: the models are not ready earlier.
+        # Checkout's part in account deletion and the export (privacy.py) is registered by apps.legal.
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.checkout.services import receipts  # noqa: F401
-        from apps.legal.hooks import account_eraser, deletion_blocker, export_section, remote_eraser
-
-        deletion_blocker(privacy.balance_due_blocker)
-        remote_eraser(privacy.provider_customers_delete)
-        account_eraser(privacy.saved_cards_erase)
-        export_section("statements")(privacy.statements_for_export)
-        export_section("payments")(privacy.payments_for_export)

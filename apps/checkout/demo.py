@@ -13,6 +13,22 @@ from typing import Any
 from django.core.management import call_command
 from django.utils import timezone
 
+from apps.attendance.selectors import bidder_guest_for
+from apps.attendance.services.paddles import paddle_ensure
+from apps.attendance.services.registrations import registration_create
+from apps.auctions.models import Item, ItemKind
+from apps.auctions.selectors import bid_context
+from apps.auctions.services.bidding import bid_place
+from apps.auctions.services.buy_now import buy_now
+from apps.auctions.services.items import item_create, item_open
+from apps.auctions.services.live import sale_record
+from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
+from apps.checkout import selectors
+from apps.checkout.models import Payment
+from apps.checkout.services import cards, charging, donations, payments, refunds
+from apps.events.models import Event, EventStatus
+from apps.events.services.events import event_close, event_create, event_publish
+from apps.npos.models import NPO, Membership, MembershipStatus
 from apps.users.demo import DEMO_PASSWORD, demo_user
 
 SLUG = "hope-autumn-gala-demo"
@@ -36,8 +52,6 @@ SILENT = [
 
 def _npo_details(npo: Any) -> None:
     """Receipt details the demo NPO may lack (its admin edits them in the NPO page)."""
-    from apps.npos.models import NPO
-
     updates = {
         "legal_name": npo.legal_name or "Hope Foundation, Inc.",
         "tax_id": npo.tax_id or "12-3456789",
@@ -51,22 +65,6 @@ def _npo_details(npo: Any) -> None:
 
 
 def seed(out: Any) -> list[tuple[str, str, str]]:
-    from apps.attendance.selectors import bidder_guest_for
-    from apps.attendance.services.paddles import paddle_ensure
-    from apps.attendance.services.registrations import registration_create
-    from apps.auctions.models import Item, ItemKind
-    from apps.auctions.selectors import bid_context
-    from apps.auctions.services.bidding import bid_place
-    from apps.auctions.services.buy_now import buy_now
-    from apps.auctions.services.items import item_create, item_open
-    from apps.auctions.services.live import sale_record
-    from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record
-    from apps.checkout.models import Payment
-    from apps.checkout.services import cards, charging, donations, payments, refunds
-    from apps.events.models import Event, EventStatus
-    from apps.events.services.events import event_close, event_create, event_publish
-    from apps.npos.models import NPO, Membership, MembershipStatus
-
     npo = NPO.objects.filter(name="Hope Foundation").first()
     if npo is None:
         out.write("checkout demo skipped: no demo NPO")
@@ -172,8 +170,6 @@ def seed(out: Any) -> list[tuple[str, str, str]]:
         guest = bidder_guest_for(user=user, event=event)
         assert guest is not None and guest.paddle is not None
         paddles[user.email] = guest.paddle
-
-    from apps.checkout import selectors
 
     def due(user: Any) -> Decimal:
         return selectors.statement_for_paddle(paddles[user.email]).balance_due

@@ -24,6 +24,7 @@ from django.db.models import Count
 
 from apps.attendance.models import Paddle
 from apps.auctions.models import Pledge, Purchase, Sale
+from apps.auctions.selectors import event_totals
 from apps.checkout import reports, selectors
 from apps.checkout.models import (
     EmbeddedProviderCall,
@@ -42,8 +43,6 @@ ZERO = Decimal("0.00")
 
 def figures(event: Event) -> dict[str, Any]:
     """What ``reconcile`` prints."""
-    from apps.auctions.selectors import event_totals
-
     totals = event_totals(event)
     rows = list(selectors.statements_of_event(event))
     sums = selectors.statement_sums(rows)

@@ -1,4 +1,5 @@
-"""Checkout's part in account deletion and the privacy export (apps.legal.hooks, legal.md).
+"""Checkout's part in account deletion and the privacy export (apps.legal.hooks, legal.md; registered
+by ``LegalConfig.ready``: legal sits above checkout and asks it).
 
 * :func:`balance_due_blocker` refuses to delete an account that holds a paddle with a balance due
   (409 ``BALANCE_DUE``): the NPO could no longer send that person a statement or a receipt. The

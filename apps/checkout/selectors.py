@@ -25,7 +25,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.lookups import GreaterThan
 
 from apps.attendance.models import Guest, Paddle
@@ -233,8 +233,6 @@ def page_rows(qs: QuerySet[Any], ids: Iterable[Any]) -> list[Any]:
 
 
 def holders_prefetch() -> Any:
-    from django.db.models import Prefetch
-
     return Prefetch(
         "guests",
         queryset=Guest.objects.only("id", "paddle_id", "first_name", "last_name", "is_registrant", "email").order_by(

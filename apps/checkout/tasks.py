@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.attendance.models import Paddle
 from apps.core.tasks import PRIORITY_MAIL, task
+from apps.users.models import User
 
 
 @task(priority=PRIORITY_MAIL)
 def charge_balance(paddle_id: str, actor_id: str | None = None) -> dict[str, Any]:
     """``{"payment": id, "status": …}`` of the charge, or ``{"payment": None, "status": "nothing_payable"}``."""
-    from apps.attendance.models import Paddle
+    # Imported here: the charging service enqueues this task (a cycle), and the task's path is stored
+    # with every queued row, so it stays in this module.
     from apps.checkout.services.charging import balance_charge
-    from apps.users.models import User
 
     paddle = Paddle.objects.filter(pk=paddle_id).first()
     if paddle is None:

@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Define the business counters in every process so /metrics shows them from the start (at 0).
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.core import (
             metrics,  # noqa: F401
             tasks,

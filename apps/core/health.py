@@ -36,8 +36,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 
 from apps.core.queries import database_ping
+from apps.core.tasks import queue_stats
 
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="health")
 
@@ -59,14 +61,10 @@ def _cache() -> None:
 
 
 def _storage() -> None:
-    from django.core.files.storage import default_storage
-
     default_storage.exists("health-check-probe")
 
 
 def _queue() -> dict[str, Any]:
-    from apps.core.tasks import queue_stats
-
     return queue_stats()
 
 

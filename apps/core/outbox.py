@@ -55,7 +55,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.core.models import OutboxEmail, OutboxStatus
-from apps.core.tasks import deliver_emails, enqueue_after_commit
+from apps.core.services import audit_record
+from apps.core.tasks import deliver_emails, enqueue_after_commit, tasks_reap_lost
 
 logger = logging.getLogger("augeo.outbox")
 
@@ -411,8 +412,6 @@ def outbox_sweep(*, now: Any = None, limit: int = 2000) -> dict[str, int]:
       new task.
 
     Also marks tasks whose worker died as failed (:func:`apps.core.tasks.tasks_reap_lost`)."""
-    from apps.core.tasks import tasks_reap_lost
-
     now = now or timezone.now()
     rows = OutboxEmail.objects.select_for_update(skip_locked=True)
     counts = {"due": 0, "lost_claims": 0, "lost_tasks": 0, "gave_up": 0}
@@ -457,8 +456,6 @@ def outbox_retry(
     whatever their ``next_attempt_at``. ``ids=None`` means every failed row; ``gave_up=False``
     leaves out the rows that reached the attempt cap. A row that gave up gets one more attempt.
     Audited when an actor asks."""
-    from apps.core.services import audit_record
-
     queryset = OutboxEmail.objects.select_for_update(skip_locked=True).filter(status=OutboxStatus.FAILED)
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))

@@ -34,6 +34,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -42,6 +43,10 @@ from django_tasks.base import Task
 from django_tasks.signals import task_finished, task_started
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult, get_date_max
+
+from apps.core import metrics
+from apps.core.pruning import prune_all
+from apps.core.services import audit_record
 
 logger = logging.getLogger("augeo.tasks")
 
@@ -118,8 +123,6 @@ def failed_by_task() -> dict[str, int]:
 def tasks_reap_lost(*, now: Any = None) -> int:
     """Mark tasks RUNNING for longer than ``AUGEO_TASK_LOST_SECONDS`` as FAILED (:class:`WorkerLost`):
     django-tasks-db leaves the row of a killed worker RUNNING forever. Called by the outbox sweep."""
-    from django.conf import settings
-
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.AUGEO_TASK_LOST_SECONDS)
     return DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING, started_at__lt=cutoff).update(
@@ -136,8 +139,6 @@ def task_results_retry(*, ids: Iterable[Any], actor: Any, ip: str | None = None)
 
     The row is reset rather than copied, so a retried task leaves the failed list; its traceback
     is kept in the audit entry. Tasks are written to be re-run safely (they check their row)."""
-    from apps.core.services import audit_record
-
     rows = list(DBTaskResult.objects.select_for_update().filter(pk__in=list(ids), status=TaskResultStatus.FAILED))
     now = timezone.now()
     for row in rows:
@@ -172,16 +173,12 @@ def _task_name(task_result: Any) -> str:
 
 
 def _on_started(sender: Any, task_result: Any, **kwargs: Any) -> None:
-    from apps.core import metrics
-
     if task_result.enqueued_at and task_result.started_at:
         latency = (task_result.started_at - task_result.enqueued_at).total_seconds()
         metrics.safely(lambda: metrics.task_latency.labels(task=_task_name(task_result)).observe(max(latency, 0.0)))
 
 
 def _on_finished(sender: Any, task_result: Any, **kwargs: Any) -> None:
-    from apps.core import metrics
-
     name = _task_name(task_result)
     status = str(task_result.status)
     metrics.safely(lambda: metrics.tasks_finished.labels(task=name, status=status).inc())
@@ -201,6 +198,8 @@ def connect_signals() -> None:
 @task(priority=PRIORITY_MAIL)
 def deliver_emails(ids: list[str]) -> dict[str, int]:
     """Deliver the given outbox rows (each claimed first; a row already taken is skipped)."""
+    # Imported here: apps.core.outbox enqueues this task (a cycle), and the task's path is stored
+    # with every queued row, so it stays in this module.
     from apps.core.outbox import outbox_deliver
 
     return outbox_deliver(ids)
@@ -209,7 +208,7 @@ def deliver_emails(ids: list[str]) -> dict[str, int]:
 @task(priority=PRIORITY_ROUTINE)
 def sweep_outbox() -> dict[str, int]:
     """Re-enqueue outbox rows whose retry is due or whose task was lost; reap lost tasks."""
-    from apps.core.outbox import outbox_sweep
+    from apps.core.outbox import outbox_sweep  # a cycle: see deliver_emails
 
     return outbox_sweep()
 
@@ -217,6 +216,4 @@ def sweep_outbox() -> dict[str, int]:
 @task(priority=PRIORITY_ROUTINE)
 def prune_expired() -> dict[str, int]:
     """``manage.py prune_expired`` on a schedule."""
-    from apps.core.pruning import prune_all
-
     return prune_all(now=timezone.now(), dry_run=False)

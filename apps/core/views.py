@@ -8,12 +8,15 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views import defaults
+from django.views.csrf import csrf_failure as default_csrf_failure
 from django.views.decorators.cache import never_cache
+from django_prometheus.exports import ExportToDjangoView
 
 from apps.core.api.exceptions import error_body
 from apps.core.health import ready_checks
 from apps.core.middleware import is_api as _is_api
 from apps.core.net import client_ip, in_networks, parse_networks
+from apps.core.queue_metrics import queue_metrics_text
 
 
 @never_cache
@@ -85,7 +88,6 @@ def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body("PERMISSION_DENIED", f"CSRF check failed: {reason}"), status=403)
-    from django.views.csrf import csrf_failure as default_csrf_failure
 
     return default_csrf_failure(request, reason)
 
@@ -97,11 +99,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     ``METRICS_ALLOWED_CIDRS`` (default loopback; the client address as ``apps.core.net.client_ip``
     sees it, so a forged ``X-Forwarded-For`` does not help; :func:`is_monitoring`). Anything else is
     403 — the counters (funds raised, bid volume) are business data."""
-    from django_prometheus.exports import ExportToDjangoView
-
     if not is_monitoring(request):
         return HttpResponse("Forbidden.\n", status=403, content_type="text/plain; charset=utf-8")
-    from apps.core.metrics import queue_metrics_text
 
     response = ExportToDjangoView(request)
     response.content = response.content + queue_metrics_text()

@@ -19,6 +19,7 @@ from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOp
 from apps.events.services.children import food_option_create, link_create, sponsor_create
 from apps.events.services.events import event_create, event_publish
 from apps.events.services.media import media_create
+from apps.npos.models import NPO
 
 DEMO_NPO_NAME = "Hope Foundation"
 DEMO_EVENT_SLUG = "hope-gala-demo"
@@ -69,8 +70,6 @@ def _picture(text: str, color: str, size: tuple[int, int] = (960, 540), fmt: str
 
 
 def seed(out: Any) -> list[tuple[str, str, str]]:
-    from apps.npos.models import NPO
-
     npo = NPO.objects.filter(name=DEMO_NPO_NAME).first()
     if npo is None:
         out.write(f"events demo: NPO {DEMO_NPO_NAME!r} not found; skipping the demo gala.")

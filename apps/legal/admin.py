@@ -2,7 +2,8 @@
 
 Legal documents (drafts edited with a rendered preview, a Publish button and action; published and
 archived versions read-only), the consent log (read-only, append-only), privacy exports (read-only),
-contact messages (read-only, "handled" actions) and testimonials. Every write goes through the
+contact messages (read-only, "handled" actions) and testimonials; and on the users admin, the account
+deletion action (legal.md), added here because legal sits above users. Every write goes through the
 services the API uses; NPO staff see none of it (the module is hidden, every view refused).
 """
 
@@ -14,9 +15,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.legal.models import (
@@ -28,9 +31,11 @@ from apps.legal.models import (
     Testimonial,
 )
 from apps.legal.services import documents, public
+from apps.legal.services.deletion import account_delete
 from apps.legal.versions import Version, parse_version
 from apps.npos import authz
-from apps.npos.tenancy.private import DeclaredLookupsOnly
+from apps.users import admin as users_admin
+from apps.users.models import User
 
 
 class SuperAdminOnlyAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
@@ -339,3 +344,37 @@ class TestimonialAdmin(SuperAdminOnlyAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Testimonial) -> None:
         public.testimonial_delete(testimonial=obj, actor=request.user, ip=client_ip(request))
+
+
+class UserAdmin(users_admin.UserAdmin):
+    """The users admin (super admins only) with one more action: legal.md's account deletion, through
+    the same service as the API. Re-registered: apps.users does not import apps.legal."""
+
+    actions = [*users_admin.UserAdmin.actions, "delete_account"]
+
+    @admin.action(description="Delete the account (anonymise; for a person who asked in writing)")
+    def delete_account(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
+        """legal.md account deletion through the same service as the API, after a confirmation page."""
+        users = list(queryset)
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Delete accounts",
+                "users": users,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/users/user/delete_account_confirmation.html", context)
+        self._run(
+            request,
+            queryset.exclude(pk=str(request.user.pk)),
+            "Deleted (anonymised)",
+            lambda u: account_delete(user=u, actor=request.user, ip=client_ip(request)),
+        )
+        if any(u.pk == request.user.pk for u in users):
+            self.message_user(request, "Your own account is deleted from the API, with your password.", messages.ERROR)
+        return None
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserAdmin)

@@ -20,10 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from apps.attendance.models import Guest, Paddle, Registration
+from apps.auctions.models import Bid, Pledge, Purchase, Sale
+from apps.core.models import AuditEntry
 from apps.legal.hooks import export_section, export_sections
+from apps.legal.models import ConsentRecord, CookiePreference
+from apps.npos.models import Membership
 
 EXPORT_FORMAT = "augeo-privacy-export/1"
 
@@ -38,8 +43,6 @@ def _event(event: Any) -> dict[str, Any]:
 
 def paddle_ids_of(user: Any) -> set[Any]:
     """The bidder numbers that are this person's (see the module docstring)."""
-    from apps.attendance.models import Guest, Paddle
-
     held = set(Guest.objects.filter(user=user, paddle__isnull=False).values_list("paddle_id", flat=True))
     party = set(Paddle.objects.filter(registration__user=user).values_list("pk", flat=True))
     held_by_others = set(
@@ -81,8 +84,6 @@ def export_profile(user: Any) -> dict[str, Any]:
 
 @export_section("memberships")
 def export_memberships(user: Any) -> list[dict[str, Any]]:
-    from apps.npos.models import Membership
-
     rows = Membership.objects.filter(user=user).select_related("npo").order_by("created_at")
     return [
         {
@@ -111,10 +112,6 @@ def _guest(guest: Any) -> dict[str, Any]:
 
 @export_section("registrations")
 def export_registrations(user: Any) -> list[dict[str, Any]]:
-    from django.db.models import Prefetch
-
-    from apps.attendance.models import Guest, Registration
-
     guests = Guest.objects.select_related("food_option", "table", "paddle").order_by("-is_registrant", "created_at")
     owned = (
         Registration.objects.filter(user=user)
@@ -153,8 +150,6 @@ def export_registrations(user: Any) -> list[dict[str, Any]]:
 
 @export_section("paddles")
 def export_paddles(user: Any) -> list[dict[str, Any]]:
-    from apps.attendance.models import Paddle
-
     rows = Paddle.objects.filter(pk__in=paddle_ids_of(user)).select_related("event").order_by("created_at")
     return [{"event": _event(p.event), "bidder_number": p.number, "created_at": _iso(p.created_at)} for p in rows]
 
@@ -165,8 +160,6 @@ def _item(item: Any) -> dict[str, Any]:
 
 @export_section("bids")
 def export_bids(user: Any) -> list[dict[str, Any]]:
-    from apps.auctions.models import Bid
-
     rows = (
         Bid.objects.filter(_own_rows(user, paddle_ids_of(user)))
         .select_related("item__event", "paddle")
@@ -188,8 +181,6 @@ def export_bids(user: Any) -> list[dict[str, Any]]:
 
 @export_section("purchases")
 def export_purchases(user: Any) -> list[dict[str, Any]]:
-    from apps.auctions.models import Purchase
-
     rows = (
         Purchase.objects.filter(_own_rows(user, paddle_ids_of(user)))
         .select_related("item__event", "paddle")
@@ -210,8 +201,6 @@ def export_purchases(user: Any) -> list[dict[str, Any]]:
 
 @export_section("sales")
 def export_sales(user: Any) -> list[dict[str, Any]]:
-    from apps.auctions.models import Sale
-
     rows = (
         Sale.objects.filter(paddle_id__in=paddle_ids_of(user))
         .select_related("item__event", "paddle")
@@ -231,8 +220,6 @@ def export_sales(user: Any) -> list[dict[str, Any]]:
 
 @export_section("pledges")
 def export_pledges(user: Any) -> list[dict[str, Any]]:
-    from apps.auctions.models import Pledge
-
     rows = (
         Pledge.objects.filter(_own_rows(user, paddle_ids_of(user)))
         .select_related("event", "paddle")
@@ -253,8 +240,6 @@ def export_pledges(user: Any) -> list[dict[str, Any]]:
 
 @export_section("consents")
 def export_consents(user: Any) -> list[dict[str, Any]]:
-    from apps.legal.models import ConsentRecord
-
     rows = ConsentRecord.objects.filter(user=user).order_by("created_at", "id")
     return [
         {
@@ -272,8 +257,6 @@ def export_consents(user: Any) -> list[dict[str, Any]]:
 
 @export_section("cookie_preferences")
 def export_cookie_preferences(user: Any) -> dict[str, Any] | None:
-    from apps.legal.models import CookiePreference
-
     row = CookiePreference.objects.filter(user=user).first()
     if row is None:
         return None
@@ -287,8 +270,6 @@ def export_cookie_preferences(user: Any) -> dict[str, Any] | None:
 
 @export_section("audit")
 def export_audit(user: Any) -> list[dict[str, Any]]:
-    from apps.core.models import AuditEntry
-
     rows = AuditEntry.objects.filter(actor=user).order_by("created_at", "id")
     return [
         {

@@ -17,7 +17,7 @@
   up and out, the e-mail link pages for the account (verify, reset password), static and media files,
   health checks, ``/metrics`` and ``/api/`` (its own gate above; the schema and docs are documentation).
 * **Sockets** — ``apps.live`` treats a user for whom :func:`consent_required` is true as anonymous
-  on the live WebSocket (registered in ``LegalConfig.ready`` through ``apps.live.auth.socket_gate``).
+  on the live WebSocket (``apps.live.auth.socket_gated`` asks :func:`consent_required`).
 
 Exempt (legal.md): authentication (``/api/v1/auth/…``), ``GET /api/v1/users/me/`` and the legal,
 consent, cookie, privacy and public endpoints — a gated person can still sign in and out, read what

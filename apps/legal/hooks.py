@@ -1,9 +1,11 @@
-"""What other apps plug into the privacy features, registered in their ``AppConfig.ready``.
+"""What the privacy features ask of the other apps, registered in ``LegalConfig.ready`` (legal sits
+above the apps it exports and deletes across, and imports what it registers; the registry keeps the
+deletion and the export one loop each, and lets a test add a step).
 
 * **Deletion blockers** — ``deletion_blocker(func)``: ``func(user)`` runs inside the deletion's
   transaction before anything changes and raises a :class:`~apps.core.exceptions.Conflict` to
-  refuse (it may lock the rows it reads). ``apps.npos`` contributes ``LAST_ADMIN``; checkout
-  contributes ``BALANCE_DUE`` (a paddle of theirs with a balance due).
+  refuse (it may lock the rows it reads). ``apps.npos`` provides ``LAST_ADMIN``; checkout
+  provides ``BALANCE_DUE`` (a paddle of theirs with a balance due).
 * **Remote erasers** — ``remote_eraser(func)``: ``func(user)`` runs inside the deletion's
   transaction after every blocker passed and *before* anything is written: it deletes what an
   outside service keeps about the person (checkout: the payment provider's customer). It raises a
@@ -18,12 +20,10 @@
   (an empty list when no installed app provides it yet: ``statements`` and ``payments`` come with
   checkout); an app may add sections of its own.
 
-Example (an app's ``apps.py``)::
+Example (``LegalConfig.ready``)::
 
-    def ready(self) -> None:
-        from apps.legal.hooks import deletion_blocker, export_section
-        deletion_blocker(balance_due_blocker)
-        export_section("statements")(statements_for_export)
+    deletion_blocker(checkout_privacy.balance_due_blocker)
+    export_section("statements")(checkout_privacy.statements_for_export)
 """
 
 from __future__ import annotations

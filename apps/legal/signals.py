@@ -10,8 +10,8 @@ from apps.legal.services.cookies import cookie_consent_carry_over
 
 
 def carry_over_cookie_choices(sender: Any, request: Any = None, user: Any = None, **kwargs: Any) -> None:
-    """``user_logged_in`` (the admin's sign-in): a visitor's cookie choices become the user's when
-    they have none (legal.md)."""
+    """``user_logged_in`` (every sign-in: the API's, the pages' and the admin's): a visitor's cookie
+    choices become the user's when they have none (legal.md)."""
     if request is None or user is None:
         return
     cookie_consent_carry_over(

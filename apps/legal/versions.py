@@ -18,6 +18,8 @@ from typing import Any
 
 from django.conf import settings
 
+from apps.legal.models import DocumentStatus, LegalDocument
+
 _VERSION = re.compile(r"^(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})$")
 VERSION_HELP = "Use MAJOR.MINOR, numbers without leading zeros, e.g. 1.0 or 2.13."
 
@@ -72,8 +74,6 @@ def _ttl() -> float:
 
 
 def _load() -> dict[str, Version]:
-    from apps.legal.models import DocumentStatus, LegalDocument
-
     rows = LegalDocument.objects.filter(status=DocumentStatus.PUBLISHED).values_list("type", "major", "minor")
     return {type_: Version(major, minor) for type_, major, minor in rows}
 

@@ -20,10 +20,8 @@ Three ways in, the first one present wins:
   ``Origin`` (not browsers) may use the cookie. The session is read as Django reads it for a page
   (``django.contrib.auth.get_user``: the session's password/cut-off hash must still match).
 
-Then the socket gates: a signed-in user whom an installed app's gate holds back — the consent gate of
-``apps.legal``, registered with :func:`socket_gate` — is treated as anonymous (no personal messages,
-no drafts) until they do what the gate asks. This app owns the registry, so it never imports the
-apps that plug into it.
+Then the consent gate (:func:`apps.legal.gate.consent_required`): a signed-in user who has to accept
+a published document first is treated as anonymous (no personal messages, no drafts) until they do.
 
 What the socket was opened with is kept as ``scope["live_credential"]`` (a :class:`Credential`),
 so the consumer can ask again later whether it still holds.
@@ -34,7 +32,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -46,28 +43,23 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.utils.module_loading import import_string
+from rest_framework_simplejwt.settings import api_settings
 
 from apps.core.net import client_address
+from apps.legal.gate import consent_required
 from apps.live import metrics
 from apps.live.selectors import event_visible_id
 from apps.live.tickets import ticket_redeem
+from apps.users.authentication import JWTAuthentication
+from apps.users.tokens import ISSUED_CLAIM
 
 logger = logging.getLogger("augeo.live")
 
-SocketGate = Callable[[Any], bool]
-_gates: list[SocketGate] = []
-
-
-def socket_gate(func: SocketGate) -> SocketGate:
-    """Register ``func(user) -> bool``: True holds the signed-in ``user`` back (anonymous on the
-    socket). Called in an ``AppConfig.ready``; runs in a worker thread, so it may read the database."""
-    if func not in _gates:
-        _gates.append(func)
-    return func
-
 
 def socket_gated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(gate(user) for gate in _gates)
+    """True when the consent gate holds the signed-in ``user`` back (anonymous on the socket). Runs
+    in a worker thread, so it may read the database."""
+    return bool(getattr(user, "is_authenticated", False)) and consent_required(user)
 
 
 @dataclass(frozen=True)
@@ -113,8 +105,6 @@ def scope_client_ip(scope: dict[str, Any]) -> str | None:
 
 def _token_user(raw: str) -> tuple[Any, float | None]:
     """The user of a valid access token and its expiry (epoch seconds); raises when invalid."""
-    from apps.users.authentication import JWTAuthentication
-
     authentication = JWTAuthentication()
     validated = authentication.get_validated_token(raw.encode())
     user = authentication.get_user(validated)
@@ -126,11 +116,6 @@ def _ticket_user(user_id: Any, issued_at: float) -> Any:
     """The ticket's user, held to the same rule as an access token issued when the ticket was
     (active, issued after the "log out everywhere" cut-off): the API's authentication checks it, on
     the claims such a token would carry. Raises when the user no longer qualifies."""
-    from rest_framework_simplejwt.settings import api_settings
-
-    from apps.users.authentication import JWTAuthentication
-    from apps.users.tokens import ISSUED_CLAIM
-
     return JWTAuthentication().get_user({api_settings.USER_ID_CLAIM: user_id, ISSUED_CLAIM: issued_at})  # type: ignore[arg-type]
 
 

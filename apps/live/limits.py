@@ -98,6 +98,7 @@ class RedisSocketCounts(SocketCounts):
     """Sorted sets in the cache's Redis (``django_redis.get_redis_connection``)."""
 
     def _client(self) -> Any:
+        # django-redis only when the socket counts are kept in Redis (the cache backend is then its).
         from django_redis import get_redis_connection
 
         return get_redis_connection("default")

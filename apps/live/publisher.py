@@ -23,6 +23,7 @@ an event with 200 items announces the totals once.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import json
 import logging
@@ -34,11 +35,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.attendance.models import Paddle
+from apps.auctions.models import Item, ItemStatus
+from apps.auctions.rules import min_next_bid
+from apps.auctions.selectors import event_totals, paddle_raise_totals
 from apps.core import public_cache
 from apps.core.money import money_str
 from apps.live import metrics
@@ -133,8 +140,6 @@ def item_updated(*, item: Any) -> None:
 def items_updated(*, event: Any, item_ids: list[Any]) -> None:
     """``item_updated`` for each open item of ``item_ids`` (a group closing time was set); the rows
     are read after commit."""
-    from apps.auctions.models import Item, ItemStatus
-
     event_id = event.pk
     group = event_group(event_id)
     ids = list(item_ids)
@@ -201,8 +206,6 @@ def pledge(*, pledge: Any) -> None:
     """``pledge``: a paddle-raise pledge was recorded or undone. ``level`` is the giving level it
     matches (null for another amount); ``total`` is the paddle raise's running total and ``count`` the
     number of pledges at that level — what the projector shows per level. Read after commit."""
-    from apps.auctions.selectors import paddle_raise_totals
-
     event_id = pledge.event_id
     amount = pledge.amount
 
@@ -226,8 +229,6 @@ def totals(*, event: Any) -> None:
     """``totals``: something changed the event's money (a sale, a purchase, a pledge, a close, an
     undo). Computed after commit from the money of record (``event_totals``), once per transaction
     and event however many times it is called."""
-    from apps.auctions.selectors import event_totals
-
     event_id = event.pk
     if _totals_pending(event_id):
         return
@@ -273,16 +274,12 @@ def _iso(value: Any) -> str | None:
 
 
 def _min_next_bid(item: Any) -> Decimal | None:
-    from apps.auctions.rules import min_next_bid
-
     if item.kind == "buy_now_only":
         return None
     return min_next_bid(item.current_bid, item.starting_bid, item.bid_increment)
 
 
 def _paddle_number(paddle_id: Any) -> int | None:
-    from apps.attendance.models import Paddle
-
     return Paddle.objects.filter(pk=paddle_id).values_list("number", flat=True).first()
 
 
@@ -361,8 +358,6 @@ class Broadcaster:
 
     # The in-memory layer lives in the server's event loop: call it from here (a request thread).
     def _send_inline(self, layer: Any, group: str, message_type: str, message: Message) -> None:
-        from asgiref.sync import async_to_sync
-
         try:
             async_to_sync(layer.group_send)(group, message)
         except Exception as exc:
@@ -371,8 +366,6 @@ class Broadcaster:
         metrics.broadcast_sent(message_type)
 
     def submit(self, group: str, message_type: str, message: Message) -> None:
-        from channels.layers import InMemoryChannelLayer, get_channel_layer
-
         try:
             layer = get_channel_layer()
         except Exception as exc:
@@ -414,10 +407,6 @@ class Broadcaster:
             return self._queue
 
     def _run(self, pending: queue.Queue[tuple[str, str, Message] | None]) -> None:
-        import asyncio
-
-        from channels.layers import get_channel_layer
-
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         while True:

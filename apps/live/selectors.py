@@ -15,6 +15,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from apps.auctions.models import PUBLIC_STATUSES, Bid, Item, ItemStatus, Sale
+from apps.auctions.selectors import event_totals, paddle_raise_totals
+from apps.core import uploads
 from apps.core.exceptions import NotFound
 from apps.core.money import money_str
 from apps.events.models import Event
@@ -41,8 +44,6 @@ def display_event(user: Any, slug: str) -> Event | None:
 
 
 def _branding(event: Event) -> dict[str, Any]:
-    from apps.core import uploads
-
     npo = event.npo
     colours = {
         field: getattr(event, field) or getattr(npo, field, "") or ""
@@ -53,16 +54,11 @@ def _branding(event: Event) -> dict[str, Any]:
 
 
 def _public_items(event: Event) -> QuerySet[Any]:
-    from apps.auctions.models import PUBLIC_STATUSES, Item
-
     return Item.objects.filter(event=event, status__in=PUBLIC_STATUSES)
 
 
 def display_state(event: Event) -> dict[str, Any]:
     """Everything the projector shows (live.md "The projector display")."""
-    from apps.auctions.models import Bid, ItemStatus, Sale
-    from apps.auctions.selectors import event_totals, paddle_raise_totals
-
     now = timezone.now()
     items = list(_public_items(event).order_by("number").values("pk", "number", "title"))
     bids = (
@@ -126,8 +122,6 @@ def display_state(event: Event) -> dict[str, Any]:
 
 
 def _public_statuses() -> tuple[str, ...]:
-    from apps.auctions.models import PUBLIC_STATUSES
-
     return tuple(PUBLIC_STATUSES)
 
 

@@ -23,12 +23,7 @@ from django.template.response import TemplateResponse
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
-from apps.npos import (
-    audit_admin,  # noqa: F401  (registers core.AuditEntry, scoped to NPOs)
-    authz,
-    outbox_admin,  # noqa: F401  (registers core.OutboxEmail, super admins only)
-    tasks_admin,  # noqa: F401  (registers the task results and the schedule, super admins only)
-)
+from apps.npos import authz
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
 from apps.npos.services.npos import (

@@ -8,14 +8,21 @@ class NposConfig(AppConfig):
     label = "npos"
 
     def ready(self) -> None:
-        from apps.legal.hooks import deletion_blocker
-        from apps.npos.deletion import last_admin_blocker
+        # Imported here, not at the top: an AppConfig module is imported before the models are ready.
+        from apps.core.admin_lookups import private_fields_declare
+        from apps.npos.selectors import membership_summaries
+        from apps.npos.tenancy.private import PRIVATE_FIELDS
+        from apps.users.hooks import memberships_provide
 
-        # Account deletion (apps.legal) refuses the last admin of an NPO: 409 LAST_ADMIN.
-        deletion_blocker(last_admin_blocker)
+        # The own profile (/users/me/) lists the memberships (apps.users owns the hook). Account
+        # deletion's LAST_ADMIN (deletion.py) is registered by apps.legal, which sits above npos.
+        memberships_provide(membership_summaries)
+        # No admin filters, searches, sorts or lists by a private field (apps.core.admin_lookups).
+        private_fields_declare(PRIVATE_FIELDS)
 
     def seed_demo(self, out: Any) -> Any:
         """Demo data for ``manage.py seed_demo`` (``demo.seed``; safe to run again)."""
+        # Imported when called (the demo imports the models; see ready).
         from apps.npos.demo import seed
 
         return seed(out)

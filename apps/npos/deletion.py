@@ -1,5 +1,6 @@
 """What the NPOs app says about an account deletion (registered with ``apps.legal.hooks`` in
-``NposConfig.ready``): the last active admin of an NPO cannot leave it without an admin."""
+``LegalConfig.ready``: legal sits above npos): the last active admin of an NPO cannot leave it
+without an admin."""
 
 from __future__ import annotations
 

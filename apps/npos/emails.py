@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+
 from apps.core import outbox
-from apps.npos.capabilities import Capability
+from apps.npos.capabilities import Capability, roles_with
 from apps.npos.models import NPO, Membership, MembershipStatus
 
 
@@ -23,8 +25,6 @@ def send_after_commit(template: str, recipients: list[str], context: dict[str, A
 
 def npo_admin_emails(npo: NPO) -> list[str]:
     """Addresses of the NPO's active members holding ``npo.manage`` (its admins)."""
-    from apps.npos.capabilities import roles_with
-
     return list(
         Membership.objects.filter(
             npo=npo, status=MembershipStatus.ACTIVE, role__in=roles_with(Capability.NPO_MANAGE), user__is_active=True
@@ -33,6 +33,4 @@ def npo_admin_emails(npo: NPO) -> list[str]:
 
 
 def platform_admin_emails() -> list[str]:
-    from django.contrib.auth import get_user_model
-
     return list(get_user_model().objects.filter(is_superuser=True, is_active=True).values_list("email", flat=True))

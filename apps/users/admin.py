@@ -19,14 +19,13 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.exceptions import DomainError, ValidationFailed
 from apps.core.net import client_ip
+from apps.core.superuser import is_superuser
 from apps.core.throttling import LoginIPRateThrottle, throttle_wait
-from apps.npos import authz
-from apps.npos.tenancy.private import DeclaredLookupsOnly
 from apps.users import lockout
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials
 from apps.users.models import User
@@ -195,7 +194,8 @@ class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password", "password1", "password2")}),)
     filter_horizontal = ()
-    actions = ["activate", "deactivate", "mark_verified", "send_password_reset", "delete_account"]
+    # apps.legal adds "delete_account" (legal.md's account deletion) by re-registering this admin.
+    actions = ["activate", "deactivate", "mark_verified", "send_password_reset"]
 
     @admin.display(boolean=True, description="verified", ordering="email_verified_at")
     def email_verified(self, obj: User) -> bool:
@@ -204,16 +204,16 @@ class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
     # --- super admins only ---------------------------------------------------------------------
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: bids, payments and audit entries point at them.
@@ -221,7 +221,7 @@ class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         queryset = super().get_queryset(request)
-        return queryset if authz.is_superuser(request.user) else queryset.none()
+        return queryset if is_superuser(request.user) else queryset.none()
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         # is_active goes through the service (sessions revoked, audited); the rest is a plain edit.
@@ -285,31 +285,6 @@ class UserAdmin(DeclaredLookupsOnly, DjangoUserAdmin):
             lambda u: password_reset_request(email=u.email, actor=request.user, ip=client_ip(request)),
         )
 
-    @admin.action(description="Delete the account (anonymise; for a person who asked in writing)")
-    def delete_account(self, request: HttpRequest, queryset: QuerySet[User]) -> Any:
-        """legal.md account deletion through the same service as the API, after a confirmation page."""
-        from apps.legal.services.deletion import account_delete
-
-        users = list(queryset)
-        if request.POST.get("confirm") != "yes":
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Delete accounts",
-                "users": users,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            }
-            return TemplateResponse(request, "admin/users/user/delete_account_confirmation.html", context)
-        self._run(
-            request,
-            queryset.exclude(pk=str(request.user.pk)),
-            "Deleted (anonymised)",
-            lambda u: account_delete(user=u, actor=request.user, ip=client_ip(request)),
-        )
-        if any(u.pk == request.user.pk for u in users):
-            self.message_user(request, "Your own account is deleted from the API, with your password.", messages.ERROR)
-        return None
-
 
 # --- simplejwt's token blacklist: no token text, read-only ------------------------------------------
 
@@ -320,10 +295,10 @@ class _ReadOnlySuperuserAdmin(DeclaredLookupsOnly, admin.ModelAdmin):
     letter (the page never shows it)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return authz.is_superuser(request.user)
+        return is_superuser(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

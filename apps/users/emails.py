@@ -15,6 +15,7 @@ from django.conf import settings
 from apps.core import outbox, throttling
 from apps.core.models import OutboxEmail
 from apps.users.models import AccountTokenPurpose, User
+from apps.users.services.account_tokens import account_token_issue
 
 VERIFY_EMAIL = "verify_email"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
@@ -49,8 +50,6 @@ def _account(row: OutboxEmail, **filters: Any) -> User:
 
 @outbox.context_builder(VERIFY_EMAIL)
 def _verify_email_context(row: OutboxEmail) -> dict[str, Any]:
-    from apps.users.services.accounts import account_token_issue
-
     user = _account(row, email_verified_at__isnull=True)
     ttl = settings.EMAIL_VERIFICATION_TTL
     token = account_token_issue(user=user, purpose=AccountTokenPurpose.EMAIL_VERIFICATION, ttl=ttl)
@@ -59,8 +58,6 @@ def _verify_email_context(row: OutboxEmail) -> dict[str, Any]:
 
 @outbox.context_builder(PASSWORD_RESET)
 def _password_reset_context(row: OutboxEmail) -> dict[str, Any]:
-    from apps.users.services.accounts import account_token_issue
-
     user = _account(row)
     ttl = settings.PASSWORD_RESET_TTL
     token = account_token_issue(user=user, purpose=AccountTokenPurpose.PASSWORD_RESET, ttl=ttl)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.core.throttling import LoginIPRateThrottle, throttle_wait
-from apps.users import lockout
+from apps.users import hooks, lockout
 from apps.users.errors import AccountLocked
 from apps.users.services.accounts import email_verify, user_register
 from apps.users.services.sessions import auth_login, password_reset_confirm
@@ -108,10 +108,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     """Create an account (``user_register``); the verification e-mail leads back to ``next``."""
-    from apps.legal.versions import current_versions
-
     next_url = safe_next(request)
-    versions = current_versions()  # published legal documents must be accepted to sign up
+    versions = hooks.signup_terms().current()  # published legal documents must be accepted to sign up
     form = SignUpForm(request.POST or None)
     if versions:
         names = {"terms": "the Terms", "privacy": "the Privacy policy"}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+
 from apps.core.pruning import pruner
-from apps.users.models import AccountToken
+from apps.users.lockout import lock_duration
+from apps.users.models import AccountToken, LoginLock
 
 #: Spent or expired e-mail tokens are kept a while so a reuse still reads "invalid", then dropped.
 ACCOUNT_TOKEN_RETENTION = timedelta(days=7)
@@ -25,11 +28,6 @@ def prune_account_tokens(*, now: datetime, dry_run: bool) -> int:
 def prune_login_locks(*, now: datetime, dry_run: bool) -> int:
     """Failure counters whose streak is over: no lock running and no failure within the window
     (an invalidated device token's row stays until the token would have expired)."""
-    from django.db.models import Q
-
-    from apps.users.lockout import lock_duration
-    from apps.users.models import LoginLock
-
     queryset = LoginLock.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).filter(
         Q(last_failure_at__isnull=True) | Q(last_failure_at__lte=now - lock_duration())
     )

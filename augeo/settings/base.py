@@ -28,7 +28,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "apps.npos.admin_config.AugeoAdminConfig",  # django.contrib.admin with the branded site
+    "augeo.backoffice.apps.AugeoAdminConfig",  # django.contrib.admin with the branded site (augeo/backoffice)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.checkout",
     "apps.live",
     "apps.legal",
+    "augeo.backoffice.apps.BackofficeConfig",  # the project's back office (above every app)
 ]
 
 MIDDLEWARE = [
@@ -397,8 +398,6 @@ def _blob_origin(connection_string: str) -> str | None:
     """The origin SAS image URLs point at (the admin shows item pictures, logos)."""
     parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
     if parts.get("BlobEndpoint"):
-        from urllib.parse import urlsplit
-
         endpoint = urlsplit(parts["BlobEndpoint"])
         return f"{endpoint.scheme}://{endpoint.netloc}"
     if parts.get("AccountName"):

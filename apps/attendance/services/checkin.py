@@ -33,6 +33,7 @@ from apps.core import metrics
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
+from apps.users.models import User
 from apps.users.services.accounts import user_create_without_password
 
 
@@ -164,8 +165,6 @@ def walk_in_register(
     * **An address nobody uses**: an account is created for it (no password: the person claims it
       with a password reset, which proves the address) and owns the walk-in registration (201).
     """
-    from apps.users.models import User
-
     errors: dict[str, list[str]] = {}
     meal = food_option_of_event(event, food_option, "food_option", errors)
     first_name, last_name = (first_name or "").strip(), (last_name or "").strip()

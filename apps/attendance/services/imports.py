@@ -46,6 +46,7 @@ from apps.core.exceptions import DomainError
 from apps.core.money import int_parse
 from apps.core.services import audit_record
 from apps.events.models import Event
+from apps.users.models import User
 from apps.users.services.accounts import user_create_without_password
 
 COLUMNS = ["registrant_email", "first_name", "last_name", "email", "phone", "meal", "table", "bidder_number"]
@@ -130,8 +131,6 @@ def guests_import(
     """Validate the whole file, then import it in one transaction (nothing when any row is wrong or
     with ``dry_run``). Returns the report; ``report.errors`` lists problems as ``row N: …``.
     ``max_rows``: the admin page passes :data:`ADMIN_MAX_ROWS`."""
-    from apps.users.models import User
-
     report = ImportReport()
     raw_rows, report.errors = _read(stream, max_rows)
     if report.errors:

@@ -13,6 +13,7 @@ from apps.core.api.fast import instant, money, uid
 from apps.core.api.fields import StrictBooleanField
 from apps.core.money import MoneyField, money_str
 from apps.core.text import markdown_validator
+from apps.events.models import Sponsor
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -190,7 +191,6 @@ class ItemWriteSerializer(serializers.Serializer):
     def validate_sponsor(self, value: Any) -> Any:
         if value is None:
             return None
-        from apps.events.models import Sponsor
 
         event = self.context["event"]
         sponsor = Sponsor.objects.filter(pk=value, event=event).first()

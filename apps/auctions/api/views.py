@@ -44,7 +44,7 @@ from apps.core.api.fields import strict_bool
 from apps.core.api.pagination import WindowCountPagination
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
-from apps.core.exceptions import NotFound
+from apps.core.exceptions import NotFound, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.money import money_str
 from apps.core.net import client_ip
@@ -88,8 +88,6 @@ def _data(request: Request) -> dict[str, Any]:
     if hasattr(data, "dict"):
         data = data.dict()
     if not isinstance(data, dict):
-        from apps.core.exceptions import ValidationFailed
-
         raise ValidationFailed(
             message="A JSON object is required.", fields={"non_field_errors": ["Expected an object."]}
         )
@@ -416,8 +414,6 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
         self.check_capability(item.event.npo_id)
         upload = request.FILES.get("file")
         if upload is None:
-            from apps.core.exceptions import ValidationFailed
-
             raise ValidationFailed(message="file: this field is required.", fields={"file": ["No file was sent."]})
         image = item_image_add(
             item=item,

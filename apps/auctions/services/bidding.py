@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.auctions import metrics
+from apps.auctions import metrics, signals
 from apps.auctions.models import (
     Bid,
     Item,
@@ -36,7 +36,6 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_format, money_str
 from apps.core.services import audit_record
-from apps.live import publisher as live
 
 
 @dataclass
@@ -262,9 +261,9 @@ def _bid_apply(
             fields.append("closes_at")
     item.save(update_fields=fields)
     if outcome.visible_rows:
-        live.bid_placed(item=item, paddle=bidder.paddle)
+        signals.bid_placed.send(sender=Item, item=item, paddle=bidder.paddle)
     if "closes_at" in fields:
-        live.item_updated(item=item)  # the soft close moved the closing time
+        signals.item_updated.send(sender=Item, item=item)  # the soft close moved the closing time
 
     same_person = (
         bidder.notify_user is not None
@@ -278,7 +277,7 @@ def _bid_apply(
             item=item,
             context={**item_mail_context(item), "current_bid": money_str(outcome.current)},
         )
-        live.outbid(user=previous_leader_user, item=item)
+        signals.outbid.send(sender=Item, user=previous_leader_user, item=item)
     audit_record(
         actor=actor,
         action="bid.place_for_bidder" if clerk else "bid.place",

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.attendance.selectors import bidder_guest_for
-from apps.auctions import metrics
+from apps.auctions import metrics, signals
 from apps.auctions.models import (
     Item,
     ItemKind,
@@ -29,7 +29,6 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import max_amount, money, money_format
 from apps.core.services import audit_record
-from apps.live import publisher as live
 
 
 def _check_buyable(item: Item, now: Any) -> None:
@@ -95,8 +94,9 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
                 fields += ["status", "closed_at", "winner_paddle"]
             item.save(update_fields=fields)
             if item.status == ItemStatus.SOLD:
-                live.item_closed(item=item, amount=price, paddle=bidder.paddle if units == item.quantity else None)
-            live.totals(event=item.event)
+                buyer = bidder.paddle if units == item.quantity else None
+                signals.item_closed.send(sender=Item, item=item, amount=price, paddle=buyer)
+            signals.totals_changed.send(sender=Item, event=item.event)
             if displaced is not None:
                 notification_queue(
                     kind=NotificationKind.OUTBID,
@@ -104,7 +104,7 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
                     item=item,
                     context={**item_mail_context(item), "bought_now": True},
                 )
-                live.outbid(user=displaced, item=item)
+                signals.outbid.send(sender=Item, user=displaced, item=item)
             audit_record(
                 actor=actor,
                 action="item.buy_now",

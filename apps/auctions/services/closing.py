@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.auctions import metrics
+from apps.auctions import metrics, signals
 from apps.auctions.models import (
     FINAL_STATUSES,
     Item,
@@ -26,7 +26,6 @@ from apps.core.exceptions import Conflict
 from apps.core.money import money_str
 from apps.core.services import audit_record
 from apps.events.models import Event
-from apps.live import publisher as live
 
 
 def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: str | None = None) -> Item:
@@ -63,8 +62,8 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: 
         item.save(
             update_fields=["status", "winner_paddle", "winning_amount", "quantity_sold", "closed_at", "updated_at"]
         )
-        live.item_closed(item=item)
-        live.totals(event=item.event)
+        signals.item_closed.send(sender=Item, item=item, amount=None, paddle=None)
+        signals.totals_changed.send(sender=Item, event=item.event)
         if winner_user is not None:
             notification_queue(
                 kind=NotificationKind.WON,
@@ -72,7 +71,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: 
                 item=item,
                 context={**item_mail_context(item), "amount": money_str(item.winning_amount)},
             )
-            live.won(user=winner_user, item=item, amount=item.winning_amount)
+            signals.won.send(sender=Item, user=winner_user, item=item, amount=item.winning_amount)
         audit_record(
             actor=actor,
             action="item.close",

@@ -14,6 +14,8 @@ from apps.auctions.models import (
 from apps.auctions.services.common import (
     item_npo_id,
 )
+from apps.core import uploads
+from apps.core.files import validate_image
 from apps.core.services import audit_record
 
 
@@ -21,9 +23,6 @@ from apps.core.services import audit_record
 def item_image_add(*, item: Item, upload: Any, actor: Any, caption: str = "", ip: str | None = None) -> ItemImage:
     """Validate an uploaded picture by content and store it under a server-made name (503 when the
     storage is down; the blob is removed again if the row cannot be written)."""
-    from apps.core import uploads
-    from apps.core.files import validate_image
-
     checked = validate_image(upload)
     name = uploads.store(upload, prefix=f"items/{item.pk}", checked=checked)
     try:
@@ -47,8 +46,6 @@ def item_image_add(*, item: Item, upload: Any, actor: Any, caption: str = "", ip
 
 @transaction.atomic
 def item_image_delete(*, image: ItemImage, actor: Any, ip: str | None = None) -> None:
-    from apps.core import uploads
-
     item = image.item
     name = image.file.name
     image.delete()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.auctions import signals
 from apps.auctions.models import (
     FINAL_STATUSES,
     Item,
@@ -24,7 +25,6 @@ from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
-from apps.live import publisher as live
 
 #: Read by the bidding rules; frozen once an item has bids or sales (``item_update``).
 PRICE_RULE_FIELDS = ("kind", "starting_bid", "bid_increment", "reserve")
@@ -85,8 +85,6 @@ def item_validate(item: Item) -> None:
 def item_create(*, event: Event, actor: Any, ip: str | None = None, **data: Any) -> Item:
     """Create a draft item with the next free ``number`` of the event (event row locked, so two
     creators never pick the same number; the unique constraint backs it)."""
-    from apps.events.models import Event
-
     Event.objects.select_for_update(no_key=True).filter(pk=event.pk).values_list("pk", flat=True).first()
     last = Item.objects.filter(event=event).order_by("-number").values_list("number", flat=True).first()
     item = Item(event=event, number=(last or 0) + 1, created_by=actor, status=ItemStatus.DRAFT)
@@ -129,7 +127,7 @@ def item_update(*, item: Item, actor: Any, ip: str | None = None, **data: Any) -
     if changed:
         item.save(update_fields=[*changed, "updated_at"])
         if "closes_at" in changed and item.status == ItemStatus.OPEN:
-            live.item_updated(item=item)
+            signals.item_updated.send(sender=Item, item=item)
         audit_record(
             actor=actor,
             action="item.update",
@@ -173,7 +171,7 @@ def item_open(*, item: Item, actor: Any, ip: str | None = None) -> Item:
         item.opens_at = timezone.now()
         fields.append("opens_at")
     item.save(update_fields=fields)
-    live.item_updated(item=item)
+    signals.item_updated.send(sender=Item, item=item)
     audit_record(actor=actor, action="item.open", obj=item, npo_id=item_npo_id(item), ip=ip)
     return item
 
@@ -190,7 +188,7 @@ def item_withdraw(*, item: Item, actor: Any, ip: str | None = None) -> Item:
     item.status = ItemStatus.WITHDRAWN
     item.save(update_fields=["status", "updated_at"])
     if was_public:
-        live.item_updated(item=item)
+        signals.item_updated.send(sender=Item, item=item)
     audit_record(actor=actor, action="item.withdraw", obj=item, npo_id=item_npo_id(item), ip=ip)
     return item
 
@@ -207,7 +205,7 @@ def items_set_closing_time(
     qs = qs.filter(Q(opens_at__isnull=True) | Q(opens_at__lt=closes_at))
     ids = list(qs.select_for_update().values_list("pk", flat=True))
     count = Item.objects.filter(pk__in=ids).update(closes_at=closes_at, updated_at=timezone.now())
-    live.items_updated(event=event, item_ids=ids)
+    signals.items_updated.send(sender=Item, event=event, item_ids=ids)
     audit_record(
         actor=actor,
         action="item.closing_time",

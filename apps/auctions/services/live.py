@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.attendance.locks import lock_paddle
-from apps.auctions import metrics
+from apps.auctions import metrics, signals
 from apps.auctions.models import (
     Item,
     ItemKind,
@@ -26,7 +26,6 @@ from apps.auctions.services.common import (
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
 from apps.events.models import EventStatus
-from apps.live import publisher as live
 
 
 @transaction.atomic
@@ -77,10 +76,11 @@ def sale_record(
         item.closed_at = now
         fields += ["status", "closed_at"]
     item.save(update_fields=fields)
-    live.sale(sale=sale, item=item)
+    signals.sale_recorded.send(sender=Sale, sale=sale, item=item)
     if item.status == ItemStatus.SOLD:
-        live.item_closed(item=item, amount=value, paddle=bidder.paddle if item.quantity == 1 else None)
-    live.totals(event=item.event)
+        buyer = bidder.paddle if item.quantity == 1 else None
+        signals.item_closed.send(sender=Item, item=item, amount=value, paddle=buyer)
+    signals.totals_changed.send(sender=Sale, event=item.event)
     audit_record(
         actor=actor,
         action="sale.record",
@@ -123,10 +123,10 @@ def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
             fields.append("closed_at")
         fields.append("status")
     item.save(update_fields=fields)
-    live.sale(sale=sale, item=item)
+    signals.sale_undone.send(sender=Sale, sale=sale, item=item)
     if "status" in fields:
-        live.item_updated(item=item)  # reopened (or, after the event closed, unsold)
-    live.totals(event=item.event)
+        signals.item_updated.send(sender=Item, item=item)  # reopened (or, after the event closed, unsold)
+    signals.totals_changed.send(sender=Sale, event=item.event)
     audit_record(
         actor=actor,
         action="sale.undo",

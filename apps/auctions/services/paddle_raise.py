@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.attendance.locks import lock_paddle
 from apps.attendance.selectors import bidder_guest_for
-from apps.auctions import metrics
+from apps.auctions import metrics, signals
 from apps.auctions.models import (
     PaddleRaiseLevel,
     PaddleRaiseSettings,
@@ -28,7 +28,6 @@ from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_format, money_parse
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
-from apps.live import publisher as live
 from apps.npos.models import NPOStatus
 
 
@@ -114,8 +113,6 @@ def pledge_record(
     event is closed its totals are final: 409 ``EVENT_CLOSED``, checked under the event's row lock
     so a pledge racing the close cannot land after it.
     """
-    from apps.events.models import Event
-
     value = amount_parse(amount, "amount")
     assert value is not None
     levels = list(PaddleRaiseLevel.objects.filter(event=event).values_list("amount", flat=True))
@@ -166,8 +163,8 @@ def pledge_record(
             ip=ip,
             details={"bidder_number": bidder.paddle.number, "amount": str(value), "source": source},
         )
-        live.pledge(pledge=pledge)
-        live.totals(event=event)
+        signals.pledge_recorded.send(sender=Pledge, pledge=pledge)
+        signals.totals_changed.send(sender=Pledge, event=event)
     metrics.funds_raised(source="paddle_raise", amount=value, currency=event.npo.currency)
     return pledge
 
@@ -183,8 +180,8 @@ def pledge_undo(*, pledge: Pledge, actor: Any, ip: str | None = None) -> Pledge:
     pledge.undone_at = timezone.now()
     pledge.undone_by = actor
     pledge.save(update_fields=["undone_at", "undone_by", "updated_at"])
-    live.pledge(pledge=pledge)
-    live.totals(event=pledge.event)
+    signals.pledge_undone.send(sender=Pledge, pledge=pledge)
+    signals.totals_changed.send(sender=Pledge, event=pledge.event)
     audit_record(
         actor=actor,
         action="pledge.undo",

@@ -247,7 +247,7 @@ def test_ordering_and_search_cannot_reach_a_private_field() -> None:
     a private field (the system check guards every registered admin; this is the item admin's case)."""
     from django.contrib import admin as django_admin
 
-    from apps.npos.tenancy.private import touches_private_field
+    from apps.core.admin_lookups import touches_private_field
 
     model_admin = django_admin.site._registry[Item]
     for name in [*model_admin.list_display, *model_admin.search_fields, *model_admin.ordering]:

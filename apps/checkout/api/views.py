@@ -9,6 +9,7 @@ viewset declares the capability of every action in ``capabilities``, the one sty
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -26,12 +27,14 @@ from rest_framework.response import Response
 
 from apps.attendance.api.renderers import CSVRenderer
 from apps.attendance.models import Paddle, Registration
+from apps.attendance.selectors import registrations_visible_to
 from apps.checkout import reports, selectors
 from apps.checkout.api import serializers as s
 from apps.checkout.models import Donation, DonationSource, Payment, ProviderStatus
 from apps.checkout.services import cards, donations, payments, receipts, refunds
+from apps.checkout.services.provider import StripeProvider
 from apps.core.csv_export import csv_response
-from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
+from apps.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.services import audit_record
@@ -58,8 +61,6 @@ class PDFRenderer(CSVRenderer):
 
 
 def _uuid(raw: Any, what: str) -> Any:
-    import uuid
-
     try:
         return uuid.UUID(str(raw))
     except ValueError:
@@ -220,8 +221,6 @@ class StatementViewSet(CheckoutViewSet):
                 return response
             payment = payments.payment_settle(payment=payment, actor=request.user, ip=self.ip())
             if payment.status == ProviderStatus.FAILED:
-                from apps.core.exceptions import Conflict
-
                 raise Conflict(
                     "CARD_DECLINED",
                     "The card was declined; the balance is still due.",
@@ -377,8 +376,6 @@ class RegistrationCardViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=None, responses={200: s.CardSetupSerializer})
     def card(self, request: Request, pk: Any) -> Response:
-        from apps.attendance.selectors import registrations_visible_to
-
         registration = (
             registrations_visible_to(request.user).filter(pk=_uuid(pk, "Registration")).select_related("event").first()
         )
@@ -416,7 +413,6 @@ class StripeWebhookViewSet(viewsets.GenericViewSet):
     def webhook(self, request: Request) -> Response:
         if settings.PAYMENT_PROVIDER != "stripe" or not settings.STRIPE_WEBHOOK_SECRET:
             raise NotFound(message="The Stripe provider is not configured.")
-        from apps.checkout.services.provider import StripeProvider
 
         signature = request.headers.get("Stripe-Signature", "")
         try:

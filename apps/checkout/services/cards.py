@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from apps.attendance.locks import lock_registration
 from apps.attendance.models import Registration
 from apps.checkout.models import CardStatus, Payment, ProviderEvent, ProviderStatus, SavedCard
+from apps.checkout.services.payments import payment_apply_result
 from apps.checkout.services.provider import CardSetup, ProviderResult, get_provider
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
@@ -88,8 +89,6 @@ def stripe_webhook_handle(*, event: Any) -> str:
     except IntegrityError:
         return "duplicate"
     if outcome.startswith("payment:"):
-        from apps.checkout.services.payments import payment_apply_result
-
         _, payment_id, status, reference, reason = outcome.split(":", 4)
         payment = Payment.objects.filter(pk=payment_id).first()
         if payment is not None:

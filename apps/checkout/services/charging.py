@@ -30,6 +30,7 @@ from apps.checkout import selectors
 from apps.checkout.models import CardStatus, Payment, PaymentMethod, ProviderStatus, Refund, SavedCard
 from apps.checkout.services.payments import payment_record, payment_resolve_pending, payment_settle
 from apps.checkout.services.refunds import refund_resolve_pending
+from apps.checkout.tasks import charge_balance
 from apps.core.exceptions import Conflict
 from apps.core.tasks import TaskResultStatus
 from apps.events.models import Event
@@ -105,8 +106,6 @@ def balance_charge(*, paddle: Paddle, actor: Any = None, ip: str | None = None) 
 def balances_charge(
     *, event: Event, actor: Any = None, dry_run: bool = False, retry_declined: bool = False
 ) -> ChargeReport:
-    from apps.checkout.tasks import charge_balance
-
     report = ChargeReport()
     if not dry_run:
         report.resolved = pending_resolve(event=event, actor=actor)

@@ -13,7 +13,8 @@ from django.utils import timezone
 from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import Donation, DonationSource
-from apps.checkout.services.payments import _audit, amount_parse, lock_statement_paddle
+from apps.checkout.services.common import lock_statement_paddle, statement_audit
+from apps.checkout.services.payments import amount_parse
 from apps.core.exceptions import Conflict
 
 
@@ -31,7 +32,7 @@ def donation_add(
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     statement = selectors.statement_for_paddle(paddle)
-    _audit(actor, "donation.add", donation, statement, ip, amount=str(value), source=source)
+    statement_audit(actor, "donation.add", donation, statement, ip, amount=str(value), source=source)
     return donation
 
 
@@ -45,5 +46,5 @@ def donation_undo(*, donation: Donation, actor: Any, ip: str | None = None) -> D
     donation.undone_by = actor if getattr(actor, "is_authenticated", False) else None
     donation.save(update_fields=["undone_at", "undone_by", "updated_at"])
     statement = selectors.statement_for_paddle(paddle)
-    _audit(actor, "donation.undo", donation, statement, ip, amount=str(donation.amount))
+    statement_audit(actor, "donation.undo", donation, statement, ip, amount=str(donation.amount))
     return donation

@@ -25,14 +25,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from apps.attendance.locks import lock_paddle
 from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, SavedCard
+from apps.checkout.services.common import lock_statement_paddle, statement_audit
 from apps.checkout.services.provider import ProviderResult, get_provider
-from apps.core.exceptions import Conflict, NotFound, ValidationFailed
+from apps.checkout.services.receipts import receipt_issue, receipt_send
+from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse, money_str
-from apps.core.services import audit_record
+from apps.events.models import Event
 
 REFERENCE_MAX = 100
 
@@ -63,26 +64,6 @@ def method_parse(raw: Any) -> str:
             fields={"method": [f"One of {', '.join(PaymentMethod.values)}."]},
         )
     return raw
-
-
-def lock_statement_paddle(paddle: Paddle) -> Paddle:
-    """Level 4 of the lock order: the paddle row (404 if it vanished — it never does once it has
-    activity, but a number typed at the desk may be a released one)."""
-    locked = lock_paddle(paddle.pk)
-    if locked is None:
-        raise NotFound(message="No statement for this bidder number.")
-    return locked
-
-
-def _audit(actor: Any, action: str, obj: Any, statement: selectors.Statement, ip: str | None, **details: Any) -> None:
-    audit_record(
-        actor=actor,
-        action=action,
-        obj=obj,
-        npo_id=statement.event.npo_id,
-        ip=ip,
-        details={"bidder_number": statement.number, **details},
-    )
 
 
 @transaction.atomic
@@ -130,7 +111,7 @@ def payment_record(
         payment.provider_key = f"augeo-payment-{payment.pk}"
         payment.reference = reference or str(card)
     payment.save()
-    _audit(
+    statement_audit(
         actor,
         "payment.start" if card is not None else "payment.record",
         payment,
@@ -157,8 +138,6 @@ def payment_settle(*, payment: Payment, actor: Any = None, ip: str | None = None
     if card is None:
         result = ProviderResult(ProviderStatus.FAILED, "", "no_card: the saved card was replaced or removed")
     else:
-        from apps.events.models import Event
-
         event = Event.objects.select_related("npo").get(pk=payment.event_id)
         result = provider.charge(
             key=payment.provider_key,
@@ -191,7 +170,7 @@ def payment_apply_result(
     payment.settled_at = timezone.now()
     payment.save(update_fields=["status", "provider_reference", "failure_reason", "settled_at", "updated_at"])
     statement = selectors.statement_for_paddle(paddle)
-    _audit(
+    statement_audit(
         actor,
         "payment.succeeded" if result.status == ProviderStatus.SUCCEEDED else "payment.failed",
         payment,
@@ -232,8 +211,6 @@ def payment_resolve_pending(*, payment: Payment, actor: Any = None, ip: str | No
 
 def _after_payment(*, paddle: Paddle, actor: Any, ip: str | None, statement: selectors.Statement | None = None) -> None:
     """A statement paid in full gets its receipt, issued and e-mailed after commit."""
-    from apps.checkout.services.receipts import receipt_issue, receipt_send
-
     statement = statement or selectors.statement_for_paddle(paddle)
     if statement.total > 0 and statement.balance_due == 0 and statement.pending == 0:
         receipt = receipt_issue(paddle=paddle, actor=actor, ip=ip, statement=statement)

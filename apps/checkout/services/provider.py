@@ -157,6 +157,7 @@ class StripeProvider:
     name = "stripe"
 
     def __init__(self) -> None:
+        # The Stripe library only with PAYMENT_PROVIDER=stripe (0.25 s to import in every process).
         import stripe
 
         self.stripe = stripe

@@ -15,10 +15,12 @@ from django.utils import timezone
 from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, Refund
-from apps.checkout.services.payments import _audit, amount_parse, lock_statement_paddle, text_parse
+from apps.checkout.services.common import lock_statement_paddle, statement_audit
+from apps.checkout.services.payments import amount_parse, text_parse
 from apps.checkout.services.provider import ProviderResult, get_provider
 from apps.core.exceptions import Conflict
 from apps.core.money import money_str, money_sum
+from apps.events.models import Event
 
 REASON_MAX = 300
 
@@ -65,7 +67,7 @@ def refund_record(*, payment: Payment, amount: Any, reason: Any = "", actor: Any
         refund.provider_key = f"augeo-refund-{refund.pk}"
     refund.save()
     statement = selectors.statement_for_paddle(paddle)
-    _audit(
+    statement_audit(
         actor,
         "refund.start" if refund.status == ProviderStatus.PENDING else "refund.record",
         refund,
@@ -84,7 +86,6 @@ def refund_settle(*, refund: Refund, actor: Any = None, ip: str | None = None) -
     refund = Refund.objects.select_related("payment").get(pk=refund.pk)
     if refund.status != ProviderStatus.PENDING:
         return refund
-    from apps.events.models import Event
 
     currency = Event.objects.select_related("npo").get(pk=refund.event_id).npo.currency
     provider = get_provider(refund.payment.provider or None)
@@ -122,7 +123,7 @@ def refund_apply_result(*, refund: Refund, result: ProviderResult, actor: Any = 
     refund.settled_at = timezone.now()
     refund.save(update_fields=["status", "provider_reference", "failure_reason", "settled_at", "updated_at"])
     statement = selectors.statement_for_paddle(paddle)
-    _audit(
+    statement_audit(
         actor,
         "refund.succeeded" if result.status == ProviderStatus.SUCCEEDED else "refund.failed",
         refund,

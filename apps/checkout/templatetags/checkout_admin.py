@@ -8,14 +8,14 @@ from typing import Any
 from django import template
 from django.urls import reverse
 
+from apps.checkout.admin import DASHBOARD, QUEUE, may_use
+from apps.npos import authz
+
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def checkout_links(context: Any, event: Any = None) -> list[tuple[str, str]]:
-    from apps.checkout.admin import DASHBOARD, QUEUE, may_use
-    from apps.npos import authz
-
     request = context.get("request")
     if request is None or not getattr(request.user, "is_authenticated", False):
         return []

@@ -9,9 +9,7 @@ from django.contrib import admin
 from django.core import checks
 
 from apps.auctions.models import Bid, Item
-from apps.events.models import Sponsor
-from apps.npos.tenancy.admin import TenantScopedAdmin
-from apps.npos.tenancy.private import (
+from apps.core.admin_lookups import (
     DeclaredLookupsOnly,
     check_every_admin_declares_lookups,
     check_no_private_field_offered,
@@ -20,6 +18,8 @@ from apps.npos.tenancy.private import (
     touches_private_field,
     undeclared_lookup_errors,
 )
+from apps.events.models import Sponsor
+from apps.npos.tenancy.admin import TenantScopedAdmin
 
 
 def test_registered_admins_offer_no_private_field() -> None:

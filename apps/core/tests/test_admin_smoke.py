@@ -411,7 +411,8 @@ def _declared_keys(response: Any) -> set[str]:
 def test_changelists_refuse_field_lookups_they_do_not_declare(world: World, email: str) -> None:
     """As a member: ``?<field>__gte=`` on every model field of every registered admin (and every
     lookup worth trying on a private field) is a 400 or a redirect, never a filtered list."""
-    from apps.npos.tenancy.private import PRIVATE_FIELDS, touches_private_field
+    from apps.core.admin_lookups import touches_private_field
+    from apps.npos.tenancy.private import PRIVATE_FIELDS
 
     client = _client(world, email)
     tried = 0

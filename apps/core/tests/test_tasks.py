@@ -116,10 +116,10 @@ def test_metrics_show_failed_tasks_by_task_and_outbox_rows(database_tasks, clien
 
 
 def test_queue_metrics_survive_a_database_outage(monkeypatch):
-    from apps.core import metrics
+    from apps.core import queue_metrics
 
     monkeypatch.setattr(tasks, "queue_stats", lambda: (_ for _ in ()).throw(RuntimeError("down")))
-    text = metrics.queue_metrics_text().decode()
+    text = queue_metrics.queue_metrics_text().decode()
     assert "augeo_task_queue_up 0.0" in text and "augeo_task_queue_depth" not in text
 
 

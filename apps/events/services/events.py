@@ -46,6 +46,15 @@ from apps.events.services.common import (
 from apps.npos.models import NPO, NPOStatus
 
 
+def npo_delete_check(npo: NPO) -> None:
+    """409 ``NPO_HAS_PUBLISHED_EVENTS``: an NPO is not deleted while it has published events
+    (registered with :func:`apps.npos.hooks.on_npo_delete_check`; runs inside ``npo_delete``)."""
+    if Event.objects.filter(npo_id=npo.pk, status=EventStatus.PUBLISHED).exists():
+        raise Conflict(
+            "NPO_HAS_PUBLISHED_EVENTS", "This NPO has published events; close or unpublish them before deleting it."
+        )
+
+
 def validate_event(values: dict[str, Any]) -> None:
     """Field rules shared by create and update; ``values`` is the event as it would be saved."""
     errors: dict[str, list[str]] = {}

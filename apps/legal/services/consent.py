@@ -18,7 +18,7 @@ from django.db import transaction
 from apps.core.exceptions import ValidationFailed
 from apps.legal.gate import ACCEPTED_FIELDS, DOCUMENT_NAMES
 from apps.legal.models import ConsentAction, ConsentRecord, DocumentStatus, DocumentType, LegalDocument
-from apps.legal.versions import parse_version
+from apps.legal.versions import current_versions, parse_version
 from apps.users.models import User
 
 USER_AGENT_MAX = 300
@@ -63,6 +63,21 @@ def documents_to_accept(given: dict[str, Any], *, fields: dict[str, str], requir
     if errors:
         raise ValidationFailed(message=next(iter(errors.values()))[0], fields=errors)
     return accepted
+
+
+class SignUpConsent:
+    """What a sign-up accepts (:class:`apps.users.hooks.SignUpTerms`, registered in
+    ``LegalConfig.ready``): the current version of every published document, all of them required
+    (400 otherwise), recorded with the new account."""
+
+    def current(self) -> dict[str, Any]:
+        return dict(current_versions())
+
+    def check(self, given: dict[str, str | None], *, fields: dict[str, str]) -> list[LegalDocument]:
+        return documents_to_accept(given, fields=fields, require_all=True)
+
+    def record(self, *, user: Any, accepted: Any, ip: str | None, user_agent: str) -> None:
+        consent_on_register(user=user, documents=accepted, ip=ip, user_agent=user_agent)
 
 
 def _log(user: User, documents: Iterable[LegalDocument], ip: str | None, user_agent: str) -> list[str]:

@@ -41,12 +41,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration
 from apps.core import uploads
 from apps.core.exceptions import Conflict
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.core.services import audit_record
 from apps.legal.hooks import account_erasers, deletion_blockers, remote_erasers
 from apps.legal.models import ConsentRecord, ContactMessage, CookiePreference, PrivacyExport
+from apps.npos.models import Invitation, InvitationStatus, Membership, MembershipStatus
+from apps.npos.services.team import member_remove
+from apps.users import lockout, tokens
 from apps.users.models import AccountToken, User
 from apps.users.services.sessions import current_password_verify
 from apps.users.signals import access_cut_off_announce
@@ -75,9 +79,6 @@ def is_deleted(user: User) -> bool:
 
 
 def _end_memberships(user: User, actor: Any) -> None:
-    from apps.npos.models import Membership, MembershipStatus
-    from apps.npos.services.team import member_remove
-
     for membership in Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).select_related("npo"):
         member_remove(membership=membership, actor=actor)
 
@@ -91,8 +92,6 @@ def _ids(queryset: Any) -> list[str]:
 
 
 def _anonymise_attendance(user: User, old_email: str, placeholder: str) -> ObjectRefs:
-    from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration
-
     guests = Guest.objects.filter(Q(user=user) | Q(email__iexact=old_email))
     guest_ids = _ids(guests)
     guests.update(first_name=DELETED_NAME, last_name="", email="", phone="", updated_at=timezone.now())
@@ -105,8 +104,6 @@ def _anonymise_attendance(user: User, old_email: str, placeholder: str) -> Objec
 
 
 def _anonymise_team_invitations(old_email: str, placeholder: str) -> ObjectRefs:
-    from apps.npos.models import Invitation, InvitationStatus
-
     invitations = Invitation.objects.filter(email__iexact=old_email)
     ids = _ids(invitations)
     invitations.filter(status=InvitationStatus.PENDING).update(status=InvitationStatus.REVOKED)
@@ -115,8 +112,6 @@ def _anonymise_team_invitations(old_email: str, placeholder: str) -> ObjectRefs:
 
 
 def _membership_refs(user: User) -> ObjectRefs:
-    from apps.npos.models import Membership
-
     return [(Membership._meta.label_lower, _ids(Membership.objects.filter(user=user)))]
 
 
@@ -198,8 +193,6 @@ def _forget_mail(user: User, old_email: str, placeholder: str) -> None:
 
 
 def _end_access(user: User, old_email: str) -> None:
-    from apps.users import lockout, tokens
-
     tokens.outstanding_blacklist(user=user)
     AccountToken.objects.filter(user=user).delete()
     lockout.lockout_reset(email=old_email)

@@ -42,6 +42,7 @@ from apps.core.storage import is_azure
 from apps.core.tasks import enqueue_after_commit
 from apps.legal.exporting import privacy_export_data
 from apps.legal.models import ExportStatus, PrivacyExport
+from apps.legal.tasks import build_privacy_export
 from apps.users.models import User
 
 logger = logging.getLogger("augeo.legal")
@@ -69,8 +70,6 @@ def privacy_export_request(*, user: User, ip: str | None = None) -> PrivacyExpor
 
 def privacy_export_dispatch(export_id: Any) -> None:
     """Enqueue the export's build to run once the surrounding transaction commits."""
-    from apps.legal.tasks import build_privacy_export
-
     enqueue_after_commit(build_privacy_export, str(export_id))
 
 

@@ -27,7 +27,7 @@ from apps.core import uploads
 from apps.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
-from apps.npos import authz, emails
+from apps.npos import authz, emails, hooks
 from apps.npos.capabilities import Role
 from apps.npos.models import (
     NPO,
@@ -173,26 +173,17 @@ def npo_update(*, npo: NPO, actor: Any, data: dict[str, Any], ip: str | None = N
     return npo
 
 
-def npo_has_published_events(npo: NPO) -> bool:
-    """Imported when called: the events app builds on this one, not the other way round (a missing
-    events app is an ImportError, not a silent ``False``)."""
-    from apps.events.models import Event, EventStatus
-
-    return Event.objects.filter(npo_id=npo.pk, status=EventStatus.PUBLISHED).exists()
-
-
 @transaction.atomic
 def npo_delete(*, npo: NPO, actor: Any, ip: str | None = None) -> None:
-    """Soft delete. Refused while the NPO has published events (close or unpublish them first).
+    """Soft delete. Refused while the NPO has published events (close or unpublish them first; the
+    events app says so through :func:`apps.npos.hooks.on_npo_delete_check`).
 
     The name becomes free again (the uniqueness constraint covers live NPOs only); members who have
     no other NPO lose staff status.
     """
     npo = lock_npo(npo)
-    if npo_has_published_events(npo):
-        raise Conflict(
-            "NPO_HAS_PUBLISHED_EVENTS", "This NPO has published events; close or unpublish them before deleting it."
-        )
+    for check in hooks.npo_delete_checks().values():
+        check(npo)
     npo.deleted_at = timezone.now()
     npo.save(update_fields=["deleted_at", "updated_at"])
     audit_record(actor=actor, action="npo.delete", obj=npo, npo_id=npo.pk, ip=ip)

@@ -60,15 +60,28 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from apps.core.admin_lookups import DeclaredLookupsOnly, field_names
 from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
 from apps.npos.admin_money import MoneyColumnsMixin  # money columns in the row's NPO currency
 from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
 from apps.npos.capabilities import Requirement
-from apps.npos.tenancy.private import PRIVATE_FIELDS, DeclaredLookupsOnly, field_names
+from apps.npos.models import NPO
+from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 _SAME = object()
+
+
+def task_context(request: HttpRequest) -> dict[str, Any]:
+    """The admin frame's context for a task page of the night (the check-in desk, the clerk pages).
+
+    The project's site (:class:`augeo.backoffice.site.AugeoAdminSite`) builds a light one without
+    the app list (``task_context``); any other site answers its usual ``each_context``. Asked of
+    ``admin.site`` by name: no app imports the back office, which sits above them all."""
+    site = admin.site
+    build = getattr(site, "task_context", None)
+    return build(request) if callable(build) else site.each_context(request)
 
 
 def npo_id_of(obj: Any, npo_path: str) -> Any:
@@ -91,8 +104,6 @@ def npo_path_for(model: type[models.Model], admin_site: admin.AdminSite | None =
     A registered tenant-scoped admin's ``npo_path`` wins; otherwise the foreign keys are searched
     (breadth first, a few hops) for the NPO model.
     """
-    from apps.npos.models import NPO
-
     if model is NPO:
         return "pk"
     registered = admin_site._registry.get(model) if admin_site is not None else None

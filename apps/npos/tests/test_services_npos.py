@@ -13,7 +13,6 @@ from apps.npos.services.npos import (
     npo_approve,
     npo_create,
     npo_delete,
-    npo_has_published_events,
     npo_reinstate,
     npo_reject,
     npo_submit,
@@ -193,14 +192,12 @@ def test_delete_refused_with_published_events():
     assert NPO.objects.filter(pk=npo.pk).exists()
 
 
-def test_has_published_events_without_events_app(monkeypatch):
-    from django.apps import apps as django_apps
+def test_deletion_checks_of_the_apps_above_are_registered():
+    from apps.events.services.events import npo_delete_check
+    from apps.npos import hooks
 
-    def missing(*args, **kwargs):
-        raise LookupError
-
-    monkeypatch.setattr(django_apps, "get_model", missing)
-    assert npo_has_published_events(NPOFactory()) is False
+    assert set(hooks.npo_delete_checks()) == hooks.EXPECTED
+    assert hooks.npo_delete_checks()["events"] is npo_delete_check
 
 
 def test_staff_status_sync_keeps_superuser():

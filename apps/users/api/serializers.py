@@ -7,6 +7,7 @@ stringified. Business rules (unique e-mail, password validators) live in the ser
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Any
 from urllib.parse import urlparse
 
@@ -15,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.api.fast import instant
-from apps.npos.models import Membership
+from apps.users.hooks import membership_summaries
 from apps.users.models import User
 
 MAX_PASSWORD_LENGTH = 256  # Argon2 takes any length; a cap keeps hashing cost bounded
@@ -101,16 +102,20 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class MembershipSummarySerializer(serializers.ModelSerializer):
+@extend_schema_field({"$ref": "#/components/schemas/RoleEnum"})
+class RoleField(serializers.CharField):
+    """A member's role; in the schema, the ``RoleEnum`` component of apps.npos's API (users does not
+    import npos, which sits above it; the schema test fails if the component disappears)."""
+
+
+class MembershipSummarySerializer(serializers.Serializer):
     """One item of ``memberships``: exactly ``{npo, role}`` as api.md names it (the NPO's id and the
     role in it); apps read the NPO's name from ``GET /npos/{id}/``."""
 
-    npo = serializers.UUIDField(source="npo_id", read_only=True)
+    # The schema only: the items come from apps.npos through apps.users.hooks.membership_summaries.
 
-    class Meta:
-        model = Membership
-        fields = ["npo", "role"]
-        read_only_fields = fields
+    npo = serializers.UUIDField(read_only=True)
+    role = RoleField(read_only=True)
 
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -171,15 +176,11 @@ class UserSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MembershipSummarySerializer(many=True))
     def get_memberships(self, user: User) -> list[dict[str, Any]]:
-        from apps.npos.selectors import membership_summaries
-
         return membership_summaries(user)
 
     def to_representation(self, instance: User) -> dict[str, Any]:
         """Hand-written (apps.core.api.fast); ``generic_representation`` is DRF's path, which a test
         compares it with."""
-        from apps.npos.selectors import membership_summaries
-
         user = instance
         picture = None
         if user.profile_picture:
@@ -228,8 +229,6 @@ class UserSerializer(serializers.ModelSerializer):
 
     def validate_timezone(self, value: str) -> str:
         """Times not tied to an event are shown in this zone (empty: the NPO's); IANA names only."""
-        import zoneinfo
-
         value = value.strip()
         if value and value not in zoneinfo.available_timezones():
             raise serializers.ValidationError("Use an IANA time zone name, e.g. America/Chicago.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -23,8 +24,6 @@ from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import ValidationFailed
 from apps.core.net import client_ip
 from apps.core.throttling import AnonIPRateThrottle, LoginIPRateThrottle
-from apps.legal.cookies import visitor_id_from
-from apps.legal.services.cookies import cookie_consent_carry_over
 from apps.users import lockout
 from apps.users.api import serializers as s
 from apps.users.services.accounts import (
@@ -167,13 +166,9 @@ class LoginView(PublicAuthView):
             ip=client_ip(request),
             device_token=lockout.device_token_from(request._request),
         )
-        # A visitor's cookie choices become the account's when it has none (legal.md).
-        cookie_consent_carry_over(
-            user=result.user,
-            visitor_id=visitor_id_from(request),
-            ip=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        )
+        # A sign-in like the admin's and the pages' (django.contrib.auth.login sends the same signal):
+        # its receivers run — apps.legal makes a visitor's cookie choices the account's (legal.md).
+        user_logged_in.send(sender=type(result.user), request=request._request, user=result.user)
         pair = session_start(user=result.user)
         user = s.UserSerializer(result.user, context={"request": request}).data
         response = Response({**pair, "device_token": result.device_token, "user": user})

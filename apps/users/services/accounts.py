@@ -11,11 +11,8 @@ that finished a device token), ``auth.logout_all``,
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import secrets
-from datetime import timedelta
 from typing import IO, Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -28,10 +25,9 @@ from apps.core import uploads
 from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
-from apps.legal.services import consent as legal_consent
-from apps.users import emails, tokens
-from apps.users.errors import InvalidToken
-from apps.users.models import AccountToken, AccountTokenPurpose, User, UserManager
+from apps.users import emails, hooks, tokens
+from apps.users.models import AccountTokenPurpose, User, UserManager
+from apps.users.services.account_tokens import account_token_consume
 from apps.users.signals import access_cut_off_announce
 
 logger = logging.getLogger("augeo.users")
@@ -74,43 +70,6 @@ def password_check(password: str, user: User, field: str = "password") -> None:
         raise ValidationFailed(message=exc.messages[0], fields={field: list(exc.messages)}) from exc
 
 
-# --- one-time e-mail tokens -----------------------------------------------------------------------
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def account_token_issue(*, user: User, purpose: str, ttl: timedelta) -> str:
-    """Create a single-use token for ``user``; returns the secret (only its hash is stored)."""
-    secret = secrets.token_urlsafe(32)
-    now = timezone.now()
-    AccountToken.objects.create(
-        user=user, purpose=purpose, token_hash=_hash(secret), created_at=now, expires_at=now + ttl
-    )
-    return secret
-
-
-def account_token_consume(*, token: Any, purpose: str) -> AccountToken:
-    """Spend a token (row locked): unknown, tampered, expired or already used → ``INVALID_TOKEN``."""
-    invalid = InvalidToken(message="This link is invalid or has expired; request a new one.")
-    if not isinstance(token, str) or not token or len(token) > 256:
-        raise invalid
-    row = (
-        AccountToken.objects.select_for_update()
-        .select_related("user")
-        .filter(token_hash=_hash(token), purpose=purpose)
-        .first()
-    )
-    if row is None or not row.is_usable or not row.user.is_active:
-        raise invalid
-    now = timezone.now()
-    # Spend this one and every sibling: an older link must not work after a newer one was used.
-    AccountToken.objects.filter(user=row.user, purpose=purpose, used_at__isnull=True).update(used_at=now)
-    row.used_at = now
-    return row
-
-
 # --- sign-up and e-mail verification --------------------------------------------------------------
 
 
@@ -133,10 +92,10 @@ def user_register(
 ) -> User:
     """Create an unverified account and send the verification e-mail (after commit). While legal
     documents are published, the person must accept their current versions (400 otherwise)."""
-    accepted = legal_consent.documents_to_accept(
+    terms = hooks.signup_terms()  # apps.legal: the current terms and privacy policy
+    accepted = terms.check(
         {"terms": accept_terms_version, "privacy": accept_privacy_version},
         fields={"terms": "accept_terms_version", "privacy": "accept_privacy_version"},
-        require_all=True,
     )
     email = normalize_email(email)
     already = ValidationFailed(
@@ -155,7 +114,7 @@ def user_register(
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won the race
         raise already from exc
-    legal_consent.consent_on_register(user=user, documents=accepted, ip=ip, user_agent=user_agent)
+    terms.record(user=user, accepted=accepted, ip=ip, user_agent=user_agent)
     audit_record(actor=user, action="auth.register", obj=user, ip=ip)
     _verification_send(user)
     return user

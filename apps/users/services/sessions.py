@@ -23,7 +23,8 @@ from apps.core.services import audit_record
 from apps.users import emails, lockout, tokens
 from apps.users.errors import AccountLocked, EmailNotVerified, InvalidCredentials, TokenRefused
 from apps.users.models import AccountToken, AccountTokenPurpose, LoginLockScope, User
-from apps.users.services.accounts import access_cut_off, account_token_consume, normalize_email, password_check
+from apps.users.services.account_tokens import account_token_consume
+from apps.users.services.accounts import access_cut_off, normalize_email, password_check
 from apps.users.signals import access_cut_off_announce
 
 logger = logging.getLogger("augeo.users")

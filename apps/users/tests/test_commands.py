@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from apps.users.models import AccountToken, AccountTokenPurpose, User
 from apps.users.pruning import prune_account_tokens
-from apps.users.services.accounts import account_token_issue
+from apps.users.services.account_tokens import account_token_issue
 from apps.users.tests.conftest import login
 from apps.users.tests.factories import UserFactory
 

@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 
 from apps.users.models import AccountTokenPurpose, User
-from apps.users.services.accounts import account_token_issue
+from apps.users.services.account_tokens import account_token_issue
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from apps.core.exceptions import PermissionDenied, ValidationFailed
 from apps.users import lockout
 from apps.users.authentication import JWTAuthentication
 from apps.users.models import AccountToken, User
+from apps.users.services.account_tokens import account_token_issue
 from apps.users.services.accounts import (
-    account_token_issue,
     email_verify,
     user_mark_verified,
     user_profile_update,

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         if not is_azure(default_storage):
             self.stdout.write("file storage: nothing to do")
             return
+        # The Azure SDK only on Azure storage (0.4 s to import in every process otherwise).
         from azure.core.exceptions import ResourceExistsError
 
         try:

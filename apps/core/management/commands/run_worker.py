@@ -17,17 +17,14 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
+from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
 
 
 def start_metrics_server(port: int, addr: str) -> None:
     """Serve ``/metrics`` for this process (prometheus_client's own small HTTP server thread: it
     only reads counters, it runs no task)."""
-    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
-
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     start_http_server(port, addr=addr, registry=registry)

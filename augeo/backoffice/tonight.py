@@ -3,6 +3,7 @@ night, chosen by capability. The admin index starts with it and the event's chan
 
 The links are a table: one :class:`TonightLink` per page. A page that does not exist yet (its URL
 name does not resolve) is skipped, so an app adds its page by adding one row to ``TONIGHT_LINKS``.
+It lives in the back office, not in ``apps.events``: it names the pages of every app of the night.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from apps.attendance.tests.factories import EventFactory
 from apps.core.timefmt import format_in_zone
-from apps.events.tonight import TONIGHT_LINKS, is_tonight, tonight_for
 from apps.npos.capabilities import Role
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
+from augeo.backoffice.tonight import TONIGHT_LINKS, is_tonight, tonight_for
 
 pytestmark = pytest.mark.django_db
 

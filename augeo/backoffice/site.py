@@ -1,9 +1,11 @@
 """The back office's AdminSite (issue 15): branded "Augeo" — or with the NPO's name and logo for a
-member of exactly one NPO —, an index that starts with **Tonight** (``apps.events.tonight``), "View
-site" leading to the public front page, and 403/404 pages inside the admin's frame
+member of exactly one NPO —, an index that starts with **Tonight** (:mod:`augeo.backoffice.tonight`),
+"View site" leading to the public front page, and 403/404 pages inside the admin's frame
 (:func:`admin_error_page`, called by the project's error handlers for ``/admin/`` paths).
 
-Every ModelAdmin stays on the tenant-scoped base; the site only frames and links them.
+Every ModelAdmin stays on the tenant-scoped base in its own app; the site only frames and links them,
+and routes the pages that are no model's: the check-in desk (``apps.attendance.desk``) and the
+import page (:mod:`augeo.backoffice.imports`).
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from apps.attendance import desk
+from apps.core import views as core_views
 from apps.npos import authz
+from augeo.backoffice import imports
+from augeo.backoffice.tonight import tonight_for
 
 
 def brand_for(user: Any) -> dict[str, Any]:
@@ -37,8 +44,6 @@ def brand_for(user: Any) -> dict[str, Any]:
 def _logo_url(name: str) -> str:
     if not name:
         return ""
-    from django.core.files.storage import default_storage
-
     try:
         return str(default_storage.url(name))
     except Exception:  # storage down: the name alone still brands the page
@@ -61,7 +66,8 @@ class AugeoAdminSite(admin.AdminSite):
 
     def task_context(self, request: HttpRequest) -> dict[str, Any]:
         """``each_context`` for the night's task pages (desk, clerk pages): no app list and no nav
-        sidebar — building them asks every ModelAdmin for its permissions, ~45 queries a page."""
+        sidebar — building them asks every ModelAdmin for its permissions, ~45 queries a page. The
+        pages ask for it through :func:`apps.npos.tenancy.admin.task_context`."""
         script_name = request.META["SCRIPT_NAME"]
         return {
             "site_title": self.site_title,
@@ -76,18 +82,14 @@ class AugeoAdminSite(admin.AdminSite):
         }
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
-        from apps.events.admin_imports import KINDS
-        from apps.events.tonight import tonight_for
-
         user = request.user
-        may_import = user.is_superuser or any(authz.npo_ids_with(user, k.capability).exists() for k in KINDS.values())
+        may_import = user.is_superuser or any(
+            authz.npo_ids_with(user, k.capability).exists() for k in imports.KINDS.values()
+        )
         extra = {"tonight": tonight_for(user), "may_import": may_import, **(extra_context or {})}
         return super().index(request, extra_context=extra)
 
     def get_urls(self) -> list[Any]:
-        from apps.attendance import desk
-        from apps.events import admin_imports
-
         urls = [
             path(
                 "attendance/desk/<uuid:event_id>/",
@@ -99,7 +101,7 @@ class AugeoAdminSite(admin.AdminSite):
                 self.admin_view(desk.walk_in_view),
                 name="attendance_checkin_walk_in",
             ),
-            path("import/", self.admin_view(admin_imports.import_view), name="augeo_import"),
+            path("import/", self.admin_view(imports.import_view), name="augeo_import"),
         ]
         return urls + super().get_urls()
 
@@ -134,8 +136,6 @@ _REASONS = {
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
     """handler403: inside the admin, the admin's frame; everywhere else the project's handler."""
-    from apps.core import views as core_views
-
     if request.path.startswith("/admin/"):
         detail = str(exception or "").strip()
         page = admin_error_page(request, 403, detail or _REASONS[403])
@@ -146,16 +146,8 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None, 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
     """handler404: inside the admin, the admin's frame; everywhere else the project's handler."""
-    from apps.core import views as core_views
-
     if request.path.startswith("/admin/"):
         page = admin_error_page(request, 404, _REASONS[404])
         if page is not None:
             return page
     return core_views.page_not_found(request, exception, **kwargs)
-
-
-def task_context(request: HttpRequest) -> dict[str, Any]:
-    """The frame's context of a task page (see :meth:`AugeoAdminSite.task_context`)."""
-    site = admin.site
-    return site.task_context(request) if isinstance(site, AugeoAdminSite) else site.each_context(request)

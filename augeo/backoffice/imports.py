@@ -22,6 +22,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from apps.attendance.services import imports as guest_imports
+from apps.auctions.imports import items_import
 from apps.events.models import Event
 from apps.npos import authz
 from apps.npos.capabilities import Capability
@@ -39,13 +41,13 @@ class ImportKind:
 
     def run(self, *, event: Event, data: bytes, actor: Any, dry_run: bool) -> Any:
         if self.label == "Guests":
-            from apps.attendance.services.imports import ADMIN_MAX_ROWS, guests_import
-
-            return guests_import(
-                event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run, max_rows=ADMIN_MAX_ROWS
+            return guest_imports.guests_import(
+                event=event,
+                stream=io.BytesIO(data),
+                actor=actor,
+                dry_run=dry_run,
+                max_rows=guest_imports.ADMIN_MAX_ROWS,
             )
-        from apps.auctions.imports import items_import
-
         return items_import(event=event, stream=io.BytesIO(data), actor=actor, dry_run=dry_run)
 
 

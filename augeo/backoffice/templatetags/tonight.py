@@ -1,5 +1,5 @@
 """``{% night_links event as links %}``: the event's night pages for the viewer (the event's change
-page in the admin repeats the index's Tonight links, apps.events.tonight)."""
+page in the admin repeats the index's Tonight links, augeo.backoffice.tonight)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from apps.events.tonight import event_links
+from augeo.backoffice.tonight import event_links
 
 register = template.Library()
 

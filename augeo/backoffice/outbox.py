@@ -1,7 +1,6 @@
 """The e-mail outbox in the admin: super admins only, read-only (rows are written by services and
-delivered by apps.core.outbox) except for one action, "Retry now", for failed rows. Here rather than
-in apps.core because it uses the admin's declared-lookups guard (apps.npos.tenancy.private), and
-core imports no domain app."""
+delivered by apps.core.outbox) except for one action, "Retry now", for failed rows. In the back office
+rather than in apps.core: core registers no admin (it knows nothing of the admin's guards)."""
 
 from __future__ import annotations
 
@@ -11,11 +10,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.models import OutboxEmail
 from apps.core.net import client_ip
 from apps.core.outbox import outbox_retry
 from apps.core.superuser import is_superuser
-from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 class SuperAdminReadOnly:

@@ -15,12 +15,12 @@ from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.models import AuditEntry
 from apps.npos import authz
 from apps.npos.authz import npo_ids_with
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO
-from apps.npos.tenancy.private import DeclaredLookupsOnly
 
 
 @admin.register(AuditEntry)

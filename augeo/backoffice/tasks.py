@@ -16,11 +16,11 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django_tasks_db.models import DBTaskResult
 
+from apps.core.admin_lookups import DeclaredLookupsOnly
 from apps.core.models import ScheduledJob
 from apps.core.net import client_ip
 from apps.core.tasks import task_results_retry
-from apps.npos.outbox_admin import SuperAdminReadOnly
-from apps.npos.tenancy.private import DeclaredLookupsOnly
+from augeo.backoffice.outbox import SuperAdminReadOnly
 
 if admin.site.is_registered(DBTaskResult):
     admin.site.unregister(DBTaskResult)

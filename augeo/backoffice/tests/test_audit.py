@@ -8,10 +8,10 @@ from django.test import RequestFactory
 
 from apps.core.models import AuditEntry
 from apps.core.services import audit_record
-from apps.npos.audit_admin import AuditEntryAdmin
 from apps.npos.capabilities import Role
 from apps.npos.tests.factories import MembershipFactory, NPOFactory
 from apps.users.tests.factories import UserFactory
+from augeo.backoffice.audit import AuditEntryAdmin
 
 pytestmark = pytest.mark.django_db
 
