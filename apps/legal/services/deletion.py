@@ -42,7 +42,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import uploads
-from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.exceptions import Conflict
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.core.services import audit_record
 from apps.legal.hooks import account_erasers, deletion_blockers, remote_erasers
