@@ -1,5 +1,6 @@
-# One image, three processes (docker-compose.yml; a starting point for a production image):
-#   web        gunicorn -c gunicorn.conf.py augeo.asgi:application   (the default command below)
+# One image, four processes (docker-compose.yml; a starting point for a production image):
+#   web        gunicorn -c gunicorn.conf.py augeo.wsgi:application   (HTTP; the default command below)
+#   ws         gunicorn -c gunicorn.conf.py augeo.asgi:application   (the /ws/ WebSocket, uvicorn workers)
 #   worker     python manage.py run_worker        (runs tasks; as many as needed)
 #   scheduler  python manage.py run_scheduler     (enqueues scheduled jobs; one)
 # Before starting a release: python manage.py migrate --noinput && python manage.py ensure_storage
@@ -24,7 +25,7 @@ RUN useradd --system --uid 10001 augeo && mkdir -p /tmp/augeo-prometheus && chow
 USER augeo
 
 EXPOSE 8000
-# HTTP: WSGI sync workers (measured fastest, README "Production deployment"). The live-update
+# HTTP: WSGI sync workers (measured fastest, docs/operations.md "The servers"). The live-update
 # WebSocket runs from the same image as a second service: `gunicorn -c gunicorn.conf.py
 # augeo.asgi:application` (uvicorn workers), with the reverse proxy sending /ws/ to it.
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "augeo.wsgi:application"]

@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist workers for `make test` (one per core; 0 runs in one process).
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint fmt venv install-local install-test migrate seed services-up services-down bench clean
+.PHONY: run test lint fmt docs venv install-local install-test install-docs migrate seed services-up services-down bench clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "$(PY) not found; set PY=python3"; exit 1; }
@@ -19,6 +19,10 @@ install-local: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements/test.txt
+
+# (requirements/test.txt includes docs.txt, so `make lint` builds the docs without a second install.)
+install-docs: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements/docs.txt
 
 migrate: install-local
 	$(BIN)/python manage.py migrate --noinput
@@ -38,6 +42,11 @@ lint: install-test
 	$(BIN)/mypy apps augeo
 	$(BIN)/lint-imports --no-logo
 	DJANGO_SETTINGS_MODULE=augeo.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/mkdocs build --strict --quiet
+
+# The documentation site (mkdocs.yml, docs/) into site/; `$(BIN)/mkdocs serve` previews it.
+docs: install-docs
+	$(BIN)/mkdocs build --strict
 
 fmt: install-test
 	$(BIN)/ruff format .
@@ -56,4 +65,4 @@ bench: install-test
 	$(BIN)/python bench/jobs.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3* media .services .coverage
+	rm -rf $(VENV) db.sqlite3* media .services .coverage site

@@ -1,4 +1,4 @@
-"""Checkout's background jobs (apps.core.tasks, README "Background work").
+"""Checkout's background jobs (apps.core.tasks, docs/background-work.md).
 
 ``charge_balance`` charges one paddle's balance to its card on file: ``charge_balances`` (the
 command and the admin's "Charge cards on file") enqueues one per paddle, so a worker does the

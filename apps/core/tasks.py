@@ -1,5 +1,5 @@
 """The project's one task API: Django's own Tasks framework (``django.tasks`` in Django 6; the
-``django-tasks`` backport on 5.2) with django-tasks-db's database backend (README "Background work").
+``django-tasks`` backport on 5.2) with django-tasks-db's database backend (docs/background-work.md).
 
 Everything the apps need is imported from here, so moving to Django 6 changes the imports of this
 module only (``from django.tasks import task, …``). Declare a job in your app's ``tasks.py``::

@@ -1,4 +1,4 @@
-"""The legal app's jobs on the project's task API (README "Background work")."""
+"""The legal app's jobs on the project's task API (docs/background-work.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Settings shared by every environment.
 
 Everything that differs between a laptop, CI and production is read from environment variables
-(django-environ); the variable names are a contract listed in the README and product.md
+(django-environ); the variable names are a contract listed in docs/configuration.md and product.md
 "Configuration". ``local``, ``test`` and ``production`` only change defaults and hardening.
 """
 
@@ -116,7 +116,7 @@ else:
     # Settings for this application's sessions, sent when a connection opens (no extra round trip).
     # PostgreSQL's default random_page_cost (4) prices a disk seek; a gala's database is a few hundred
     # MB in memory or on SSD, where 1.1 is the usual advice: the check-in search then reads the
-    # trigram index for a common three letters instead of scanning every guest (README, Performance).
+    # trigram index for a common three letters instead of scanning every guest (docs/performance.md).
     # Empty it for a pooler that refuses startup options (PgBouncer without ignore_startup_parameters).
     # The fixed statements every request runs (apps.core.prepared) are kept prepared per connection
     # (apps.core.db.postgresql): false for a pooler that cannot keep them (PgBouncer < 1.21 in
@@ -155,7 +155,7 @@ else:
 # With REDIS_URL every app instance publishes to and listens on Redis, so a bid placed through one
 # instance reaches the sockets held by another. RedisPubSubChannelLayer (default) sends one PUBLISH
 # per message and each process fans it out to its own sockets; RedisChannelLayer ("core") writes one
-# copy per socket into Redis and pops them one by one — see README "Live updates" for the numbers.
+# copy per socket into Redis and pops them one by one — see docs/performance.md "Live updates" for the numbers.
 # Without Redis (the embedded default) an in-memory layer serves the one runserver process.
 CHANNEL_LAYER_KIND = env("AUGEO_CHANNEL_LAYER", default="pubsub")
 
@@ -479,7 +479,7 @@ LOGGING = {
     },
 }
 
-# --- Background work (README "Background work", apps/core/tasks.py) ----------------------------
+# --- Background work (docs/background-work.md, apps/core/tasks.py) ------------------------------
 # "database": tasks are rows of django-tasks-db's table, written in the business transaction and run
 # by `manage.py run_worker` processes (production, CI's worker tests). "immediate": the embedded
 # default, a task runs in the process that enqueued it right after commit (nothing else to start).

@@ -192,7 +192,7 @@ class ReceiptSentSerializer(serializers.Serializer):
 
 class ReportSerializer(serializers.Serializer):
     """A report: ``summary`` is an object; ``items``/``donors`` a ``results`` list; ``payments``
-    ``{by_method, results}`` (see README "Checkout")."""
+    ``{by_method, results}`` (see docs/product/checkout.md "Reports")."""
 
     results = serializers.ListField(child=serializers.DictField(), required=False)
 

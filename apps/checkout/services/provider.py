@@ -35,7 +35,7 @@ from apps.checkout.models import EmbeddedProviderCall, ProviderStatus
 
 logger = logging.getLogger("augeo.checkout.provider")
 
-#: The cents that make the embedded provider decline a charge (documented in README "Checkout").
+#: The cents that make the embedded provider decline a charge (documented in docs/product/checkout.md "Card on file").
 EMBEDDED_DECLINE_CENTS = 13
 
 
