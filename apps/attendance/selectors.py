@@ -197,8 +197,8 @@ def _exact_matches(event: Event, term: str) -> tuple[list[Any], list[Any]]:
 
 #: What the guest list shows of a guest and its related rows (GuestSerializer's fields), named as
 #: ``QuerySet.values`` names them: the list reads its page this way (no model instances — building
-#: five per row cost more than the search), and ``api.serializers.guest_row_data`` turns each row
-#: into the answer.
+#: five per row cost more than the search), and ``GuestSerializer.represent_rows`` turns each row
+#: into the answer (a test checks these names cover what it reads).
 GUEST_ROW_VALUES = (
     "id",
     "first_name",

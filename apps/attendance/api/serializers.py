@@ -8,47 +8,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.attendance.models import Guest, Registration, Table
-from apps.core.api.fast import instant, uid
+from apps.core.api.fast import CompiledRepresentation
 
 # --- outputs -----------------------------------------------------------------------------------------
 
 
-def guest_row_data(row: dict[str, Any]) -> dict[str, Any]:
-    """GuestSerializer's answer for one guest from its ``selectors.GUEST_ROW_VALUES`` (the one place the
-    row is formatted: the serializer's own fast path goes through it too)."""
-    name = f"{row['first_name']} {row['last_name']}".strip()
-    checked_in_at = row["checked_in_at"]
-    return {
-        "id": str(row["id"]),
-        "name": name,
-        "first_name": row["first_name"],
-        "last_name": row["last_name"],
-        "email": row["email"],
-        "phone": row["phone"],
-        "is_registrant": bool(row["is_registrant"]),
-        "is_placeholder": not name,
-        "registration": uid(row["registration_id"]),
-        "registration_code": row["registration__code"],
-        "food_option": uid(row["food_option_id"]),
-        "food_option_name": row["food_option__name"],
-        "bidder_number": row["paddle__number"],
-        "table": uid(row["table_id"]),
-        "table_number": row["table__number"],
-        "checked_in": checked_in_at is not None,
-        "checked_in_at": instant(checked_in_at),
-        "linked": row["user_id"] is not None,
-    }
-
-
-class GuestSerializer(serializers.ModelSerializer):
-    """A guest as the owner and staff see it; ``bidder_number`` is an integer once assigned."""
+class GuestSerializer(CompiledRepresentation, serializers.ModelSerializer):
+    """A guest as the owner and staff see it; ``bidder_number`` is an integer once assigned. The guest
+    list reads its page as values rows (``selectors.GUEST_ROW_VALUES``) through ``represent_rows``."""
 
     name = serializers.CharField(source="full_name", read_only=True)
     is_placeholder = serializers.BooleanField(read_only=True)
     registration_code = serializers.CharField(source="registration.code", read_only=True)
-    food_option_name = serializers.SerializerMethodField()
-    bidder_number = serializers.SerializerMethodField()
-    table_number = serializers.SerializerMethodField()
+    food_option_name = serializers.CharField(source="food_option.name", read_only=True, allow_null=True)
+    bidder_number = serializers.IntegerField(source="paddle.number", read_only=True, allow_null=True)
+    table_number = serializers.IntegerField(source="table.number", read_only=True, allow_null=True)
     checked_in = serializers.SerializerMethodField()
     linked = serializers.SerializerMethodField()
 
@@ -76,18 +50,6 @@ class GuestSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_food_option_name(self, obj: Guest) -> str | None:
-        return obj.food_option.name if obj.food_option_id and obj.food_option else None
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_bidder_number(self, obj: Guest) -> int | None:
-        return obj.paddle.number if obj.paddle_id and obj.paddle else None
-
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
-    def get_table_number(self, obj: Guest) -> int | None:
-        return obj.table.number if obj.table_id and obj.table else None
-
     def get_checked_in(self, obj: Guest) -> bool:
         return obj.checked_in_at is not None
 
@@ -95,32 +57,6 @@ class GuestSerializer(serializers.ModelSerializer):
         """Whether an account is linked: the registrant, or an invited guest who *accepted* the
         invitation. Entering an address never links it, so this does not tell whether it has an account."""
         return obj.user_id is not None
-
-    def to_representation(self, instance: Guest) -> dict[str, Any]:
-        """Hand-written (apps.core.api.fast) through :func:`guest_row_data`, the guest list's row
-        formatter; subclasses that add fields take DRF's generic path. A test compares the paths."""
-        if type(self) is not GuestSerializer:
-            return super().to_representation(instance)
-        guest = instance
-        return guest_row_data(
-            {
-                "id": guest.pk,
-                "first_name": guest.first_name,
-                "last_name": guest.last_name,
-                "email": guest.email,
-                "phone": guest.phone,
-                "is_registrant": guest.is_registrant,
-                "registration_id": guest.registration_id,
-                "registration__code": guest.registration.code,
-                "food_option_id": guest.food_option_id,
-                "food_option__name": self.get_food_option_name(guest),
-                "paddle__number": self.get_bidder_number(guest),
-                "table_id": guest.table_id,
-                "table__number": self.get_table_number(guest),
-                "checked_in_at": guest.checked_in_at,
-                "user_id": guest.user_id,
-            }
-        )
 
 
 class CheckInResultSerializer(GuestSerializer):

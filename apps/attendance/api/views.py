@@ -353,7 +353,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         # rows with the columns the list shows (GuestSerializer) and their four related tables.
         page = self.paginate_queryset(qs.values("pk"))
         rows = selectors.guest_rows([row["pk"] for row in page or ()], fields=selectors.GUEST_ROW_VALUES)
-        return self.get_paginated_response([s.guest_row_data(row) for row in rows])
+        return self.get_paginated_response(s.GuestSerializer().represent_rows(rows))
 
     def _desk_page(self, event: Event) -> Response:
         """The desk's search (``?search=`` and paging only): one statement (``guest_desk_page``)."""
@@ -362,7 +362,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
         rows = paginator.paginate_fetched(
             self.request, lambda offset, limit: selectors.guest_desk_page(event, term, offset=offset, limit=limit)
         )
-        return self.get_paginated_response([s.guest_row_data(row) for row in rows])
+        return self.get_paginated_response(s.GuestSerializer().represent_rows(rows))
 
     def _export(self, event: Event, qs: QuerySet[Guest]) -> Any:
         qs = qs.select_related("registration__user")

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from apps.auctions.models import Item, ItemImage, ItemKind, Pledge, Purchase, Sale
 from apps.auctions.selectors import item_min_next_bid
-from apps.core.api.fast import instant, money, uid
+from apps.core.api.fast import CompiledRepresentation
 from apps.core.api.fields import StrictBooleanField
 from apps.core.money import MoneyField, money_str
 from apps.core.text import markdown_validator
@@ -20,7 +20,7 @@ def _money(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
-class ItemImageSerializer(serializers.ModelSerializer):
+class ItemImageSerializer(CompiledRepresentation, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -28,44 +28,23 @@ class ItemImageSerializer(serializers.ModelSerializer):
         fields = ["id", "url", "caption", "width", "height", "display_order"]
 
     def get_url(self, obj: ItemImage) -> str | None:
-        return _image_url(obj)
-
-    def to_representation(self, instance: ItemImage) -> dict[str, Any]:
-        """Hand-written (apps.core.api.fast); test_fast_paths compares it with DRF's output."""
-        return _image_data(instance)
-
-
-def _image_url(obj: ItemImage) -> str | None:
-    try:
-        return obj.file.url
-    except Exception:  # pragma: no cover - storage misconfigured: the item still renders
-        return None
+        try:
+            return obj.file.url
+        except Exception:  # pragma: no cover - storage misconfigured: the item still renders
+            return None
 
 
-def _images_of(item: Item) -> Any:
-    """``selectors.attach_images``' rows when the caller attached them, else the relation."""
-    rows = getattr(item, "image_rows", None)
-    return rows if rows is not None else item.images.all()
+class ItemSerializer(CompiledRepresentation, serializers.ModelSerializer):
+    """An item as donors see it; ``reserve`` is added only when ``context["show_reserve"]``.
 
-
-def _image_data(obj: ItemImage) -> dict[str, Any]:
-    return {
-        "id": str(obj.pk),
-        "url": _image_url(obj),
-        "caption": obj.caption,
-        "width": obj.width,
-        "height": obj.height,
-        "display_order": obj.display_order,
-    }
-
-
-class ItemSerializer(serializers.ModelSerializer):
-    """An item as donors see it; ``reserve`` is added only when ``context["show_reserve"]``."""
+    Items come from ``selectors.attach_images`` (``images`` are its ``image_rows``: one query for a
+    page), with the caller's ``leading``/``my_max_bid`` annotated (``selectors.with_bidder_fields``).
+    """
 
     current_bid = _money(read_only=True, allow_null=True)  # null until the first bid
     min_next_bid = serializers.SerializerMethodField()
     quantity_left = serializers.IntegerField(read_only=True)
-    images = ItemImageSerializer(many=True, read_only=True)
+    images = ItemImageSerializer(many=True, read_only=True, source="image_rows")
     leading = serializers.SerializerMethodField()
     my_max_bid = serializers.SerializerMethodField()
 
@@ -117,47 +96,7 @@ class ItemSerializer(serializers.ModelSerializer):
         return money_str(getattr(obj, "my_max_bid", None))
 
     def to_representation(self, instance: Item) -> dict[str, Any]:
-        """Hand-written (apps.core.api.fast): the catalogue's 20 items x 28 fields through DRF's
-        generic field machinery were most of the request. ``generic_representation`` is DRF's
-        path, kept for the test that compares the two on the same rows."""
-        item = instance
-        data = {
-            "id": str(item.pk),
-            "event": uid(item.event_id),
-            "number": item.number,
-            "title": item.title,
-            "description": item.description,
-            "description_html": item.description_html,
-            "category": item.category,
-            "kind": item.kind,
-            "status": item.status,
-            "donated_by": item.donated_by,
-            "sponsor": uid(item.sponsor_id),
-            "starting_bid": money(item.starting_bid),
-            "bid_increment": money(item.bid_increment),
-            "current_bid": money(item.current_bid),
-            "min_next_bid": self.get_min_next_bid(item),
-            "bid_count": item.bid_count,
-            "opens_at": instant(item.opens_at),
-            "closes_at": instant(item.closes_at),
-            "buy_now_price": money(item.buy_now_price),
-            "quantity": item.quantity,
-            "quantity_left": item.quantity_left,
-            "fair_market_value": money(item.fair_market_value),
-            "display_order": item.display_order,
-            "images": [_image_data(row) for row in _images_of(item)],
-            "leading": self.get_leading(item),
-            "my_max_bid": self.get_my_max_bid(item),
-            "created_at": instant(item.created_at),
-            "updated_at": instant(item.updated_at),
-        }
-        return self._finish(item, data)
-
-    def generic_representation(self, instance: Item) -> dict[str, Any]:
-        """DRF's generic serialisation of the same fields (the reference for the fast path)."""
-        return self._finish(instance, super().to_representation(instance))
-
-    def _finish(self, instance: Item, data: dict[str, Any]) -> dict[str, Any]:
+        data = super().to_representation(instance)
         request = self.context.get("request")
         if request is None or not request.user.is_authenticated:
             data.pop("leading", None)
@@ -199,7 +138,7 @@ class ItemWriteSerializer(serializers.Serializer):
         return sponsor
 
 
-class BidRowSerializer(serializers.Serializer):
+class BidRowSerializer(CompiledRepresentation, serializers.Serializer):
     """A public history row: bidder number and visible amount, never a name or a maximum."""
 
     id = serializers.UUIDField()
@@ -209,19 +148,6 @@ class BidRowSerializer(serializers.Serializer):
     sequence = serializers.IntegerField()
     created_at = serializers.DateTimeField()
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        """Hand-written (apps.core.api.fast): the bid answer and the history pages."""
-        if instance.paddle_id is None:  # pragma: no cover - every bid row has a paddle
-            return super().to_representation(instance)
-        return {
-            "id": str(instance.pk),
-            "bidder_number": instance.paddle.number,
-            "amount": money(instance.amount),
-            "automatic": bool(instance.automatic),
-            "sequence": instance.sequence,
-            "created_at": instant(instance.created_at),
-        }
-
 
 class OwnBidSerializer(BidRowSerializer):
     """The caller's own row in the answer to their bid (their maximum is theirs to see). A leader
@@ -229,11 +155,6 @@ class OwnBidSerializer(BidRowSerializer):
 
     max_amount = _money()
     sequence = serializers.IntegerField(allow_null=True)
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["max_amount"] = money(instance.max_amount)
-        return data
 
 
 class BidCreateSerializer(serializers.Serializer):
