@@ -28,7 +28,8 @@ One run, on this machine:
 
 Database: ``<DATABASE_URL's name>_bench`` (created and migrated when missing; 10,000 guests seeded
 once, a fresh event with 16 bidders and 101 items per configuration). Ports: ``BENCH_PORT_BASE``
-(default: free ports). The machine is shared: compare ratios, and repeat a measure that looks noisy.
+(default: free ports). The servers' environment, start and stop: bench/common.py. The machine is
+shared: compare ratios, and repeat a measure that looks noisy.
 """
 
 from __future__ import annotations
@@ -38,28 +39,36 @@ import http.client
 import json
 import os
 import random
-import secrets
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse, urlunparse
+from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from floor import PATH as FLOOR_PATH  # noqa: E402
-from floor import Floor  # noqa: E402
+from common import (
+    ROOT,
+    database_name,
+    database_url,
+    django_setup,
+    ensure_database,
+    free_port,
+    median,
+    percentile,
+    server_env,
+    start_gunicorn,
+    stop,
+    wait_up,
+)
+from floor import PATH as FLOOR_PATH
+from floor import Floor
 
 GUESTS = 10_000
 MEASURES = {
@@ -72,61 +81,11 @@ MEASURES = {
 }
 TARGETS = {"me": 0.6, "catalogue": 0.3, "catalogue_anon": 0.8, "bids_hot": 0.2, "bids_spread": 0.2, "guests": 0.3}
 HOT_P99_MS = 150
+#: This benchmark's database: ``<DATABASE_URL's name>_bench`` (bench/hotspots.py profiles it too).
+DATABASE_SUFFIX = "_bench"
 
 
 # --- setup -----------------------------------------------------------------------------------------
-
-
-def bench_database_url() -> str:
-    parsed = urlparse(os.environ.get("DATABASE_URL", ""))
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit("bench/api.py needs DATABASE_URL pointing at PostgreSQL (and REDIS_URL at Redis)")
-    name = parsed.path.lstrip("/") or "augeo"
-    return urlunparse(parsed._replace(path=f"/{name}_bench"))
-
-
-SECRET = secrets.token_urlsafe(48)
-
-
-def server_env(url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Production settings as docker-compose.yml sets them, plus what keeps the bench honest."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN_", "WEB_CONCURRENCY"))}
-    env.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="augeo.settings.production",
-        DJANGO_SECRET_KEY=SECRET,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_HSTS_SECONDS="0",
-        EMAIL_URL="dummymail://",
-        PAYMENT_PROVIDER="embedded",  # production settings need it said; a bench charges nobody
-        THROTTLE_RATE_USER="10000000/min",
-        THROTTLE_RATE_ANON="10000000/min",
-        THROTTLE_RATE_BID="10000000/min",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(extra or {})
-    return env
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=server_env(url), check=True
-    )
-
-
-def django_setup(url: str) -> None:
-    os.environ.update(server_env(url))
-    import django
-
-    django.setup()
 
 
 def access_token(user: Any) -> str:
@@ -243,8 +202,99 @@ class Guests:
     terms: list[str]
 
 
+# fmt: off
+FIRST_NAMES = [
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William", "Elizabeth", "David",
+    "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen", "Ana", "Wei",
+    "Priya", "Mohammed", "Sofia", "Lucas", "Yuki", "Olga", "Kwame", "Ines",
+]
+LAST_NAMES = [
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+    "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee",
+    "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Nakamura",
+    "Okafor", "Kowalski", "Haddad", "Fitzgerald", "Lindqvist", "Papadopoulos", "Oyelaran",
+]
+# fmt: on
+
+
+def load_guests(count: int) -> str:
+    """A published "Bench Gala" with ``count`` guests in parties of 1-6 (~2,900 parties for 10,000),
+    30 % already checked in with consecutive bidder numbers (a gala in full swing), and its staff
+    member ``bench-staff@example.org``; returns the event's id."""
+    from django.utils import timezone
+
+    from apps.attendance.models import Guest, Paddle, Registration
+    from apps.attendance.services import CODE_ALPHABET
+    from apps.events.models import Event, EventStatus, FoodOption
+    from apps.npos.capabilities import Role
+    from apps.npos.models import NPO, Membership, MembershipStatus, NPOStatus
+    from apps.users.models import User
+
+    rng = random.Random(42)
+    npo = NPO.objects.create(name="Bench NPO", email="bench@example.org", status=NPOStatus.APPROVED)
+    start = timezone.now() + timezone.timedelta(days=1)
+    event = Event.objects.create(
+        npo=npo,
+        name="Bench Gala",
+        slug=f"bench-{uuid.uuid4().hex[:8]}",
+        status=EventStatus.PUBLISHED,
+        starts_at=start,
+        ends_at=start + timezone.timedelta(hours=5),
+        next_bidder_number=100,
+    )
+    meals = [FoodOption.objects.create(event=event, name=n) for n in ("Beef", "Fish", "Vegan")]
+    staff = User.objects.create_user(
+        email="bench-staff@example.org", password="bench-password-123", email_verified_at=timezone.now()
+    )
+    Membership.objects.create(npo=npo, user=staff, role=Role.STAFF, status=MembershipStatus.ACTIVE)
+
+    users, registrations, guests, paddles = [], [], [], []
+    codes: set[str] = set()
+    party = 0
+    now = timezone.now()
+    while len(guests) < count:
+        size = min(rng.choice([1, 2, 2, 2, 3, 4, 4, 6]), count - len(guests))
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        email = f"{first}.{last}.{party}@example{party % 17}.com".lower()
+        user = User(email=email, first_name=first, last_name=last, email_verified_at=now, password="!")
+        users.append(user)
+        code = "".join(rng.choice(CODE_ALPHABET) for _ in range(6))
+        while code in codes:
+            code = "".join(rng.choice(CODE_ALPHABET) for _ in range(6))
+        codes.add(code)
+        registration = Registration(event=event, user=user, code=code)
+        registrations.append(registration)
+        for i in range(size):
+            guest_first = first if i == 0 else rng.choice(FIRST_NAMES)
+            guests.append(
+                Guest(
+                    registration=registration,
+                    event=event,
+                    user=user if i == 0 else None,
+                    is_registrant=i == 0,
+                    first_name=guest_first,
+                    last_name=last,
+                    email=email if i == 0 else (f"{guest_first}.{last}.{party}.{i}@mail.test".lower() if i % 2 else ""),
+                    phone=f"+1415{rng.randrange(10**7):07d}",
+                    food_option=rng.choice(meals),
+                )
+            )
+        party += 1
+    User.objects.bulk_create(users, batch_size=2000)
+    Registration.objects.bulk_create(registrations, batch_size=2000)
+    checked = rng.sample(range(len(guests)), k=int(len(guests) * 0.3))
+    for offset, index in enumerate(sorted(checked)):
+        paddle = Paddle(event=event, number=100 + offset, registration=guests[index].registration)
+        paddles.append(paddle)
+        guests[index].paddle = paddle
+        guests[index].checked_in_at = now
+    Paddle.objects.bulk_create(paddles, batch_size=2000)
+    Guest.objects.bulk_create(guests, batch_size=2000)
+    return str(event.pk)
+
+
 def seed_guests() -> Guests:
-    """10,000 guests in ~2,900 parties (bench/checkin.py's loader), seeded once and reused."""
+    """10,000 guests (:func:`load_guests`), seeded once and reused; 200 search terms like a desk's."""
     from apps.attendance.models import Guest
     from apps.events.models import Event
     from apps.users.models import User
@@ -252,11 +302,8 @@ def seed_guests() -> Guests:
     staff = User.objects.filter(email="bench-staff@example.org").first()
     event = Event.objects.filter(name="Bench Gala").order_by("-created_at").first()
     if staff is None or event is None or Guest.objects.filter(event=event).count() < GUESTS:
-        from checkin import load_data
-
-        event_id, _token, _unchecked, _terms = load_data(GUESTS)
+        event = Event.objects.get(pk=load_guests(GUESTS))
         staff = User.objects.get(email="bench-staff@example.org")
-        event = Event.objects.get(pk=event_id)
     User.objects.filter(pk=staff.pk).update(**ensure_legal())
     rng = random.Random(7)
     rows = list(Guest.objects.filter(event=event).values_list("first_name", "last_name", "email", "phone")[:3000])
@@ -300,12 +347,6 @@ def invariants(event_id: str) -> tuple[int, dict[int, list[str]]]:
 # --- servers ---------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def dockerfile_app(root: Path = ROOT) -> str:
     """The application the Dockerfile's CMD serves (``augeo.asgi:application`` or ``…wsgi…``)."""
     for line in (root / "Dockerfile").read_text().splitlines():
@@ -338,55 +379,20 @@ def config_shape(config: str) -> tuple[str, dict[str, str]]:
     sys.exit(f"unknown configuration {name!r} (production, asgi, sync, gthreadN)")
 
 
-def wait_up(port: int, path: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"server exited; see {log}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", path)
-            if conn.getresponse().status in (200, 401):
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    stop(process)
-    sys.exit(f"server did not come up; see {log}")
-
-
 def start_project(url: str, config: str, port: int, workers: int, log: Path, metrics_dir: Path) -> Any:
+    """The project's server in the shape ``config`` names, from the checkout it names; returns
+    (process, application, the shape's environment) once it answers."""
     app, extra = config_shape(config)
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    env = server_env(
-        url,
-        {
-            **extra,
-            "WEB_CONCURRENCY": str(workers),
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-        },
+    process = start_gunicorn(
+        app,
+        port=port,
+        workers=workers,
+        env=server_env(url, **extra),
+        log=log,
+        cwd=config_root(config)[1],
+        metrics_dir=metrics_dir,
     )
-    command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", app]
-    with log.open("ab") as handle:
-        process = subprocess.Popen(
-            command,
-            cwd=config_root(config)[1],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    wait_up(port, "/health/live/", process, log)
     return process, app, extra
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 # --- load: wrk -------------------------------------------------------------------------------------
@@ -625,13 +631,12 @@ def run_python(port: int, load: Load, seconds: float, connections: int, workdir:
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
     socket_errors = statuses.pop("socket", 0)
     return Result(
-        requests=len(ordered),
+        requests=len(latencies),
         seconds=elapsed,
-        p50_ms=statistics.median(ordered) * 1000 if ordered else 0.0,
-        p99_ms=ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000 if ordered else 0.0,
+        p50_ms=median(latencies) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
         accepted=accepted,
         statuses=dict(sorted(statuses.items())),
         socket_errors=socket_errors,
@@ -736,7 +741,7 @@ def main() -> int:
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
     run = run_wrk if use_wrk else run_python
 
-    url = bench_database_url()
+    url = database_url(DATABASE_SUFFIX)
     ensure_database(url)
     django_setup(url)
     workdir = Path(tempfile.mkdtemp(prefix="augeo-bench-"))
@@ -755,7 +760,7 @@ def main() -> int:
     print(
         f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  load average {os.getloadavg()[0]:.1f}  "
         f"client {'wrk' if use_wrk else 'python'}  {args.connections} connections  {args.seconds:.0f} s per measure  "
-        f"{args.workers} workers  database {urlparse(url).path.lstrip('/')}",
+        f"{args.workers} workers  database {database_name(url)}",
         flush=True,
     )
     # Every server is up for the whole run and the measures are interleaved: for each measure the
@@ -769,8 +774,8 @@ def main() -> int:
     processes.append(floor.start(floor_threaded_port, workers=args.workers, log=log, threads=4))
     floor_load = Load(paths=[FLOOR_PATH], tokens=[floor_token])
     try:
-        wait_up(floor_port, FLOOR_PATH, processes[0], log)
-        wait_up(floor_threaded_port, FLOOR_PATH, processes[1], log)
+        wait_up(floor_port, processes[0], log, path=FLOOR_PATH)
+        wait_up(floor_threaded_port, processes[1], log, path=FLOOR_PATH)
         for config in configs:
             auction = seed_auction(args.connections)
             p = port()
@@ -803,8 +808,7 @@ def main() -> int:
             run, args, measures, floor_port, floor_load, floor_threaded_port, servers, workdir
         )
     finally:
-        for process in processes:
-            stop(process)
+        stop(*processes)
 
     print()
     print(f"| measure | {' | '.join(f'{labels[c]} ({shapes[c]})' for c in configs)} | bare framework floor |")

@@ -3,13 +3,13 @@
 
     eval "$(bash scripts/services.sh env)"; .venv/bin/python bench/checkout.py [--paddles 1000] [--requests 200]
 
-* PostgreSQL only: works in its own database ``<name>_bench_checkout`` on the ``DATABASE_URL``
+* PostgreSQL and Redis: works in its own database ``<name>_bench_checkout`` on the ``DATABASE_URL``
   server, dropped and re-created on every run (your database is never touched).
 * Loads one closed event with 1,000 paddles (holders' names), each with ~10 lines: 3 silent items
   won, 2 live sales, 2 buy-now purchases, 2 pledges and a checkout donation; half the paddles have
   a payment. Counts the queries of each request in-process (page of 25 and of 100, to show the
-  count does not grow), then starts gunicorn (``augeo.wsgi``, sync workers, loopback) and measures
-  serial requests with ``requests``:
+  count does not grow), then starts the production server (bench/common.py: gunicorn.conf.py,
+  ``augeo.wsgi``, sync workers, loopback) and measures serial requests with ``requests``:
   1. ``GET /events/{id}/statements/?page=N`` (25 per page);
   2. ``GET /events/{id}/statements/{n}/`` (one statement);
   3. ``GET /events/{id}/reports/summary/``;
@@ -20,48 +20,28 @@
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import socket
-import statistics
-import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import (
+    database_name,
+    database_url,
+    django_setup,
+    ensure_database,
+    free_port,
+    median,
+    percentile,
+    server_env,
+    start_gunicorn,
+    stop,
+)
 
 FIRST = ["James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Ana", "Wei", "Priya", "Sofia", "Omar", "Lena"]
 LAST = ["Smith", "Johnson", "Garcia", "Nguyen", "Kim", "Okafor", "Rossi", "Müller", "Chen", "Patel", "Brown", "Silva"]
-
-
-def bench_database_url() -> tuple[str, str, str]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/checkout.py needs DATABASE_URL pointing at PostgreSQL (bash scripts/services.sh env)")
-    parts = urlsplit(url)
-    base = parts.path.lstrip("/") or "augeo"
-    name = f"{base}_bench_checkout"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    return urlunsplit(parts._replace(path=f"/{name}")), admin_url, name
-
-
-def recreate_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load_data(n_paddles: int) -> tuple[str, str, int]:
@@ -210,7 +190,7 @@ def query_counts(event_id: str, token: str) -> list[str]:
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    client = APIClient()
+    client = APIClient(HTTP_HOST="127.0.0.1")  # one of the production settings' allowed hosts
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     base = f"/api/v1/events/{event_id}"
     out = []
@@ -240,8 +220,8 @@ def measure(session, method: str, urls: list[str], expect: int) -> list[float]:
 
 
 def summary(name: str, samples: list[float]) -> str:
-    p95 = statistics.quantiles(samples, n=20)[-1]
-    return f"  {name:<44} n={len(samples):<4} median {statistics.median(samples):7.1f} ms   p95 {p95:7.1f} ms"
+    p95 = percentile(samples, 95)
+    return f"  {name:<44} n={len(samples):<4} median {median(samples):7.1f} ms   p95 {p95:7.1f} ms"
 
 
 def main() -> None:
@@ -252,26 +232,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    db_url, admin_url, db_name = bench_database_url()
-    recreate_database(admin_url, db_name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "DJANGO_SETTINGS_MODULE": "augeo.settings.local",
-        "DJANGO_DEBUG": "false",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "THROTTLE_RATE_USER": "1000000/min",
-        "THROTTLE_RATE_ANON": "1000000/min",
-    }
-    os.environ.update(env)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    url = database_url("_bench_checkout")
+    print(f"database {database_name(url)}: migrating …", flush=True)
+    ensure_database(url, fresh=True)
+    django_setup(url, DJANGO_LOG_LEVEL="WARNING")
     from django.db import connection
 
-    print(f"database {db_name}: migrating …", flush=True)
-    call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
     event_id, token, lines = load_data(args.paddles)
     with connection.cursor() as cursor:
@@ -281,37 +247,18 @@ def main() -> None:
     connection.close()
 
     port = free_port()
-    gunicorn = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "augeo.wsgi",
-            "-c",
-            "/dev/null",
-            "-k",
-            "sync",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+    log = Path(tempfile.gettempdir()) / f"augeo-bench-checkout-{port}.log"
+    gunicorn = start_gunicorn(
+        "augeo.wsgi:application",
+        port=port,
+        workers=args.workers,
+        env=server_env(url, DJANGO_LOG_LEVEL="WARNING"),
+        log=log,
     )
     import requests
 
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/health/live/", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        else:
-            raise SystemExit("gunicorn did not come up")
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         api = f"{base}/api/v1/events/{event_id}"
@@ -334,12 +281,11 @@ def main() -> None:
         ]
         csv_times = measure(session, "GET", [f"{api}/statements/?format=csv"] * args.csv_runs, 200)
     finally:
-        gunicorn.terminate()
-        gunicorn.wait(timeout=30)
+        stop(gunicorn)
     print(f"\ncheckout at {args.paddles} paddles / {lines} lines (gunicorn, {args.workers} sync workers):")
     for name, samples in results:
         print(summary(name, samples))
-    csv_line = f"median {statistics.median(csv_times):7.1f} ms   max {max(csv_times):7.1f} ms"
+    csv_line = f"median {median(csv_times):7.1f} ms   max {max(csv_times):7.1f} ms"
     print(f"  {'CSV of every statement':<44} n={len(csv_times):<4} {csv_line}")
     print("query counts (constant in the page size):")
     print("\n".join(counts))

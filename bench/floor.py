@@ -12,17 +12,19 @@ with sync workers.
     floor = Floor(database_url, workdir)
     floor.prepare()                # writes the project, creates + migrates the database, one user
     token = floor.token()          # an access token for that user
-    process = floor.start(port, workers=2)
+    process = floor.start(port, workers=2, log=log)
+    wait_up(port, process, log, path=PATH)   # common.wait_up: until it answers
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
+
+from common import BIN, create_database, spawn
 
 SETTINGS = '''
 """Bare Django + DRF + simplejwt (bench/floor.py): startproject's defaults, PostgreSQL, one view."""
@@ -102,7 +104,6 @@ class Floor:
         parsed = urlparse(database_url)
         self.database_url = urlunparse(parsed._replace(path=f"/{parsed.path.lstrip('/')}_floor"))
         self.workdir = workdir
-        self.bin = Path(sys.executable).parent
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))}
@@ -121,18 +122,12 @@ class Floor:
         (package / "settings.py").write_text(textwrap.dedent(SETTINGS))
         (package / "urls.py").write_text(textwrap.dedent(URLS))
         (package / "wsgi.py").write_text(textwrap.dedent(WSGI))
-        import psycopg
-
-        parsed = urlparse(self.database_url)
-        name = parsed.path.lstrip("/")
-        with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(f'CREATE DATABASE "{name}"')
+        create_database(self.database_url)
         self._django("migrate", "--noinput", "-v", "0")
 
     def _django(self, *args: str) -> str:
         result = subprocess.run(
-            [str(self.bin / "django-admin"), *args],
+            [str(BIN / "django-admin"), *args],
             cwd=self.workdir,
             env=self.env(),
             check=True,
@@ -157,7 +152,7 @@ class Floor:
         """gunicorn sync workers (the floor as issue 13 defines it); ``threads``: gthread workers with
         that many threads and keep-alive, the shape the project's HTTP service runs in."""
         command = [
-            str(self.bin / "gunicorn"),
+            str(BIN / "gunicorn"),
             "floorapp.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
@@ -170,12 +165,4 @@ class Floor:
             "--log-level",
             "warning",
         ]
-        with log.open("ab") as handle:
-            return subprocess.Popen(
-                command,
-                cwd=self.workdir,
-                env=self.env(),
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        return spawn(command, env=self.env(), log=log, cwd=self.workdir)

@@ -17,12 +17,10 @@ import json
 import pstats
 import sys
 import time
-from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import api
+from common import database_url, django_setup
 
 
 def main() -> None:
@@ -33,8 +31,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=45)
     args = parser.parse_args()
 
-    url = api.bench_database_url()
-    api.django_setup(url)
+    django_setup(database_url(api.DATABASE_SUFFIX))
     from django.test import Client
 
     auction = api.seed_auction(4)

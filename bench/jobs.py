@@ -6,8 +6,9 @@
 What it does, in one run:
 
 1. uses the PostgreSQL server of ``DATABASE_URL`` but its own database (``<name>_bench``, created and
-   migrated when missing, shared with bench/bids.py), the production task backend (``database``),
-   and a local SMTP server (aiosmtpd, 127.0.0.1) that records each message's arrival time;
+   migrated when missing, shared with bench/api.py), the production settings of the servers
+   (bench/common.py; the task backend is ``database``) with mail to a local SMTP server (aiosmtpd,
+   127.0.0.1) that records each message's arrival time;
 2. **enqueue cost** — places ``--notifications`` bids through ``bid_place`` (two bidders alternating
    on ``--items`` items, so every bid after an item's first outbids someone: one outbox row and one
    task row in the bid's transaction) with no worker running, and measures the time spent in the
@@ -28,28 +29,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-
-def bench_database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit('bench/jobs.py needs DATABASE_URL pointing at PostgreSQL (eval "$(bash scripts/services.sh env)")')
-    name = parsed.path.lstrip("/") or "augeo"
-    if not name.endswith("_bench"):
-        name = f"{name}_bench"
-    return urlunparse(parsed._replace(path=f"/{name}"))
+from common import ROOT, database_url, django_setup, ensure_database, percentile, server_env, spawn, stop
 
 
 def fresh_factory_sequences() -> None:
@@ -71,29 +57,8 @@ def fresh_factory_sequences() -> None:
         cls.reset_sequence(offset, force=True)
 
 
-def process_env(url: str, smtp_port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="augeo.settings.local",
-        DJANGO_DEBUG="false",
-        DJANGO_LOG_LEVEL="WARNING",
-        AUGEO_TASKS_BACKEND="database",
-        EMAIL_URL=f"smtp://127.0.0.1:{smtp_port}",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 def ms(values: list[float], q: float) -> str:
-    return f"{pct(values, q) * 1000:.2f} ms"
+    return f"{percentile(values, q) * 1000:.2f} ms"
 
 
 def delivered_ids(sink: Any) -> dict[str, float]:
@@ -122,19 +87,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0, help="longest wait for deliveries")
     args = parser.parse_args()
 
-    from bids import ensure_database  # bench/bids.py: creates and migrates the bench database
-
     from apps.core.tests.background import SmtpServer
 
-    url = bench_database_url()
+    url = database_url("_bench")
     ensure_database(url)
     smtp = SmtpServer()
     sink, port = smtp.__enter__()
-    env = process_env(url, port)
-    os.environ.update(env)
-    import django
-
-    django.setup()
+    mail = {"EMAIL_URL": f"smtp://127.0.0.1:{port}", "DJANGO_LOG_LEVEL": "WARNING"}  # to the recording server
+    django_setup(url, **mail)
     from django.db import transaction
     from django.utils import timezone
 
@@ -192,14 +152,13 @@ def main() -> None:
 
     # --- 2. throughput: one worker drains the backlog --------------------------------------------
     log = Path("/tmp/augeo-bench-jobs-worker.log")  # noqa: S108 - a bench log
-    with log.open("wb") as handle:
-        worker = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--no-startup-delay"],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+    log.unlink(missing_ok=True)
+    worker = spawn(
+        [sys.executable, "manage.py", "run_worker", "--no-startup-delay"],
+        env=server_env(url, **mail),
+        log=log,
+        cwd=ROOT,
+    )
     try:
         arrived = wait_delivered(sink, queued, args.timeout)
         drained = [arrived[pk] for pk in queued if pk in arrived]
@@ -223,15 +182,15 @@ def main() -> None:
         k, started = 0, time.monotonic()
         while k < count:
             item = paced_items[k % len(paced_items)]
-            bidding.bid_place(item=item, user=bidders[(k // len(paced_items)) % 2], amount=Decimal(100 * (k + 1)))
+            user = bidders[(k // len(paced_items)) % 2]
+            bidding.bid_place(context=bid_context(user, item), amount=Decimal(100 * (k + 1)))
             k += 1
             time.sleep(max(0.0, started + k * interval - time.monotonic()))
         paced = set(committed) - before
         arrived = wait_delivered(sink, paced, args.timeout)
         paced_latency = [arrived[pk] - committed[pk] for pk in paced if pk in arrived]
     finally:
-        worker.terminate()
-        worker.wait(30)
+        stop(worker)
         smtp.__exit__(None, None, None)
 
     undelivered = len(queued) - len(drained) + len(rush) - len(rush_latency) + len(paced) - len(paced_latency)
@@ -249,15 +208,15 @@ def main() -> None:
     print(f"   {len(drained)} mails in {drain_seconds:.1f} s: {rate:.0f} mails/s")
     print("3. commit -> delivery with the worker idle (run_worker defaults: 0.5 s poll when idle)")
     print(
-        f"   closing rush ({len(rush)} won mails at once): p50 {pct(rush_latency, 50):.2f} s, "
-        f"p95 {pct(rush_latency, 95):.2f} s, max {pct(rush_latency, 100):.2f} s"
+        f"   closing rush ({len(rush)} won mails at once): p50 {percentile(rush_latency, 50):.2f} s, "
+        f"p95 {percentile(rush_latency, 95):.2f} s, max {percentile(rush_latency, 100):.2f} s"
     )
     print(
-        f"   paced outbid mails ({len(paced)} at {args.paced_rate:.0f}/s): p50 {pct(paced_latency, 50):.2f} s, "
-        f"p95 {pct(paced_latency, 95):.2f} s"
+        f"   paced outbid mails ({len(paced)} at {args.paced_rate:.0f}/s): p50 {percentile(paced_latency, 50):.2f} s, "
+        f"p95 {percentile(paced_latency, 95):.2f} s"
     )
     print(f"   undelivered: {undelivered}; bid mean {statistics.mean(bid_latencies) * 1000:.2f} ms")
-    sys.exit(1 if undelivered or pct(enqueue_times, 99) > 0.005 else 0)
+    sys.exit(1 if undelivered or percentile(enqueue_times, 99) > 0.005 else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

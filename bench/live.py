@@ -7,8 +7,8 @@
 1. Uses the PostgreSQL server of ``DATABASE_URL`` but its own database (``<name>_bench_live``,
    created and migrated when missing) and Redis database 14 of ``REDIS_URL``'s server; seeds a
    published event with 10 open items and 20 bidders.
-2. Starts the production server configuration (``gunicorn.conf.py``, production settings) on
-   loopback, in one of two shapes:
+2. Starts the production server configuration (``gunicorn.conf.py``, production settings: see
+   bench/common.py) on loopback, in one of two shapes:
    ``asgi``  — gunicorn with the uvicorn ASGI worker serves HTTP and ``/ws/`` (``--workers``);
    ``split`` (the production shape, the default) — gunicorn with the Dockerfile's WSGI application
    serves HTTP, a separate gunicorn + uvicorn (``--workers`` as well) serves ``/ws/``.
@@ -29,10 +29,6 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,71 +37,30 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "bench-only-secret-key-0b7f3c9e1a5d4f2b8c6e0a9d7f5b3c1e2a4d6f8b9c"
+from common import (
+    database_url,
+    django_setup,
+    ensure_database,
+    free_port,
+    percentile,
+    redis_url,
+    server_env,
+    start_gunicorn,
+    stop,
+)
 
-
-def database_url() -> str:
-    parsed = urlparse(os.environ.get("DATABASE_URL", ""))
-    if parsed.scheme not in ("postgres", "postgresql"):
-        sys.exit('bench/live.py needs DATABASE_URL pointing at PostgreSQL (eval "$(bash scripts/services.sh env)")')
-    name = (parsed.path.lstrip("/") or "augeo").removesuffix("_bench_live") + "_bench_live"
-    return urlunparse(parsed._replace(path=f"/{name}"))
-
-
-def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        sys.exit("bench/live.py needs REDIS_URL (the channel layer)")
-    return url.rsplit("/", 1)[0] + "/14"
+REDIS_DB = 14  # the channel layer's database on REDIS_URL's server
 
 
-def server_env(db: str, layer: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "AZURE_STORAGE_CONNECTION_STRING"}
-    env.update(
-        DJANGO_SETTINGS_MODULE="augeo.settings.production",
-        DJANGO_SECRET_KEY=SECRET,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DJANGO_SECURE_SSL_REDIRECT="false",
-        DJANGO_HSTS_SECONDS="0",
-        DJANGO_NUM_PROXIES="0",
-        DJANGO_LOG_LEVEL="ERROR",
-        DATABASE_URL=db,
-        REDIS_URL=redis_url(),
-        AUGEO_CHANNEL_LAYER=layer,
-        EMAIL_URL="dummymail://",
-        PAYMENT_PROVIDER="embedded",  # production settings need it said; a bench charges nobody
-        THROTTLE_RATE_USER="10000000/min",
-        THROTTLE_RATE_BID="10000000/min",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def prepare(db: str, layer: str) -> None:
-    import psycopg
-
-    parsed = urlparse(db)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(urlunparse(parsed._replace(path="/postgres")), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=server_env(db, layer),
-        check=True,
-    )
+def live_env(layer: str) -> dict[str, str]:
+    """What this bench changes in the servers' environment (bench/common.py): the channel layer
+    ``layer`` on a Redis database of its own."""
+    return {"REDIS_URL": redis_url(REDIS_DB), "AUGEO_CHANNEL_LAYER": layer, "DJANGO_LOG_LEVEL": "ERROR"}
 
 
 def seed(db: str, layer: str) -> dict[str, Any]:
-    os.environ.update(server_env(db, layer))
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_setup(db, **live_env(layer))
     from django.utils import timezone
 
     from apps.attendance.models import Guest, Paddle, Registration
@@ -147,65 +102,24 @@ def seed(db: str, layer: str) -> dict[str, Any]:
     return {"event": str(event.pk), "items": [str(i.pk) for i in items], "tokens": tokens}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start(command: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.time() + 40
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health/live/")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    sys.exit(f"server on {port} did not come up; see {log}")
-
-
-def servers(shape: str, workers: int, db: str, layer: str) -> tuple[int, int, list[subprocess.Popen[bytes]]]:
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+def servers(shape: str, workers: int, db: str, layer: str) -> tuple[int, int, list[Any]]:
+    """The servers of ``shape``, each with ``workers`` workers: (HTTP port, WebSocket port, processes)."""
+    env = server_env(db, **live_env(layer))
     tmp = Path(tempfile.gettempdir())
     http_port = free_port()
-    env = server_env(db, layer)
-    base = [gunicorn, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{http_port}", "--workers", str(workers)]
-    env_http = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"augeo-bench-live-{http_port}")}
+    log = tmp / f"augeo-bench-live-{http_port}.log"
     if shape == "asgi":
-        process = start(
-            [*base, "augeo.asgi:application"], env_http, http_port, tmp / f"augeo-bench-live-{http_port}.log"
-        )
+        process = start_gunicorn("augeo.asgi:application", port=http_port, workers=workers, env=env, log=log)
         return http_port, http_port, [process]
-    http_process = start(
-        [*base, "augeo.wsgi:application"],  # the worker class gunicorn.conf.py gives the WSGI app
-        env_http,
-        http_port,
-        tmp / f"augeo-bench-live-{http_port}.log",
-    )
+    # The worker class gunicorn.conf.py gives each application: sync for HTTP, uvicorn for /ws/.
+    http_process = start_gunicorn("augeo.wsgi:application", port=http_port, workers=workers, env=env, log=log)
     ws_port = free_port()
-    env_ws = {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp / f"augeo-bench-live-{ws_port}")}
-    ws_process = start(
-        [
-            gunicorn,
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{ws_port}",
-            "--workers",
-            str(workers),
-            "augeo.asgi:application",
-        ],
-        env_ws,
-        ws_port,
-        tmp / f"augeo-bench-live-{ws_port}.log",
-    )
+    ws_log = tmp / f"augeo-bench-live-{ws_port}.log"
+    try:
+        ws_process = start_gunicorn("augeo.asgi:application", port=ws_port, workers=workers, env=env, log=ws_log)
+    except SystemExit:
+        stop(http_process)
+        raise
     return http_port, ws_port, [http_process, ws_process]
 
 
@@ -281,9 +195,9 @@ class Bidder:
         return accepted, latencies, statuses
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000 if ordered else 0.0
+def ms(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (bench/common.py) in milliseconds; 0 without samples."""
+    return percentile(values, q) * 1000 if values else 0.0
 
 
 async def clients_run(
@@ -341,7 +255,7 @@ async def clients_run(
                 superseded += 1
             mine.append(max(got - t201, 0.0))
         delays += mine
-        per_client.append(pct(mine, 0.95))
+        per_client.append(ms(mine, 95))
     return {
         "accepted": len(accepted),
         "delays": delays,
@@ -364,8 +278,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
-    db = database_url()
-    prepare(db, args.layer)
+    db = database_url("_bench_live")
+    ensure_database(db)
     world = seed(db, args.layer)
     http_port, ws_port, processes = servers(args.shape, args.workers, db, args.layer)
     print(
@@ -376,27 +290,23 @@ def main() -> int:
         bidder = Bidder(http_port, world)
         bidder.run(5, 2)  # warm-up
         _, quiet, quiet_statuses = bidder.run(args.rate, args.seconds)
-        print(f"no sockets:   bid p50 {pct(quiet, 0.5):6.1f} ms  p99 {pct(quiet, 0.99):6.1f} ms  {quiet_statuses}")
+        print(f"no sockets:   bid p50 {ms(quiet, 50):6.1f} ms  p99 {ms(quiet, 99):6.1f} ms  {quiet_statuses}")
         result = asyncio.run(clients_run(ws_port, world, args.clients, bidder, args.rate, args.seconds))
     finally:
-        for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        stop(*processes)
     delays, loud = result["delays"], result["http"]
-    print(
-        f"{args.clients} sockets: bid p50 {pct(loud, 0.5):6.1f} ms  p99 {pct(loud, 0.99):6.1f} ms  {result['statuses']}"
-    )
+    print(f"{args.clients} sockets: bid p50 {ms(loud, 50):6.1f} ms  p99 {ms(loud, 99):6.1f} ms  {result['statuses']}")
     print(
         f"201 → bid_placed ({result['accepted']} bids x {args.clients} clients = {len(delays)} deliveries): "
-        f"p50 {pct(delays, 0.5):.1f} ms  p95 {pct(delays, 0.95):.1f} ms  p99 {pct(delays, 0.99):.1f} ms  "
+        f"p50 {ms(delays, 50):.1f} ms  p95 {ms(delays, 95):.1f} ms  p99 {ms(delays, 99):.1f} ms  "
         f"max {max(delays, default=0) * 1000:.1f} ms; slowest client p95 {result['slowest_client_p95']:.1f} ms"
     )
-    ratio = pct(loud, 0.99) / pct(quiet, 0.99) if quiet else 0.0
+    ratio = ms(loud, 99) / ms(quiet, 99) if quiet else 0.0
     print(
         f"lost {result['lost']}, out of order {result['out_of_order']}, superseded (skipped as stale, a later state "
         f"shown) {result['superseded']}; bid p99 with/without sockets {ratio:.2f}x"
     )
-    ok = pct(delays, 0.95) <= 300 and result["lost"] == 0 and result["out_of_order"] == 0 and ratio <= 1.25
+    ok = ms(delays, 95) <= 300 and result["lost"] == 0 and result["out_of_order"] == 0 and ratio <= 1.25
     print(f"targets (p95 ≤ 300 ms, nothing lost or out of order, ratio ≤ 1.25): {'met' if ok else 'MISSED'}")
     return 0 if ok else 1
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from apps.attendance.models import Guest, Paddle
 from apps.attendance.services.checkin import guest_check_in
 from apps.attendance.tests.factories import EventFactory, GuestFactory, RegistrationFactory
+from apps.core.tests.race import race
 from apps.npos.capabilities import Role
 from apps.npos.tests.factories import MembershipFactory
 from apps.users.tests.factories import UserFactory
@@ -18,25 +16,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _race(workers: list[list[Guest]], action) -> list[BaseException]:
-    barrier = threading.Barrier(len(workers))
-    errors: list[BaseException] = []
-
-    def run(batch: list[Guest]) -> None:
-        try:
-            barrier.wait(timeout=30)
-            for guest in batch:
-                action(guest)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(batch,)) for batch in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return errors
+    """Each batch on a tablet of its own (a thread), all started together; the errors raised."""
+    results = race(*[lambda batch=batch: [action(guest) for guest in batch] for batch in workers])
+    return [result for result in results if isinstance(result, BaseException)]
 
 
 def test_two_tablets_check_in_fifty_guests_each():

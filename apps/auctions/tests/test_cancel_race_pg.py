@@ -9,13 +9,11 @@ one lock order of :mod:`apps.attendance.locks` (registration → guest → paddl
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus
 from apps.attendance.services.checkin import guest_check_in
@@ -28,6 +26,7 @@ from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.paddle_raise import pledge_record
 from apps.auctions.tests.factories import ItemFactory, register
 from apps.core.exceptions import DomainError
+from apps.core.tests.race import race
 from apps.events.services.events import event_close
 from apps.events.tests.factories import PublishedEventFactory
 from apps.npos.tests.factories import MembershipFactory
@@ -36,28 +35,6 @@ from apps.users.tests.factories import UserFactory
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
 ROUNDS = 12
-
-
-def race(*work: Callable[[], Any]) -> list[Any]:
-    """Run every callable in its own thread, released together; results or exceptions, in order."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work[i]()
-        except BaseException as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def crashes(results: list[Any]) -> list[Any]:

@@ -9,8 +9,8 @@ never in product code) run the same way is caught.
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from apps.auctions import selectors as auction_selectors
@@ -33,6 +33,7 @@ from apps.auctions.services.items import item_create
 from apps.auctions.tests.factories import ItemFactory, bidder
 from apps.core.exceptions import DomainError
 from apps.core.models import AuditEntry, IdempotencyKey, OutboxEmail
+from apps.core.tests.race import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
@@ -41,24 +42,7 @@ THREADS = 24
 
 def run_threads(n: int, work: Callable[[int], Any]) -> list[Any]:
     """Run ``work(i)`` in ``n`` threads released together; returns results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except BaseException as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+    return race(*(functools.partial(work, i) for i in range(n)))
 
 
 def unexpected(results: list[Any]) -> list[Any]:

@@ -6,7 +6,6 @@ when the leader changed while the lock was awaited."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,27 +19,10 @@ from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidders import BidderRef, bidder_lock
 from apps.auctions.services.common import lock_item_for_bid
 from apps.auctions.tests.factories import ItemFactory, bidder, register
+from apps.core.tests.race import in_thread, start
 from apps.users.tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_thread(work: Callable[[], Any]) -> Any:
-    """``work()`` on its own database connection; its result, or the exception it raised."""
-    out: list[Any] = []
-
-    def target() -> None:
-        try:
-            out.append(work())
-        except BaseException as exc:  # returned to the test, which asserts on it
-            out.append(exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(timeout=30)
-    return out[0]
 
 
 def locked_elsewhere(table: str, pk: Any) -> bool:
@@ -121,10 +103,8 @@ def test_a_leader_who_changed_while_the_lock_was_awaited_is_the_one_read() -> No
             return lock_item_for_bid(context).leader_user
 
     waiter: list[Any] = []
-    first = threading.Thread(target=lambda: (other_bid(), connection.close()))
-    second = threading.Thread(target=lambda: (waiter.append(our_bid()), connection.close()))
-    first.start()
-    second.start()
+    first = start(other_bid)
+    second = start(lambda: waiter.append(our_bid()))
     holding.wait(timeout=20)
     waited = False
     for _ in range(200):  # until our lock is seen waiting on the other's
@@ -135,7 +115,7 @@ def test_a_leader_who_changed_while_the_lock_was_awaited_is_the_one_read() -> No
                 break
         threading.Event().wait(0.05)
     release.set()
-    first.join(timeout=30)
-    second.join(timeout=30)
+    first.result(timeout=30)
+    second.result(timeout=30)
     assert waited
     assert waiter and waiter[0] is not None and waiter[0].pk == new.pk

@@ -8,62 +8,24 @@ and ``manage.py reconcile`` passes.
 from __future__ import annotations
 
 import io
-import threading
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from apps.auctions.services.live import sale_undo
 from apps.checkout import invariants, selectors
 from apps.checkout.models import EmbeddedProviderCall, Payment, PaymentMethod, ProviderStatus
 from apps.checkout.services import charging, payments
 from apps.checkout.tests import factories as f
-from apps.core.exceptions import DomainError
+from apps.core.tests.race import codes, race
 from conftest import client_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 D = Decimal
 ROUNDS = 6
-
-
-def race(*work: Callable[[], Any]) -> list[Any]:
-    """Run every callable in its own thread, released together; results or exceptions, in order."""
-    barrier = threading.Barrier(len(work))
-    results: list[Any] = [None] * len(work)
-
-    def target(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[i] = work[i]()
-        except BaseException as exc:  # collected and asserted by the test
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(len(work))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
-def codes(results: list[Any]) -> list[str]:
-    """``ok`` for a success, the domain code for a refusal; anything else fails the test."""
-    out = []
-    for result in results:
-        if isinstance(result, DomainError):
-            out.append(result.code)
-        elif isinstance(result, BaseException):
-            raise AssertionError(f"unexpected {result!r}") from result
-        else:
-            out.append("ok")
-    return out
 
 
 def assert_invariants(event: Any) -> None:

@@ -4,17 +4,16 @@ tick, whoever else is ticking."""
 from __future__ import annotations
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.core.models import ScheduledJob
 from apps.core.scheduler import Job, schedule, schedule_install, scheduler_tick, seconds_until_next
+from apps.core.tests.race import race
 
 SWEEP = Job(name="sweep", task="apps.core.tasks.sweep_outbox", every=timedelta(seconds=30))
 
@@ -90,20 +89,6 @@ def test_two_schedulers_ticking_at_once_enqueue_a_job_once(database_tasks):
     on PostgreSQL: the conditional update lets exactly one of them enqueue it."""
     now = timezone.now()
     schedule_install(jobs=[SWEEP], now=now)
-    barrier = threading.Barrier(8)
-    results: list[list[str]] = []
-
-    def tick(n: int) -> None:
-        try:
-            barrier.wait()
-            results.append(scheduler_tick(jobs=[SWEEP], now=now, identity=f"scheduler-{n}"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=tick, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(*[lambda n=n: scheduler_tick(jobs=[SWEEP], now=now, identity=f"scheduler-{n}") for n in range(8)])
     assert sorted(len(r) for r in results) == [0] * 7 + [1]
     assert DBTaskResult.objects.count() == 1 and ScheduledJob.objects.get().runs == 1

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 
-from apps.core.exceptions import Conflict
+from apps.core.tests.race import codes, race
 from apps.events.services.events import event_update
 from apps.events.services.media import media_create
 from apps.events.tests.factories import EventFactory
@@ -20,24 +18,11 @@ from apps.users.tests.factories import UserFactory
 def test_two_edits_of_the_same_version_one_wins() -> None:
     event = EventFactory()
     actor = UserFactory()
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
     def edit(tagline: str) -> None:
-        try:
-            barrier.wait()
-            event_update(event=event, actor=actor, data={"tagline": tagline}, version=1)
-            outcomes.append("ok")
-        except Conflict as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+        event_update(event=event, actor=actor, data={"tagline": tagline}, version=1)
 
-    threads = [threading.Thread(target=edit, args=(f"edit {i}",)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = codes(race(*[lambda i=i: edit(f"edit {i}") for i in range(2)]))
     assert sorted(outcomes) == ["VERSION_CONFLICT", "ok"]
     event.refresh_from_db()
     assert event.version == 2
@@ -52,23 +37,10 @@ def test_parallel_uploads_respect_the_event_cap(settings: Any) -> None:
     settings.AUGEO_MAX_EVENT_MEDIA_BYTES = len(image_bytes()) * 2 + 5
     event = EventFactory()
     actor = UserFactory()
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
 
     def add() -> None:
-        try:
-            barrier.wait()
-            media_create(event=event, actor=actor, upload=upload())
-            outcomes.append("ok")
-        except Exception as exc:
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
+        media_create(event=event, actor=actor, upload=upload())
 
-    threads = [threading.Thread(target=add) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [type(result).__name__ if isinstance(result, Exception) else "ok" for result in race(add, add, add, add)]
     assert sorted(outcomes) == ["FileTooLarge", "FileTooLarge", "ok", "ok"]
     assert EventMedia.objects.filter(event=event).count() == 2

@@ -3,14 +3,13 @@ with real threads."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from apps.core.exceptions import DomainError
+from apps.core.tests.race import codes, race
 from apps.legal.models import ConsentRecord, DocumentStatus, LegalDocument, PrivacyExport
 from apps.legal.services import documents, exports
 from apps.legal.services.deletion import account_delete
@@ -25,27 +24,7 @@ pytestmark = pytest.mark.postgres
 
 def _race(functions: list[Callable[[], Any]]) -> list[str]:
     """Run the functions at once on their own connections; each outcome is "ok" or an error code."""
-    barrier = threading.Barrier(len(functions))
-    outcomes: list[str] = []
-
-    def run(func: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            func()
-            outcomes.append("ok")
-        except DomainError as exc:
-            outcomes.append(exc.code)
-        except Exception as exc:  # a 500 in the making: reported, the assertion shows it
-            outcomes.append(f"error: {exc.__class__.__name__}: {exc}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(func,)) for func in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return codes(race(*functions))
 
 
 @pytest.mark.django_db

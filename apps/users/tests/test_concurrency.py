@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
 from rest_framework.test import APIClient
 
+from apps.core.tests.race import race as race_threads
 from apps.users.tests.conftest import login, token_from_mail
 from apps.users.tests.factories import UserFactory
 
@@ -18,22 +17,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(call: Callable[[], Any], n: int = 2) -> list[int]:
-    barrier = threading.Barrier(n)
-    results: list[int] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(call().status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(results)
+    """``call()`` made ``n`` times at the same moment; the responses' status codes, sorted."""
+    return sorted(response.status_code for response in race_threads(*[call] * n))
 
 
 def test_one_refresh_token_rotates_once():
