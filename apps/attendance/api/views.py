@@ -18,7 +18,7 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance import selectors
+from apps.attendance import permissions, selectors
 from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
@@ -43,10 +43,8 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.events.models import Event
 from apps.events.selectors import EventAccess, event_for
-from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
 
-C = Capability
 CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
 SEARCH_PARAM = OpenApiParameter(
     "search", OpenApiTypes.STR, description="Name, e-mail, phone, registration code or exact bidder number"
@@ -91,7 +89,7 @@ def _is_owner(user: Any, registration: Registration) -> bool:
 class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
     """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW}
+    capabilities = permissions.EVENT_REGISTRATIONS
 
     serializer_class = s.RegistrationSerializer
     filter_backends = [FilterBackend]
@@ -151,7 +149,7 @@ class RegistrationAccessMixin(DeclaredCapabilities):
     """A registration visible to the caller (owner or ``attendance.view``; else 404) and the change
     check (owner or ``attendance.manage``; else 403)."""
 
-    capabilities = {"change": C.ATTENDANCE_MANAGE}  # besides the registration's owner
+    capabilities = permissions.REGISTRATION  # besides the registration's owner
 
     request: Any
     kwargs: dict[str, Any]
@@ -319,7 +317,7 @@ class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIVi
     """Every guest of the event's confirmed registrations, for the check-in desk and the seating plan
     (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
 
-    capabilities = {"get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)}
+    capabilities = permissions.GUESTS
 
     serializer_class = s.GuestSerializer
     filter_backends = [FilterBackend, OrderingFilter]
@@ -402,14 +400,7 @@ class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
     """Read a guest; ``PATCH`` sets ``bidder_number`` (``checkin.perform`` or ``attendance.manage``;
     409 ``BIDDER_NUMBER_TAKEN``) and ``table`` (``attendance.manage``; 409 ``TABLE_FULL``)."""
 
-    capabilities = {
-        "get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM),
-        "patch": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-        # what the body changes decides the rest: a bidder number, a table, anything else
-        "patch:bidder_number": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-        "patch:table": C.ATTENDANCE_MANAGE,
-        "patch:other": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-    }
+    capabilities = permissions.GUEST  # what a PATCH body changes decides the rest
 
     serializer_class = s.GuestSerializer
 
@@ -455,7 +446,7 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
     """Check a guest in (``checkin.perform``): idempotent, ``Idempotency-Key`` supported. The answer
     carries ``checked_in_at``, ``bidder_number`` (integer) and ``already_checked_in``."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.CheckInResultSerializer
 
@@ -485,7 +476,7 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
 class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
     """Undo a check-in (``checkin.perform``; audited); 409 ``NOT_CHECKED_IN``."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.GuestSerializer
 
@@ -508,7 +499,7 @@ class WalkInView(EventScopedMixin, generics.GenericAPIView):
     instead). The same e-mail with another name is a new, unlinked walk-in with a ``NAME_MISMATCH``
     warning; an address never links an account (``checkin.walk_in_register`` has the cases)."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.WalkInResultSerializer
 
@@ -556,7 +547,7 @@ class TableMixin(EventScopedMixin):
 class TableListView(TableMixin, generics.GenericAPIView):
     """Tables of the event with occupancy (read: ``attendance.view``; create: ``attendance.manage``)."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW, "post": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES
 
     serializer_class = s.TableSerializer
 
@@ -595,7 +586,7 @@ class TableListView(TableMixin, generics.GenericAPIView):
 class TableDetailView(TableMixin, generics.GenericAPIView):
     """One table; ``PATCH`` below occupancy → 409 ``CAPACITY_BELOW_OCCUPANCY``; ``DELETE`` unseats."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW, "patch": C.ATTENDANCE_MANAGE, "delete": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES
 
     serializer_class = s.TableSerializer
 
@@ -625,7 +616,7 @@ class TableDetailView(TableMixin, generics.GenericAPIView):
 class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
     """Seat every unseated guest, parties together, largest first (``attendance.manage``)."""
 
-    capabilities = {"post": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES_AUTO_ASSIGN
 
     serializer_class = s.AutoAssignResultSerializer
 
@@ -682,7 +673,7 @@ class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
 class MealCountsView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
     """Guests per meal option (confirmed registrations; ``attendance.view``); ``?format=csv``."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW}
+    capabilities = permissions.MEAL_COUNTS
 
     serializer_class = s.MealCountsSerializer
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]

@@ -21,7 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.auctions import selectors
+from apps.auctions import permissions, selectors
 from apps.auctions.api import serializers as s
 from apps.auctions.api.filters import ItemFilter
 from apps.auctions.models import Item, ItemImage, Pledge, Sale
@@ -51,13 +51,10 @@ from apps.core.net import client_ip
 from apps.core.throttling import BidRateThrottle, CombinedThrottlesMixin
 from apps.events.selectors import EVENT_REF, event_for
 from apps.npos import authz
-from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
 from apps.npos.tenancy.private import PRIVATE_FIELDS
 
 TAG = ["auction"]
-MANAGE = Capability.EVENTS_MANAGE
-CLERK = Capability.AUCTION_CLERK
 ERRORS = {
     400: OpenApiResponse(description="VALIDATION_ERROR"),
     401: OpenApiResponse(description="NOT_AUTHENTICATED"),
@@ -113,7 +110,7 @@ class EventItemsViewSet(AuctionViewSet):
 
     serializer_class = s.ItemSerializer
     filterset_class = ItemFilter
-    capabilities = {"create": MANAGE, "closing_time": MANAGE}
+    capabilities = permissions.EVENT_ITEMS
 
     pagination_class = WindowCountPagination
 
@@ -206,19 +203,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
     """``/items/{id}/…``: one item, its lifecycle, bids, buy-now, live sales and images."""
 
     serializer_class = s.ItemSerializer
-    # Read by the admin too (its open/close/withdraw actions), so both ask for the same thing.
-    capabilities = {
-        "partial_update": MANAGE,
-        "destroy": MANAGE,
-        "open": (MANAGE, CLERK),
-        "close": (MANAGE, CLERK),
-        "withdraw": MANAGE,
-        "bids:clerk": CLERK,  # a bid entered for a bidder number (the clerk path)
-        "sales": CLERK,
-        "sale_undo": CLERK,
-        "images:post": MANAGE,
-        "image_delete": MANAGE,
-    }
+    capabilities = permissions.ITEM  # read by the admin too (its open/close/withdraw actions)
 
     def get_throttles(self) -> list[Any]:
         throttles = list(super().get_throttles())
@@ -443,12 +428,7 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
 class EventAuctionViewSet(AuctionViewSet):
     """Per-event auction endpoints: my bids, paddle raise, pledges, totals."""
 
-    capabilities = {
-        "paddle_raise:post": MANAGE,
-        "pledges:get": (CLERK, Capability.REPORTS_VIEW),
-        "pledges:clerk": CLERK,  # a pledge entered for a bidder number (the clerk path)
-        "pledge_undo": CLERK,
-    }
+    capabilities = permissions.EVENT_AUCTION
 
     @extend_schema(
         tags=TAG,

@@ -9,8 +9,7 @@ viewset declares the capability of every action in ``capabilities``, the one sty
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -26,7 +25,7 @@ from rest_framework.response import Response
 
 from apps.attendance.api.renderers import CSVRenderer
 from apps.attendance.models import Paddle, Registration
-from apps.checkout import reports, selectors
+from apps.checkout import permissions, reports, selectors
 from apps.checkout.api import serializers as s
 from apps.checkout.models import Donation, DonationSource, Payment, ProviderStatus
 from apps.checkout.services import cards, donations, payments, receipts, refunds
@@ -37,10 +36,8 @@ from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.events.models import Event
 from apps.events.selectors import event_for
-from apps.npos.capabilities import Capability, Requirement
 from apps.npos.tenancy.api import DeclaredCapabilities
 
-C = Capability
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
 CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
 PDF_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["html", "pdf"], description="`pdf`: the PDF")
@@ -130,16 +127,7 @@ def _receipt_response(request: Request, paddle: Paddle, event: Event, actor: Any
 class StatementViewSet(CheckoutViewSet):
     """The cashier's statements of an event (``checkout.manage``)."""
 
-    capabilities = {
-        "list": C.CHECKOUT_MANAGE,
-        "retrieve": C.CHECKOUT_MANAGE,
-        "payments": C.CHECKOUT_MANAGE,
-        "refund": C.CHECKOUT_MANAGE,
-        "donations": C.CHECKOUT_MANAGE,
-        "donation_undo": C.CHECKOUT_MANAGE,
-        "receipt": C.CHECKOUT_MANAGE,
-        "receipt_send": C.CHECKOUT_MANAGE,
-    }
+    capabilities = permissions.STATEMENTS
     serializer_class = s.StatementRowSerializer
     queryset = Paddle.objects.none()
 
@@ -310,7 +298,7 @@ class MyStatementViewSet(CheckoutViewSet):
     """The donor's own statement: the paddle of the caller's guest row in the event (404 without one)."""
 
     event_scope = "visible"
-    capabilities: ClassVar[Mapping[str, Requirement]] = {}
+    capabilities = permissions.MY_STATEMENT
     serializer_class = s.StatementSerializer
     queryset = Paddle.objects.none()
 
@@ -345,7 +333,7 @@ class MyStatementViewSet(CheckoutViewSet):
 class ReportViewSet(CheckoutViewSet):
     """An event's reports (``reports.view``): JSON, or ``?format=csv``."""
 
-    capabilities = {"report": C.REPORTS_VIEW}
+    capabilities = permissions.REPORTS
     serializer_class = s.ReportSerializer
     queryset = Paddle.objects.none()
 

@@ -100,7 +100,10 @@ def cases(w: dict[str, Any]) -> dict[str, list[tuple[tuple[Any, ...], dict[str, 
         "auctions.item_for": [
             ((None, True, True), {"item": item.pk, "user": a.pk}),
             ((None, False, False), {"item": item.pk, "user": nobody}),
-            ((("id", "event_id", "status", "event__id", "event__npo_id"), True, False), {"item": item.pk, "user": b.pk}),
+            (
+                (("id", "event_id", "status", "event__id", "event__npo_id"), True, False),
+                {"item": item.pk, "user": b.pk},
+            ),
         ],
         "auctions.lock_item": [((), {"item": item.pk})],
         "auctions.lock_item_for_bid": [((), {"item": item.pk})],
