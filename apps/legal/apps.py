@@ -17,15 +17,16 @@ class LegalConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from apps.core.api.base import register_gate
         from apps.core.api.schema import EXTRA_ERROR_STATUSES
         from apps.legal import emails, exporting  # noqa: F401 - outbox context builder, export sections
-        from apps.legal.gate import consent_required, gate_schema_statuses, install_api_gate
+        from apps.legal.gate import api_gate, consent_required, gate_schema_statuses
         from apps.legal.signals import carry_over_cookie_choices
         from apps.live.auth import socket_gate
 
-        # The API's consent gate: one hook on every DRF view (see apps.legal.gate); the pages' is
-        # ConsentMiddleware; on the live WebSocket a gated user is anonymous.
-        install_api_gate()
+        # The API's consent gate: a request gate of the project's base views (see apps.legal.gate);
+        # the pages' is ConsentMiddleware; on the live WebSocket a gated user is anonymous.
+        register_gate(api_gate)
         socket_gate(consent_required)
         if gate_schema_statuses not in EXTRA_ERROR_STATUSES:
             EXTRA_ERROR_STATUSES.append(gate_schema_statuses)

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -35,6 +35,7 @@ from apps.attendance.services.seating import (
     table_update,
     tables_auto_assign,
 )
+from apps.core.api.base import GenericAPIView, ListAPIView
 from apps.core.api.filters import FilterBackend
 from apps.core.api.pagination import WindowCountPagination
 from apps.core.csv_export import csv_response
@@ -86,7 +87,7 @@ def _is_owner(user: Any, registration: Registration) -> bool:
 # --- registrations ----------------------------------------------------------------------------------------
 
 
-class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
+class EventRegistrationsView(EventScopedMixin, GenericAPIView):
     """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
 
     capabilities = permissions.EVENT_REGISTRATIONS
@@ -130,7 +131,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
         return Response(s.RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
-class RegistrationListView(generics.ListAPIView):
+class RegistrationListView(ListAPIView):
     """The caller's own registrations (every status; filter ``?status=``)."""
 
     serializer_class = s.RegistrationSerializer
@@ -166,7 +167,7 @@ class RegistrationAccessMixin(DeclaredCapabilities):
         self.check_capability(registration.event.npo_id, "change")
 
 
-class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
+class RegistrationDetailView(RegistrationAccessMixin, GenericAPIView):
     """Read (owner or ``attendance.view``), change and cancel (owner or ``attendance.manage``)."""
 
     serializer_class = s.RegistrationSerializer
@@ -193,7 +194,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
+class RegistrationGuestsView(RegistrationAccessMixin, GenericAPIView):
     """A registration's guests (plain array, registrant first); ``POST`` adds one."""
 
     serializer_class = s.GuestSerializer
@@ -229,7 +230,7 @@ class RegistrationGuestMixin(RegistrationAccessMixin):
         return registration, guest
 
 
-class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIView):
+class RegistrationGuestDetailView(RegistrationGuestMixin, GenericAPIView):
     """One guest of a registration; a guest id of another registration is 404."""
 
     serializer_class = s.GuestSerializer
@@ -254,7 +255,7 @@ class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIVie
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIView):
+class RegistrationGuestInviteView(RegistrationGuestMixin, GenericAPIView):
     """Send the guest a new invitation e-mail (owner or ``attendance.manage``); the previous link
     stops working. At most 3 a day per guest and 20 per registration (429 ``THROTTLED``)."""
 
@@ -275,7 +276,7 @@ class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIVie
         return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
-class GuestInvitationAcceptView(generics.GenericAPIView):
+class GuestInvitationAcceptView(GenericAPIView):
     """Accept a guest invitation as the signed-in user: links your account to the invited guest, so
     you see the party's registration and bid under it. Your verified e-mail must be the invited
     address (403); a used, replaced or expired invitation is 410 ``GONE``."""
@@ -313,7 +314,7 @@ class GuestInvitationAcceptView(generics.GenericAPIView):
 GUEST_CSV_HEADER = ["guest", "registrant", "email", "phone", "meal", "table", "bidder number", "checked in"]
 
 
-class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+class EventGuestListView(CSVExportMixin, EventScopedMixin, GenericAPIView):
     """Every guest of the event's confirmed registrations, for the check-in desk and the seating plan
     (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
 
@@ -396,7 +397,7 @@ class EventGuestMixin(EventScopedMixin):
         return guest
 
 
-class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
+class EventGuestDetailView(EventGuestMixin, GenericAPIView):
     """Read a guest; ``PATCH`` sets ``bidder_number`` (``checkin.perform`` or ``attendance.manage``;
     409 ``BIDDER_NUMBER_TAKEN``) and ``table`` (``attendance.manage``; 409 ``TABLE_FULL``)."""
 
@@ -442,7 +443,7 @@ def _check_in_body(result: CheckInResult) -> dict[str, Any]:
     return data
 
 
-class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
+class GuestCheckInView(EventGuestMixin, GenericAPIView):
     """Check a guest in (``checkin.perform``): idempotent, ``Idempotency-Key`` supported. The answer
     carries ``checked_in_at``, ``bidder_number`` (integer) and ``already_checked_in``."""
 
@@ -473,7 +474,7 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
         return idempotent(request, handler)
 
 
-class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
+class GuestUndoCheckInView(EventGuestMixin, GenericAPIView):
     """Undo a check-in (``checkin.perform``; audited); 409 ``NOT_CHECKED_IN``."""
 
     capabilities = permissions.CHECK_IN
@@ -493,7 +494,7 @@ class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
         return idempotent(request, handler)
 
 
-class WalkInView(EventScopedMixin, generics.GenericAPIView):
+class WalkInView(EventScopedMixin, GenericAPIView):
     """Register and check in at the door (``checkin.perform``); 201 with the new guest, or 200 when the
     e-mail *and the name* are those of someone already registered (their guest is checked in
     instead). The same e-mail with another name is a new, unlinked walk-in with a ``NAME_MISMATCH``
@@ -544,7 +545,7 @@ class TableMixin(EventScopedMixin):
         return guest
 
 
-class TableListView(TableMixin, generics.GenericAPIView):
+class TableListView(TableMixin, GenericAPIView):
     """Tables of the event with occupancy (read: ``attendance.view``; create: ``attendance.manage``)."""
 
     capabilities = permissions.TABLES
@@ -583,7 +584,7 @@ class TableListView(TableMixin, generics.GenericAPIView):
         return Response(s.TableSerializer(self.get_table()).data, status=status.HTTP_201_CREATED)
 
 
-class TableDetailView(TableMixin, generics.GenericAPIView):
+class TableDetailView(TableMixin, GenericAPIView):
     """One table; ``PATCH`` below occupancy → 409 ``CAPACITY_BELOW_OCCUPANCY``; ``DELETE`` unseats."""
 
     capabilities = permissions.TABLES
@@ -613,7 +614,7 @@ class TableDetailView(TableMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
+class TableAutoAssignView(EventScopedMixin, GenericAPIView):
     """Seat every unseated guest, parties together, largest first (``attendance.manage``)."""
 
     capabilities = permissions.TABLES_AUTO_ASSIGN
@@ -630,7 +631,7 @@ class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
 # --- the donor's view, meal counts ----------------------------------------------------------------------
 
 
-class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
+class MyRegistrationView(EventScopedMixin, GenericAPIView):
     """The caller's registration for the event (owned, else the one they are a linked guest of) with
     guests and their bidder numbers, the caller's table and tablemates' names; 404 when none."""
 
@@ -670,7 +671,7 @@ class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
         return Response(s.MyRegistrationSerializer(registration, context=context).data)
 
 
-class MealCountsView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+class MealCountsView(CSVExportMixin, EventScopedMixin, GenericAPIView):
     """Guests per meal option (confirmed registrations; ``attendance.view``); ``?format=csv``."""
 
     capabilities = permissions.MEAL_COUNTS

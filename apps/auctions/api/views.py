@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpResponse, QueryDict
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import IsAuthenticated
@@ -40,6 +40,7 @@ from apps.auctions.services.items import (
 from apps.auctions.services.live import sale_record, sale_undo
 from apps.auctions.services.paddle_raise import paddle_raise_configure, pledge_record, pledge_undo
 from apps.core import public_cache
+from apps.core.api.base import GenericViewSet
 from apps.core.api.fields import strict_bool
 from apps.core.api.pagination import WindowCountPagination
 from apps.core.api.parsers import JSONParser, MultiPartParser
@@ -99,7 +100,7 @@ def _write_values(request: Request, event: Any, *, partial: bool) -> dict[str, A
     return dict(serializer.validated_data)
 
 
-class AuctionViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
+class AuctionViewSet(DeclaredCapabilities, GenericViewSet):
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
     parser_classes = [JSONParser, MultiPartParser]  # item images are multipart; everything else JSON
     queryset = Item.objects.none()

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -29,6 +29,7 @@ from apps.checkout import permissions, reports, selectors
 from apps.checkout.api import serializers as s
 from apps.checkout.models import Donation, DonationSource, Payment, ProviderStatus
 from apps.checkout.services import cards, donations, payments, receipts, refunds
+from apps.core.api.base import GenericViewSet
 from apps.core.csv_export import csv_response
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
@@ -63,7 +64,7 @@ def _uuid(raw: Any, what: str) -> Any:
         raise NotFound(message=f"{what} not found.") from None
 
 
-class CheckoutViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
+class CheckoutViewSet(DeclaredCapabilities, GenericViewSet):
     """An event's checkout endpoints. ``capabilities`` is the platform's one declaration (action →
     capability in the event's NPO, apps.npos.tenancy.api); the event is resolved once per request
     (404 for outsiders) and the declared capability checked (403)."""
@@ -356,7 +357,7 @@ class ReportViewSet(CheckoutViewSet):
         return Response(data if isinstance(data, dict) else {"results": data})
 
 
-class RegistrationCardViewSet(viewsets.GenericViewSet):
+class RegistrationCardViewSet(GenericViewSet):
     """``POST /registrations/{id}/card/``: the registrant saves a card through the provider."""
 
     permission_classes = [IsAuthenticated]
@@ -385,7 +386,7 @@ class RegistrationCardViewSet(viewsets.GenericViewSet):
         )
 
 
-class StripeWebhookViewSet(viewsets.GenericViewSet):
+class StripeWebhookViewSet(GenericViewSet):
     """Stripe's webhook: the signature is checked by the library (400 ``INVALID_SIGNATURE``); each
     event id is processed once. 404 while the Stripe provider is not configured."""
 

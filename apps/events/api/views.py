@@ -14,12 +14,13 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.base import GenericViewSet
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import ValidationFailed
@@ -171,7 +172,7 @@ class EventViewSet(TenantModelViewSet):
         return self._transition(request, event_close)
 
 
-class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Base of ``/events/{event_id}/<children>/``: readable as the event, writable with
     ``events.manage`` in its NPO."""
 
@@ -431,7 +432,7 @@ class SponsorViewSet(EventChildViewSet):
         tags=["public"], summary="A public event page by slug, with media, links, meal options and sponsors"
     ),
 )
-class PublicEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PublicEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Public event pages (product.md §8): published and closed events only, for anyone."""
 
     permission_classes = [AllowAny]

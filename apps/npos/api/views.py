@@ -16,8 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api.base import APIView
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.exceptions import PermissionDenied

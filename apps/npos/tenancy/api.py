@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 
+from apps.core.api.base import GenericViewSet, ModelViewSet
 from apps.npos import authz
 from apps.npos.capabilities import Requirement
 
@@ -98,9 +98,9 @@ class TenantMixin(DeclaredCapabilities):
         return resolve_npo_id(obj, self.npo_path)
 
 
-class TenantModelViewSet(TenantMixin, viewsets.ModelViewSet):
+class TenantModelViewSet(TenantMixin, ModelViewSet):
     permission_classes = [IsAuthenticated & HasObjectCapability]  # type: ignore[operator]
 
 
-class TenantGenericViewSet(TenantMixin, viewsets.GenericViewSet):
+class TenantGenericViewSet(TenantMixin, GenericViewSet):
     permission_classes = [IsAuthenticated & HasObjectCapability]  # type: ignore[operator]
