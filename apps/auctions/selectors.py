@@ -43,14 +43,6 @@ _MONEY = DecimalField(max_digits=12, decimal_places=2)
 _NOBODY = uuid.UUID(int=0)
 
 
-def _uuid(value: Any) -> uuid.UUID:
-    value = getattr(value, "pk", value)  # an Item, or its id
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound(message="Not found.") from None
-
-
 def my_paddle_ids(user: Any) -> QuerySet[Any]:
     """The paddles of every guest row linked to ``user`` (a lazy subquery)."""
     return Guest.objects.filter(user=user, paddle__isnull=False).values("paddle_id")
@@ -181,7 +173,8 @@ def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, b
     """The item if ``user`` may see it, else 404 (also for another tenant's drafts): a public item
     of a public event is visible to everyone; anything else only to members of the event's NPO."""
     signed_in = bool(getattr(user, "is_authenticated", False))
-    item = _ITEM.first(columns, signed_in, bidder, item=_uuid(item_id), user=user.pk if signed_in else _NOBODY)
+    item_id = getattr(item_id, "pk", item_id)  # an Item, or its id (a UUID: the URL's <uuid:> converter)
+    item = _ITEM.first(columns, signed_in, bidder, item=item_id, user=user.pk if signed_in else _NOBODY)
     if item is None:
         raise NotFound(message="Item not found.")
     role = item.caller_role  # type: ignore[attr-defined]

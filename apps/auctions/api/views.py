@@ -378,10 +378,10 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
         responses={200: s.SaleSerializer, **ERRORS},
         summary="Undo a live sale (auction.clerk; audited)",
     )
-    @action(detail=True, methods=["post"], url_path=r"sales/(?P<sale_id>[^/.]+)/undo")
+    @action(detail=True, methods=["post"], url_path="sales/<uuid:sale_id>/undo")
     def sale_undo(self, request: Request, pk: Any, sale_id: Any) -> Response:
         item = self._item()
-        sale = Sale.objects.filter(item=item, pk=selectors._uuid(sale_id)).select_related("paddle").first()
+        sale = Sale.objects.filter(item=item, pk=sale_id).select_related("paddle").first()
         if sale is None:
             raise NotFound(message="Sale not found.")
         self.check_capability(item.event.npo_id)
@@ -415,10 +415,10 @@ class ItemViewSet(CombinedThrottlesMixin, AuctionViewSet):
         return Response(s.ItemImageSerializer(image).data, status=201)
 
     @extend_schema(tags=TAG, responses={204: None, **ERRORS}, summary="Delete an item image (events.manage)")
-    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>[^/.]+)")
+    @action(detail=True, methods=["delete"], url_path="images/<uuid:image_id>")
     def image_delete(self, request: Request, pk: Any, image_id: Any) -> Response:
         item = self._item()
-        image = ItemImage.objects.filter(item=item, pk=selectors._uuid(image_id)).select_related("item__event").first()
+        image = ItemImage.objects.filter(item=item, pk=image_id).select_related("item__event").first()
         if image is None:
             raise NotFound(message="Image not found.")
         self.check_capability(item.event.npo_id)
@@ -513,10 +513,10 @@ class EventAuctionViewSet(AuctionViewSet):
         responses={200: s.PledgeSerializer, **ERRORS},
         summary="Undo a pledge (auction.clerk; audited)",
     )
-    @action(detail=False, methods=["post"], url_path=r"pledges/(?P<pledge_id>[^/.]+)/undo")
+    @action(detail=False, methods=["post"], url_path="pledges/<uuid:pledge_id>/undo")
     def pledge_undo(self, request: Request, event_id: Any, pledge_id: Any) -> Response:
         event = _event(request, event_id)
-        pledge = Pledge.objects.filter(event=event, pk=selectors._uuid(pledge_id)).select_related("paddle").first()
+        pledge = Pledge.objects.filter(event=event, pk=pledge_id).select_related("paddle").first()
         if pledge is None:
             raise NotFound(message="Pledge not found.")
         self.check_capability(event.npo_id)

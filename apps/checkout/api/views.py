@@ -55,15 +55,6 @@ class PDFRenderer(CSVRenderer):
     charset = None  # type: ignore[assignment]  # binary: no charset parameter
 
 
-def _uuid(raw: Any, what: str) -> Any:
-    import uuid
-
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise NotFound(message=f"{what} not found.") from None
-
-
 class CheckoutViewSet(DeclaredCapabilities, GenericViewSet):
     """An event's checkout endpoints. ``capabilities`` is the platform's one declaration (action →
     capability in the event's NPO, apps.npos.tenancy.api); the event is resolved once per request
@@ -231,7 +222,7 @@ class StatementViewSet(CheckoutViewSet):
     )
     def refund(self, request: Request, event_id: Any, number: int, payment_id: Any) -> Response:
         paddle = self.paddle()
-        payment = Payment.objects.filter(paddle=paddle, pk=_uuid(payment_id, "Payment")).first()
+        payment = Payment.objects.filter(paddle=paddle, pk=payment_id).first()
         if payment is None:
             raise NotFound(message="Payment not found on this statement.")
         started: dict[str, Any] = {}
@@ -275,7 +266,7 @@ class StatementViewSet(CheckoutViewSet):
     )
     def donation_undo(self, request: Request, event_id: Any, number: int, donation_id: Any) -> Response:
         paddle = self.paddle()
-        donation = Donation.objects.filter(paddle=paddle, pk=_uuid(donation_id, "Donation")).first()
+        donation = Donation.objects.filter(paddle=paddle, pk=donation_id).first()
         if donation is None:
             raise NotFound(message="Donation not found on this statement.")
         donation = donations.donation_undo(donation=donation, actor=request.user, ip=self.ip())
@@ -368,9 +359,7 @@ class RegistrationCardViewSet(GenericViewSet):
     def card(self, request: Request, pk: Any) -> Response:
         from apps.attendance.selectors import registrations_visible_to
 
-        registration = (
-            registrations_visible_to(request.user).filter(pk=_uuid(pk, "Registration")).select_related("event").first()
-        )
+        registration = registrations_visible_to(request.user).filter(pk=pk).select_related("event").first()
         if registration is None:
             raise NotFound(message="Registration not found.")
         if registration.user_id != request.user.pk:

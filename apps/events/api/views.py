@@ -87,6 +87,7 @@ class EventViewSet(TenantModelViewSet):
     ordering = ["starts_at", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     capabilities = permissions.EVENT
+    lookup_value_converter = "uuid"
 
     def get_queryset(self) -> QuerySet[Event]:
         return selectors.events_visible_to(self.request.user)
@@ -178,6 +179,7 @@ class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
     npo_path = "event__npo"
+    lookup_value_converter = "uuid"
     model: type[Any]
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

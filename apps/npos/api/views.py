@@ -72,7 +72,7 @@ class NPOViewSet(TenantModelViewSet):
 
     serializer_class = NPOSerializer
     npo_path = "pk"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     capabilities = permissions.NPO
     filterset_class = NPOFilter
