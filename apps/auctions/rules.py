@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.money import money, money_format, money_parse, money_str
 
@@ -110,7 +111,9 @@ def proxy_resolve(state: AuctionState, *, paddle: Any, amount: Decimal, max_amou
 
     minimum = min_next_bid(C, state.starting_bid, inc)
     if minimum > A:
-        raise Conflict("BID_TOO_LOW", f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum))
+        raise Conflict(
+            ErrorCode.BID_TOO_LOW, f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum)
+        )
 
     rows: list[Row] = []
     if C is None or L is None:
@@ -122,7 +125,7 @@ def proxy_resolve(state: AuctionState, *, paddle: Any, amount: Decimal, max_amou
         # Rule 2: the leader only raises the maximum; the price stays.
         assert W is not None
         if M <= W:
-            raise Conflict("ALREADY_LEADING", "You are already the highest bidder; raise your maximum instead.")
+            raise Conflict(ErrorCode.ALREADY_LEADING, "You are already the highest bidder; raise your maximum instead.")
         new_c, new_l, new_w = C, paddle, M
         rows.append(Row(paddle, A, M, automatic=False, visible=False))
         leading, outbid, rule = True, None, 2

@@ -35,6 +35,7 @@ from apps.attendance.models import Paddle
 from apps.checkout import charts, permissions, reports, selectors
 from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatus, Receipt, Refund, SavedCard
 from apps.checkout.services import charging, donations, payments, receipts, refunds
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import DomainError
 from apps.core.money import money_format
 from apps.core.net import client_ip
@@ -302,7 +303,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                 data = refund_form.cleaned_data
                 target = Payment.objects.filter(paddle=paddle, pk=data["payment"]).first()
                 if target is None:
-                    raise DomainError("NOT_FOUND", "Choose a payment of this statement.")
+                    raise DomainError(ErrorCode.NOT_FOUND, "Choose a payment of this statement.")
                 refund = refunds.refund_take(
                     payment=target, amount=data["amount"], reason=data["reason"], actor=request.user, ip=ip
                 )
@@ -317,7 +318,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                     paddle=paddle, pk=_uuid_or_none(request.POST.get("donation"))
                 ).first()
                 if target_donation is None:
-                    raise DomainError("NOT_FOUND", "No such donation on this statement.")
+                    raise DomainError(ErrorCode.NOT_FOUND, "No such donation on this statement.")
                 donations.donation_undo(donation=target_donation, actor=request.user, ip=ip)
                 done = "Donation undone."
             elif action == "send-receipt":

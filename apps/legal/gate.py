@@ -36,6 +36,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.legal.versions import Version, current_versions, version_or_none
 
@@ -84,7 +85,7 @@ class ConsentRequired(Conflict):
     def __init__(self, missing: dict[str, str]) -> None:
         listed = " and ".join(f"the {DOCUMENT_NAMES.get(t, t)} (version {v})" for t, v in sorted(missing.items()))
         super().__init__(
-            "CONSENT_REQUIRED",
+            ErrorCode.CONSENT_REQUIRED,
             f"Accept {listed} first: POST /api/v1/consent/accept/.",
             required=dict(sorted(missing.items())),
         )

@@ -31,6 +31,7 @@ from apps.checkout.models import Donation, DonationSource, Payment, ProviderStat
 from apps.checkout.services import cards, donations, payments, receipts, refunds
 from apps.core.api.base import GenericViewSet
 from apps.core.csv_export import csv_response
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
@@ -203,7 +204,7 @@ class StatementViewSet(CheckoutViewSet):
                 from apps.core.exceptions import Conflict
 
                 raise Conflict(
-                    "CARD_DECLINED",
+                    ErrorCode.CARD_DECLINED,
                     "The card was declined; the balance is still due.",
                     payment=str(payment.pk),
                     reason=payment.failure_reason,
@@ -400,6 +401,6 @@ class StripeWebhookViewSet(GenericViewSet):
         try:
             event = StripeProvider().webhook_event(request.body, signature)
         except ValueError:
-            raise ValidationFailed("INVALID_SIGNATURE", "The webhook signature does not verify.") from None
+            raise ValidationFailed(ErrorCode.INVALID_SIGNATURE, "The webhook signature does not verify.") from None
         outcome = cards.stripe_webhook_handle(event=event)
         return Response({"received": True, "outcome": outcome})
