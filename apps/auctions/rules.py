@@ -14,7 +14,7 @@ from typing import Any
 
 from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
-from apps.core.money import money, money_format, money_parse, money_str
+from apps.core.money import money, money_format, money_str
 
 #: (upper bound inclusive, increment) — bidding.md "Amounts". Above the last bound: 250.
 INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
@@ -25,12 +25,6 @@ INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
     (Decimal("2500"), Decimal("100")),
 )
 TOP_INCREMENT = Decimal("250")
-
-
-def parse_money(raw: Any) -> Decimal:
-    """A strictly positive amount (the platform's one money parser, :func:`apps.core.money.money_parse`):
-    ASCII digits, at most 2 decimals as written, at most ``AUGEO_MAX_AMOUNT``. ``ValueError`` otherwise."""
-    return money_parse(raw)
 
 
 def bid_increment_at(price: Decimal, explicit: Decimal | None = None) -> Decimal:

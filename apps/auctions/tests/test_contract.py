@@ -17,7 +17,7 @@ Bidders and paddles
   → svc: test_npo_suspended, test_item_not_open*, test_item_closed*, test_live_item_refuses_online_bids;
   items: test_bid_on_another_npos_draft_item_is_404; here: test_bid_refusals_through_the_api
 Amounts
-- malformed/zero/negative/>2 decimals/max < amount → 400 → rules: test_parse_money_*; svc: test_bad_*;
+- malformed/zero/negative/>2 decimals/max < amount → 400 → rules: test_money_parse_*; svc: test_bad_*;
   api: test_bad_amounts_are_400; here: test_three_decimal_and_exponent_amounts_are_400
 - tiered/explicit increments, minimum next bid → rules: test_tiered_*, test_min_next_bid_*
 - BID_TOO_LOW carries ``min_bid`` → api: test_bid_too_low_carries_min_bid; here: test_worked_example_through_the_api
