@@ -6,16 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture
 def wrapper():
     """A connection of its own (the test's is inside its transaction), health-checked as a request's."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the PostgreSQL backend")
     own = connections.create_connection("default")
     own.ensure_connection()
     yield own
@@ -93,38 +91,37 @@ def _prepared(own) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def _run_prepared(own, sql: str, params: list) -> list:
+    with own.prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def test_fixed_statements_are_prepared_once_per_connection_and_logged(wrapper, settings):
-    """``fetch_prepared`` (the precompiled reads) runs on a cursor whose statements PostgreSQL keeps
-    prepared; the answer is the plain cursor's, and Django still logs the query (tests count it)."""
-    from django.db import connections as conns
+    """``prepared_cursor`` (what ``apps.core.compiled.CompiledQuery`` runs its statements on) is a
+    cursor whose statements PostgreSQL keeps prepared; the answer is the plain cursor's, and Django
+    still logs the query (tests count it)."""
     from django.test.utils import CaptureQueriesContext
 
-    from apps.core.prepared import fetch_prepared
-
-    alias = "prepared-test"
-    conns[alias] = wrapper  # fetch_prepared takes an alias
-    try:
-        sql = "SELECT %s::int + 1, 'augeo-prepared-test'"
-        with CaptureQueriesContext(wrapper) as captured:
-            assert fetch_prepared(sql, [41], alias) == [(42, "augeo-prepared-test")]
-            assert fetch_prepared(sql, [1], alias) == [(2, "augeo-prepared-test")]
-        assert len(captured.captured_queries) == 2
-        assert [s for s in _prepared(wrapper) if "augeo-prepared-test" in s]
-        # Django's own (client-side bound) statements are never prepared, however often they run.
-        for _ in range(10):
-            with wrapper.cursor() as cursor:
-                cursor.execute("SELECT %s, 'augeo-orm-test'", [1])
-        assert not [s for s in _prepared(wrapper) if "augeo-orm-test" in s]
-        # A rolled-back transaction leaves the connection able to run it again.
-        wrapper.set_autocommit(False)
-        assert fetch_prepared(sql, [2], alias) == [(3, "augeo-prepared-test")]
-        wrapper.rollback()
-        wrapper.set_autocommit(True)
-        assert fetch_prepared(sql, [3], alias) == [(4, "augeo-prepared-test")]
-        # Switched off (a pooler that cannot keep them): a plain cursor.
-        settings.DATABASE_PREPARED_STATEMENTS = False
-        other = "SELECT %s::int, 'augeo-unprepared-test'"
-        assert fetch_prepared(other, [5], alias) == [(5, "augeo-unprepared-test")]
-        assert not [s for s in _prepared(wrapper) if "augeo-unprepared-test" in s]
-    finally:
-        del conns[alias]
+    sql = "SELECT %s::int + 1, 'augeo-prepared-test'"
+    with CaptureQueriesContext(wrapper) as captured:
+        assert _run_prepared(wrapper, sql, [41]) == [(42, "augeo-prepared-test")]
+        assert _run_prepared(wrapper, sql, [1]) == [(2, "augeo-prepared-test")]
+    assert len(captured.captured_queries) == 2
+    assert [s for s in _prepared(wrapper) if "augeo-prepared-test" in s]
+    # Django's own (client-side bound) statements are never prepared, however often they run.
+    for _ in range(10):
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT %s, 'augeo-orm-test'", [1])
+    assert not [s for s in _prepared(wrapper) if "augeo-orm-test" in s]
+    # A rolled-back transaction leaves the connection able to run it again.
+    wrapper.set_autocommit(False)
+    assert _run_prepared(wrapper, sql, [2]) == [(3, "augeo-prepared-test")]
+    wrapper.rollback()
+    wrapper.set_autocommit(True)
+    assert _run_prepared(wrapper, sql, [3]) == [(4, "augeo-prepared-test")]
+    # Switched off (a pooler that cannot keep them): a plain cursor.
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    other = "SELECT %s::int, 'augeo-unprepared-test'"
+    assert _run_prepared(wrapper, other, [5]) == [(5, "augeo-unprepared-test")]
+    assert not [s for s in _prepared(wrapper) if "augeo-unprepared-test" in s]
