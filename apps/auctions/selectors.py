@@ -346,10 +346,12 @@ def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
     )
 
 
-def paddle_raise_totals(event: Any) -> dict[str, Any]:
+def paddle_raise_totals(event: Any, summary: PaddleRaiseSummary | None = None) -> dict[str, Any]:
     """The API's shape of :func:`paddle_raise_summary` (money as strings): ``{totals_by_level:
-    [{level, label, count, total}], total, count}`` — what the API and the live display show."""
-    summary = paddle_raise_summary(event.pk)
+    [{level, label, count, total}], total, count}`` — what the API and the live display show. Pass
+    the ``summary`` already read to read it once."""
+    if summary is None:
+        summary = paddle_raise_summary(event.pk)
     rows = [*summary.levels, *([summary.other] if summary.other else [])]
     return {
         "totals_by_level": [
