@@ -194,7 +194,7 @@ class CSPMiddleware(BaseCSPMiddleware):
     """django-csp's middleware with the headers built once.
 
     django-csp builds both policies from the settings for every response, 150 µs (3 % of a
-    ``users/me`` request, issue 13), though they only differ per response when a view customised or
+    ``users/me`` request), though they only differ per response when a view customised or
     exempted them (django-csp's decorators set ``_csp_*`` on the response), a page used a nonce, URL
     prefixes are excluded or ``DEBUG`` exempts error pages. Those go through django-csp unchanged;
     every other response gets the headers it built once from the settings (rebuilt when a test

@@ -286,7 +286,7 @@ AUGEO_MAX_EVENT_MEDIA_BYTES = env.int("AUGEO_MAX_EVENT_MEDIA_BYTES", default=200
 # many seconds (apps/core/public_cache.py; invalidated by every committed bid/sale/pledge); 0 = off.
 AUGEO_PUBLIC_CACHE_SECONDS = env.float("AUGEO_PUBLIC_CACHE_SECONDS", default=1.0)
 if not 0 <= AUGEO_PUBLIC_CACHE_SECONDS <= 1:
-    raise ImproperlyConfigured("AUGEO_PUBLIC_CACHE_SECONDS must be between 0 and 1 (issue 13: at most 1 s).")
+    raise ImproperlyConfigured("AUGEO_PUBLIC_CACHE_SECONDS must be between 0 and 1 (a public read is at most 1 s old).")
 # Markdown fields (event/item/NPO descriptions, legal documents): longer text is a 400; the HTML is
 # rendered once on save (apps.core.text) with a nesting and a time bound.
 AUGEO_MAX_MARKDOWN_CHARS = env.int("AUGEO_MAX_MARKDOWN_CHARS", default=20_000)

@@ -72,7 +72,7 @@ def _signed_in(request: Request) -> None:
 
 
 def _shows_reserve(request: Request, npo_id: Any) -> bool:
-    """The reserve is private (issue 9 item 1): who may read it is declared once, in
+    """The reserve is private: who may read it is declared once, in
     :data:`~apps.npos.tenancy.private.PRIVATE_FIELDS`, which the admin reads too."""
     return authz.has_capability(request.user, npo_id, PRIVATE_FIELDS["auctions.Item"]["reserve"])
 

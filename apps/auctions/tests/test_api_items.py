@@ -222,7 +222,7 @@ def test_closing_time_for_a_category() -> None:
 
 
 def test_item_markdown_is_rendered_on_save_and_bounded() -> None:
-    """Issue 9, item 17: item descriptions are Markdown, stored rendered; bombs are a 400."""
+    """Regression: item descriptions are Markdown, stored rendered; bombs are a 400."""
     event = PublishedEventFactory()
     client = client_for(member(event.npo))
     url = f"/api/v1/events/{event.pk}/items/"

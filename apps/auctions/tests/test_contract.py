@@ -145,7 +145,7 @@ def test_item_carries_every_contract_field_with_contract_types() -> None:
     [("admin", True), ("coordinator", True), ("staff", False), ("auctioneer", False), ("cashier", False)],
 )
 def test_reserve_is_shown_only_to_events_manage(role, shown) -> None:
-    """Issue 9 item 1: the reserve is private to roles with events.manage — in the API as in the admin
+    """Regression: the reserve is private to roles with events.manage — in the API as in the admin
     (it was shown to every member)."""
     item = ItemFactory(reserve=D("300"))
     client = client_for(member(item.event.npo, role))

@@ -1,4 +1,4 @@
-"""Value formatting for the hand-written read paths of the hottest answers (issue 13).
+"""Value formatting for the hand-written read paths of the hottest answers.
 
 A DRF ``ModelSerializer`` builds its fields per instance (``get_fields``: a deep copy of the
 declared fields plus model introspection) and then spends two method calls per field per row

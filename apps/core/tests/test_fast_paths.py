@@ -1,4 +1,4 @@
-"""The hand-written read paths (issue 13) answer exactly what DRF's generic serialisation answers.
+"""The hand-written read paths answer exactly what DRF's generic serialisation answers.
 
 Each hot serializer (items and their images, bid rows, ``users/me``, guest rows) builds its dict by
 hand; these tests put varied rows through both paths and compare the rendered JSON, so a field added

@@ -345,7 +345,7 @@ class TestCapacity:
 
 
 class TestMarkdownBounds:
-    """Issue 9, item 17: one published description could stall or break every event list."""
+    """Regression: one published description could stall or break every event list."""
 
     NESTED_300 = "".join("    " * i + "- x\n" for i in range(300))  # RecursionError in Python-Markdown
 

@@ -281,7 +281,7 @@ def test_malformed_social_links_string(npo, npo_admin):
 
 
 def test_npo_markdown_is_rendered_on_save_and_bounded(npo, npo_admin):
-    """Issue 9, item 17: the NPO's description and mission are Markdown like event text, rendered
+    """Regression: the NPO's description and mission are Markdown like event text, rendered
     once on save; a text beyond the bounds is a 400 and nothing is written."""
     url = f"/api/v1/npos/{npo.pk}/"
     response = client_for(npo_admin).patch(url, {"mission": "Feed **all**", "description": "# Us"}, format="json")
