@@ -45,27 +45,27 @@ class RequestGateMixin:
 
 
 class APIView(RequestGateMixin, views.APIView):
-    pass
+    """DRF's ``APIView`` with the request gates."""
 
 
 class GenericAPIView(RequestGateMixin, generics.GenericAPIView):
-    pass
+    """DRF's ``GenericAPIView`` with the request gates."""
 
 
 class ListAPIView(RequestGateMixin, generics.ListAPIView):
-    pass
+    """DRF's ``ListAPIView`` with the request gates."""
 
 
 class ViewSet(RequestGateMixin, viewsets.ViewSet):
-    pass
+    """DRF's ``ViewSet`` with the request gates."""
 
 
 class GenericViewSet(RequestGateMixin, viewsets.GenericViewSet):
-    pass
+    """DRF's ``GenericViewSet`` with the request gates."""
 
 
 class ModelViewSet(RequestGateMixin, viewsets.ModelViewSet):
-    pass
+    """DRF's ``ModelViewSet`` with the request gates."""
 
 
 __all__ = [
