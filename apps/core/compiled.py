@@ -169,6 +169,11 @@ def _adapter(placeholder: Any, kind: type, param: Any) -> Callable[[Any], Any] |
         return None
     if type(param) is type(placeholder) and param == placeholder:
         return kind
+    if kind is int and isinstance(param, int) and param == placeholder:
+        # psycopg 3: Django hands an integer field's value over typed (``Int4``/``Int8``, so the
+        # server binds it as the column's type); a new value is wrapped the same way.
+        wrap = type(param)
+        return lambda value: wrap(int(value))
     return None
 
 
