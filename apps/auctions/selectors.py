@@ -39,7 +39,7 @@ from apps.events.models import Event, EventStatus
 from apps.npos import authz
 from apps.npos.models import NPO
 
-_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 _NOBODY = uuid.UUID(int=0)
 
 
@@ -91,7 +91,7 @@ _OVERLAY = CompiledQuery(
     "auctions.bidder_overlay",
     lambda p: Item.objects.filter(pk__in=p.items)
     .annotate(**bidder_annotations(p.user))
-    .values_list("pk", "leading", "my_max_bid"),
+    .values_list("pk", "leading", "my_max_bid"),  # type: ignore[misc]  # annotations the stubs cannot see
     user=uuid.UUID,
     items=[uuid.UUID],
 )

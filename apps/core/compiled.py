@@ -38,7 +38,7 @@ from typing import Any, Generic, TypeVar
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.db.models.query import (
+from django.db.models.query import (  # type: ignore[attr-defined]  # get_related_populators: not in the stubs
     FlatValuesListIterable,
     ModelIterable,
     ValuesIterable,
@@ -97,7 +97,9 @@ class _Statement:
         for name, (placeholder, kind) in placeholders.items():
             if name not in used or not sql:
                 continue
-            items = list(enumerate(placeholder)) if isinstance(placeholder, list) else [(None, placeholder)]
+            items: list[tuple[int | None, Any]] = (
+                list(enumerate(placeholder)) if isinstance(placeholder, list) else [(None, placeholder)]
+            )
             for index, value in items:
                 found = False
                 for position, param in enumerate(self.params):
@@ -205,7 +207,7 @@ class CompiledQuery(Generic[T]):
     ``name`` registers it in :data:`REGISTRY` (unique). Row locks (``select_for_update``) are
     refused outside a transaction, as the ORM refuses them."""
 
-    def __init__(self, name: str, build: Callable[..., QuerySet[Any]], /, **params: Any) -> None:
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any, T]], /, **params: Any) -> None:
         if name in REGISTRY:
             raise ValueError(f"A compiled query named {name!r} exists already")
         self.name, self.build_queryset = name, build
