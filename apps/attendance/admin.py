@@ -15,6 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
+from apps.attendance import permissions
 from apps.attendance.models import Guest, Paddle, Registration, RegistrationStatus, Table
 from apps.attendance.selectors import guest_match_q, search_words
 from apps.attendance.services.checkin import guest_check_in
@@ -80,7 +81,7 @@ class GuestInline(TenantScopedTabularInline):
 class RegistrationAdmin(TenantScopedAdmin):
     npo_path = "event__npo"
     view_capability = C.ATTENDANCE_VIEW
-    change_capability = C.ATTENDANCE_MANAGE
+    change_capability = permissions.REGISTRATION["change"]
     add_capability = None  # registrations come from the API, walk-ins and imports
     delete_capability = None  # never hard-deleted: cancel instead
     list_display = ["code", "event", "user", "status", "source", "guest_count", "created_at"]
@@ -108,7 +109,7 @@ class RegistrationAdmin(TenantScopedAdmin):
     def save_model(self, request: HttpRequest, obj: Registration, form: Any, change: bool) -> None:
         registration_update(registration=obj, actor=request.user, data={"notes": obj.notes}, ip=client_ip(request))
 
-    @tenant_action(capability=C.ATTENDANCE_MANAGE, description="Cancel selected registrations")
+    @tenant_action(capability=permissions.REGISTRATION["change"], description="Cancel selected registrations")
     def cancel_registrations(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
         done = 0
         for registration in queryset.filter(status=RegistrationStatus.CONFIRMED).select_related("event"):
@@ -210,7 +211,7 @@ class GuestAdmin(TenantScopedAdmin):
                 self.message_user(request, f"{guest}: {exc.message}", messages.ERROR)
         self.message_user(request, f"{done} guest(s) {verb}.")
 
-    @tenant_action(capability=C.CHECKIN_PERFORM, description="Check in selected guests")
+    @tenant_action(capability=permissions.CHECK_IN["post"], description="Check in selected guests")
     def check_in(self, request: HttpRequest, queryset: QuerySet[Guest]) -> None:
         self._each(
             request,
@@ -219,7 +220,7 @@ class GuestAdmin(TenantScopedAdmin):
             "checked in",
         )
 
-    @tenant_action(capability=C.CHECKIN_PERFORM, description="Assign bidder numbers to selected guests")
+    @tenant_action(capability=permissions.CHECK_IN["post"], description="Assign bidder numbers to selected guests")
     def assign_bidder_numbers(self, request: HttpRequest, queryset: QuerySet[Guest]) -> None:
         self._each(
             request,
@@ -228,7 +229,9 @@ class GuestAdmin(TenantScopedAdmin):
             "have a bidder number",
         )
 
-    @tenant_action(capability=C.ATTENDANCE_MANAGE, description="Auto-assign tables (events of selected guests)")
+    @tenant_action(
+        capability=permissions.TABLES_AUTO_ASSIGN["post"], description="Auto-assign tables (events of selected guests)"
+    )
     def auto_assign_tables(self, request: HttpRequest, queryset: QuerySet[Guest]) -> None:
         for event in Event.objects.filter(pk__in=queryset.values("event_id")):
             result = tables_auto_assign(event=event, actor=request.user, ip=client_ip(request))
@@ -260,8 +263,8 @@ class TableForm(forms.ModelForm):
 @admin.register(Table)
 class TableAdmin(TenantScopedAdmin):
     npo_path = "event__npo"
-    view_capability = C.ATTENDANCE_VIEW
-    change_capability = C.ATTENDANCE_MANAGE
+    view_capability = permissions.TABLES["get"]
+    change_capability = permissions.TABLES["patch"]
     form = TableForm
     list_display = ["number", "name", "event", "capacity", "captain"]
     list_filter = ["event"]

@@ -22,14 +22,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from apps.attendance import permissions
 from apps.attendance.models import Guest
 from apps.attendance.selectors import guests_search
 from apps.attendance.services import checkin as services
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.events.models import Event, EventStatus
-from apps.npos import authz
-from apps.npos.capabilities import Capability
+from apps.events.selectors import event_for
 from apps.npos.tenancy.admin import task_context
 
 RESULTS_LIMIT = 25
@@ -37,10 +37,14 @@ UNDO_SECONDS = 60
 
 
 def desk_event(request: HttpRequest, event_id: Any) -> Event:
-    """The event, if the user may check guests in there; 404 otherwise (ids are not confirmed)."""
-    events = authz.scope(Event.objects.select_related("npo"), request.user, Capability.CHECKIN_PERFORM)
-    event = events.filter(pk=event_id).exclude(status=EventStatus.DRAFT).first()
-    if event is None:
+    """The event, if the user may check guests in there (``event_for`` with the API's check-in
+    capability) and it is not a draft; 404 otherwise — a page does not tell an event it may not
+    show from one that does not exist."""
+    try:
+        event = event_for(request.user, event_id, capability=permissions.CHECK_IN["post"]).event
+    except DomainError:
+        raise Http404("No such event at your desk.") from None
+    if event.status == EventStatus.DRAFT:
         raise Http404("No such event at your desk.")
     return event
 

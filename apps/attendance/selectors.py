@@ -334,10 +334,6 @@ def tables_of_event(event: Event) -> QuerySet[Table]:
     )
 
 
-def table_occupancy(table: Table) -> int:
-    return Guest.objects.filter(table=table, registration__status=RegistrationStatus.CONFIRMED).count()
-
-
 def meal_counts(event: Event) -> list[dict[str, Any]]:
     """Guests per meal option of the event (confirmed registrations), options with no guests included,
     plus a final row for guests who have not chosen (``food_option: None``)."""

@@ -5,7 +5,6 @@ raise entry. Everything is tenant-scoped (``TenantScopedAdmin``) and goes throug
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from typing import Any
 
@@ -18,8 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.auctions import clerk
-from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet
+from apps.auctions import clerk, permissions
 from apps.auctions.models import (
     Bid,
     Item,
@@ -48,14 +46,15 @@ from apps.core.files import validate_image
 from apps.core.money import MoneyFormField, WholeNumberFormField
 from apps.core.net import client_ip
 from apps.events.models import Event, EventStatus
+from apps.events.selectors import event_for
 from apps.npos import authz
 from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, task_context, tenant_action
 
-# What each action needs is declared once, on the API viewsets; the admin reads the same declaration,
-# so opening an item (say) needs the same capability here as in the API.
-ITEM = ItemViewSet.capabilities
-EVENT = EventAuctionViewSet.capabilities
+# What each action needs is declared once, in apps.auctions.permissions; the API views read the same
+# maps, so opening an item (say) needs the same capability here as in the API.
+ITEM = permissions.ITEM
+EVENT = permissions.EVENT_AUCTION
 MANAGE = ITEM["partial_update"]
 
 
@@ -243,20 +242,23 @@ class ItemAdmin(TenantScopedAdmin):
         qs = Event.objects.filter(status=EventStatus.PUBLISHED).select_related("npo").order_by("-starts_at")
         return authz.scope(qs, request.user, capability)
 
-    def _selected_event_id(self, request: HttpRequest, form: forms.Form, events: QuerySet[Any]) -> str | None:
-        """The ``?event=`` (or posted) event, only when it is one of the clerk's events.
+    def _selected_event_id(
+        self, request: HttpRequest, form: forms.Form, events: QuerySet[Any], capability: Requirement
+    ) -> str | None:
+        """The ``?event=`` (or posted) event, only when the clerk may work there: ``event_for`` with
+        the page's capability (the API's answer), and the event is published.
 
-        Anything else — another NPO's event, a malformed id typed into the address bar — is ignored
-        rather than looked up (a malformed UUID in a filter would be a server error).
+        Anything else — another NPO's event, a draft, a malformed id typed into the address bar — is
+        ignored.
         """
         raw = request.GET.get("event") or (form.data.get("event") if form.is_bound else None)
         if not raw:
             return clerk.default_event_id(events)
         try:
-            event_id = str(uuid.UUID(str(raw))) if raw else None
-        except ValueError:
+            event = event_for(request.user, raw, capability=capability).event
+        except DomainError:
             return None
-        return event_id if event_id and events.filter(pk=event_id).exists() else None
+        return str(event.pk) if event.status == EventStatus.PUBLISHED else None
 
     def _check_clerk(self, request: HttpRequest, capability: Requirement) -> None:
         """Only people who may clerk somewhere (or super admins) get the clerk pages at all."""
@@ -294,7 +296,7 @@ class ItemAdmin(TenantScopedAdmin):
                 else:
                     url = reverse("admin:auctions_live_sale")
                     return HttpResponseRedirect(f"{url}?event={event.pk}&done={sale.pk}")
-        event_id = self._selected_event_id(request, form, events)
+        event_id = self._selected_event_id(request, form, events, ITEM["sales"])
         recent = (
             Sale.objects.filter(item__event__in=events)
             .select_related("item__event__npo", "paddle")
@@ -335,7 +337,7 @@ class ItemAdmin(TenantScopedAdmin):
             else:
                 url = reverse("admin:auctions_paddle_raise")
                 return HttpResponseRedirect(f"{url}?event={event.pk}&done={pledge.pk}")
-        event_id = self._selected_event_id(request, form, events)
+        event_id = self._selected_event_id(request, form, events, EVENT["pledges:clerk"])
         summary = None
         if event_id:
             form.initial["event"] = event_id

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
-from apps.core.money import money, money_format, money_parse, money_str
+from apps.core.money import money, money_format, money_str
 
 #: (upper bound inclusive, increment) — bidding.md "Amounts". Above the last bound: 250.
 INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
@@ -24,12 +25,6 @@ INCREMENT_TIERS: tuple[tuple[Decimal, Decimal], ...] = (
     (Decimal("2500"), Decimal("100")),
 )
 TOP_INCREMENT = Decimal("250")
-
-
-def parse_money(raw: Any) -> Decimal:
-    """A strictly positive amount (the platform's one money parser, :func:`apps.core.money.money_parse`):
-    ASCII digits, at most 2 decimals as written, at most ``AUGEO_MAX_AMOUNT``. ``ValueError`` otherwise."""
-    return money_parse(raw)
 
 
 def bid_increment_at(price: Decimal, explicit: Decimal | None = None) -> Decimal:
@@ -110,7 +105,9 @@ def proxy_resolve(state: AuctionState, *, paddle: Any, amount: Decimal, max_amou
 
     minimum = min_next_bid(C, state.starting_bid, inc)
     if minimum > A:
-        raise Conflict("BID_TOO_LOW", f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum))
+        raise Conflict(
+            ErrorCode.BID_TOO_LOW, f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum)
+        )
 
     rows: list[Row] = []
     if C is None or L is None:
@@ -122,7 +119,7 @@ def proxy_resolve(state: AuctionState, *, paddle: Any, amount: Decimal, max_amou
         # Rule 2: the leader only raises the maximum; the price stays.
         assert W is not None
         if M <= W:
-            raise Conflict("ALREADY_LEADING", "You are already the highest bidder; raise your maximum instead.")
+            raise Conflict(ErrorCode.ALREADY_LEADING, "You are already the highest bidder; raise your maximum instead.")
         new_c, new_l, new_w = C, paddle, M
         rows.append(Row(paddle, A, M, automatic=False, visible=False))
         leading, outbid, rule = True, None, 2

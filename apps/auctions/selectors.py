@@ -39,16 +39,8 @@ from apps.events.models import Event, EventStatus
 from apps.npos import authz
 from apps.npos.models import NPO
 
-_MONEY: DecimalField[Any, Any] = DecimalField(max_digits=12, decimal_places=2)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=12, decimal_places=2)
 _NOBODY = uuid.UUID(int=0)
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    value = getattr(value, "pk", value)  # an Item, or its id
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound(message="Not found.") from None
 
 
 def my_paddle_ids(user: Any) -> QuerySet[Any]:
@@ -177,10 +169,11 @@ def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, b
     anything else only to members of the event's NPO (one more compiled query, for drafts and
     members' reads only)."""
     signed_in = bool(getattr(user, "is_authenticated", False))
+    item_id = getattr(item_id, "pk", item_id)  # an Item, or its id (a UUID: the URL's <uuid:> converter)
     if signed_in:
-        item = _ITEM.first(columns, bidder, item=_uuid(item_id), user=user.pk)
+        item = _ITEM.first(columns, bidder, item=item_id, user=user.pk)
     else:
-        item = _ITEM.first(columns, False, item=_uuid(item_id))
+        item = _ITEM.first(columns, False, item=item_id)
         if item is not None and bidder:
             item.leading = item.my_max_bid = None  # type: ignore[attr-defined]
     if item is None:
@@ -352,10 +345,12 @@ def paddle_raise_summary(event_id: Any) -> PaddleRaiseSummary:
     )
 
 
-def paddle_raise_totals(event: Any) -> dict[str, Any]:
+def paddle_raise_totals(event: Any, summary: PaddleRaiseSummary | None = None) -> dict[str, Any]:
     """The API's shape of :func:`paddle_raise_summary` (money as strings): ``{totals_by_level:
-    [{level, label, count, total}], total, count}`` — what the API and the live display show."""
-    summary = paddle_raise_summary(event.pk)
+    [{level, label, count, total}], total, count}`` — what the API and the live display show. Pass
+    the ``summary`` already read to read it once."""
+    if summary is None:
+        summary = paddle_raise_summary(event.pk)
     rows = [*summary.levels, *([summary.other] if summary.other else [])]
     return {
         "totals_by_level": [

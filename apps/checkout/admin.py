@@ -32,14 +32,15 @@ from django.urls import path, reverse
 from django.utils.http import urlencode
 
 from apps.attendance.models import Paddle
-from apps.checkout import charts, reports, selectors
-from apps.checkout.api.views import ReportViewSet, StatementViewSet
+from apps.checkout import charts, permissions, reports, selectors
 from apps.checkout.models import Donation, Payment, PaymentMethod, ProviderStatus, Receipt, Refund, SavedCard
 from apps.checkout.services import charging, donations, payments, receipts, refunds
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import DomainError
 from apps.core.money import money_format
 from apps.core.net import client_ip
-from apps.events.models import Event
+from apps.events.models import Event, EventStatus
+from apps.events.selectors import event_for
 from apps.npos import authz
 from apps.npos.capabilities import Requirement
 from apps.npos.tenancy.admin import TenantScopedAdmin
@@ -47,11 +48,11 @@ from apps.npos.tenancy.admin import TenantScopedAdmin
 QUICK_METHODS = [("cash", "Cash"), ("check", "Check"), ("card_terminal", "Terminal")]
 
 
-#: What the cashier pages need is what the API declares for the same work (one declaration, read
-#: by both): the queue takes payments like ``POST …/statements/{n}/payments/``, the dashboard is the
-#: reports endpoint.
-QUEUE = StatementViewSet.capabilities["payments"]
-DASHBOARD = ReportViewSet.capabilities["report"]
+#: What the cashier pages need is what the API needs for the same work (apps.checkout.permissions,
+#: read by both): the queue takes payments like ``POST …/statements/{n}/payments/``, the dashboard is
+#: the reports endpoint.
+QUEUE = permissions.STATEMENTS["payments"]
+DASHBOARD = permissions.REPORTS["report"]
 
 
 class ReadOnlyMixin:
@@ -65,9 +66,13 @@ class ReadOnlyMixin:
         return False
 
 
+#: The events the cashier's pages work on (a draft has nothing to pay for).
+CASHIER_STATUSES = (EventStatus.PUBLISHED, EventStatus.CLOSED)
+
+
 def events_with(request: HttpRequest, capability: Requirement) -> QuerySet[Event]:
-    """Published or closed events of the NPOs where the user holds ``capability``."""
-    qs = Event.objects.filter(status__in=["published", "closed"]).select_related("npo").order_by("-starts_at")
+    """Published or closed events of the NPOs where the user holds ``capability`` (the page's list)."""
+    qs = Event.objects.filter(status__in=CASHIER_STATUSES).select_related("npo").order_by("-starts_at")
     return authz.scope(qs, request.user, capability)
 
 
@@ -76,15 +81,19 @@ def may_use(request: HttpRequest, capability: Requirement) -> bool:
     return bool(user.is_active and (user.is_superuser or authz.npo_ids_with(user, capability).exists()))
 
 
-def selected_event(request: HttpRequest, events: QuerySet[Event]) -> Event | None:
-    """The ``?event=`` (or posted) event when it is one of ``events``; the first one when none is
-    named. A named event that is not one of them (another NPO's, a malformed id) is None — never a
-    fallback to some other event, which would record a payment on the wrong paddle."""
+def selected_event(request: HttpRequest, events: QuerySet[Event], capability: Requirement) -> Event | None:
+    """The ``?event=`` (or posted) event when the caller may use it with ``capability``
+    (``event_for``, the API's answer) and it is published or closed; the first of ``events`` when
+    none is named. A named event the caller may not use (another NPO's, a draft, a malformed id) is
+    None — never a fallback to some other event, which would record a payment on the wrong paddle."""
     raw = request.POST.get("event") or request.GET.get("event")
     if not raw:
         return events.first()
-    event_id = _uuid_or_none(raw)
-    return None if event_id is None else events.filter(pk=event_id).first()
+    try:
+        event = event_for(request.user, raw, capability=capability).event
+    except DomainError:
+        return None
+    return event if event.status in CASHIER_STATUSES else None
 
 
 class QuickPayForm(forms.Form):
@@ -175,7 +184,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def queue_view(self, request: HttpRequest) -> HttpResponse:
         """Paddles with a balance due, largest first or by number; search by number or name."""
         events = self._cashier(request)
-        event = selected_event(request, events)
+        event = selected_event(request, events, QUEUE)
         search = (request.GET.get("q") or "")[:100]
         ordering = "-balance_due" if request.GET.get("o") == "-balance_due" else "bidder_number"
         page = None
@@ -207,7 +216,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def quick_pay_view(self, request: HttpRequest) -> HttpResponse:
         """The confirmation of a full-balance payment (GET), and recording it (POST)."""
         events = self._cashier(request)
-        event = selected_event(request, events)
+        event = selected_event(request, events, QUEUE)
         paddle = self._paddle(request, event) if event else None
         method = request.POST.get("method") or request.GET.get("method")
         if event is None or paddle is None or method not in dict(QUICK_METHODS):
@@ -256,7 +265,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def statement_view(self, request: HttpRequest) -> HttpResponse:
         """One statement with the short forms: partial payment, refund, donation, receipt."""
         events = self._cashier(request)
-        event = selected_event(request, events)
+        event = selected_event(request, events, QUEUE)
         paddle = self._paddle(request, event) if event else None
         if event is None or paddle is None:
             messages.error(request, "No such bidder number in this event.")
@@ -294,7 +303,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                 data = refund_form.cleaned_data
                 target = Payment.objects.filter(paddle=paddle, pk=data["payment"]).first()
                 if target is None:
-                    raise DomainError("NOT_FOUND", "Choose a payment of this statement.")
+                    raise DomainError(ErrorCode.NOT_FOUND, "Choose a payment of this statement.")
                 refund = refunds.refund_take(
                     payment=target, amount=data["amount"], reason=data["reason"], actor=request.user, ip=ip
                 )
@@ -309,7 +318,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
                     paddle=paddle, pk=_uuid_or_none(request.POST.get("donation"))
                 ).first()
                 if target_donation is None:
-                    raise DomainError("NOT_FOUND", "No such donation on this statement.")
+                    raise DomainError(ErrorCode.NOT_FOUND, "No such donation on this statement.")
                 donations.donation_undo(donation=target_donation, actor=request.user, ip=ip)
                 done = "Donation undone."
             elif action == "send-receipt":
@@ -340,7 +349,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
     def charge_cards_view(self, request: HttpRequest) -> HttpResponse:
         """Express checkout for one event: a confirmation (GET), then ``balances_charge`` (POST)."""
         events = self._cashier(request)
-        event = selected_event(request, events)
+        event = selected_event(request, events, QUEUE)
         if event is None:
             return HttpResponseRedirect(reverse("admin:checkout_queue"))
         if request.method == "POST":
@@ -365,7 +374,7 @@ class PaymentAdmin(ReadOnlyMixin, TenantScopedAdmin):
         if not may_use(request, DASHBOARD):
             raise PermissionDenied
         events = events_with(request, DASHBOARD)
-        event = selected_event(request, events)
+        event = selected_event(request, events, DASHBOARD)
         context: dict[str, Any] = {"events": events, "event": event, "queue": may_use(request, QUEUE)}
         if event is not None:
             summary = reports.report_summary(event)

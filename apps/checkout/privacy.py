@@ -26,6 +26,7 @@ from apps.attendance.models import Paddle
 from apps.checkout import selectors
 from apps.checkout.models import CardStatus, SavedCard
 from apps.checkout.services.provider import ProviderError, get_provider
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ServiceUnavailable
 from apps.core.money import money_format, money_str
 
@@ -48,7 +49,7 @@ def balance_due_blocker(user: Any) -> None:
     )
     if due is not None:
         raise Conflict(
-            "BALANCE_DUE",
+            ErrorCode.BALANCE_DUE,
             f"Bidder number {due.number} at {due.event.name} has a balance due of "
             f"{money_format(due.balance_due, due.event.npo.currency)}; "
             "settle it with the organisers before deleting your account.",

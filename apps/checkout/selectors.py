@@ -18,7 +18,6 @@ claimed as a gift) and ``fmv_known: false``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -159,13 +158,6 @@ def _has_statement_q() -> Q:
 
 
 # --- events a checkout reader may open ----------------------------------------------------------
-
-
-def _uuid(value: Any) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        raise NotFound(message="Not found.") from None
 
 
 def event_for_member(user: Any, event_id: Any) -> EventAccess:

@@ -205,7 +205,7 @@ class CompiledQuery(Generic[T]):
     ``name`` registers it in :data:`REGISTRY` (unique). Row locks (``select_for_update``) are
     refused outside a transaction, as the ORM refuses them."""
 
-    def __init__(self, name: str, build: Callable[..., QuerySet[Any]], /, **params: Any) -> None:
+    def __init__(self, name: str, build: Callable[..., QuerySet[Any, T]], /, **params: Any) -> None:
         if name in REGISTRY:
             raise ValueError(f"A compiled query named {name!r} exists already")
         self.name, self.build_queryset = name, build

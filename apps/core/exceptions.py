@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.errors import ErrorCode
+
 
 class DomainError(Exception):
     """A business rule refused the operation. ``status`` is the HTTP status the API answers with.
@@ -18,7 +20,7 @@ class DomainError(Exception):
     """
 
     status = 400
-    default_code = "DOMAIN_ERROR"
+    default_code = ErrorCode.DOMAIN_ERROR
 
     def __init__(
         self,
@@ -41,21 +43,21 @@ class ValidationFailed(DomainError):
     """Input that is well-formed JSON but breaks a rule on a field (400 ``VALIDATION_ERROR``)."""
 
     status = 400
-    default_code = "VALIDATION_ERROR"
+    default_code = ErrorCode.VALIDATION_ERROR
 
 
 class Conflict(DomainError):
     """A business rule or state machine refused the operation (409 with a specific code)."""
 
     status = 409
-    default_code = "CONFLICT"
+    default_code = ErrorCode.CONFLICT
 
 
 class NotAuthenticated(DomainError):
     """The operation needs a signed-in caller (401, with the bearer challenge simplejwt sends)."""
 
     status = 401
-    default_code = "NOT_AUTHENTICATED"
+    default_code = ErrorCode.NOT_AUTHENTICATED
 
     def __init__(self, message: str = "Authentication credentials were not provided.", **extra: Any) -> None:
         super().__init__(message=message, headers={"WWW-Authenticate": 'Bearer realm="api"'}, **extra)
@@ -65,40 +67,40 @@ class PermissionDenied(DomainError):
     """The caller may see the object but may not do this (403)."""
 
     status = 403
-    default_code = "PERMISSION_DENIED"
+    default_code = ErrorCode.PERMISSION_DENIED
 
 
 class NotFound(DomainError):
     """The object does not exist or is not visible to the caller (404)."""
 
     status = 404
-    default_code = "NOT_FOUND"
+    default_code = ErrorCode.NOT_FOUND
 
 
 class Gone(DomainError):
     """The object existed but is no longer usable, e.g. an expired invitation (410)."""
 
     status = 410
-    default_code = "GONE"
+    default_code = ErrorCode.GONE
 
 
 class FileTooLarge(DomainError):
     status = 413
-    default_code = "FILE_TOO_LARGE"
+    default_code = ErrorCode.FILE_TOO_LARGE
 
 
 class ServiceUnavailable(DomainError):
     """A dependency (database, storage) is down; clients should retry later (503)."""
 
     status = 503
-    default_code = "SERVICE_UNAVAILABLE"
+    default_code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class IdempotencyKeyReused(DomainError):
     """The same ``Idempotency-Key`` was sent with a different request body (422)."""
 
     status = 422
-    default_code = "IDEMPOTENCY_KEY_REUSED"
+    default_code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class Throttled(DomainError):
@@ -106,7 +108,7 @@ class Throttled(DomainError):
     next one will be accepted."""
 
     status = 429
-    default_code = "THROTTLED"
+    default_code = ErrorCode.THROTTLED
 
     def __init__(self, message: str, *, retry_after: int, **extra: Any) -> None:
         self.retry_after = max(1, int(retry_after))

@@ -26,6 +26,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 
 from apps.core.api.exceptions import error_body, error_parts, status_body
+from apps.core.errors import ErrorCode
 from apps.core.logging import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -88,9 +89,11 @@ class ApiErrorMiddleware:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             # Real servers refuse this before Django; answer it here too rather than crash later.
-            return JsonResponse(error_body("VALIDATION_ERROR", "Invalid Content-Length.", fields={}), status=400)
+            return JsonResponse(
+                error_body(ErrorCode.VALIDATION_ERROR, "Invalid Content-Length.", fields={}), status=400
+            )
         if length > _max_body_bytes(request.META.get("CONTENT_TYPE", "")):
-            return JsonResponse(error_body("FILE_TOO_LARGE", "The request body is too large."), status=413)
+            return JsonResponse(error_body(ErrorCode.FILE_TOO_LARGE, "The request body is too large."), status=413)
         response = self.get_response(request)
         if response.status_code >= 400 and not self._is_envelope(response):
             return self._envelope_for(response)
@@ -149,7 +152,9 @@ class NulByteGuardMiddleware:
         if _has_nul(request):
             message = "NUL characters are not allowed in the address."
             if is_api(request):
-                return JsonResponse(error_body("VALIDATION_ERROR", message, fields={"query": [message]}), status=400)
+                return JsonResponse(
+                    error_body(ErrorCode.VALIDATION_ERROR, message, fields={"query": [message]}), status=400
+                )
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
@@ -189,7 +194,7 @@ class CSPMiddleware(BaseCSPMiddleware):
     """django-csp's middleware with the headers built once.
 
     django-csp builds both policies from the settings for every response, 150 µs (3 % of a
-    ``users/me`` request, issue 13), though they only differ per response when a view customised or
+    ``users/me`` request), though they only differ per response when a view customised or
     exempted them (django-csp's decorators set ``_csp_*`` on the response), a page used a nonce, URL
     prefixes are excluded or ``DEBUG`` exempts error pages. Those go through django-csp unchanged;
     every other response gets the headers it built once from the settings (rebuilt when a test

@@ -1,4 +1,4 @@
-"""A short-lived shared cache of an event's public reads (issue 13 §4).
+"""A short-lived shared cache of an event's public reads.
 
 A room of phones polls the catalogue and the totals all night; the answer is the same for every
 anonymous caller and changes only when something is bid, sold, pledged or edited. Within

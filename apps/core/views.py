@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 
 from apps.core.api.exceptions import error_body
+from apps.core.errors import ErrorCode
 from apps.core.health import ready_checks
 from apps.core.middleware import is_api as _is_api
 from apps.core.net import client_ip, in_networks, parse_networks
@@ -63,31 +64,32 @@ def health_ready(request: HttpRequest) -> JsonResponse:
 
 def bad_request(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("VALIDATION_ERROR", "Bad request.", fields={}), status=400)
+        return JsonResponse(error_body(ErrorCode.VALIDATION_ERROR, "Bad request.", fields={}), status=400)
     return defaults.bad_request(request, exception)  # type: ignore[arg-type]
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("PERMISSION_DENIED", "You may not do this."), status=403)
+        return JsonResponse(error_body(ErrorCode.PERMISSION_DENIED, "You may not do this."), status=403)
     return defaults.permission_denied(request, exception)  # type: ignore[arg-type]
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None, **kwargs: Any) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("NOT_FOUND", "Not found."), status=404)
+        return JsonResponse(error_body(ErrorCode.NOT_FOUND, "Not found."), status=404)
     return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
 
 
 def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("INTERNAL_ERROR", "An unexpected error occurred."), status=500)
+        return JsonResponse(error_body(ErrorCode.INTERNAL_ERROR, "An unexpected error occurred."), status=500)
     return defaults.server_error(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
-        return JsonResponse(error_body("PERMISSION_DENIED", f"CSRF check failed: {reason}"), status=403)
+        return JsonResponse(error_body(ErrorCode.PERMISSION_DENIED, f"CSRF check failed: {reason}"), status=403)
+    from django.views.csrf import csrf_failure as default_csrf_failure
 
     return default_csrf_failure(request, reason)
 

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from apps.core import uploads
 from apps.core.exceptions import DomainError, ValidationFailed
 from apps.core.net import client_ip
+from apps.events import permissions
 from apps.events.models import Event, EventLink, EventMedia, EventStatus, FoodOption, Sponsor
 from apps.events.services.children import (
     food_option_create,
@@ -47,10 +48,10 @@ from apps.events.services.events import (
     validate_event,
 )
 from apps.events.services.media import media_delete, media_update
-from apps.npos.capabilities import Capability
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 
-MANAGE = Capability.EVENTS_MANAGE
+#: What the event pages and actions need: what the API's event writes need (apps.events.permissions).
+MANAGE = permissions.MANAGE
 
 
 class EventAdminForm(forms.ModelForm):
@@ -179,17 +180,17 @@ def _run(
         modeladmin.message_user(request, f"{count} event(s) {done}.", messages.SUCCESS)
 
 
-@tenant_action(capability=MANAGE, description="Publish selected events")
+@tenant_action(capability=permissions.EVENT["publish"], description="Publish selected events")
 def publish(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
     _run(modeladmin, request, queryset, event_publish, "published")
 
 
-@tenant_action(capability=MANAGE, description="Unpublish selected events (back to draft)")
+@tenant_action(capability=permissions.EVENT["unpublish"], description="Unpublish selected events (back to draft)")
 def unpublish(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
     _run(modeladmin, request, queryset, event_unpublish, "unpublished")
 
 
-@tenant_action(capability=MANAGE, description="Close selected events")
+@tenant_action(capability=permissions.EVENT["close"], description="Close selected events")
 def close(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Event]) -> None:
     _run(modeladmin, request, queryset, event_close, "closed")
 

@@ -97,10 +97,6 @@ class Event(MarkdownFieldsMixin, SoftDeleteModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def is_public(self) -> bool:
-        return self.status in (EventStatus.PUBLISHED, EventStatus.CLOSED)
-
 
 class MediaKind(models.TextChoices):
     IMAGE = "image", "Image"

@@ -19,18 +19,19 @@ class LegalConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.checkout import privacy as checkout_privacy
-        from apps.core.api.schema import EXTRA_ERROR_STATUSES
+        from apps.core.api.base import register_gate
+from apps.core.api.schema import EXTRA_ERROR_STATUSES
         from apps.legal import emails, exporting  # noqa: F401 - outbox context builder, export sections
-        from apps.legal.gate import gate_schema_statuses, install_api_gate
+        from apps.legal.gate import api_gate, gate_schema_statuses
         from apps.legal.hooks import account_eraser, deletion_blocker, export_section, remote_eraser
         from apps.legal.services.consent import SignUpConsent
         from apps.legal.signals import carry_over_cookie_choices
         from apps.npos.deletion import last_admin_blocker
         from apps.users.hooks import signup_terms_provide
 
-        # The API's consent gate: one hook on every DRF view (see apps.legal.gate); the pages' is
-        # ConsentMiddleware; on the live WebSocket a gated user is anonymous (apps.live.auth).
-        install_api_gate()
+        # The API's consent gate: a request gate of the project's base views (see apps.legal.gate);
+        # the pages' is ConsentMiddleware; on the live WebSocket a gated user is anonymous (apps.live.auth).
+        register_gate(api_gate)
         if gate_schema_statuses not in EXTRA_ERROR_STATUSES:
             EXTRA_ERROR_STATUSES.append(gate_schema_statuses)
         # A sign-in (the API's login sends Django's signal too) carries a visitor's cookie choices over.

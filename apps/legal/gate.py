@@ -5,11 +5,12 @@
   with the same MAJOR number (a minor version is a clarification). No published documents → nothing
   is missing. It reads the user row and the per-process memo of current versions
   (:mod:`apps.legal.versions`): no query on the hot path.
-* **The API** — one DRF hook for every view: :func:`install_api_gate` wraps
-  ``APIView.perform_authentication``, so right after authentication (401 first, then this, then
-  permissions) a signed-in caller who still has to accept answers 409 ``CONSENT_REQUIRED`` with
-  ``required: {type: version}``. It runs for every view, present and future, with no per-view code;
-  a Django middleware could not see JWT users (DRF authenticates inside the view).
+* **The API** — :func:`api_gate`, a request gate of the project's base views (registered in
+  ``LegalConfig.ready`` with :func:`apps.core.api.base.register_gate`): right after authentication
+  (401 first, then this, then permissions) a signed-in caller who still has to accept answers 409
+  ``CONSENT_REQUIRED`` with ``required: {type: version}``. Every ``/api/v1/`` view inherits those
+  bases (a URL-conf test fails for one that does not), so no view has code of its own for it; a
+  Django middleware could not see JWT users (DRF authenticates inside the view).
 * **Pages** — :class:`ConsentMiddleware` sends a signed-in user who has to accept, from any page that
   is not the API, to a page where they accept, which brings them back where they were: the admin's
   ``/admin/consent/`` from inside the admin (staff), the plain ``/consent/`` from every other page
@@ -28,15 +29,14 @@ schema and Swagger UI are documentation).
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from rest_framework.views import APIView
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.legal.versions import Version, current_versions, version_or_none
 
@@ -85,7 +85,7 @@ class ConsentRequired(Conflict):
     def __init__(self, missing: dict[str, str]) -> None:
         listed = " and ".join(f"the {DOCUMENT_NAMES.get(t, t)} (version {v})" for t, v in sorted(missing.items()))
         super().__init__(
-            "CONSENT_REQUIRED",
+            ErrorCode.CONSENT_REQUIRED,
             f"Accept {listed} first: POST /api/v1/consent/accept/.",
             required=dict(sorted(missing.items())),
         )
@@ -111,21 +111,6 @@ def api_gate(request: Any) -> None:
     missing = consent_missing(user)
     if missing:
         raise ConsentRequired(missing)
-
-
-def install_api_gate() -> None:
-    """Wrap ``APIView.perform_authentication`` once (``LegalConfig.ready``)."""
-    original: Callable[..., None] = APIView.perform_authentication
-    if getattr(original, "consent_gate", False):
-        return
-
-    @wraps(original)
-    def perform_authentication(self: APIView, request: Any) -> None:
-        original(self, request)
-        api_gate(request)
-
-    perform_authentication.consent_gate = True  # type: ignore[attr-defined]
-    APIView.perform_authentication = perform_authentication  # type: ignore[method-assign]
 
 
 def gate_schema_statuses(schema: Any) -> list[str]:

@@ -23,7 +23,7 @@ from django.template.response import TemplateResponse
 
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
-from apps.npos import authz
+from apps.npos import authz, permissions
 from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
 from apps.npos.services.npos import (
@@ -47,8 +47,6 @@ from apps.npos.services.team import (
 )
 from apps.npos.tenancy.admin import TenantScopedAdmin, TenantScopedTabularInline, tenant_action
 from apps.npos.validators import validate_country, validate_currency, validate_hex_colour, validate_phone
-
-C = Capability
 
 
 class NPOAdminForm(forms.ModelForm):
@@ -100,7 +98,7 @@ class MembershipInline(TenantScopedTabularInline):
     model = Membership
     npo_path = "npo"
     view_capability = None
-    change_capability = C.TEAM_MANAGE
+    change_capability = permissions.MEMBERS["partial_update"]
     add_capability = None  # members join through invitations
     delete_capability = None  # removal is the "remove" action (soft, audited)
     fields = ["user", "role", "status", "created_at"]
@@ -188,7 +186,7 @@ class NPOAdmin(TenantScopedAdmin):
     form = NPOAdminForm
     npo_path = "pk"
     view_capability = None
-    change_capability = C.NPO_MANAGE
+    change_capability = permissions.NPO["partial_update"]
     add_capability = None  # NPOs are created through the API (any verified user) or by super admins
     list_display = ["name", "status", "currency", "city", "country", "created_at"]
     list_filter = ["status", "currency"]
@@ -276,7 +274,7 @@ class NPOAdmin(TenantScopedAdmin):
             npo_delete(npo=npo, actor=request.user, ip=client_ip(request))
 
 
-@tenant_action(capability=C.TEAM_MANAGE, description="Remove selected members")
+@tenant_action(capability=permissions.MEMBERS["destroy"], description="Remove selected members")
 def remove_members(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
     _run(
         modeladmin,
@@ -291,7 +289,7 @@ def remove_members(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Mem
 class MembershipAdmin(TenantScopedAdmin):
     npo_path = "npo"
     view_capability = None
-    change_capability = C.TEAM_MANAGE
+    change_capability = permissions.MEMBERS["partial_update"]
     add_capability = None  # members join through invitations
     delete_capability = None  # the "remove" action keeps the row (soft, audited)
     list_display = ["user", "npo", "role", "status", "created_at"]
@@ -312,7 +310,7 @@ class MembershipAdmin(TenantScopedAdmin):
             )
 
 
-@tenant_action(capability=C.TEAM_MANAGE, description="Resend selected invitations (new token)")
+@tenant_action(capability=permissions.INVITATIONS["resend"], description="Resend selected invitations (new token)")
 def resend_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
     _run(
         modeladmin,
@@ -323,7 +321,7 @@ def resend_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet
     )
 
 
-@tenant_action(capability=C.TEAM_MANAGE, description="Revoke selected invitations")
+@tenant_action(capability=permissions.INVITATIONS["destroy"], description="Revoke selected invitations")
 def revoke_invitations(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
     _run(
         modeladmin,
@@ -344,8 +342,8 @@ class InvitationAdminForm(forms.ModelForm):
 class InvitationAdmin(TenantScopedAdmin):
     form = InvitationAdminForm
     npo_path = "npo"
-    view_capability = C.TEAM_MANAGE
-    change_capability = C.TEAM_MANAGE
+    view_capability = permissions.INVITATIONS["list"]
+    change_capability = permissions.INVITATIONS["create"]
     delete_capability = None  # revoke instead (keeps the row)
     list_display = ["email", "npo", "role", "status", "expires_at", "sent_count", "created_at"]
     list_filter = ["status", "role", "npo"]

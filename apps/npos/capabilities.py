@@ -64,7 +64,3 @@ def roles_with(capability: Requirement) -> list[str]:
     """The roles that grant ``capability`` (any of a tuple) — what selectors filter memberships on."""
     wanted = set(capabilities_in(capability))
     return [role for role, caps in ROLE_CAPABILITIES.items() if caps & wanted]
-
-
-def role_has(role: str, capability: str) -> bool:
-    return capability in ROLE_CAPABILITIES.get(role, frozenset())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.npos.authz import memberships_of
 from apps.npos.capabilities import Role
@@ -25,7 +26,7 @@ def last_admin_blocker(user: Any) -> None:
         )
         if not others:
             raise Conflict(
-                "LAST_ADMIN",
+                ErrorCode.LAST_ADMIN,
                 f"You are the last admin of {npo.name}; make someone else admin there first.",
                 npo=str(npo.pk),
             )

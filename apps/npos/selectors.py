@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import NotFound
 from apps.npos import authz
-from apps.npos.models import NPO, Invitation, Membership, MembershipStatus
+from apps.npos.models import NPO, Invitation, Membership
 
 
 def npos_visible_to(user: Any) -> QuerySet[NPO]:
@@ -26,17 +26,8 @@ def npo_get_visible(user: Any, npo_id: Any) -> NPO:
     return npo
 
 
-def npos_where(user: Any, capability: str | None) -> QuerySet[NPO]:
-    """Live NPOs where ``user`` holds ``capability`` (super admins: all)."""
-    return authz.scope(NPO.objects.all(), user, capability, npo_path="pk")
-
-
 def members_of(npo: NPO) -> QuerySet[Membership]:
     return Membership.objects.filter(npo=npo).select_related("user").order_by("user__email")
-
-
-def active_members_of(npo: NPO) -> QuerySet[Membership]:
-    return members_of(npo).filter(status=MembershipStatus.ACTIVE)
 
 
 def invitations_of(npo: NPO) -> QuerySet[Invitation]:

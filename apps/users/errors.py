@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import DomainError
 
 
@@ -9,14 +10,14 @@ class InvalidCredentials(DomainError):
     """Wrong e-mail or password (or a deactivated account: never say which)."""
 
     status = 401
-    default_code = "INVALID_CREDENTIALS"
+    default_code = ErrorCode.INVALID_CREDENTIALS
 
 
 class EmailNotVerified(DomainError):
     """Right password, but the e-mail address has not been verified yet."""
 
     status = 403
-    default_code = "EMAIL_NOT_VERIFIED"
+    default_code = ErrorCode.EMAIL_NOT_VERIFIED
 
 
 class AccountLocked(DomainError):
@@ -24,7 +25,7 @@ class AccountLocked(DomainError):
     ``apps.users.lockout``, counted in the database)."""
 
     status = 429
-    default_code = "ACCOUNT_LOCKED"
+    default_code = ErrorCode.ACCOUNT_LOCKED
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, int(retry_after))
@@ -39,11 +40,11 @@ class InvalidToken(DomainError):
     """An e-mail token that is unknown, tampered with, expired or already used (400)."""
 
     status = 400
-    default_code = "INVALID_TOKEN"
+    default_code = ErrorCode.INVALID_TOKEN
 
 
 class TokenRefused(DomainError):
     """A JWT refresh token that is invalid, expired or revoked (401 ``TOKEN_INVALID``)."""
 
     status = 401
-    default_code = "TOKEN_INVALID"
+    default_code = ErrorCode.TOKEN_INVALID

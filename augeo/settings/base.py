@@ -3,32 +3,45 @@
 Everything that differs between a laptop, CI and production is read from environment variables
 (django-environ); the variable names are a contract listed in docs/configuration.md and product.md
 "Configuration". ``local``, ``test`` and ``production`` only change defaults and hardening.
+
+Each integration has its own module, imported here: ``environment`` (the environment, the secret key),
+``database``, ``cache`` (Redis), ``channels``, ``storage`` (Azure Blob Storage), ``mail``, ``jwt``,
+``logging``, ``tasks`` (background work), ``live`` (the sockets), ``payments``. This module keeps
+what is the project's own: apps, middleware, auth, the REST framework and the API schema, security
+headers and the application's limits.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# The integrations, one module each (augeo/settings/<name>.py); ``local``, ``test`` and
+# ``production`` import everything from here.
+from .cache import *  # noqa: F403
+from .channels import *  # noqa: F403
+from .database import *  # noqa: F403
+from .environment import *  # noqa: F403
+from .environment import BASE_DIR, cidr_list, env
+from .jwt import *  # noqa: F403
+from .live import *  # noqa: F403
+from .logging import *  # noqa: F403
+from .mail import *  # noqa: F403
+from .payments import *  # noqa: F403
+from .storage import *  # noqa: F403
+from .storage import AZURE_CONNECTION_STRING
+from .tasks import *  # noqa: F403
 
-env = environ.Env()
-
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-dev-only-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "augeo.backoffice.apps.AugeoAdminConfig",  # django.contrib.admin with the branded site (augeo/backoffice)
+    "augeo.backoffice.apps.BackofficeConfig",  # the project's back office (above every app)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,7 +68,6 @@ INSTALLED_APPS = [
     "apps.checkout",
     "apps.live",
     "apps.legal",
-    "augeo.backoffice.apps.BackofficeConfig",  # the project's back office (above every app)
 ]
 
 MIDDLEWARE = [
@@ -97,146 +109,6 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------------------------
-# The embedded default is SQLite in WAL mode with IMMEDIATE transactions: concurrent writers queue
-# on the write lock (up to the timeout) instead of failing with "database is locked".
-SQLITE_PATH = BASE_DIR / "db.sqlite3"
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{SQLITE_PATH}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-else:
-    DATABASES["default"]["ENGINE"] = "apps.core.db.postgresql"  # django-prometheus's, lighter health check
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
-    # Settings for this application's sessions, sent when a connection opens (no extra round trip).
-    # PostgreSQL's default random_page_cost (4) prices a disk seek; a gala's database is a few hundred
-    # MB in memory or on SSD, where 1.1 is the usual advice: the check-in search then reads the
-    # trigram index for a common three letters instead of scanning every guest (docs/performance.md).
-    # Empty it for a pooler that refuses startup options (PgBouncer without ignore_startup_parameters).
-    # The fixed statements every request runs (apps.core.prepared) are kept prepared per connection
-    # (apps.core.db.postgresql): false for a pooler that cannot keep them (PgBouncer < 1.21 in
-    # transaction mode).
-    DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
-    _SESSION_OPTIONS = env.str("DATABASE_SESSION_OPTIONS", default="-c random_page_cost=1.1")
-    if _SESSION_OPTIONS:
-        DATABASES["default"]["OPTIONS"].setdefault("options", _SESSION_OPTIONS)
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# --- Cache --------------------------------------------------------------------------------------
-# Redis when REDIS_URL is set. IGNORE_EXCEPTIONS and short socket timeouts make a Redis outage
-# degrade (throttling and caching stop) instead of turning every request into a 500. Nothing that
-# must survive an outage (lockouts, idempotency keys) lives in the cache.
-REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-                "IGNORE_EXCEPTIONS": True,
-            },
-            "KEY_PREFIX": "augeo",
-        }
-    }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "augeo"}}
-
-# --- Channel layer (live updates, apps/live) ---------------------------------------------------
-# With REDIS_URL every app instance publishes to and listens on Redis, so a bid placed through one
-# instance reaches the sockets held by another. RedisPubSubChannelLayer (default) sends one PUBLISH
-# per message and each process fans it out to its own sockets; RedisChannelLayer ("core") writes one
-# copy per socket into Redis and pops them one by one — see docs/performance.md "Live updates" for the numbers.
-# Without Redis (the embedded default) an in-memory layer serves the one runserver process.
-CHANNEL_LAYER_KIND = env("AUGEO_CHANNEL_LAYER", default="pubsub")
-
-
-def channel_layers(redis_url: str, kind: str = "pubsub") -> dict[str, Any]:
-    """``CHANNEL_LAYERS`` for a Redis URL (or the in-memory layer without one).
-
-    Redis pub/sub channels ignore the database number, so the prefix carries it: two deployments (or
-    two test workers) on one Redis server with different databases never hear each other.
-    """
-    if not redis_url:
-        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
-    db = (urlsplit(redis_url).path or "/0").lstrip("/") or "0"
-    host = {"address": redis_url, "socket_connect_timeout": 0.5, "socket_timeout": 2}
-    if kind == "core":
-        return {
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [host], "prefix": f"augeo.{db}", "capacity": 500, "expiry": 30},
-            }
-        }
-    return {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [host], "prefix": f"augeo.{db}."},
-        }
-    }
-
-
-CHANNEL_LAYERS = channel_layers(REDIS_URL, CHANNEL_LAYER_KIND)
-
-# --- Storage ------------------------------------------------------------------------------------
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
-MEDIA_URL = "/media/"
-STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-
-AZURE_CONNECTION_STRING = env("AZURE_STORAGE_CONNECTION_STRING", default="")
-AZURE_CONTAINER = env("AZURE_STORAGE_CONTAINER", default="augeo-media")
-if AZURE_CONNECTION_STRING:
-    STORAGES = {
-        "default": {
-            # apps.core.storage.AzureStorage: django-storages' backend, but client_options also
-            # apply with a connection string (the stock one ignores them).
-            "BACKEND": "apps.core.storage.AzureStorage",
-            "OPTIONS": {
-                "connection_string": AZURE_CONNECTION_STRING,
-                "azure_container": AZURE_CONTAINER,
-                # Private container: reads go through short-lived SAS URLs.
-                "expiration_secs": 900,
-                "overwrite_files": False,
-                # The SDK's defaults retry for over a minute; an outage must answer 503 quickly.
-                "timeout": 10,
-                "client_options": {
-                    "retry_total": 1,
-                    "initial_backoff": 1,
-                    "increment_base": 1,
-                    "random_jitter_range": 0,
-                    "connection_timeout": 3,
-                    "read_timeout": 10,
-                },
-            },
-        },
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-else:
-    STORAGES = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
-
-# --- E-mail -------------------------------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Augeo <no-reply@augeo.local>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-FRONTEND_URL = env("AUGEO_FRONTEND_URL", default="http://127.0.0.1:8000")
-
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
 # Sign-in goes through apps.users.services.sessions.auth_login (API and admin), which adds the lockout.
@@ -273,18 +145,6 @@ DEVICE_TOKEN_COOKIE_NAME = "augeo_device"
 # a request that bypasses the proxies is keyed on its own address whatever header it forges.
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-
-
-def cidr_list(variable: str, default: list[str]) -> list[str]:
-    """A comma-separated CIDR list from the environment, checked at start-up (a typo must not
-    silently trust or refuse everyone)."""
-    values = env.list(variable, default=default)
-    for value in values:
-        try:
-            ipaddress.ip_network(value.strip(), strict=False)
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"{variable}: {value!r} is not an IP network (CIDR).") from exc
-    return [value.strip() for value in values if value.strip()]
 
 
 TRUSTED_PROXIES = cidr_list("DJANGO_TRUSTED_PROXIES", PRIVATE_NETWORKS if NUM_PROXIES else [])
@@ -337,18 +197,6 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
-    "ROTATE_REFRESH_TOKENS": True,
-    "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": env("DJANGO_JWT_SIGNING_KEY", default=SECRET_KEY),
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
-}
-
 SPECTACULAR_SETTINGS = {
     "TITLE": "Augeo API",
     "DESCRIPTION": "Nonprofit fundraising galas: NPOs, events, attendance, auctions.",
@@ -398,6 +246,8 @@ def _blob_origin(connection_string: str) -> str | None:
     """The origin SAS image URLs point at (the admin shows item pictures, logos)."""
     parts = dict(p.split("=", 1) for p in connection_string.split(";") if "=" in p)
     if parts.get("BlobEndpoint"):
+        from urllib.parse import urlsplit
+
         endpoint = urlsplit(parts["BlobEndpoint"])
         return f"{endpoint.scheme}://{endpoint.netloc}"
     if parts.get("AccountName"):
@@ -428,98 +278,6 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# --- Logging ------------------------------------------------------------------------------------
-LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
-LOG_JSON = env.bool("DJANGO_LOG_JSON", default=False)
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "apps.core.logging.RequestIdFilter"},
-        "redact": {"()": "apps.core.logging.RedactSecretsFilter"},
-        "conflicts_at_debug": {"()": "apps.core.logging.ConflictsAtDebugFilter"},
-        "no_query_string": {"()": "apps.core.logging.QueryStringFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "filters": ["request_id", "redact"],
-            "formatter": "json" if LOG_JSON else "plain",
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Replaces Django's default handlers for "django" (a DEBUG-only console without our filters,
-        # and mail_admins, whose e-mail would carry the request's POST data): records propagate to
-        # the root handler, which adds the request id and redacts secrets.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        # A 409 (a refused bid, a state conflict) is an outcome, not a warning: DEBUG (the filter's docstring).
-        "django.request": {"filters": ["conflicts_at_debug"]},
-        "django.db.backends": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-        # The Azure SDK logs every request and response header at INFO.
-        "azure": {"level": "WARNING"},
-        # One INFO line per task start and end; `run_worker` turns them on for its own process.
-        "django_tasks": {"level": "WARNING"},
-        # The WebSocket service (uvicorn workers): its handshake and access lines carry the URL's
-        # query (?ticket=, the deprecated ?token=<JWT>). The filter on the logger strips it whatever
-        # handler writes the line; the lines go to the root handler (request id, redaction) instead of
-        # the gunicorn handlers the worker attached, which had neither.
-        "uvicorn": {"handlers": [], "propagate": True},
-        "uvicorn.error": {"handlers": [], "propagate": True, "filters": ["no_query_string"]},
-        "uvicorn.access": {"handlers": [], "propagate": True, "filters": ["no_query_string"]},
-    },
-}
-
-# --- Background work (docs/background-work.md, apps/core/tasks.py) ------------------------------
-# "database": tasks are rows of django-tasks-db's table, written in the business transaction and run
-# by `manage.py run_worker` processes (production, CI's worker tests). "immediate": the embedded
-# default, a task runs in the process that enqueued it right after commit (nothing else to start).
-TASK_BACKENDS = {
-    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
-    "database": "django_tasks_db.DatabaseBackend",
-}
-AUGEO_TASKS_BACKEND = env.str("AUGEO_TASKS_BACKEND", default="immediate")
-if AUGEO_TASKS_BACKEND not in TASK_BACKENDS:
-    raise ImproperlyConfigured(f"AUGEO_TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}.")
-TASKS = {"default": {"BACKEND": TASK_BACKENDS[AUGEO_TASKS_BACKEND], "QUEUES": ["default"]}}
-# The outbox (apps/core/outbox.py): attempts before a row ends `failed`, the retry backoff (doubling
-# from the base, capped), how long a claimed row belongs to its worker before the sweep takes it back
-# (longer than any SMTP exchange: every step has a 10 s timeout), and how old a pending row must be
-# before the sweep believes its task lost.
-AUGEO_OUTBOX_MAX_ATTEMPTS = env.int("AUGEO_OUTBOX_MAX_ATTEMPTS", default=8)
-AUGEO_OUTBOX_RETRY_SECONDS = env.int("AUGEO_OUTBOX_RETRY_SECONDS", default=30)
-AUGEO_OUTBOX_RETRY_MAX_SECONDS = env.int("AUGEO_OUTBOX_RETRY_MAX_SECONDS", default=3600)
-AUGEO_OUTBOX_LEASE_SECONDS = env.int("AUGEO_OUTBOX_LEASE_SECONDS", default=300)
-AUGEO_OUTBOX_REQUEUE_SECONDS = env.int("AUGEO_OUTBOX_REQUEUE_SECONDS", default=300)
-# A task still RUNNING after this long lost its worker (killed, crashed): the sweep marks it FAILED.
-AUGEO_TASK_LOST_SECONDS = env.int("AUGEO_TASK_LOST_SECONDS", default=900)
-# What `manage.py run_scheduler` enqueues, and how often (seconds). Closing every 5 s keeps items
-# closed within 15 s of `closes_at` (5 s + the worker's 1 s poll + the close itself).
-AUGEO_SCHEDULE = {
-    "close-due-items": {
-        "task": "apps.auctions.tasks.close_due_items",
-        "every": env.int("AUGEO_CLOSE_EVERY_SECONDS", default=5),
-    },
-    "sweep-outbox": {"task": "apps.core.tasks.sweep_outbox", "every": env.int("AUGEO_SWEEP_EVERY_SECONDS", default=30)},
-    "retry-privacy-exports": {
-        "task": "apps.legal.tasks.retry_privacy_exports",
-        "every": env.int("AUGEO_EXPORT_RETRY_EVERY_SECONDS", default=300),
-    },
-    "prune-expired": {
-        "task": "apps.core.tasks.prune_expired",
-        "every": env.int("AUGEO_PRUNE_EVERY_SECONDS", default=3600),
-    },
-}
-
 # --- Augeo --------------------------------------------------------------------------------------
 AUGEO_MAX_IMAGE_BYTES = env.int("AUGEO_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 AUGEO_MAX_IMAGE_PIXELS = env.int("AUGEO_MAX_IMAGE_PIXELS", default=40_000_000)
@@ -529,7 +287,7 @@ AUGEO_MAX_EVENT_MEDIA_BYTES = env.int("AUGEO_MAX_EVENT_MEDIA_BYTES", default=200
 # many seconds (apps/core/public_cache.py; invalidated by every committed bid/sale/pledge); 0 = off.
 AUGEO_PUBLIC_CACHE_SECONDS = env.float("AUGEO_PUBLIC_CACHE_SECONDS", default=1.0)
 if not 0 <= AUGEO_PUBLIC_CACHE_SECONDS <= 1:
-    raise ImproperlyConfigured("AUGEO_PUBLIC_CACHE_SECONDS must be between 0 and 1 (issue 13: at most 1 s).")
+    raise ImproperlyConfigured("AUGEO_PUBLIC_CACHE_SECONDS must be between 0 and 1 (a public read is at most 1 s old).")
 # Markdown fields (event/item/NPO descriptions, legal documents): longer text is a 400; the HTML is
 # rendered once on save (apps.core.text) with a nesting and a time bound.
 AUGEO_MAX_MARKDOWN_CHARS = env.int("AUGEO_MAX_MARKDOWN_CHARS", default=20_000)
@@ -553,44 +311,6 @@ HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 # period whatever the request rate); 0 runs them on every call.
 HEALTH_READY_CACHE_SECONDS = env.float("HEALTH_READY_CACHE_SECONDS", default=5.0)
 CSRF_FAILURE_VIEW = "apps.core.views.csrf_failure"
-# Live updates (apps/live): a socket whose outgoing queue holds this many messages is a slow client
-# and is dropped (it reconnects and re-reads the REST API); a broadcast waits at most
-# LIVE_PUBLISH_TIMEOUT seconds for the channel layer, on a background thread, never in a request.
-LIVE_SOCKET_QUEUE = env.int("AUGEO_LIVE_SOCKET_QUEUE", default=256)
-LIVE_PUBLISH_TIMEOUT = env.float("AUGEO_LIVE_PUBLISH_TIMEOUT", default=1.0)
-LIVE_PUBLISH_QUEUE = env.int("AUGEO_LIVE_PUBLISH_QUEUE", default=10_000)
-# Joining a room (apps/live/auth.py, tickets.py): a connect ticket (POST /api/v1/live/tickets/) is
-# valid this many seconds, once. The JWT in `?token=` is deprecated (it lands in access logs); false
-# refuses it now (4401) instead of at the end of the deprecation period.
-LIVE_TICKET_SECONDS = env.int("AUGEO_LIVE_TICKET_SECONDS", default=30)
-LIVE_ACCEPT_TOKEN_PARAM = env.bool("AUGEO_LIVE_ACCEPT_TOKEN_PARAM", default=True)
-# Open sockets (apps/live/limits.py): at most this many per signed-in user and per client IP (a gala
-# room shares one public IP: hundreds of guests with a phone each, a second tab, the projector, the
-# clerks' screens), counted across processes in Redis; over the cap the socket closes with 4429.
-# Every LIVE_RECHECK_SECONDS a socket re-checks its user (active, not signed out everywhere, session
-# alive, consent) and the event's visibility, and renews its place in the count (a crashed process's
-# sockets drop out of the count after three missed renewals). A client sending more than
-# LIVE_CLIENT_FRAMES frames in 10 seconds (a ping every 25 s is the protocol) is closed with 1008.
-LIVE_MAX_SOCKETS_PER_USER = env.int("AUGEO_LIVE_MAX_SOCKETS_PER_USER", default=10)
-LIVE_MAX_SOCKETS_PER_IP = env.int("AUGEO_LIVE_MAX_SOCKETS_PER_IP", default=1000)
-LIVE_RECHECK_SECONDS = env.float("AUGEO_LIVE_RECHECK_SECONDS", default=60.0)
-LIVE_CLIENT_FRAMES = env.int("AUGEO_LIVE_CLIENT_FRAMES", default=20)
-# Checkout (apps/checkout): the payment provider for cards on file. `embedded` records every call in
-# the database and succeeds, except for amounts ending in .13 (declined, so demos and tests can show a
-# decline); `stripe` uses the stripe library with these keys. STRIPE_API_BASE points the library at
-# another host (the tests' local fake Stripe). A pending card payment older than
-# PAYMENT_PENDING_RESOLVE_SECONDS is resolved by asking the provider (charge_balances).
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="embedded")
-if PAYMENT_PROVIDER not in ("embedded", "stripe"):
-    raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'embedded' or 'stripe'.")
-# Production settings turn this on: every process then logs a warning at start-up while the embedded
-# provider (which approves every charge) is in use (apps.checkout.apps).
-PAYMENT_PROVIDER_WARN_EMBEDDED = False
-STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
-STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
-STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
-PAYMENT_PENDING_RESOLVE_SECONDS = env.int("PAYMENT_PENDING_RESOLVE_SECONDS", default=600)
 # JSON bodies nested deeper than this are refused (400) before any view sees them.
 AUGEO_MAX_JSON_DEPTH = env.int("AUGEO_MAX_JSON_DEPTH", default=32)
 

@@ -12,13 +12,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.attendance import selectors
+from apps.attendance import permissions, selectors
 from apps.attendance.api import serializers as s
 from apps.attendance.api.filters import GuestFilter, RegistrationFilter
 from apps.attendance.api.renderers import CSVExportMixin, CSVRenderer
@@ -35,6 +35,7 @@ from apps.attendance.services.seating import (
     table_update,
     tables_auto_assign,
 )
+from apps.core.api.base import GenericAPIView, ListAPIView
 from apps.core.api.filters import FilterBackend
 from apps.core.api.pagination import WindowCountPagination
 from apps.core.csv_export import csv_response
@@ -43,10 +44,8 @@ from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.events.models import Event
 from apps.events.selectors import EventAccess, event_for
-from apps.npos.capabilities import Capability
 from apps.npos.tenancy.api import DeclaredCapabilities
 
-C = Capability
 CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
 SEARCH_PARAM = OpenApiParameter(
     "search", OpenApiTypes.STR, description="Name, e-mail, phone, registration code or exact bidder number"
@@ -88,10 +87,10 @@ def _is_owner(user: Any, registration: Registration) -> bool:
 # --- registrations ----------------------------------------------------------------------------------------
 
 
-class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
+class EventRegistrationsView(EventScopedMixin, GenericAPIView):
     """``GET``: the event's registrations (``attendance.view``); ``POST``: register (verified user)."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW}
+    capabilities = permissions.EVENT_REGISTRATIONS
 
     serializer_class = s.RegistrationSerializer
     filter_backends = [FilterBackend]
@@ -132,7 +131,7 @@ class EventRegistrationsView(EventScopedMixin, generics.GenericAPIView):
         return Response(s.RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
-class RegistrationListView(generics.ListAPIView):
+class RegistrationListView(ListAPIView):
     """The caller's own registrations (every status; filter ``?status=``)."""
 
     serializer_class = s.RegistrationSerializer
@@ -151,7 +150,7 @@ class RegistrationAccessMixin(DeclaredCapabilities):
     """A registration visible to the caller (owner or ``attendance.view``; else 404) and the change
     check (owner or ``attendance.manage``; else 403)."""
 
-    capabilities = {"change": C.ATTENDANCE_MANAGE}  # besides the registration's owner
+    capabilities = permissions.REGISTRATION  # besides the registration's owner
 
     request: Any
     kwargs: dict[str, Any]
@@ -168,7 +167,7 @@ class RegistrationAccessMixin(DeclaredCapabilities):
         self.check_capability(registration.event.npo_id, "change")
 
 
-class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
+class RegistrationDetailView(RegistrationAccessMixin, GenericAPIView):
     """Read (owner or ``attendance.view``), change and cancel (owner or ``attendance.manage``)."""
 
     serializer_class = s.RegistrationSerializer
@@ -195,7 +194,7 @@ class RegistrationDetailView(RegistrationAccessMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegistrationGuestsView(RegistrationAccessMixin, generics.GenericAPIView):
+class RegistrationGuestsView(RegistrationAccessMixin, GenericAPIView):
     """A registration's guests (plain array, registrant first); ``POST`` adds one."""
 
     serializer_class = s.GuestSerializer
@@ -231,7 +230,7 @@ class RegistrationGuestMixin(RegistrationAccessMixin):
         return registration, guest
 
 
-class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIView):
+class RegistrationGuestDetailView(RegistrationGuestMixin, GenericAPIView):
     """One guest of a registration; a guest id of another registration is 404."""
 
     serializer_class = s.GuestSerializer
@@ -256,7 +255,7 @@ class RegistrationGuestDetailView(RegistrationGuestMixin, generics.GenericAPIVie
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIView):
+class RegistrationGuestInviteView(RegistrationGuestMixin, GenericAPIView):
     """Send the guest a new invitation e-mail (owner or ``attendance.manage``); the previous link
     stops working. At most 3 a day per guest and 20 per registration (429 ``THROTTLED``)."""
 
@@ -277,7 +276,7 @@ class RegistrationGuestInviteView(RegistrationGuestMixin, generics.GenericAPIVie
         return Response(s.GuestSerializer(selectors.guest_reload(guest.pk)).data)
 
 
-class GuestInvitationAcceptView(generics.GenericAPIView):
+class GuestInvitationAcceptView(GenericAPIView):
     """Accept a guest invitation as the signed-in user: links your account to the invited guest, so
     you see the party's registration and bid under it. Your verified e-mail must be the invited
     address (403); a used, replaced or expired invitation is 410 ``GONE``."""
@@ -315,11 +314,11 @@ class GuestInvitationAcceptView(generics.GenericAPIView):
 GUEST_CSV_HEADER = ["guest", "registrant", "email", "phone", "meal", "table", "bidder number", "checked in"]
 
 
-class EventGuestListView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+class EventGuestListView(CSVExportMixin, EventScopedMixin, GenericAPIView):
     """Every guest of the event's confirmed registrations, for the check-in desk and the seating plan
     (``attendance.view`` or ``checkin.perform``). ``?format=csv`` exports every matching row."""
 
-    capabilities = {"get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM)}
+    capabilities = permissions.GUESTS
 
     serializer_class = s.GuestSerializer
     filter_backends = [FilterBackend, OrderingFilter]
@@ -398,18 +397,11 @@ class EventGuestMixin(EventScopedMixin):
         return guest
 
 
-class EventGuestDetailView(EventGuestMixin, generics.GenericAPIView):
+class EventGuestDetailView(EventGuestMixin, GenericAPIView):
     """Read a guest; ``PATCH`` sets ``bidder_number`` (``checkin.perform`` or ``attendance.manage``;
     409 ``BIDDER_NUMBER_TAKEN``) and ``table`` (``attendance.manage``; 409 ``TABLE_FULL``)."""
 
-    capabilities = {
-        "get": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM),
-        "patch": (C.ATTENDANCE_VIEW, C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-        # what the body changes decides the rest: a bidder number, a table, anything else
-        "patch:bidder_number": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-        "patch:table": C.ATTENDANCE_MANAGE,
-        "patch:other": (C.CHECKIN_PERFORM, C.ATTENDANCE_MANAGE),
-    }
+    capabilities = permissions.GUEST  # what a PATCH body changes decides the rest
 
     serializer_class = s.GuestSerializer
 
@@ -451,11 +443,11 @@ def _check_in_body(result: CheckInResult) -> dict[str, Any]:
     return data
 
 
-class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
+class GuestCheckInView(EventGuestMixin, GenericAPIView):
     """Check a guest in (``checkin.perform``): idempotent, ``Idempotency-Key`` supported. The answer
     carries ``checked_in_at``, ``bidder_number`` (integer) and ``already_checked_in``."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.CheckInResultSerializer
 
@@ -482,10 +474,10 @@ class GuestCheckInView(EventGuestMixin, generics.GenericAPIView):
         return idempotent(request, handler)
 
 
-class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
+class GuestUndoCheckInView(EventGuestMixin, GenericAPIView):
     """Undo a check-in (``checkin.perform``; audited); 409 ``NOT_CHECKED_IN``."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.GuestSerializer
 
@@ -502,13 +494,13 @@ class GuestUndoCheckInView(EventGuestMixin, generics.GenericAPIView):
         return idempotent(request, handler)
 
 
-class WalkInView(EventScopedMixin, generics.GenericAPIView):
+class WalkInView(EventScopedMixin, GenericAPIView):
     """Register and check in at the door (``checkin.perform``); 201 with the new guest, or 200 when the
     e-mail *and the name* are those of someone already registered (their guest is checked in
     instead). The same e-mail with another name is a new, unlinked walk-in with a ``NAME_MISMATCH``
     warning; an address never links an account (``checkin.walk_in_register`` has the cases)."""
 
-    capabilities = {"post": C.CHECKIN_PERFORM}
+    capabilities = permissions.CHECK_IN
 
     serializer_class = s.WalkInResultSerializer
 
@@ -553,10 +545,10 @@ class TableMixin(EventScopedMixin):
         return guest
 
 
-class TableListView(TableMixin, generics.GenericAPIView):
+class TableListView(TableMixin, GenericAPIView):
     """Tables of the event with occupancy (read: ``attendance.view``; create: ``attendance.manage``)."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW, "post": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES
 
     serializer_class = s.TableSerializer
 
@@ -592,10 +584,10 @@ class TableListView(TableMixin, generics.GenericAPIView):
         return Response(s.TableSerializer(self.get_table()).data, status=status.HTTP_201_CREATED)
 
 
-class TableDetailView(TableMixin, generics.GenericAPIView):
+class TableDetailView(TableMixin, GenericAPIView):
     """One table; ``PATCH`` below occupancy → 409 ``CAPACITY_BELOW_OCCUPANCY``; ``DELETE`` unseats."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW, "patch": C.ATTENDANCE_MANAGE, "delete": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES
 
     serializer_class = s.TableSerializer
 
@@ -622,10 +614,10 @@ class TableDetailView(TableMixin, generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
+class TableAutoAssignView(EventScopedMixin, GenericAPIView):
     """Seat every unseated guest, parties together, largest first (``attendance.manage``)."""
 
-    capabilities = {"post": C.ATTENDANCE_MANAGE}
+    capabilities = permissions.TABLES_AUTO_ASSIGN
 
     serializer_class = s.AutoAssignResultSerializer
 
@@ -639,7 +631,7 @@ class TableAutoAssignView(EventScopedMixin, generics.GenericAPIView):
 # --- the donor's view, meal counts ----------------------------------------------------------------------
 
 
-class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
+class MyRegistrationView(EventScopedMixin, GenericAPIView):
     """The caller's registration for the event (owned, else the one they are a linked guest of) with
     guests and their bidder numbers, the caller's table and tablemates' names; 404 when none."""
 
@@ -679,10 +671,10 @@ class MyRegistrationView(EventScopedMixin, generics.GenericAPIView):
         return Response(s.MyRegistrationSerializer(registration, context=context).data)
 
 
-class MealCountsView(CSVExportMixin, EventScopedMixin, generics.GenericAPIView):
+class MealCountsView(CSVExportMixin, EventScopedMixin, GenericAPIView):
     """Guests per meal option (confirmed registrations; ``attendance.view``); ``?format=csv``."""
 
-    capabilities = {"get": C.ATTENDANCE_VIEW}
+    capabilities = permissions.MEAL_COUNTS
 
     serializer_class = s.MealCountsSerializer
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]

@@ -30,6 +30,7 @@ from apps.attendance.services.common import (
 from apps.attendance.services.invitations import guest_invitation_send, invitation_limits_check
 from apps.attendance.services.paddles import guest_set_bidder_number, paddle_ensure
 from apps.core import metrics
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
@@ -58,7 +59,7 @@ def guest_check_in(
     locked = lock_guest(guest.pk)
     check_confirmed(registration)
     if registration.event.status == EventStatus.DRAFT:
-        raise Conflict("EVENT_NOT_PUBLISHED", "The event is not published.")
+        raise Conflict(ErrorCode.EVENT_NOT_PUBLISHED, "The event is not published.")
     if locked.checked_in_at is not None:
         if locked.paddle_id is None:
             paddle_ensure(guest=locked, actor=actor)
@@ -86,7 +87,7 @@ def guest_undo_check_in(*, guest: Guest, actor: Any, ip: str | None = None) -> G
     carry it, and the guest gets the same number when checked in again."""
     locked = Guest.objects.select_for_update(no_key=True).get(pk=guest.pk)
     if locked.checked_in_at is None:
-        raise Conflict("NOT_CHECKED_IN", "This guest is not checked in.")
+        raise Conflict(ErrorCode.NOT_CHECKED_IN, "This guest is not checked in.")
     previous = locked.checked_in_at
     Guest.objects.filter(pk=locked.pk).update(checked_in_at=None, checked_in_by=None, updated_at=timezone.now())
     audit_record(
@@ -174,7 +175,7 @@ def walk_in_register(
     email = (email or "").strip().lower()
     event = lock_event(event.pk)
     if event.status == EventStatus.DRAFT:
-        raise Conflict("EVENT_NOT_PUBLISHED", "The event is not published.")
+        raise Conflict(ErrorCode.EVENT_NOT_PUBLISHED, "The event is not published.")
 
     account = User.objects.filter(email__iexact=email).first() if email else None
     existing = _registered_guest(event, email, account) if email else None

@@ -25,6 +25,7 @@ from apps.attendance.services.invitations import (
     mail_name_problem,
 )
 from apps.core import outbox
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.events.models import Event, EventStatus, FoodOption
 from apps.npos import authz
@@ -126,7 +127,7 @@ def check_capacity(event: Event, extra: int) -> None:
     taken = seats_taken(event)
     if taken + extra > event.capacity:
         raise Conflict(
-            "EVENT_FULL",
+            ErrorCode.EVENT_FULL,
             "The event is full.",
             seats_left=max(event.capacity - taken, 0),
         )
@@ -178,10 +179,10 @@ def paddle_release_if_unused(paddle_id: Any) -> bool:
 
 def check_confirmed(registration: Registration) -> None:
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise Conflict("INVALID_TRANSITION", "This registration is cancelled.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This registration is cancelled.")
 
 
 def check_open_for(actor: Any, event: Event) -> None:
     """Owners change their registration only while the event is published; staff always may."""
     if event.status != EventStatus.PUBLISHED and not is_attendance_manager(actor, event):
-        raise Conflict("REGISTRATION_CLOSED", "Registration for this event is closed.")
+        raise Conflict(ErrorCode.REGISTRATION_CLOSED, "Registration for this event is closed.")

@@ -29,6 +29,7 @@ from apps.attendance.services.invitations import (
     guest_invitations_revoke,
     invitation_limits_check,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event
@@ -93,7 +94,7 @@ def guest_update(*, guest: Guest, actor: Any, data: dict[str, Any], ip: str | No
     if email_changed:
         if old_paddle_id is not None and paddle_has_activity(Paddle(pk=old_paddle_id)):
             raise Conflict(
-                "GUEST_HAS_ACTIVITY",
+                ErrorCode.GUEST_HAS_ACTIVITY,
                 "This guest's bidder number has bids, purchases or pledges; their e-mail cannot change. "
                 "Add the new person as another guest instead.",
             )
@@ -130,9 +131,11 @@ def guest_remove(*, guest: Guest, actor: Any, ip: str | None = None) -> None:
     check_confirmed(registration)
     check_open_for(actor, registration.event)
     if locked.is_registrant:
-        raise Conflict("INVALID_TRANSITION", "The registrant cannot be removed; cancel the registration instead.")
+        raise Conflict(
+            ErrorCode.INVALID_TRANSITION, "The registrant cannot be removed; cancel the registration instead."
+        )
     if locked.checked_in_at is not None:
-        raise Conflict("INVALID_TRANSITION", "This guest is checked in; undo the check-in first.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This guest is checked in; undo the check-in first.")
     paddle_id = locked.paddle_id
     Table.objects.filter(captain=locked).update(captain=None)
     guest_invitations_revoke(guest=locked)

@@ -38,6 +38,7 @@ from django.utils import timezone
 from apps.attendance.locks import lock_guest, lock_registration
 from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration, RegistrationStatus
 from apps.core import outbox
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record
 from apps.core.throttling import window_limit_check
@@ -184,13 +185,13 @@ def guest_invitation_resend(*, guest: Guest, actor: Any, ip: str | None = None) 
     registration = lock_registration(guest.registration_id)
     locked = lock_guest(guest.pk)
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise Conflict("INVALID_TRANSITION", "This registration is cancelled.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This registration is cancelled.")
     if not locked.email:
         raise ValidationFailed(
             message="This guest has no e-mail address.", fields={"email": ["Add an e-mail address first."]}
         )
     if not invitable(locked, registration):
-        raise Conflict("INVALID_TRANSITION", "This guest has already joined with their account.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This guest has already joined with their account.")
     invitation_limits_check(registration=registration, guests=[locked])
     guest_invitation_send(guest=locked, registration=registration, actor=actor)
     audit_record(
@@ -247,7 +248,7 @@ def guest_invitation_accept(*, token: str, user: Any, ip: str | None = None) -> 
         .exists()
     )
     if attending:
-        raise Conflict("ALREADY_REGISTERED", "You already attend this event with your account.")
+        raise Conflict(ErrorCode.ALREADY_REGISTERED, "You already attend this event with your account.")
     now = timezone.now()
     Guest.objects.filter(pk=guest.pk).update(user=user, updated_at=now)
     if guest.is_registrant and registration.user_id is None:

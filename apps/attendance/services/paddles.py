@@ -19,6 +19,7 @@ from apps.attendance.services.common import (
     check_confirmed,
     paddle_release_if_unused,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event
@@ -52,7 +53,7 @@ def _allocate_paddle(event: Event, registration_id: Any) -> Paddle:
                 return Paddle.objects.create(event_id=event.pk, number=number, registration_id=registration_id)
         except IntegrityError:
             continue
-    raise Conflict("BIDDER_NUMBER_TAKEN", "Could not allocate a bidder number; please retry.")
+    raise Conflict(ErrorCode.BIDDER_NUMBER_TAKEN, "Could not allocate a bidder number; please retry.")
 
 
 @transaction.atomic
@@ -68,7 +69,7 @@ def paddle_ensure(*, guest: Guest, actor: Any = None) -> Paddle:
     if locked.paddle_id is not None:
         paddle = Paddle.objects.get(pk=locked.paddle_id)
     elif registration.status != RegistrationStatus.CONFIRMED:
-        raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
+        raise Conflict(ErrorCode.NOT_REGISTERED, "This registration is cancelled.")
     else:
         event = Event.objects.get(pk=locked.event_id)
         lock_paddle_allocation(event.pk)
@@ -106,7 +107,7 @@ def guest_set_bidder_number(*, guest: Guest, actor: Any, number: int | None, ip:
         target = Paddle.objects.filter(event=event, number=number).first()
         if target is not None and target.registration_id != locked.registration_id:
             raise Conflict(
-                "BIDDER_NUMBER_TAKEN", f"Bidder number {number} is held by another party.", bidder_number=number
+                ErrorCode.BIDDER_NUMBER_TAKEN, f"Bidder number {number} is held by another party.", bidder_number=number
             )
         if target is None:
             try:
@@ -114,7 +115,9 @@ def guest_set_bidder_number(*, guest: Guest, actor: Any, number: int | None, ip:
                     target = Paddle.objects.create(event=event, number=number, registration_id=locked.registration_id)
             except IntegrityError:
                 raise Conflict(
-                    "BIDDER_NUMBER_TAKEN", f"Bidder number {number} is held by another party.", bidder_number=number
+                    ErrorCode.BIDDER_NUMBER_TAKEN,
+                    f"Bidder number {number} is held by another party.",
+                    bidder_number=number,
                 ) from None
     locked.paddle = target
     locked.save(update_fields=["paddle", "updated_at"])

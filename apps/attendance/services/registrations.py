@@ -37,6 +37,7 @@ from apps.attendance.services.common import (
 from apps.attendance.services.invitations import (
     guest_invitation_send,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event, EventStatus
@@ -74,11 +75,11 @@ def registration_create(
 
     event = lock_event(event.pk)
     if event.status != EventStatus.PUBLISHED:
-        raise Conflict("REGISTRATION_CLOSED", "Registration for this event is closed.")
+        raise Conflict(ErrorCode.REGISTRATION_CLOSED, "Registration for this event is closed.")
     existing = Registration.objects.filter(event=event, user=user, status=RegistrationStatus.CONFIRMED).first()
     if existing is not None:
         raise Conflict(
-            "ALREADY_REGISTERED", "You are already registered for this event.", registration=str(existing.pk)
+            ErrorCode.ALREADY_REGISTERED, "You are already registered for this event.", registration=str(existing.pk)
         )
     check_capacity(event, 1 + len(guest_values))
 

@@ -18,6 +18,7 @@ from apps.attendance.models import (
 from apps.attendance.services.common import (
     check_confirmed,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.services import audit_record
 from apps.events.models import Event
@@ -117,7 +118,7 @@ def table_update(*, table: Table, actor: Any, data: dict[str, Any], ip: str | No
         occupied = _occupancy(locked)
         if data["capacity"] < occupied:
             raise Conflict(
-                "CAPACITY_BELOW_OCCUPANCY",
+                ErrorCode.CAPACITY_BELOW_OCCUPANCY,
                 f"{occupied} guests are seated at this table.",
                 occupancy=occupied,
             )
@@ -164,7 +165,7 @@ def guest_assign_table(*, guest: Guest, actor: Any, table: Table | None, ip: str
             )
         table = Table.objects.select_for_update().get(pk=table.pk)
         if locked.table_id != table.pk and _occupancy(table, excluding=locked.pk) >= table.capacity:
-            raise Conflict("TABLE_FULL", f"Table {table.number} is full.", table=str(table.pk))
+            raise Conflict(ErrorCode.TABLE_FULL, f"Table {table.number} is full.", table=str(table.pk))
     if locked.table_id and (table is None or locked.table_id != table.pk):
         Table.objects.filter(pk=locked.table_id, captain=locked).update(captain=None)
     locked.table = table

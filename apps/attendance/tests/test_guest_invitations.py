@@ -1,4 +1,4 @@
-"""Guest invitations (issue 9 items 2 and 5): an account is linked to an invited guest only when it
+"""Guest invitations: an account is linked to an invited guest only when it
 accepts the invitation's single-use link; a guest with paddle activity keeps their identity; the
 invitation mail has daily limits and only plain-text names."""
 

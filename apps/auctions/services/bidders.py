@@ -12,6 +12,7 @@ from apps.attendance.models import Guest, Paddle, RegistrationStatus
 from apps.attendance.selectors import paddle_by_number
 from apps.attendance.services.paddles import paddle_ensure
 from apps.auctions.services.common import int_input
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, PermissionDenied
 from apps.events.models import Event
 
@@ -47,9 +48,9 @@ def bidder_resolve(*, user: Any, event: Event, guest: Guest | None, actor: Any) 
     if not getattr(user, "is_authenticated", False):
         raise PermissionDenied(message="Sign in to bid.")
     if guest is None:
-        raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
+        raise Conflict(ErrorCode.NOT_REGISTERED, "Register for this event to bid.")
     if event.checkin_required_to_bid and guest.checked_in_at is None:
-        raise Conflict("CHECKIN_REQUIRED", "Check in at the event to bid.")
+        raise Conflict(ErrorCode.CHECKIN_REQUIRED, "Check in at the event to bid.")
     if guest.paddle_id is None:
         paddle_ensure(guest=guest, actor=actor)
     return BidderRef(registration_id=guest.registration_id, guest_id=guest.pk, user=user)
@@ -61,7 +62,7 @@ def bidder_resolve_number(*, number: Any, event: Event) -> BidderRef:
     value = int_input(number, "bidder_number")
     paddle = paddle_by_number(event=event, number=value)  # type: ignore[arg-type]
     if paddle is None:
-        raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {value} was not issued for this event.")
+        raise Conflict(ErrorCode.BIDDER_NUMBER_UNKNOWN, f"Bidder number {value} was not issued for this event.")
     return BidderRef(registration_id=paddle.registration_id, paddle_id=paddle.pk, number=value)
 
 
@@ -72,10 +73,10 @@ def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
     clerk's number released meanwhile is ``BIDDER_NUMBER_UNKNOWN``. A paddle of a cancelled party is
     never eligible, whoever enters the bid, sale or pledge."""
     if ref.registration_id is None:
-        raise Conflict("NOT_REGISTERED", "This bidder number belongs to no registration.")
+        raise Conflict(ErrorCode.NOT_REGISTERED, "This bidder number belongs to no registration.")
     registration = lock_registration(ref.registration_id)
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise Conflict("NOT_REGISTERED", "This registration is cancelled.")
+        raise Conflict(ErrorCode.NOT_REGISTERED, "This registration is cancelled.")
     if ref.guest_id is not None:
         guest = lock_guest(ref.guest_id)
         _check_guest(guest, ref, event)
@@ -83,11 +84,11 @@ def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
             paddle_ensure(guest=guest)
         paddle = lock_paddle(guest.paddle_id)
         if paddle is None:  # pragma: no cover - the guest row (locked) still points at it
-            raise Conflict("NOT_REGISTERED", "Your bidder number was released; please retry.")
+            raise Conflict(ErrorCode.NOT_REGISTERED, "Your bidder number was released; please retry.")
         return Bidder(paddle=paddle, user=ref.user, notify_user=ref.user)
     paddle = lock_paddle(ref.paddle_id)
     if paddle is None or paddle.registration_id != registration.pk:
-        raise Conflict("BIDDER_NUMBER_UNKNOWN", f"Bidder number {ref.number} was not issued for this event.")
+        raise Conflict(ErrorCode.BIDDER_NUMBER_UNKNOWN, f"Bidder number {ref.number} was not issued for this event.")
     notify_user = registration.user if registration.user_id else None
     return Bidder(paddle=paddle, user=None, notify_user=notify_user)
 
@@ -95,6 +96,6 @@ def bidder_lock(ref: BidderRef, *, event: Event) -> Bidder:
 def _check_guest(guest: Any, ref: BidderRef, event: Event) -> None:
     """The locked guest row is still the signed-in donor's, checked in where the event asks it."""
     if guest.user_id is None or guest.user_id != getattr(ref.user, "pk", None):
-        raise Conflict("NOT_REGISTERED", "Register for this event to bid.")
+        raise Conflict(ErrorCode.NOT_REGISTERED, "Register for this event to bid.")
     if event.checkin_required_to_bid and guest.checked_in_at is None:
-        raise Conflict("CHECKIN_REQUIRED", "Check in at the event to bid.")
+        raise Conflict(ErrorCode.CHECKIN_REQUIRED, "Check in at the event to bid.")

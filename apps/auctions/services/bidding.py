@@ -33,6 +33,7 @@ from apps.auctions.services.common import (
     item_npo_id,
     lock_item_for_bid,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_format, money_str
 from apps.core.services import audit_record
@@ -179,7 +180,9 @@ def _refuse_below_minimum(item: Item, amount: Decimal) -> None:
     """
     minimum = item_min_next_bid(item)
     if minimum is not None and minimum > amount:
-        raise Conflict("BID_TOO_LOW", f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum))
+        raise Conflict(
+            ErrorCode.BID_TOO_LOW, f"The minimum bid is {money_format(minimum)}.", min_bid=money_str(minimum)
+        )
 
 
 def _bid_apply(
@@ -198,7 +201,7 @@ def _bid_apply(
     if clerk and item.leader_paddle_id == bidder.paddle.pk:
         # The same answer whatever the amounts (bid_place_for_bidder says why).
         raise Conflict(
-            "ALREADY_LEADING",
+            ErrorCode.ALREADY_LEADING,
             f"Bidder {bidder.paddle.number} is already the highest bidder. A clerk cannot raise a "
             "leader's maximum; enter a new bid once they are outbid.",
         )

@@ -26,6 +26,7 @@ from apps.auctions.services.common import (
     item_npo_id,
     lock_item,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import max_amount, money, money_format
 from apps.core.services import audit_record
@@ -33,7 +34,7 @@ from apps.core.services import audit_record
 
 def _check_buyable(item: Item, now: Any) -> None:
     if item.kind == ItemKind.BUY_NOW_ONLY and item.status == ItemStatus.SOLD:
-        raise Conflict("SOLD_OUT", "This item is sold out.", quantity_left=0)
+        raise Conflict(ErrorCode.SOLD_OUT, "This item is sold out.", quantity_left=0)
     check_open_for_bids(item, now)
 
 
@@ -58,18 +59,18 @@ def buy_now(*, item: Item, user: Any, quantity: Any = 1, actor: Any = None, ip: 
             _check_buyable(item, now)
             price = item.buy_now_price
             if price is None:
-                raise Conflict("BUY_NOW_UNAVAILABLE", "This item has no buy-now price.")
+                raise Conflict(ErrorCode.BUY_NOW_UNAVAILABLE, "This item has no buy-now price.")
             displaced = None
             if item.kind == ItemKind.SILENT:
                 if units != 1:
                     raise ValidationFailed(message="A silent item has one unit.", fields={"quantity": ["Must be 1."]})
                 if item.leader_max is not None and item.leader_max >= price:
-                    raise Conflict("BUY_NOW_UNAVAILABLE", "Bidding has reached the buy-now price.")
+                    raise Conflict(ErrorCode.BUY_NOW_UNAVAILABLE, "Bidding has reached the buy-now price.")
                 if item.leader_user is not None and item.leader_paddle_id != bidder.paddle.pk:
                     displaced = item.leader_user
             left = item.quantity - item.quantity_sold
             if units > left:
-                raise Conflict("SOLD_OUT", "Not enough units left.", quantity_left=left)
+                raise Conflict(ErrorCode.SOLD_OUT, "Not enough units left.", quantity_left=left)
             if price * units > max_amount():  # a purchase is a money input too (and must fit its column)
                 raise ValidationFailed(
                     message=f"quantity: the total cannot be more than {money_format(max_amount())}.",

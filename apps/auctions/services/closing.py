@@ -22,6 +22,7 @@ from apps.auctions.services.common import (
     item_npo_id,
     lock_item,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.money import money_str
 from apps.core.services import audit_record
@@ -42,7 +43,7 @@ def item_close(*, item: Item, actor: Any = None, only_if_due: bool = False, ip: 
         if item.status in FINAL_STATUSES:
             return item
         if item.status != ItemStatus.OPEN:
-            raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be closed.")
+            raise Conflict(ErrorCode.INVALID_TRANSITION, f"An item that is {item.status} cannot be closed.")
         if only_if_due and (item.closes_at is None or item.closes_at > now):
             return item
         winner_user = None

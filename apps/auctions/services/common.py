@@ -15,6 +15,7 @@ from apps.auctions.models import (
 )
 from apps.auctions.selectors import BidContext
 from apps.core.compiled import CompiledQuery
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import int_parse, money_parse
 from apps.events.models import EventStatus
@@ -117,28 +118,30 @@ def item_npo_id(item: Item) -> Any:
 
 def check_npo_active(item: Item) -> None:
     if item.event.npo.status == NPOStatus.SUSPENDED:
-        raise Conflict("NPO_SUSPENDED", "This organisation is suspended; its auction is paused.")
+        raise Conflict(ErrorCode.NPO_SUSPENDED, "This organisation is suspended; its auction is paused.")
 
 
 def check_open_for_bids(item: Item, now: Any) -> None:
     """Status and time gates shared by bids and buy-now (bidding.md "Bidders and paddles")."""
     check_npo_active(item)
     if item.kind == ItemKind.LIVE:
-        raise Conflict("LIVE_ITEM", "Live-auction items are sold in the room, not online.")
+        raise Conflict(ErrorCode.LIVE_ITEM, "Live-auction items are sold in the room, not online.")
     if item.status in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
-        raise Conflict("ITEM_NOT_OPEN", "This item is not open for bidding.")
+        raise Conflict(ErrorCode.ITEM_NOT_OPEN, "This item is not open for bidding.")
     if item.status != ItemStatus.OPEN or item.event.status == EventStatus.CLOSED:
-        raise Conflict("ITEM_CLOSED", "Bidding on this item has closed.")
+        raise Conflict(ErrorCode.ITEM_CLOSED, "Bidding on this item has closed.")
     if item.opens_at is not None and now < item.opens_at:
-        raise Conflict("ITEM_NOT_OPEN", "Bidding on this item has not opened yet.", opens_at=item.opens_at.isoformat())
+        raise Conflict(
+            ErrorCode.ITEM_NOT_OPEN, "Bidding on this item has not opened yet.", opens_at=item.opens_at.isoformat()
+        )
     if item.closes_at is not None and now >= item.closes_at:
-        raise Conflict("ITEM_CLOSED", "Bidding on this item has closed.")
+        raise Conflict(ErrorCode.ITEM_CLOSED, "Bidding on this item has closed.")
 
 
 def check_biddable(item: Item, now: Any) -> None:
     check_open_for_bids(item, now)
     if item.kind == ItemKind.BUY_NOW_ONLY:
-        raise Conflict("BUY_NOW_ONLY", "This item is sold at a fixed price; use buy now.")
+        raise Conflict(ErrorCode.BUY_NOW_ONLY, "This item is sold at a fixed price; use buy now.")
 
 
 def check_clerk(actor: Any, npo_id: Any) -> None:

@@ -21,6 +21,7 @@ from apps.auctions.services.common import (
     item_npo_id,
     lock_item,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse
 from apps.core.services import audit_record
@@ -113,14 +114,14 @@ def item_update(*, item: Item, actor: Any, ip: str | None = None, **data: Any) -
     frozen = set(PRICE_RULE_FIELDS) & set(changed)
     if frozen and has_activity:
         raise Conflict(
-            "ITEM_HAS_BIDS",
+            ErrorCode.ITEM_HAS_BIDS,
             f"{', '.join(sorted(frozen))} cannot change once the item has bids or sales.",
             frozen=sorted(frozen),
         )
     if "kind" in changed and item.status != ItemStatus.DRAFT:
-        raise Conflict("INVALID_TRANSITION", "The kind of an open item cannot change.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "The kind of an open item cannot change.")
     if item.status in FINAL_STATUSES and changed:
-        raise Conflict("INVALID_TRANSITION", "A closed item cannot be edited.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "A closed item cannot be edited.")
     for name in changed:
         setattr(item, name, data[name])
     item_validate(item)
@@ -144,7 +145,7 @@ def item_delete(*, item: Item, actor: Any, ip: str | None = None) -> None:
     """Delete a draft item without activity; anything else is withdrawn instead (409)."""
     item = lock_item(item.pk)
     if item.status != ItemStatus.DRAFT or item.last_sequence or item.quantity_sold:
-        raise Conflict("INVALID_TRANSITION", "Only draft items can be deleted; withdraw it instead.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "Only draft items can be deleted; withdraw it instead.")
     audit_record(actor=actor, action="item.delete", obj=item, npo_id=item_npo_id(item), ip=ip)
     item.delete()
 
@@ -155,7 +156,7 @@ def item_open(*, item: Item, actor: Any, ip: str | None = None) -> Item:
     ``opens_at`` defaults to now."""
     item = lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
-        raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be opened.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, f"An item that is {item.status} cannot be opened.")
     if item.kind == ItemKind.SILENT and item.starting_bid <= 0:
         # Drafts may be incomplete; an open silent item must advertise a minimum a donor can bid
         # (every bid is above zero).
@@ -164,7 +165,7 @@ def item_open(*, item: Item, actor: Any, ip: str | None = None) -> Item:
             fields={"starting_bid": ["A silent item needs a starting bid above zero."]},
         )
     if item.event.status != EventStatus.PUBLISHED:
-        raise Conflict("EVENT_NOT_PUBLISHED", "Publish the event before opening items.")
+        raise Conflict(ErrorCode.EVENT_NOT_PUBLISHED, "Publish the event before opening items.")
     item.status = ItemStatus.OPEN
     fields = ["status", "updated_at"]
     if item.opens_at is None:
@@ -181,9 +182,9 @@ def item_withdraw(*, item: Item, actor: Any, ip: str | None = None) -> Item:
     """``draft``/``open`` → ``withdrawn`` (hidden from donors, refuses bids; bid rows are kept)."""
     item = lock_item(item.pk)
     if item.status not in (ItemStatus.DRAFT, ItemStatus.OPEN):
-        raise Conflict("INVALID_TRANSITION", f"An item that is {item.status} cannot be withdrawn.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, f"An item that is {item.status} cannot be withdrawn.")
     if item.quantity_sold:
-        raise Conflict("INVALID_TRANSITION", "Undo the sales or purchases first.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "Undo the sales or purchases first.")
     was_public = item.status == ItemStatus.OPEN
     item.status = ItemStatus.WITHDRAWN
     item.save(update_fields=["status", "updated_at"])

@@ -23,6 +23,7 @@ from apps.auctions.services.common import (
     item_npo_id,
     lock_item,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
 from apps.events.models import EventStatus
@@ -53,21 +54,21 @@ def sale_record(
     item = lock_item(item.pk)
     now = timezone.now()
     if item.event.status == EventStatus.CLOSED:
-        raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
+        raise Conflict(ErrorCode.EVENT_CLOSED, "The event is closed; its totals are final.")
     check_npo_active(item)
     if item.kind != ItemKind.LIVE:
-        raise Conflict("NOT_LIVE_ITEM", "Only live-auction items are sold by the auctioneer.")
+        raise Conflict(ErrorCode.NOT_LIVE_ITEM, "Only live-auction items are sold by the auctioneer.")
     if item.status in (ItemStatus.DRAFT, ItemStatus.WITHDRAWN):
-        raise Conflict("ITEM_NOT_OPEN", "Open the item before selling it.")
+        raise Conflict(ErrorCode.ITEM_NOT_OPEN, "Open the item before selling it.")
     if item.status == ItemStatus.SOLD or item.quantity_sold >= item.quantity:
-        raise Conflict("ITEM_ALREADY_SOLD", "Every unit of this item is already sold.")
+        raise Conflict(ErrorCode.ITEM_ALREADY_SOLD, "Every unit of this item is already sold.")
     if item.status != ItemStatus.OPEN:
-        raise Conflict("ITEM_CLOSED", "This item is closed.")
+        raise Conflict(ErrorCode.ITEM_CLOSED, "This item is closed.")
     below = item.reserve is not None and value < item.reserve
     if below and not below_reserve_ok:
         # The answer does not carry the reserve: it is private to events.manage, and a clerk only needs
         # to know that a confirmation is required.
-        raise Conflict("BELOW_RESERVE", "The amount is below the reserve; confirm with below_reserve_ok.")
+        raise Conflict(ErrorCode.BELOW_RESERVE, "The amount is below the reserve; confirm with below_reserve_ok.")
     sale = Sale.objects.create(item=item, paddle=bidder.paddle, amount=value, below_reserve=below, entered_by=actor)
     item.quantity_sold += 1
     fields = ["quantity_sold", "updated_at"]
@@ -109,7 +110,7 @@ def sale_undo(*, sale: Sale, actor: Any, ip: str | None = None) -> Sale:
     item = lock_item(sale.item_id)
     sale = Sale.objects.select_for_update().get(pk=sale.pk)
     if sale.undone_at is not None:
-        raise Conflict("ALREADY_UNDONE", "This sale was already undone.")
+        raise Conflict(ErrorCode.ALREADY_UNDONE, "This sale was already undone.")
     sale.undone_at = timezone.now()
     sale.undone_by = actor
     sale.save(update_fields=["undone_at", "undone_by", "updated_at"])

@@ -24,6 +24,7 @@ from apps.auctions.services.common import (
     check_clerk,
     int_input,
 )
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_format, money_parse
 from apps.core.services import audit_record
@@ -124,9 +125,9 @@ def pledge_record(
     if bidder_number is not None:
         int_input(bidder_number, "bidder_number")  # 400 before any business rule (409)
     if event.npo.status == NPOStatus.SUSPENDED:
-        raise Conflict("NPO_SUSPENDED", "This organisation is suspended.")
+        raise Conflict(ErrorCode.NPO_SUSPENDED, "This organisation is suspended.")
     if event.status == EventStatus.CLOSED:
-        raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
+        raise Conflict(ErrorCode.EVENT_CLOSED, "The event is closed; its totals are final.")
     if bidder_number is not None:
         check_clerk(actor, event.npo_id)
         ref = bidder_resolve_number(number=bidder_number, event=event)
@@ -139,13 +140,15 @@ def pledge_record(
             or not settings_row.phone_pledges
             or event.status != EventStatus.PUBLISHED
         ):
-            raise Conflict("PADDLE_RAISE_CLOSED", "The paddle raise is not taking pledges from phones right now.")
+            raise Conflict(
+                ErrorCode.PADDLE_RAISE_CLOSED, "The paddle raise is not taking pledges from phones right now."
+            )
         ref = bidder_resolve(user=actor, event=event, guest=bidder_guest_for(user=actor, event=event), actor=actor)
         source = PledgeSource.PHONE
     with transaction.atomic():
         locked_event = Event.objects.select_for_update(no_key=True).get(pk=event.pk)  # level 1 of the lock order
         if locked_event.status == EventStatus.CLOSED:
-            raise Conflict("EVENT_CLOSED", "The event is closed; its totals are final.")
+            raise Conflict(ErrorCode.EVENT_CLOSED, "The event is closed; its totals are final.")
         bidder = bidder_lock(ref, event=locked_event)
         pledge = Pledge.objects.create(
             event=event,
@@ -176,7 +179,7 @@ def pledge_undo(*, pledge: Pledge, actor: Any, ip: str | None = None) -> Pledge:
     lock_paddle(pledge.paddle_id)
     pledge = Pledge.objects.select_for_update().select_related("event").get(pk=pledge.pk)
     if pledge.undone_at is not None:
-        raise Conflict("ALREADY_UNDONE", "This pledge was already undone.")
+        raise Conflict(ErrorCode.ALREADY_UNDONE, "This pledge was already undone.")
     pledge.undone_at = timezone.now()
     pledge.undone_by = actor
     pledge.save(update_fields=["undone_at", "undone_by", "updated_at"])

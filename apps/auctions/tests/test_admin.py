@@ -201,7 +201,7 @@ def test_sale_and_pledge_undo_actions() -> None:
     assert sale.undone_at and pledge.undone_at
 
 
-# --- private fields never answer questions (issue 9, item 1) --------------------------------------
+# --- private fields never answer questions --------------------------------------
 
 
 @pytest.mark.parametrize("role", ["staff", "cashier", "auctioneer", "admin"])
@@ -264,7 +264,7 @@ def test_item_form_shows_the_reserve_only_to_events_manage() -> None:
         assert (b'name="reserve"' in response.content or b"field-reserve" in response.content) is shown, role
 
 
-# --- pictures through the upload service (issue 9, item 19) --------------------------------------
+# --- pictures through the upload service --------------------------------------
 
 
 def _item_change_data(item: Item, **extra: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from apps.auctions.invariants import check_item
-from apps.auctions.models import Bid, ItemKind, ItemStatus, Pledge, Purchase, Sale
+from apps.auctions.models import Bid, ItemKind, ItemStatus, PaddleRaiseLevel, Pledge, Purchase, Sale
 from apps.auctions.selectors import bid_context
 from apps.auctions.services.bidding import bid_place
 from apps.auctions.services.buy_now import buy_now
@@ -295,6 +295,17 @@ def test_closing_live_item() -> None:
 
 
 # --- paddle raise and pledges --------------------------------------------------------------------
+
+
+def test_paddle_raise_reads_its_summary_once(django_assert_num_queries) -> None:
+    """The event (visibility), then the one summary (settings, levels, pledges by amount) that both
+    the flags and the totals come from — not read a second time for the totals."""
+    event = PublishedEventFactory()
+    for amount in ("1000", "500"):
+        PaddleRaiseLevel.objects.create(event=event, amount=D(amount))
+    with django_assert_num_queries(4):
+        r = client_for(None).get(f"/api/v1/events/{event.pk}/paddle-raise/")
+    assert r.status_code == 200 and r.json()["levels"] == ["1000.00", "500.00"]
 
 
 def test_paddle_raise_levels_pledges_totals_and_undo() -> None:

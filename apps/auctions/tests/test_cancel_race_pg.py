@@ -1,5 +1,5 @@
 """Cancelling a registration racing its bids, and a first bid racing check-in — PostgreSQL, real
-threads (issue 9 item 7).
+threads.
 
 The bid path read the registration's status without a lock and never re-checked it; the paddle
 release's ``IntegrityError`` guard could not fire because PostgreSQL checks foreign keys at COMMIT,

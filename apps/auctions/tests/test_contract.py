@@ -17,7 +17,7 @@ Bidders and paddles
   → svc: test_npo_suspended, test_item_not_open*, test_item_closed*, test_live_item_refuses_online_bids;
   items: test_bid_on_another_npos_draft_item_is_404; here: test_bid_refusals_through_the_api
 Amounts
-- malformed/zero/negative/>2 decimals/max < amount → 400 → rules: test_parse_money_*; svc: test_bad_*;
+- malformed/zero/negative/>2 decimals/max < amount → 400 → rules: test_money_parse_*; svc: test_bad_*;
   api: test_bad_amounts_are_400; here: test_three_decimal_and_exponent_amounts_are_400
 - tiered/explicit increments, minimum next bid → rules: test_tiered_*, test_min_next_bid_*
 - BID_TOO_LOW carries ``min_bid`` → api: test_bid_too_low_carries_min_bid; here: test_worked_example_through_the_api
@@ -145,7 +145,7 @@ def test_item_carries_every_contract_field_with_contract_types() -> None:
     [("admin", True), ("coordinator", True), ("staff", False), ("auctioneer", False), ("cashier", False)],
 )
 def test_reserve_is_shown_only_to_events_manage(role, shown) -> None:
-    """Issue 9 item 1: the reserve is private to roles with events.manage — in the API as in the admin
+    """Regression: the reserve is private to roles with events.manage — in the API as in the admin
     (it was shown to every member)."""
     item = ItemFactory(reserve=D("300"))
     client = client_for(member(item.event.npo, role))
@@ -561,7 +561,8 @@ def test_member_only_reads_are_401_before_404_for_anonymous_callers() -> None:
     assert anon.get(f"/api/v1/items/{hidden.pk}/sales/").status_code == 401
     assert anon.get(f"/api/v1/events/{hidden.event_id}/pledges/").status_code == 401
     assert anon.get(f"/api/v1/events/{hidden.event_id}/my-bids/").status_code == 401
-    assert anon.get("/api/v1/items/not-a-uuid/sales/").status_code == 401
+    # A malformed id matches no route (<uuid:>): 404 from the URL resolver, before any view runs.
+    assert anon.get("/api/v1/items/not-a-uuid/sales/").status_code == 404
     outsider = client_for(UserFactory())
     assert outsider.get(f"/api/v1/items/{hidden.pk}/sales/").status_code == 404
     assert outsider.get(f"/api/v1/events/{hidden.event_id}/pledges/").status_code == 404

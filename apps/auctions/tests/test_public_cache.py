@@ -1,4 +1,4 @@
-"""The anonymous catalogue and the event totals from the 1 s public cache (issue 13 §4).
+"""The anonymous catalogue and the event totals from the 1 s public cache.
 
 A room of phones polling costs one build per second: a second anonymous read inside the window runs
 no query. A committed bid invalidates it (the live publisher runs after commit), so the bid is on

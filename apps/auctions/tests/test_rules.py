@@ -12,11 +12,10 @@ from apps.auctions.rules import (
     Outcome,
     bid_increment_at,
     min_next_bid,
-    parse_money,
     proxy_resolve,
 )
 from apps.core.exceptions import Conflict
-from apps.core.money import money_str
+from apps.core.money import money_parse, money_str
 
 D = Decimal
 
@@ -82,33 +81,33 @@ def test_min_next_bid_explicit() -> None:
     assert min_next_bid(D("120"), D("100"), D("10")) == D("130.00")
 
 
-# --- amounts -----------------------------------------------------------------------------------
+# --- amounts (every money input goes through apps.core.money.money_parse) ------------------------------
 
 
 @pytest.mark.parametrize(
     "raw",
     ["", "abc", "1e", None, True, [], {}, "NaN", "Infinity", "-Infinity", "1.2.3", "1e3", "1E+2", "0x10", "1_000"],
 )
-def test_parse_money_rejects_malformed(raw: object) -> None:
+def test_money_parse_rejects_malformed(raw: object) -> None:
     with pytest.raises(ValueError):
-        parse_money(raw)
+        money_parse(raw)
 
 
 @pytest.mark.parametrize("raw", ["0", "0.00", 0, "-1", -5, "-0.01"])
-def test_parse_money_rejects_zero_and_negative(raw: object) -> None:
+def test_money_parse_rejects_zero_and_negative(raw: object) -> None:
     with pytest.raises(ValueError):
-        parse_money(raw)
+        money_parse(raw)
 
 
 @pytest.mark.parametrize("raw", ["1.001", "10.555", 0.125, "1.500", "100.000", Decimal("5.000")])
-def test_parse_money_rejects_three_decimals(raw: object) -> None:
+def test_money_parse_rejects_three_decimals(raw: object) -> None:
     with pytest.raises(ValueError, match="two decimal"):
-        parse_money(raw)
+        money_parse(raw)
 
 
-def test_parse_money_rejects_too_large() -> None:
+def test_money_parse_rejects_too_large() -> None:
     with pytest.raises(ValueError, match=r"cannot be more than 1,000,000\.00"):
-        parse_money("10000000000")
+        money_parse("10000000000")
 
 
 @pytest.mark.parametrize(
@@ -126,8 +125,8 @@ def test_parse_money_rejects_too_large() -> None:
         (Decimal("9.9"), "9.90"),
     ],
 )
-def test_parse_money_accepts(raw: object, expected: str) -> None:
-    assert money_str(parse_money(raw)) == expected
+def test_money_parse_accepts(raw: object, expected: str) -> None:
+    assert money_str(money_parse(raw)) == expected
 
 
 def test_money_str_none() -> None:

@@ -1,6 +1,5 @@
-"""Regression tests for issue 9, part B (auction side): unbounded amounts and non-ASCII digits (6),
-the audit log and a leader's new maximum (18), the reserve after bids (20), sale and pledge
-eligibility (21), hostile search terms (24)."""
+"""Regression tests of the auction side: unbounded amounts and non-ASCII digits, the audit log and a
+leader's new maximum, the reserve after bids, sale and pledge eligibility, hostile search terms."""
 
 from __future__ import annotations
 

@@ -13,13 +13,13 @@ urlpatterns = [
     path(f"{S}/", st.as_view({"get": "retrieve"}), name="checkout-statement"),
     path(f"{S}/payments/", st.as_view({"post": "payments"}), name="checkout-statement-payments"),
     path(
-        f"{S}/payments/<str:payment_id>/refund/",
+        f"{S}/payments/<uuid:payment_id>/refund/",
         st.as_view({"post": "refund"}),
         name="checkout-statement-payment-refund",
     ),
     path(f"{S}/donations/", st.as_view({"post": "donations"}), name="checkout-statement-donations"),
     path(
-        f"{S}/donations/<str:donation_id>/undo/",
+        f"{S}/donations/<uuid:donation_id>/undo/",
         st.as_view({"post": "donation_undo"}),
         name="checkout-statement-donation-undo",
     ),
@@ -37,7 +37,9 @@ urlpatterns = [
         views.ReportViewSet.as_view({"get": "report"}),
         name="checkout-report",
     ),
-    path("registrations/<str:pk>/card/", views.RegistrationCardViewSet.as_view({"post": "card"}), name="checkout-card"),
+    path(
+        "registrations/<uuid:pk>/card/", views.RegistrationCardViewSet.as_view({"post": "card"}), name="checkout-card"
+    ),
     path(
         "payments/stripe/webhook/",
         views.StripeWebhookViewSet.as_view({"post": "webhook"}),

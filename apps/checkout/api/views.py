@@ -9,7 +9,6 @@ viewset declares the capability of every action in ``capabilities``, the one sty
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -19,7 +18,7 @@ from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
-from rest_framework import status, viewsets
+from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -28,22 +27,22 @@ from rest_framework.response import Response
 from apps.attendance.api.renderers import CSVRenderer
 from apps.attendance.models import Paddle, Registration
 from apps.attendance.selectors import registrations_visible_to
-from apps.checkout import reports, selectors
+from apps.checkout import permissions, reports, selectors
 from apps.checkout.api import serializers as s
 from apps.checkout.models import Donation, DonationSource, Payment, ProviderStatus
 from apps.checkout.services import cards, donations, payments, receipts, refunds
 from apps.checkout.services.provider import StripeProvider
+from apps.core.api.base import GenericViewSet
 from apps.core.csv_export import csv_response
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.idempotency import idempotent
 from apps.core.net import client_ip
 from apps.core.services import audit_record
 from apps.events.models import Event
 from apps.events.selectors import event_for
-from apps.npos.capabilities import Capability, Requirement
 from apps.npos.tenancy.api import DeclaredCapabilities
 
-C = Capability
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False)
 CSV_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="`csv`: every row")
 PDF_PARAM = OpenApiParameter("format", OpenApiTypes.STR, enum=["html", "pdf"], description="`pdf`: the PDF")
@@ -60,14 +59,7 @@ class PDFRenderer(CSVRenderer):
     charset = None  # type: ignore[assignment]  # binary: no charset parameter
 
 
-def _uuid(raw: Any, what: str) -> Any:
-    try:
-        return uuid.UUID(str(raw))
-    except ValueError:
-        raise NotFound(message=f"{what} not found.") from None
-
-
-class CheckoutViewSet(DeclaredCapabilities, viewsets.GenericViewSet):
+class CheckoutViewSet(DeclaredCapabilities, GenericViewSet):
     """An event's checkout endpoints. ``capabilities`` is the platform's one declaration (action →
     capability in the event's NPO, apps.npos.tenancy.api); the event is resolved once per request
     (404 for outsiders) and the declared capability checked (403)."""
@@ -131,16 +123,7 @@ def _receipt_response(request: Request, paddle: Paddle, event: Event, actor: Any
 class StatementViewSet(CheckoutViewSet):
     """The cashier's statements of an event (``checkout.manage``)."""
 
-    capabilities = {
-        "list": C.CHECKOUT_MANAGE,
-        "retrieve": C.CHECKOUT_MANAGE,
-        "payments": C.CHECKOUT_MANAGE,
-        "refund": C.CHECKOUT_MANAGE,
-        "donations": C.CHECKOUT_MANAGE,
-        "donation_undo": C.CHECKOUT_MANAGE,
-        "receipt": C.CHECKOUT_MANAGE,
-        "receipt_send": C.CHECKOUT_MANAGE,
-    }
+    capabilities = permissions.STATEMENTS
     serializer_class = s.StatementRowSerializer
     queryset = Paddle.objects.none()
 
@@ -222,7 +205,7 @@ class StatementViewSet(CheckoutViewSet):
             payment = payments.payment_settle(payment=payment, actor=request.user, ip=self.ip())
             if payment.status == ProviderStatus.FAILED:
                 raise Conflict(
-                    "CARD_DECLINED",
+                    ErrorCode.CARD_DECLINED,
                     "The card was declined; the balance is still due.",
                     payment=str(payment.pk),
                     reason=payment.failure_reason,
@@ -241,7 +224,7 @@ class StatementViewSet(CheckoutViewSet):
     )
     def refund(self, request: Request, event_id: Any, number: int, payment_id: Any) -> Response:
         paddle = self.paddle()
-        payment = Payment.objects.filter(paddle=paddle, pk=_uuid(payment_id, "Payment")).first()
+        payment = Payment.objects.filter(paddle=paddle, pk=payment_id).first()
         if payment is None:
             raise NotFound(message="Payment not found on this statement.")
         started: dict[str, Any] = {}
@@ -285,7 +268,7 @@ class StatementViewSet(CheckoutViewSet):
     )
     def donation_undo(self, request: Request, event_id: Any, number: int, donation_id: Any) -> Response:
         paddle = self.paddle()
-        donation = Donation.objects.filter(paddle=paddle, pk=_uuid(donation_id, "Donation")).first()
+        donation = Donation.objects.filter(paddle=paddle, pk=donation_id).first()
         if donation is None:
             raise NotFound(message="Donation not found on this statement.")
         donation = donations.donation_undo(donation=donation, actor=request.user, ip=self.ip())
@@ -309,7 +292,7 @@ class MyStatementViewSet(CheckoutViewSet):
     """The donor's own statement: the paddle of the caller's guest row in the event (404 without one)."""
 
     event_scope = "visible"
-    capabilities: ClassVar[Mapping[str, Requirement]] = {}
+    capabilities = permissions.MY_STATEMENT
     serializer_class = s.StatementSerializer
     queryset = Paddle.objects.none()
 
@@ -344,7 +327,7 @@ class MyStatementViewSet(CheckoutViewSet):
 class ReportViewSet(CheckoutViewSet):
     """An event's reports (``reports.view``): JSON, or ``?format=csv``."""
 
-    capabilities = {"report": C.REPORTS_VIEW}
+    capabilities = permissions.REPORTS
     serializer_class = s.ReportSerializer
     queryset = Paddle.objects.none()
 
@@ -367,7 +350,7 @@ class ReportViewSet(CheckoutViewSet):
         return Response(data if isinstance(data, dict) else {"results": data})
 
 
-class RegistrationCardViewSet(viewsets.GenericViewSet):
+class RegistrationCardViewSet(GenericViewSet):
     """``POST /registrations/{id}/card/``: the registrant saves a card through the provider."""
 
     permission_classes = [IsAuthenticated]
@@ -376,9 +359,7 @@ class RegistrationCardViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=None, responses={200: s.CardSetupSerializer})
     def card(self, request: Request, pk: Any) -> Response:
-        registration = (
-            registrations_visible_to(request.user).filter(pk=_uuid(pk, "Registration")).select_related("event").first()
-        )
+        registration = registrations_visible_to(request.user).filter(pk=pk).select_related("event").first()
         if registration is None:
             raise NotFound(message="Registration not found.")
         if registration.user_id != request.user.pk:
@@ -394,7 +375,7 @@ class RegistrationCardViewSet(viewsets.GenericViewSet):
         )
 
 
-class StripeWebhookViewSet(viewsets.GenericViewSet):
+class StripeWebhookViewSet(GenericViewSet):
     """Stripe's webhook: the signature is checked by the library (400 ``INVALID_SIGNATURE``); each
     event id is processed once. 404 while the Stripe provider is not configured."""
 
@@ -418,6 +399,6 @@ class StripeWebhookViewSet(viewsets.GenericViewSet):
         try:
             event = StripeProvider().webhook_event(request.body, signature)
         except ValueError:
-            raise ValidationFailed("INVALID_SIGNATURE", "The webhook signature does not verify.") from None
+            raise ValidationFailed(ErrorCode.INVALID_SIGNATURE, "The webhook signature does not verify.") from None
         outcome = cards.stripe_webhook_handle(event=event)
         return Response({"received": True, "outcome": outcome})

@@ -22,6 +22,7 @@ from apps.attendance.models import Registration
 from apps.checkout.models import CardStatus, Payment, ProviderEvent, ProviderStatus, SavedCard
 from apps.checkout.services.payments import payment_apply_result
 from apps.checkout.services.provider import CardSetup, ProviderResult, get_provider
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.services import audit_record
 
@@ -38,7 +39,7 @@ def _activate(card: SavedCard) -> None:
 def card_setup(*, registration: Registration, actor: Any, ip: str | None = None) -> tuple[SavedCard, CardSetup]:
     """Start saving a card for ``registration`` (the caller is its registrant)."""
     if registration.status != "confirmed":
-        raise Conflict("INVALID_TRANSITION", "A cancelled registration cannot save a card.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "A cancelled registration cannot save a card.")
     provider = get_provider()
     previous = (
         SavedCard.objects.filter(registration=registration, provider=provider.name).exclude(customer_id="").first()

@@ -15,6 +15,7 @@ from apps.checkout import selectors
 from apps.checkout.models import Donation, DonationSource
 from apps.checkout.services.common import lock_statement_paddle, statement_audit
 from apps.checkout.services.payments import amount_parse
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 
 
@@ -41,7 +42,7 @@ def donation_undo(*, donation: Donation, actor: Any, ip: str | None = None) -> D
     paddle = lock_statement_paddle(Paddle(pk=donation.paddle_id))
     donation = Donation.objects.select_for_update().get(pk=donation.pk)
     if donation.undone_at is not None:
-        raise Conflict("ALREADY_UNDONE", "This donation was already undone.")
+        raise Conflict(ErrorCode.ALREADY_UNDONE, "This donation was already undone.")
     donation.undone_at = timezone.now()
     donation.undone_by = actor if getattr(actor, "is_authenticated", False) else None
     donation.save(update_fields=["undone_at", "undone_by", "updated_at"])

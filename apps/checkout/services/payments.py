@@ -31,7 +31,8 @@ from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, SavedCa
 from apps.checkout.services.common import lock_statement_paddle, statement_audit
 from apps.checkout.services.provider import ProviderResult, get_provider
 from apps.checkout.services.receipts import receipt_issue, receipt_send
-from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.errors import ErrorCode
+from apps.core.exceptions import Conflict, NotFound, ValidationFailed
 from apps.core.money import money_parse, money_str
 from apps.events.models import Event
 
@@ -84,10 +85,12 @@ def payment_record(
     paddle = lock_statement_paddle(paddle)
     statement = selectors.statement_for_paddle(paddle)
     if statement.balance_due <= 0:
-        raise Conflict("NOTHING_DUE", "Nothing is due on this statement.", balance_due=money_str(statement.balance_due))
+        raise Conflict(
+            ErrorCode.NOTHING_DUE, "Nothing is due on this statement.", balance_due=money_str(statement.balance_due)
+        )
     if value > statement.payable:
         raise Conflict(
-            "PAYMENT_EXCEEDS_BALANCE",
+            ErrorCode.PAYMENT_EXCEEDS_BALANCE,
             "The payment is more than the balance due; add a donation line first to give more.",
             balance_due=money_str(statement.balance_due),
             payable=money_str(max(statement.payable, Decimal("0"))),
@@ -96,7 +99,7 @@ def payment_record(
     if method == PaymentMethod.CARD_ON_FILE:
         card = selectors.active_card(paddle)
         if card is None:
-            raise Conflict("NO_CARD_ON_FILE", "This paddle's registration has no saved card.")
+            raise Conflict(ErrorCode.NO_CARD_ON_FILE, "This paddle's registration has no saved card.")
     payment = Payment(
         event_id=paddle.event_id,
         paddle=paddle,

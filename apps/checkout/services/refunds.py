@@ -18,6 +18,7 @@ from apps.checkout.models import Payment, PaymentMethod, ProviderStatus, Refund
 from apps.checkout.services.common import lock_statement_paddle, statement_audit
 from apps.checkout.services.payments import amount_parse, text_parse
 from apps.checkout.services.provider import ProviderResult, get_provider
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.money import money_str, money_sum
 from apps.events.models import Event
@@ -46,11 +47,11 @@ def refund_record(*, payment: Payment, amount: Any, reason: Any = "", actor: Any
     paddle = lock_statement_paddle(Paddle(pk=payment.paddle_id))
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     if payment.status != ProviderStatus.SUCCEEDED:
-        raise Conflict("PAYMENT_NOT_REFUNDABLE", f"A {payment.status} payment cannot be refunded.")
+        raise Conflict(ErrorCode.PAYMENT_NOT_REFUNDABLE, f"A {payment.status} payment cannot be refunded.")
     left = refundable(payment)
     if value > left:
         raise Conflict(
-            "REFUND_EXCEEDS_PAYMENT",
+            ErrorCode.REFUND_EXCEEDS_PAYMENT,
             "The refund is more than what is left of this payment.",
             refundable=money_str(max(left, Decimal("0"))),
         )

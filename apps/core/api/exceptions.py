@@ -23,40 +23,41 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import DomainError
 
 logger = logging.getLogger("augeo.api")
 
 #: Exact DRF class → code; subclasses fall back to the first ``isinstance`` match.
 _CODES: dict[type[drf.APIException], str] = {
-    drf.NotAuthenticated: "NOT_AUTHENTICATED",
-    drf.AuthenticationFailed: "TOKEN_INVALID",
-    drf.PermissionDenied: "PERMISSION_DENIED",
-    drf.NotFound: "NOT_FOUND",
-    drf.MethodNotAllowed: "METHOD_NOT_ALLOWED",
-    drf.NotAcceptable: "NOT_ACCEPTABLE",
-    drf.UnsupportedMediaType: "UNSUPPORTED_MEDIA_TYPE",
-    drf.Throttled: "THROTTLED",
-    drf.ParseError: "VALIDATION_ERROR",
-    drf.ValidationError: "VALIDATION_ERROR",
+    drf.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    drf.AuthenticationFailed: ErrorCode.TOKEN_INVALID,
+    drf.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+    drf.NotFound: ErrorCode.NOT_FOUND,
+    drf.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    drf.NotAcceptable: ErrorCode.NOT_ACCEPTABLE,
+    drf.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    drf.Throttled: ErrorCode.THROTTLED,
+    drf.ParseError: ErrorCode.VALIDATION_ERROR,
+    drf.ValidationError: ErrorCode.VALIDATION_ERROR,
 }
 
 #: The code for a bare status, used when a non-DRF response (Django's own 404 page, a 500) is
 #: rewritten into the envelope.
 STATUS_CODES: dict[int, tuple[str, str]] = {
-    400: ("VALIDATION_ERROR", "Bad request."),
-    401: ("NOT_AUTHENTICATED", "Authentication credentials were not provided."),
-    403: ("PERMISSION_DENIED", "You may not do this."),
-    404: ("NOT_FOUND", "Not found."),
-    405: ("METHOD_NOT_ALLOWED", "Method not allowed."),
-    406: ("NOT_ACCEPTABLE", "Could not satisfy the request Accept header."),
-    409: ("CONFLICT", "The request conflicts with the current state."),
-    410: ("GONE", "No longer available."),
-    413: ("FILE_TOO_LARGE", "The request body is too large."),
-    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type."),
-    429: ("THROTTLED", "Too many requests; retry later."),
-    500: ("INTERNAL_ERROR", "An unexpected error occurred."),
-    503: ("SERVICE_UNAVAILABLE", "The service is temporarily unavailable; retry shortly."),
+    400: (ErrorCode.VALIDATION_ERROR, "Bad request."),
+    401: (ErrorCode.NOT_AUTHENTICATED, "Authentication credentials were not provided."),
+    403: (ErrorCode.PERMISSION_DENIED, "You may not do this."),
+    404: (ErrorCode.NOT_FOUND, "Not found."),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "Method not allowed."),
+    406: (ErrorCode.NOT_ACCEPTABLE, "Could not satisfy the request Accept header."),
+    409: (ErrorCode.CONFLICT, "The request conflicts with the current state."),
+    410: (ErrorCode.GONE, "No longer available."),
+    413: (ErrorCode.FILE_TOO_LARGE, "The request body is too large."),
+    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type."),
+    429: (ErrorCode.THROTTLED, "Too many requests; retry later."),
+    500: (ErrorCode.INTERNAL_ERROR, "An unexpected error occurred."),
+    503: (ErrorCode.SERVICE_UNAVAILABLE, "The service is temporarily unavailable; retry shortly."),
 }
 
 #: Seconds a client should wait before retrying after a database outage.
@@ -113,7 +114,7 @@ def _api_code(exc: drf.APIException) -> str:
     code = next((c for cls, c in _CODES.items() if type(exc) is cls), None)
     if code is None:
         code = next((c for cls, c in _CODES.items() if isinstance(exc, cls)), None)
-    return code or STATUS_CODES.get(exc.status_code, ("ERROR", ""))[0]
+    return code or STATUS_CODES.get(exc.status_code, (ErrorCode.ERROR, ""))[0]
 
 
 def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -128,21 +129,25 @@ def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
-        return 413, error_body("FILE_TOO_LARGE", "The request body is too large."), {}
+        return 413, error_body(ErrorCode.FILE_TOO_LARGE, "The request body is too large."), {}
     elif isinstance(exc, TooManyFieldsSent):
-        return 400, error_body("VALIDATION_ERROR", "Too many fields in the request.", fields={}), {}
+        return 400, error_body(ErrorCode.VALIDATION_ERROR, "Too many fields in the request.", fields={}), {}
     elif isinstance(exc, SuspiciousOperation):
-        return 400, error_body("VALIDATION_ERROR", "Bad request.", fields={}), {}
+        return 400, error_body(ErrorCode.VALIDATION_ERROR, "Bad request.", fields={}), {}
     elif isinstance(exc, DataError):
         # Input the database cannot store (a NUL inside JSON text, an out-of-range number) that
         # slipped past validation: the client's data, so 400 — never a 500.
         logger.warning("database refused the data: %s", exc.__class__.__name__)
-        return 400, error_body("VALIDATION_ERROR", "The request contains data that cannot be stored.", fields={}), {}
+        return (
+            400,
+            error_body(ErrorCode.VALIDATION_ERROR, "The request contains data that cannot be stored.", fields={}),
+            {},
+        )
     elif isinstance(exc, RecursionError) and "decoding a JSON" in str(exc):
         # A view that lists DRF's own JSONParser (not apps.core.api.parsers.JSONParser) met a body
         # like "[" * 200000: the decoder's recursion limit. Malformed input, so 400 — never a 500.
         message = "Malformed request body: JSON nested too deeply."
-        return 400, error_body("VALIDATION_ERROR", message, fields={"body": ["JSON nested too deeply."]}), {}
+        return 400, error_body(ErrorCode.VALIDATION_ERROR, message, fields={"body": ["JSON nested too deeply."]}), {}
     elif isinstance(exc, OperationalError):
         # The message may carry host names or credentials: log the class only.
         logger.warning("database unavailable: %s", exc.__class__.__name__)
@@ -164,10 +169,10 @@ def error_parts(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
 
     if isinstance(exc, drf.ValidationError):
         fields = _flatten_fields(exc.detail)
-        return 400, error_body("VALIDATION_ERROR", _first_message(fields), fields=fields), headers
+        return 400, error_body(ErrorCode.VALIDATION_ERROR, _first_message(fields), fields=fields), headers
     if isinstance(exc, drf.ParseError):
         message = f"Malformed request body: {exc.detail}"
-        return 400, error_body("VALIDATION_ERROR", message, fields={"body": [str(exc.detail)]}), headers
+        return 400, error_body(ErrorCode.VALIDATION_ERROR, message, fields={"body": [str(exc.detail)]}), headers
 
     detail = exc.detail
     if isinstance(detail, dict):

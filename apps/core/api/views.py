@@ -13,7 +13,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+
+from apps.core.api.base import APIView
 
 ENTRY_POINTS = {
     "auth_login": "auth/login/",

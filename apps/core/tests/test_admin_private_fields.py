@@ -1,4 +1,4 @@
-"""The admin base's rules for private fields and query-string lookups (issue 9, items 1 and 10)."""
+"""The admin base's rules for private fields and query-string lookups."""
 
 from __future__ import annotations
 

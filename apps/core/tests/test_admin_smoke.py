@@ -15,7 +15,7 @@ pages of the first object the user sees, and asserts:
 * no page ever contains a bid's private maximum (bidding.md rule 6);
 * a changelist answers 400 (or a redirect) to any field lookup its own filters do not produce —
   ``?<field>__gte=`` on every model field of every admin, and every lookup worth trying on the
-  private fields — so nothing can be bisected from the address bar (issue 9, item 1).
+  private fields — so nothing can be bisected from the address bar.
 
 The custom pages (live-sale and paddle-raise clerk pages, the NPO reject-notes action page, the
 admin index and app indexes) are fetched as every user too, including with hostile query strings.

@@ -1,4 +1,4 @@
-"""The one CSV-safety helper (issue 9 item 24): formulas are neutralised at the start of a cell and
+"""The one CSV-safety helper: formulas are neutralised at the start of a cell and
 after a ``;`` or ``,`` inside it, where a spreadsheet using that list separator would start a cell."""
 
 from __future__ import annotations

@@ -6,16 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 @pytest.fixture
 def wrapper():
     """A connection of its own (the test's is inside its transaction), health-checked as a request's."""
-    if connection.vendor != "postgresql":
-        pytest.skip("the PostgreSQL backend")
     own = connections.create_connection("default")
     own.ensure_connection()
     yield own

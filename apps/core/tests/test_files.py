@@ -1,4 +1,4 @@
-"""Uploads recognised by their container structure, not their first bytes (issue 9, item 14), and
+"""Uploads recognised by their container structure, not their first bytes, and
 served as downloads unless they are images."""
 
 from __future__ import annotations

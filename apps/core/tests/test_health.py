@@ -13,7 +13,7 @@ from apps.core import health
 
 
 def test_live_touches_nothing(client):
-    with mock.patch.object(connection, "cursor", side_effect=OperationalError("down")):
+    with mock.patch.object(connection, "ensure_connection", side_effect=OperationalError("down")):
         response = client.get("/health/live/")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
@@ -39,7 +39,7 @@ def test_ready_reports_each_dependency(client):
 
 @pytest.mark.django_db
 def test_ready_is_503_when_the_database_is_down(client):
-    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect")):
+    with mock.patch.object(connection, "ensure_connection", side_effect=OperationalError("could not connect")):
         response = client.get("/health/ready/")
     assert response.status_code == 503
     body = response.json()
@@ -200,7 +200,9 @@ def test_ready_tells_the_public_only_up_or_down(client):
         "status": "ok",
         "checks": {"database": "ok", "cache": "ok", "storage": "ok", "queue": "ok"},
     }
-    with mock.patch.object(connection, "cursor", side_effect=OperationalError("could not connect to 10.1.2.3")):
+    with mock.patch.object(
+        connection, "ensure_connection", side_effect=OperationalError("could not connect to 10.1.2.3")
+    ):
         response = client.get("/health/ready/", REMOTE_ADDR=PUBLIC_IP)
     assert response.status_code == 503
     assert response.json() == {

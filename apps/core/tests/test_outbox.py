@@ -27,7 +27,7 @@ def reset(client, email):
 
 
 def test_password_reset_timing_does_not_reveal_the_account(api_client, django_capture_on_commit_callbacks):
-    """Issue 9 #15: a reset for an existing account built and sent the mail inside the request (and
+    """Regression: a reset for an existing account built and sent the mail inside the request (and
     minted a token), an unknown address did nothing — measurably faster. Both now run the same
     statements and queue one row; the mail is built after the answer."""
     user = UserFactory()
@@ -76,7 +76,7 @@ def test_the_reset_answer_never_waits_for_the_mail_server(api_client, database_t
 
 
 def test_mail_headers_never_carry_cr_lf(django_capture_on_commit_callbacks):
-    """Issue 9 #16: user-provided text in a header (subject, display name) loses CR/LF and other
+    """Regression: user-provided text in a header (subject, display name) loses CR/LF and other
     control characters in the one place mails are built."""
     user = UserFactory(first_name="Eve\r\nBcc: spy@evil.example", last_name="X\u2028Y")
     with django_capture_on_commit_callbacks(execute=True):

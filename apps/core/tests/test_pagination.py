@@ -1,4 +1,4 @@
-"""Query parameters are validated as the schema types them (issue 9, "Done when")."""
+"""Query parameters are validated as the schema types them."""
 
 from __future__ import annotations
 

@@ -145,13 +145,12 @@ def test_proxies_and_plain_logs_are_configurable():
 
 
 @pytest.mark.django_db
+@pytest.mark.postgres
 def test_postgresql_sessions_price_random_reads_for_memory():
     """The application's sessions open with random_page_cost = 1.1 (settings.base): the check-in
     search's planner then picks the trigram index for a common three letters."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL session setting")
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == "1.1"

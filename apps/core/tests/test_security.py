@@ -1,4 +1,4 @@
-"""Platform hardening of issue 9: the client IP behind proxies, /metrics protection, nested JSON,
+"""Platform hardening: the client IP behind proxies, /metrics protection, nested JSON,
 the cached schema, Content-Security-Policy and Swagger UI served from the app."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def test_forwarded_for_is_ignored_without_proxies(settings):
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(settings):
-    """Issue 9 #3: a client hitting the app directly forged any address it liked."""
+    """Regression: a client hitting the app directly forged any address it liked."""
     settings.NUM_PROXIES = 1
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     assert _ip("203.0.113.9", "198.51.100.1") == "203.0.113.9"
@@ -91,7 +91,7 @@ def test_trusted_proxies_default_to_private_ranges_and_are_validated(monkeypatch
 
 
 def test_metrics_is_not_public(client, settings):
-    """Issue 9 #12: /metrics answered everyone."""
+    """Regression: /metrics answered everyone."""
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.5").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
@@ -118,7 +118,7 @@ def test_metrics_from_an_allowed_network_and_no_forged_header(client, settings):
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/login/", "/api/v1/users/me/", "/api/v1/npos/", "/api/v1/events/"])
 def test_deeply_nested_json_is_a_400_not_a_500(auth_client, path):
-    """Issue 9 #22: "[" * 200000 raised RecursionError in the parser (500) on every endpoint."""
+    """Regression: "[" * 200000 raised RecursionError in the parser (500) on every endpoint."""
     method = auth_client.patch if path.endswith("me/") else auth_client.post
     response = method(path, "[" * 200000, content_type="application/json")
     assert response.status_code == 400, response.content
@@ -189,7 +189,7 @@ def test_a_views_own_drf_json_parser_is_covered_too():
 
 
 def test_schema_is_generated_once_per_process(client):
-    """Issue 9 #23: /api/schema/ ran the generator (about a second of CPU) for every anonymous request."""
+    """Regression: /api/schema/ ran the generator (about a second of CPU) for every anonymous request."""
     from drf_spectacular.generators import SchemaGenerator
 
     from apps.core.api import views
@@ -290,7 +290,7 @@ def test_csp_nonce_after_the_header_is_an_error(rf):
 
 
 def test_swagger_ui_is_served_from_the_app(client):
-    """Issue 9 #11: /api/docs/ loaded Swagger UI from a CDN (@latest) and had an inline script."""
+    """Regression: /api/docs/ loaded Swagger UI from a CDN (@latest) and had an inline script."""
     page = client.get("/api/docs/").content.decode()
     assert "cdn." not in page and "jsdelivr" not in page and "unpkg" not in page
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page

@@ -1,4 +1,4 @@
-"""The one Markdown renderer (issue 9, item 17): bounded, sanitised, rendered on save, never on read."""
+"""The one Markdown renderer: bounded, sanitised, rendered on save, never on read."""
 
 from __future__ import annotations
 

@@ -9,22 +9,23 @@ Reads of published and closed events and their children are open to anonymous ca
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api.base import GenericViewSet
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import ReadOnly
 from apps.core.exceptions import ValidationFailed
 from apps.core.net import client_ip
-from apps.events import selectors
+from apps.events import permissions, selectors
 from apps.events.api import serializers as s
 from apps.events.api.filters import EventFilter
 from apps.events.models import Event, EventLink, EventMedia, FoodOption, Sponsor
@@ -51,11 +52,9 @@ from apps.events.services.events import (
 )
 from apps.events.services.media import media_create, media_delete, media_update
 from apps.events.services.uploads import media_confirm, media_upload_url_create
-from apps.npos.capabilities import Capability, Requirement
 from apps.npos.models import NPO
 from apps.npos.tenancy.api import HasObjectCapability, TenantMixin, TenantModelViewSet
 
-MANAGE = Capability.EVENTS_MANAGE
 TAG = ["events"]
 PARSERS = [JSONParser, MultiPartParser]  # uploads are multipart; everything else JSON
 
@@ -87,7 +86,8 @@ class EventViewSet(TenantModelViewSet):
     ordering_fields = ["starts_at", "ends_at", "name", "created_at"]
     ordering = ["starts_at", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    capabilities = dict.fromkeys(("create", "partial_update", "destroy", "publish", "unpublish", "close"), MANAGE)
+    capabilities = permissions.EVENT
+    lookup_value_converter = "uuid"
 
     def get_queryset(self) -> QuerySet[Event]:
         return selectors.events_visible_to(self.request.user)
@@ -173,19 +173,17 @@ class EventViewSet(TenantModelViewSet):
         return self._transition(request, event_close)
 
 
-class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class EventChildViewSet(TenantMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Base of ``/events/{event_id}/<children>/``: readable as the event, writable with
     ``events.manage`` in its NPO."""
 
     permission_classes = [IsAuthenticated | ReadOnly]  # type: ignore[operator]
     npo_path = "event__npo"
+    lookup_value_converter = "uuid"
     model: type[Any]
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    # Every write; "private": the fields only managers read (a sponsor's contact, its donation).
-    capabilities: ClassVar[dict[str, Requirement]] = dict.fromkeys(
-        ("create", "partial_update", "destroy", "private"), MANAGE
-    )
+    capabilities = permissions.EVENT_CHILD
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # 401 first
@@ -230,7 +228,7 @@ class EventMediaViewSet(EventChildViewSet):
     """The gallery. Multipart uploads (``file``), or the direct-to-blob flow on Azure:
     ``upload-url`` then ``confirm``. Pending direct uploads are never listed."""
 
-    capabilities = {**EventChildViewSet.capabilities, "upload_url": MANAGE, "confirm": MANAGE}
+    capabilities = permissions.MEDIA
 
     model = EventMedia
     serializer_class = s.EventMediaSerializer
@@ -376,7 +374,7 @@ class FoodOptionViewSet(EventChildViewSet):
 class SponsorViewSet(EventChildViewSet):
     """Sponsors with logo and generated thumbnail; contact and donation shown to managers only."""
 
-    capabilities = {**EventChildViewSet.capabilities, "reorder": MANAGE}
+    capabilities = permissions.SPONSORS
 
     model = Sponsor
     serializer_class = s.SponsorSerializer
@@ -436,7 +434,7 @@ class SponsorViewSet(EventChildViewSet):
         tags=["public"], summary="A public event page by slug, with media, links, meal options and sponsors"
     ),
 )
-class PublicEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PublicEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, GenericViewSet):
     """Public event pages (product.md §8): published and closed events only, for anyone."""
 
     permission_classes = [AllowAny]

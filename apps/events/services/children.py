@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
 from apps.core import uploads
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.files import validate_image
 from apps.events.models import (
@@ -130,7 +131,7 @@ def food_option_update(*, option: FoodOption, actor: Any, data: dict[str, Any], 
 def food_option_delete(*, option: FoodOption, actor: Any, ip: str | None = None) -> None:
     """Refused with 409 OPTION_IN_USE while any guest has chosen it."""
     if food_option_in_use(option):
-        raise Conflict("OPTION_IN_USE", "Guests have chosen this meal option; it cannot be deleted.")
+        raise Conflict(ErrorCode.OPTION_IN_USE, "Guests have chosen this meal option; it cannot be deleted.")
     audit_event(actor, "event.food_option_delete", option.event, ip, option=str(option.pk), name=option.name)
     option.delete()
 

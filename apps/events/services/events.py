@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.core import uploads
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.files import CheckedFile, validate_image
 from apps.events import hooks
@@ -165,7 +166,7 @@ def event_create(*, actor: Any, npo: NPO, data: dict[str, Any], logo: Any = UNSE
 def _check_version(event: Event, version: int | None) -> None:
     if version is not None and int(version) != event.version:
         raise Conflict(
-            "VERSION_CONFLICT",
+            ErrorCode.VERSION_CONFLICT,
             "The event was changed by someone else; reload it and apply your changes again.",
             current_version=event.version,
         )
@@ -183,7 +184,7 @@ def check_capacity_not_below_registered(event: Event, changes: dict[str, Any]) -
     registered = event_registered_guests(event)
     if capacity < registered:
         raise Conflict(
-            "CAPACITY_BELOW_OCCUPANCY",
+            ErrorCode.CAPACITY_BELOW_OCCUPANCY,
             f"{registered} guests are already registered; the capacity cannot be lower.",
             occupancy=registered,
         )
@@ -253,12 +254,14 @@ def event_publish(*, event: Event, actor: Any, version: int | None = None, ip: s
     through ``all_objects`` (the default manager hides it, and the missing row was a 500)."""
     locked = lock_event(event)
     if locked.status != EventStatus.DRAFT:
-        raise Conflict("INVALID_TRANSITION", f"A {locked.status} event cannot be published.", status=locked.status)
+        raise Conflict(
+            ErrorCode.INVALID_TRANSITION, f"A {locked.status} event cannot be published.", status=locked.status
+        )
     npo = NPO.all_objects.filter(pk=locked.npo_id).first()
     if npo is None or npo.deleted_at is not None:
-        raise Conflict("NPO_NOT_APPROVED", "This NPO was deleted; its events cannot be published.")
+        raise Conflict(ErrorCode.NPO_NOT_APPROVED, "This NPO was deleted; its events cannot be published.")
     if npo.status != NPOStatus.APPROVED:
-        raise Conflict("NPO_NOT_APPROVED", "Only events of an approved NPO can be published.")
+        raise Conflict(ErrorCode.NPO_NOT_APPROVED, "Only events of an approved NPO can be published.")
     _check_version(locked, version)
     locked.status = EventStatus.PUBLISHED
     locked.published_at = timezone.now()
@@ -272,10 +275,12 @@ def event_unpublish(*, event: Event, actor: Any, version: int | None = None, ip:
     """``published → draft``, only while nobody has registered or bid (else 409 INVALID_TRANSITION)."""
     locked = lock_event(event)
     if locked.status != EventStatus.PUBLISHED:
-        raise Conflict("INVALID_TRANSITION", f"A {locked.status} event cannot be unpublished.", status=locked.status)
+        raise Conflict(
+            ErrorCode.INVALID_TRANSITION, f"A {locked.status} event cannot be unpublished.", status=locked.status
+        )
     if event_has_activity(locked):
         raise Conflict(
-            "INVALID_TRANSITION",
+            ErrorCode.INVALID_TRANSITION,
             "The event already has registrations or bids and cannot go back to draft.",
             status=locked.status,
         )
@@ -293,7 +298,7 @@ def event_close(*, event: Event, actor: Any, version: int | None = None, ip: str
     still taking bids."""
     locked = lock_event(event)
     if locked.status != EventStatus.PUBLISHED:
-        raise Conflict("INVALID_TRANSITION", f"A {locked.status} event cannot be closed.", status=locked.status)
+        raise Conflict(ErrorCode.INVALID_TRANSITION, f"A {locked.status} event cannot be closed.", status=locked.status)
     _check_version(locked, version)
     locked.status = EventStatus.CLOSED
     locked.closed_at = timezone.now()
@@ -320,7 +325,7 @@ def event_delete(*, event: Event, actor: Any, ip: str | None = None) -> None:
     """
     locked = lock_event(event)
     if locked.status != EventStatus.DRAFT:
-        raise Conflict("INVALID_TRANSITION", "Only draft events can be deleted.", status=locked.status)
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "Only draft events can be deleted.", status=locked.status)
     audit_event(actor, "event.delete", locked, ip)
     names = _event_file_names(locked)
     try:

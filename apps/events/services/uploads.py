@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core import uploads
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, FileTooLarge, ValidationFailed
 from apps.core.files import server_name, validate_media
 from apps.core.storage import is_azure
@@ -46,7 +47,7 @@ def _direct_storage() -> Any:
     storage = uploads.storage()
     if not is_azure(storage):
         raise Conflict(
-            "DIRECT_UPLOAD_UNAVAILABLE",
+            ErrorCode.DIRECT_UPLOAD_UNAVAILABLE,
             "Direct uploads need the Azure Blob Storage backend; upload the file with multipart instead.",
         )
     return storage

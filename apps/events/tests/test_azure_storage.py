@@ -244,7 +244,7 @@ def test_upload_url_signs_locally_even_when_storage_is_down(dead_azure: Any, dra
     assert "sp=c&" in r.json()["upload_url"] or r.json()["upload_url"].endswith("sp=c")
 
 
-# --- issue 9, items 13 and 14 ------------------------------------------------------------------
+# --- direct uploads: create-only SAS, the size and the content checked on confirm ------------------
 
 
 @pytest.mark.azure

@@ -13,13 +13,13 @@ from typing import Any
 from django.contrib.auth import logout
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api.base import APIView, ListAPIView
 from apps.core.api.permissions import ReadOnly
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.core.exceptions import NotFound, PermissionDenied
@@ -278,7 +278,7 @@ class PrivacyExportView(APIView):
         return Response(s.PrivacyExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
-class PrivacyExportListView(generics.ListAPIView):
+class PrivacyExportListView(ListAPIView):
     """The caller's exports, newest first, with status and (while valid) the download link."""
 
     permission_classes = [IsAuthenticated]
@@ -350,7 +350,7 @@ class ContactView(APIView):
         return Response({"detail": "Thank you; we will get back to you."}, status=status.HTTP_201_CREATED)
 
 
-class TestimonialListView(generics.ListAPIView):
+class TestimonialListView(ListAPIView):
     """Published testimonials, in their order (anyone)."""
 
     permission_classes = [AllowAny]

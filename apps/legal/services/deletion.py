@@ -43,6 +43,7 @@ from django.utils import timezone
 
 from apps.attendance.models import Guest, GuestInvitation, GuestInvitationStatus, Registration
 from apps.core import uploads
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict
 from apps.core.models import AuditEntry, OutboxEmail, OutboxStatus
 from apps.core.services import audit_record
@@ -214,7 +215,7 @@ def account_delete(*, user: User, actor: Any, ip: str | None = None) -> User:
     ``INVALID_TRANSITION`` for an account deleted already."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if is_deleted(user):
-        raise Conflict("INVALID_TRANSITION", "This account has already been deleted.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This account has already been deleted.")
     for blocker in deletion_blockers():
         blocker(user)
     for remote in remote_erasers():  # before any write: see the module docstring, step 1b

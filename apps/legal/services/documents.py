@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.queries import advisory_xact_lock
 from apps.core.services import audit_record
@@ -50,7 +51,9 @@ def _check_version_free(document_type: str, version: Version, *, exclude_pk: Any
     if exclude_pk is not None:
         taken = taken.exclude(pk=exclude_pk)
     if taken.exists():
-        raise Conflict("VERSION_EXISTS", f"Version {version} of this document already exists.", version=str(version))
+        raise Conflict(
+            ErrorCode.VERSION_EXISTS, f"Version {version} of this document already exists.", version=str(version)
+        )
 
 
 def _check_newer(document_type: str, version: Version, field: str = "version") -> None:
@@ -66,7 +69,7 @@ def _save(document: LegalDocument, version: Version, **kwargs: Any) -> None:
         with transaction.atomic():
             document.save(**kwargs)
     except IntegrityError as exc:  # a concurrent create of the same version won
-        raise Conflict("VERSION_EXISTS", f"Version {version} of this document already exists.") from exc
+        raise Conflict(ErrorCode.VERSION_EXISTS, f"Version {version} of this document already exists.") from exc
 
 
 @transaction.atomic
@@ -91,7 +94,7 @@ def _lock(document: LegalDocument) -> LegalDocument:
 def _refuse_unless_draft(document: LegalDocument) -> None:
     if document.status != DocumentStatus.DRAFT:
         raise Conflict(
-            "DOCUMENT_PUBLISHED",
+            ErrorCode.DOCUMENT_PUBLISHED,
             f"Version {document.version} has been {document.status}; it cannot change. Create a new version.",
         )
 
@@ -126,7 +129,7 @@ def legal_document_publish(*, document: LegalDocument, actor: Any, ip: str | Non
     _lock_publishing()
     document = _lock(document)
     if document.status != DocumentStatus.DRAFT:
-        raise Conflict("DOCUMENT_PUBLISHED", f"Version {document.version} has already been {document.status}.")
+        raise Conflict(ErrorCode.DOCUMENT_PUBLISHED, f"Version {document.version} has already been {document.status}.")
     now = timezone.now()
     previous = (
         LegalDocument.objects.select_for_update().filter(type=document.type, status=DocumentStatus.PUBLISHED).first()
@@ -134,7 +137,7 @@ def legal_document_publish(*, document: LegalDocument, actor: Any, ip: str | Non
     if previous is not None:
         if Version(document.major, document.minor) <= Version(previous.major, previous.minor):
             raise Conflict(
-                "INVALID_TRANSITION",
+                ErrorCode.INVALID_TRANSITION,
                 f"Version {document.version} is not newer than the published version {previous.version}.",
                 current=previous.version,
             )

@@ -7,8 +7,8 @@ from rest_framework import status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api.base import APIView
 from apps.core.api.schema import ERROR_ENVELOPE_SCHEMA
 from apps.live.api.serializers import TicketSerializer
 from apps.live.tickets import ticket_issue

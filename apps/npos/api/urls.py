@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from apps.npos.api import views
 
-router = SimpleRouter()
+router = SimpleRouter(use_regex_path=False)  # the lookup is a <uuid:> converter
 router.register("npos", views.NPOViewSet, basename="npo")
 
 member_list = views.MemberViewSet.as_view({"get": "list"})

@@ -16,13 +16,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from apps.core.api.base import APIView
 from apps.core.api.parsers import JSONParser, MultiPartParser
 from apps.core.api.permissions import IsVerifiedUser
 from apps.core.exceptions import PermissionDenied
 from apps.core.net import client_ip
-from apps.npos import authz, selectors
+from apps.npos import authz, permissions, selectors
 from apps.npos.api.filters import InvitationFilter, MemberFilter, NPOFilter
 from apps.npos.api.serializers import (
     BrandingSerializer,
@@ -34,7 +34,6 @@ from apps.npos.api.serializers import (
     NPOSerializer,
     RejectSerializer,
 )
-from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
 from apps.npos.services.npos import (
     npo_approve,
@@ -57,8 +56,6 @@ from apps.npos.services.team import (
 )
 from apps.npos.tenancy.api import TenantGenericViewSet, TenantModelViewSet
 
-C = Capability
-
 
 @extend_schema_view(
     list=extend_schema(summary="NPOs the caller belongs to (super admins: all)"),
@@ -75,14 +72,9 @@ class NPOViewSet(TenantModelViewSet):
 
     serializer_class = NPOSerializer
     npo_path = "pk"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_converter = "uuid"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    capabilities = {
-        "partial_update": C.NPO_MANAGE,
-        "destroy": C.NPO_MANAGE,
-        "submit": C.NPO_MANAGE,
-        "branding:patch": C.NPO_MANAGE,
-    }
+    capabilities = permissions.NPO
     filterset_class = NPOFilter
     search_fields = ["name", "city"]
     ordering_fields = ["name", "created_at", "status"]
@@ -218,7 +210,7 @@ class MemberViewSet(NPOChildMixin, mixins.ListModelMixin, TenantGenericViewSet):
 
     serializer_class = MemberSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
-    capabilities = {"partial_update": C.TEAM_MANAGE, "destroy": C.TEAM_MANAGE}
+    capabilities = permissions.MEMBERS
     filterset_class = MemberFilter
     search_fields = ["user__email", "user__first_name", "user__last_name"]
     ordering_fields = ["user__email", "role", "created_at"]
@@ -255,7 +247,7 @@ class InvitationViewSet(NPOChildMixin, mixins.ListModelMixin, mixins.CreateModel
 
     serializer_class = InvitationSerializer
     http_method_names = ["get", "post", "delete", "head", "options"]
-    capabilities = dict.fromkeys(("list", "create", "destroy", "resend"), C.TEAM_MANAGE)
+    capabilities = permissions.INVITATIONS
     filterset_class = InvitationFilter
     search_fields = ["email"]
     ordering_fields = ["created_at", "email", "expires_at"]

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core import uploads
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.core.files import validate_image
 from apps.core.services import audit_record
@@ -205,7 +206,7 @@ def _transition(npo: NPO, action: str) -> tuple[NPO, str]:
     npo = lock_npo(npo)
     if npo.status not in sources:
         raise Conflict(
-            "INVALID_TRANSITION",
+            ErrorCode.INVALID_TRANSITION,
             f"An NPO in status '{npo.status}' cannot be {_PAST[action]}.",
             status=npo.status,
             action=action,

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.errors import ErrorCode
 from apps.core.exceptions import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from apps.core.services import audit_record
 from apps.npos import emails
@@ -50,11 +51,13 @@ def member_update(*, membership: Membership, actor: Any, role: str, ip: str | No
     lock_npo(membership.npo)
     membership = Membership.objects.select_for_update().select_related("npo", "user").get(pk=membership.pk)
     if membership.status != MembershipStatus.ACTIVE:
-        raise Conflict("INVALID_TRANSITION", "This member has been removed; invite them again instead.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This member has been removed; invite them again instead.")
     if membership.role == role:
         return membership
     if role != Role.ADMIN and _is_last_admin(membership):
-        raise Conflict("LAST_ADMIN", "The last admin of an NPO cannot be demoted; make someone else admin first.")
+        raise Conflict(
+            ErrorCode.LAST_ADMIN, "The last admin of an NPO cannot be demoted; make someone else admin first."
+        )
     previous = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
@@ -78,7 +81,9 @@ def member_remove(*, membership: Membership, actor: Any, ip: str | None = None) 
     if membership.status == MembershipStatus.REMOVED:
         return membership
     if _is_last_admin(membership):
-        raise Conflict("LAST_ADMIN", "The last admin of an NPO cannot be removed; make someone else admin first.")
+        raise Conflict(
+            ErrorCode.LAST_ADMIN, "The last admin of an NPO cannot be removed; make someone else admin first."
+        )
     membership.status = MembershipStatus.REMOVED
     membership.save(update_fields=["status", "updated_at"])
     staff_status_sync(user=membership.user)
@@ -145,7 +150,7 @@ def invitation_create(*, npo: NPO, actor: Any, email: str, role: str, ip: str | 
         raise ValidationFailed(message="Unknown role.", fields={"role": [f"Use one of {', '.join(Role.values)}."]})
     npo = lock_npo(npo)
     if Membership.objects.filter(npo=npo, user__email__iexact=email, status=MembershipStatus.ACTIVE).exists():
-        raise Conflict("ALREADY_MEMBER", "This person is already a member of the NPO.")
+        raise Conflict(ErrorCode.ALREADY_MEMBER, "This person is already a member of the NPO.")
     Invitation.objects.filter(npo=npo, email__iexact=email, status=InvitationStatus.PENDING).update(
         status=InvitationStatus.REVOKED, updated_at=timezone.now()
     )
@@ -183,7 +188,7 @@ def invitation_resend(*, invitation: Invitation, actor: Any, ip: str | None = No
     ``INVALID_TRANSITION``."""
     invitation = _lock_invitation(invitation)
     if invitation.status != InvitationStatus.PENDING:
-        raise Conflict("INVALID_TRANSITION", f"An invitation that is {invitation.status} cannot be resent.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, f"An invitation that is {invitation.status} cannot be resent.")
     token, hashed = _new_token(invitation.pk)
     invitation.token_hash = hashed
     invitation.expires_at = timezone.now() + settings.INVITATION_TTL
@@ -202,7 +207,7 @@ def invitation_revoke(*, invitation: Invitation, actor: Any, ip: str | None = No
     if invitation.status == InvitationStatus.REVOKED:
         return invitation
     if invitation.status == InvitationStatus.ACCEPTED:
-        raise Conflict("INVALID_TRANSITION", "This invitation was accepted; remove the member instead.")
+        raise Conflict(ErrorCode.INVALID_TRANSITION, "This invitation was accepted; remove the member instead.")
     invitation.status = InvitationStatus.REVOKED
     invitation.save(update_fields=["status", "updated_at"])
     audit_record(actor=actor, action="invitation.revoke", obj=invitation, npo_id=invitation.npo_id, ip=ip)
@@ -236,7 +241,7 @@ def invitation_accept(*, token: str, user: Any, ip: str | None = None) -> Member
         raise Gone(message="This invitation link was replaced by a newer one; use the latest e-mail.")
     existing = Membership.objects.select_for_update().filter(npo=invitation.npo, user=user).first()
     if existing is not None and existing.status == MembershipStatus.ACTIVE:
-        raise Conflict("ALREADY_MEMBER", "You are already a member of this NPO.")
+        raise Conflict(ErrorCode.ALREADY_MEMBER, "You are already a member of this NPO.")
     if invitation.status == InvitationStatus.ACCEPTED:
         raise Gone(message="This invitation has already been used.")
     if invitation.is_expired:

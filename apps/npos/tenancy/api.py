@@ -4,11 +4,11 @@ Subclasses set:
 
 * ``npo_path`` — the ORM path from the model to its NPO (``"npo"``, ``"event__npo"``, …);
 * ``capabilities`` — action → capability needed in the object's NPO (a tuple: any one of them;
-  missing: visibility is enough). This map is *the* declaration: the admin reads it too
-  (``ItemViewSet.capabilities["open"]``), so the API and the admin cannot disagree. Keys are the
-  viewset action (``"open"``), the action and HTTP method when they differ (``"pledges:get"``), the
-  HTTP method for a plain API view (``"post"``), or a named sub-case checked explicitly
-  (``"bids:clerk"``);
+  missing: visibility is enough): one of the named maps of the app's ``permissions.py``
+  (``capabilities = permissions.ITEM``), which the admin reads too (``permissions.ITEM["open"]``),
+  so the API and the admin cannot disagree. Keys are the viewset action (``"open"``), the action
+  and HTTP method when they differ (``"pledges:get"``), the HTTP method for a plain API view
+  (``"post"``), or a named sub-case checked explicitly (``"bids:clerk"``);
 * ``get_queryset`` — what the caller may *see* (use :func:`apps.npos.authz.scope` /
   ``scope_q`` plus any public rows). An object outside it answers 404.
 """
@@ -19,11 +19,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework import viewsets
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 
+from apps.core.api.base import GenericViewSet, ModelViewSet
 from apps.npos import authz
 from apps.npos.capabilities import Requirement
 
@@ -98,9 +98,9 @@ class TenantMixin(DeclaredCapabilities):
         return resolve_npo_id(obj, self.npo_path)
 
 
-class TenantModelViewSet(TenantMixin, viewsets.ModelViewSet):
+class TenantModelViewSet(TenantMixin, ModelViewSet):
     permission_classes = [IsAuthenticated & HasObjectCapability]  # type: ignore[operator]
 
 
-class TenantGenericViewSet(TenantMixin, viewsets.GenericViewSet):
+class TenantGenericViewSet(TenantMixin, GenericViewSet):
     permission_classes = [IsAuthenticated & HasObjectCapability]  # type: ignore[operator]

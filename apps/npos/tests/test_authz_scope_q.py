@@ -1,5 +1,5 @@
-"""``authz.scope_q`` can be OR-ed with public rows and AND-ed with anything, for every caller (issue 9
-item 8). It returned an empty ``Q()`` for super admins, and ``Q(public) | Q()`` is ``Q(public)`` in
+"""``authz.scope_q`` can be OR-ed with public rows and AND-ed with anything, for every caller. It once
+returned an empty ``Q()`` for super admins, and ``Q(public) | Q()`` is ``Q(public)`` in
 Django: the documented use narrowed super admins to the public rows, and two selectors guarded
 against it by hand."""
 

@@ -102,7 +102,7 @@ def test_lock_keys_on_normalised_email(api_client, user):
 
 
 def test_lockout_bypass_by_rotating_x_forwarded_for(api_client, user, settings):
-    """Issue 9 #3: with DJANGO_NUM_PROXIES=1 a client talking to the app directly rotated
+    """Regression: with DJANGO_NUM_PROXIES=1 a client talking to the app directly rotated
     X-Forwarded-For and every attempt counted for a fresh "IP". An untrusted peer's header is ignored."""
     settings.NUM_PROXIES = 1
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
@@ -127,7 +127,7 @@ def test_trusted_proxy_failures_from_many_client_ips_lock_the_account(api_client
 
 
 def test_known_device_signs_in_while_the_account_is_locked(api_client, user):
-    """Issue 9 #4: anyone could keep a named user from signing in. The real user's device token
+    """Regression: anyone could keep a named user from signing in. The real user's device token
     (from an earlier sign-in) is not subject to the account lock."""
     device = device_token_for(api_client, user, ip="192.0.2.10")
     attacker = type(api_client)()
@@ -260,7 +260,7 @@ def admin_login(client, email, password=DEFAULT_PASSWORD, ip="10.0.0.1", **extra
 
 
 def test_admin_login_form_is_locked_per_account(client, superuser):
-    """Issue 9 #3: the admin login had no per-account limit once the IP changed."""
+    """Regression: the admin login had no per-account limit once the IP changed."""
     for n in range(5):
         assert admin_login(client, superuser.email, WRONG, ip=f"198.51.100.{n}").status_code == 200  # form again
     response = admin_login(client, superuser.email, ip="203.0.113.1")

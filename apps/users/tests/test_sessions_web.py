@@ -1,4 +1,4 @@
-"""Issue 9 #9: "log out everywhere", a password reset and a password change end Django sessions (the
+"""Regression: "log out everywhere", a password reset and a password change end Django sessions (the
 admin, the browsable API) too, not only JWTs; the token blacklist admin never shows token text."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def assert_throttled(response):
 
 
 def test_login_has_no_throttle_keyed_on_the_email_alone(api_client, user, throttle_rates):
-    """Issue 9 #4: 10 bad logins a minute keyed on the e-mail alone turned the real user's correct
+    """Regression: 10 bad logins a minute keyed on the e-mail alone turned the real user's correct
     login from elsewhere into a 429. Guessing is bounded by the lockout (per account and device)."""
     throttle_rates(login_ip="1000/min")
     device = login(api_client, user.email, ip="192.0.2.1").json()["device_token"]

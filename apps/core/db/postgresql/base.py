@@ -4,7 +4,7 @@ round trip.
 ``CONN_HEALTH_CHECKS`` makes Django check a reused connection before the first query of each
 request, so a database restart or failover never fails a request on a connection the server has
 already closed. Django checks with ``SELECT 1`` — a round trip on every request, measured at 5-6 %
-of the throughput of ``users/me`` and the catalogue (issue 13). A server that ends a session (restart,
+of the throughput of ``users/me`` and the catalogue. A server that ends a session (restart,
 failover, ``pg_terminate_backend``, idle timeout) sends the client its termination message and closes
 the socket, so the socket of a session the server has ended is readable. The check here is a poll of
 the socket with no wait: nothing to read means the session is as the server left it after the last
