@@ -89,7 +89,6 @@ def server_error(request: HttpRequest, **kwargs: Any) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if _is_api(request):
         return JsonResponse(error_body(ErrorCode.PERMISSION_DENIED, f"CSRF check failed: {reason}"), status=403)
-    from django.views.csrf import csrf_failure as default_csrf_failure
 
     return default_csrf_failure(request, reason)
 

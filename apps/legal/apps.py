@@ -20,7 +20,7 @@ class LegalConfig(AppConfig):
         # Imported here, not at the top: an AppConfig module is imported before the models are ready.
         from apps.checkout import privacy as checkout_privacy
         from apps.core.api.base import register_gate
-from apps.core.api.schema import EXTRA_ERROR_STATUSES
+        from apps.core.api.schema import EXTRA_ERROR_STATUSES
         from apps.legal import emails, exporting  # noqa: F401 - outbox context builder, export sections
         from apps.legal.gate import api_gate, gate_schema_statuses
         from apps.legal.hooks import account_eraser, deletion_blocker, export_section, remote_eraser

@@ -24,7 +24,6 @@ from django.template.response import TemplateResponse
 from apps.core.exceptions import DomainError
 from apps.core.net import client_ip
 from apps.npos import authz, permissions
-from apps.npos.capabilities import Capability
 from apps.npos.models import NPO, Invitation, Membership
 from apps.npos.services.npos import (
     BRANDING_FIELDS,

@@ -9,8 +9,7 @@ viewset declares the capability of every action in ``capabilities``, the one sty
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse

@@ -32,7 +32,7 @@ from apps.checkout.services.common import lock_statement_paddle, statement_audit
 from apps.checkout.services.provider import ProviderResult, get_provider
 from apps.checkout.services.receipts import receipt_issue, receipt_send
 from apps.core.errors import ErrorCode
-from apps.core.exceptions import Conflict, NotFound, ValidationFailed
+from apps.core.exceptions import Conflict, ValidationFailed
 from apps.core.money import money_parse, money_str
 from apps.events.models import Event
 

@@ -52,7 +52,8 @@ def npo_delete_check(npo: NPO) -> None:
     (registered with :func:`apps.npos.hooks.on_npo_delete_check`; runs inside ``npo_delete``)."""
     if Event.objects.filter(npo_id=npo.pk, status=EventStatus.PUBLISHED).exists():
         raise Conflict(
-            "NPO_HAS_PUBLISHED_EVENTS", "This NPO has published events; close or unpublish them before deleting it."
+            ErrorCode.NPO_HAS_PUBLISHED_EVENTS,
+            "This NPO has published events; close or unpublish them before deleting it.",
         )
 
 
