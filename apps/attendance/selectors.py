@@ -265,26 +265,50 @@ def guest_desk_page(event: Event, term: str = "", *, offset: int, limit: int) ->
     return count, rows
 
 
+def bidder_guests(event: Any, user: Any) -> QuerySet[Guest]:
+    """The user's guest rows under confirmed registrations of the event — as its registrant or as a
+    guest linked to their account — the one that acts first at the top: when the user appears in
+    several parties (invited by a friend, and registered themselves), the registrant row of their
+    own registration. ``event`` and ``user`` are ids or expressions (a bid reads its guest inside the
+    item's statement: ``OuterRef("event_id")``). The one definition of "the bidder's guest"."""
+    return Guest.objects.filter(
+        event_id=event, user_id=user, registration__status=RegistrationStatus.CONFIRMED
+    ).order_by("-is_registrant", "created_at", "id")
+
+
 #: What a bid, a purchase or a pledge reads of the bidder's guest row before its locks (the related
 #: rows are read on access, one query each: none of those paths does).
-BIDDER_GUEST_COLUMNS = ("id", "registration_id", "event_id", "user_id", "paddle_id", "checked_in_at")
+BIDDER_GUEST_COLUMNS = ("id", "registration_id", "paddle_id", "checked_in_at")
+
+
+def bidder_guest_annotations(event: Any, user: Any) -> dict[str, Subquery]:
+    """:data:`BIDDER_GUEST_COLUMNS` of :func:`bidder_guests`' first row, as subqueries another read
+    annotates (``bidder_guest__<column>``): a bid reads its item and its guest in one statement."""
+    guests = bidder_guests(event, user)
+    return {f"bidder_guest__{column}": Subquery(guests.values(column)[:1]) for column in BIDDER_GUEST_COLUMNS}
+
+
+def bidder_guest_of(row: Any, *, event_id: Any, user_id: Any) -> Guest | None:
+    """The guest row :func:`bidder_guest_annotations` read onto ``row`` (taken off it), or ``None``."""
+    values = [row.__dict__.pop(f"bidder_guest__{column}") for column in BIDDER_GUEST_COLUMNS]
+    if values[0] is None:
+        return None
+    return Guest.from_db(  # type: ignore[no-any-return]
+        row._state.db, [*BIDDER_GUEST_COLUMNS, "event_id", "user_id"], [*values, event_id, user_id]
+    )
+
+
 _BIDDER_GUEST: CompiledQuery[Guest] = CompiledQuery(
     "attendance.bidder_guest",
-    lambda p: Guest.objects.filter(event_id=p.event, user_id=p.user, registration__status=RegistrationStatus.CONFIRMED)
-    .only(*BIDDER_GUEST_COLUMNS)
-    .order_by("-is_registrant", "created_at", "id")[:1],
+    lambda p: bidder_guests(p.event, p.user).only("event_id", "user_id", *BIDDER_GUEST_COLUMNS)[:1],
     event=uuid.UUID,
     user=uuid.UUID,
 )
 
 
 def bidder_guest_for(*, user: Any, event: Any) -> Guest | None:
-    """The user's guest row under a confirmed registration of the event — as its registrant or as a
-    guest linked to their account — or ``None`` (the auctions app answers 409 NOT_REGISTERED).
-
-    When the user appears in several parties (invited by a friend, and registered themselves), the
-    registrant row of their own registration wins. Every bid reads it (``BidContext``): compiled once.
-    """
+    """:func:`bidder_guests`' first row for ``user`` in ``event``, or ``None`` (the auctions app answers
+    409 NOT_REGISTERED); a purchase and a donor's pledge read it (compiled once)."""
     if not getattr(user, "is_authenticated", False):
         return None
     return _BIDDER_GUEST.first(event=getattr(event, "pk", event), user=user.pk)

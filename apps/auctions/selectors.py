@@ -17,7 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.fields import BooleanField, DecimalField
 
 from apps.attendance.models import Guest
-from apps.attendance.selectors import bidder_guest_for
+from apps.attendance.selectors import bidder_guest_annotations, bidder_guest_of
 from apps.auctions.models import (
     PUBLIC_STATUSES,
     Bid,
@@ -149,21 +149,26 @@ ITEM_FOR_BID = (
 )
 
 
-def _item_read(p: Any, columns: tuple[str, ...] | None, bidder: bool) -> QuerySet[Item]:
-    """An item of a live event with its event and NPO and, with ``bidder``, the caller's
-    ``leading``/``my_max_bid``."""
+def _item_read(p: Any, columns: tuple[str, ...] | None, bidder: bool, guest: bool = False) -> QuerySet[Item]:
+    """An item of a live event with its event and NPO; with ``bidder``, the caller's
+    ``leading``/``my_max_bid``; with ``guest``, the caller's guest row for the event
+    (``attendance.selectors.bidder_guest_annotations``)."""
     qs = Item.objects.filter(pk=p.item, event__deleted_at__isnull=True).select_related("event__npo")
     if columns is not None:
         qs = qs.only(*columns)
     if bidder:
         qs = qs.annotate(**bidder_annotations(p.user))
+    if guest:
+        qs = qs.annotate(**bidder_guest_annotations(OuterRef("event_id"), p.user))
     return qs
 
 
 _ITEM: CompiledQuery[Item] = CompiledQuery("auctions.item_for", _item_read, item=uuid.UUID, user=uuid.UUID)
 
 
-def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, bidder: bool) -> Item:
+def _visible_item(
+    user: Any, item_id: Any, *, columns: tuple[str, ...] | None, bidder: bool, guest: bool = False
+) -> Item:
     """The item if ``user`` may see it, else 404 (also for another tenant's drafts): a public item
     of a public event is visible to everyone without asking for a membership (every bid reads it);
     anything else only to members of the event's NPO (one more compiled query, for drafts and
@@ -171,7 +176,7 @@ def _visible_item(user: Any, item_id: Any, *, columns: tuple[str, ...] | None, b
     signed_in = bool(getattr(user, "is_authenticated", False))
     item_id = getattr(item_id, "pk", item_id)  # an Item, or its id (a UUID: the URL's <uuid:> converter)
     if signed_in:
-        item = _ITEM.first(columns, bidder, item=item_id, user=user.pk)
+        item = _ITEM.first(columns, bidder, guest, item=item_id, user=user.pk)
     else:
         item = _ITEM.first(columns, False, item=item_id)
         if item is not None and bidder:
@@ -212,11 +217,14 @@ class BidContext:
 
 
 def bid_context(user: Any, item_id: Any) -> BidContext:
-    """The :class:`BidContext` of ``user`` bidding on ``item_id`` (404 for an item they cannot see).
-    Two compiled statements: the item with its event and NPO, then the caller's guest row."""
-    item = _visible_item(user, item_id, columns=ITEM_FOR_BID, bidder=False)
+    """The :class:`BidContext` of ``user`` bidding on ``item_id`` (404 for an item they cannot see):
+    one compiled statement reads the item with its event and NPO and the caller's guest row
+    (``attendance.selectors.bidder_guests``' first)."""
+    signed_in = bool(getattr(user, "is_authenticated", False))
+    item = _visible_item(user, item_id, columns=ITEM_FOR_BID, bidder=False, guest=signed_in)
     event = item.event
-    return BidContext(item=item, event=event, npo=event.npo, user=user, bidder=bidder_guest_for(user=user, event=event))
+    guest = bidder_guest_of(item, event_id=event.pk, user_id=user.pk) if signed_in else None
+    return BidContext(item=item, event=event, npo=event.npo, user=user, bidder=guest)
 
 
 def bids_history(item: Item) -> QuerySet[Bid]:

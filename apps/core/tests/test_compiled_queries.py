@@ -99,6 +99,8 @@ def cases(w: dict[str, Any]) -> dict[str, list[tuple[tuple[Any, ...], dict[str, 
         ],
         "auctions.item_for": [
             ((None, True), {"item": item.pk, "user": a.pk}),
+            ((None, False, True), {"item": item.pk, "user": a.pk}),
+            ((None, False, True), {"item": item.pk, "user": member.pk}),
             ((None, False), {"item": item.pk}),
             ((("id", "event_id", "status", "event__id", "event__npo_id"), False), {"item": item.pk}),
         ],
