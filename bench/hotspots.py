@@ -1,6 +1,6 @@
 """Profile one hot endpoint in-process (issue 13 §3): cProfile around N requests through Django's handler.
 
-    .venv/bin/python bench/hotspots.py me|catalogue|catalogue_anon|bid|item|guests [-n 300] [--sort tottime]
+    .venv/bin/python bench/hotspots.py me|catalogue|catalogue_anon|bid|bid_low|item|guests [-n 300] [--sort tottime]
 
 Uses bench/api.py's database (``<DATABASE_URL's name>_bench``, run ``bench/api.py`` once first) and
 the production settings with the same environment as the benchmark's server; the requests go
@@ -58,6 +58,15 @@ def main() -> None:
             return client.post(
                 f"/api/v1/items/{item}/bids/",
                 body,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            ).status_code
+        if args.endpoint == "bid_low":  # refused: below the minimum (most of a hot item's bids)
+            item = auction.items[i % len(auction.items)]
+            token = auction.tokens[i % len(auction.tokens)]
+            return client.post(
+                f"/api/v1/items/{item}/bids/",
+                json.dumps({"amount": "1"}),
                 content_type="application/json",
                 HTTP_AUTHORIZATION=f"Bearer {token}",
             ).status_code

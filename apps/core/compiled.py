@@ -113,6 +113,12 @@ class _Statement:
                         f"({sql}); bind it directly (e.g. an exact lookup or Value(...)), not through a "
                         "lookup that rewrites it."
                     )
+        # What results_iter works out on every call, once: the converters of each selected column.
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]] if sql else []
+        self.converters = compiler.get_converters(fields)
+        self.composite = compiler.has_composite_fields(fields)
+        # Columns the compiler added for an ORDER BY (``has_extra_select``) are not the row's.
+        self.width = compiler.col_count if sql and compiler.has_extra_select else None
         if self.iterable is ModelIterable:
             info = compiler.klass_info
             assert info is not None
@@ -140,7 +146,11 @@ class _Statement:
         return params
 
     def build(self, rows: list[Any], using: str) -> list[Any]:
-        converted = self.compiler.results_iter(results=[rows])
+        if self.width is not None:
+            rows = [row[: self.width] for row in rows]
+        converted: Any = self.compiler.apply_converters(rows, self.converters) if self.converters else rows
+        if self.composite:  # pragma: no cover - no composite primary keys in the project
+            converted = self.compiler.composite_fields_to_tuples(converted, [c[0] for c in self.compiler.select])
         if self.iterable is ModelIterable:
             out = []
             for row in converted:
