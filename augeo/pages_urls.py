@@ -1,4 +1,4 @@
-"""Server-rendered pages for people (issue 15): the public front, and every page an e-mail links to
+"""Server-rendered pages for people: the public front, and every page an e-mail links to
 (their paths are the links' paths, under ``AUGEO_FRONTEND_URL``, which defaults to this server)."""
 
 from django.urls import path

@@ -25,7 +25,7 @@ urlpatterns = [
     path("health/ready/", core_views.health_ready, name="health-ready"),
     path("metrics", core_views.metrics, name="prometheus-django-metrics"),
     path("", include("apps.live.urls")),  # /events/{slug}/display/ (the projector)
-    path("", include("augeo.pages_urls")),  # /, e-mail link pages, my registration (issue 15)
+    path("", include("augeo.pages_urls")),  # /, e-mail link pages, my registration
 ]
 
 if settings.DEBUG:

@@ -1,4 +1,4 @@
-"""The hot API endpoints against the framework's floor (issue 13): ``make bench`` prints the table.
+"""The hot API endpoints against the framework's floor: ``make bench`` prints the table.
 
     export DATABASE_URL=postgres://…/augeo REDIS_URL=redis://…/N   # PostgreSQL and Redis running
     .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--workers 2] [--rounds 1]
@@ -100,11 +100,11 @@ def access_token(user: Any) -> str:
 
 def ensure_legal() -> dict[str, str]:
     """Published terms and privacy documents (created when missing), so every measure runs with the
-    consent gate of issue 16 active; returns ``{user column: version}`` for the bench users."""
+    consent gate active; returns ``{user column: version}`` for the bench users."""
     from django.apps import apps
     from django.utils import timezone
 
-    if not apps.is_installed("apps.legal"):  # pragma: no cover - a checkout from before issue 16
+    if not apps.is_installed("apps.legal"):  # pragma: no cover - a checkout from before the legal app
         return {}
 
     from apps.legal.gate import ACCEPTED_FIELDS

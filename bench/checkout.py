@@ -1,4 +1,4 @@
-"""Checkout benchmark (issue 12): statements, one statement, the summary report and the full CSV at
+"""Checkout benchmark: statements, one statement, the summary report and the full CSV at
 1,000 paddles and ~10,000 statement lines.
 
     eval "$(bash scripts/services.sh env)"; .venv/bin/python bench/checkout.py [--paddles 1000] [--requests 200]

@@ -1,4 +1,4 @@
-"""The framework's floor (issue 13 §1): a bare Django + DRF + simplejwt app, built on the fly.
+"""The framework's floor: a bare Django + DRF + simplejwt app, built on the fly.
 
 Every HTTP benchmark reports its measures as a ratio to this app, measured in the same run on the
 same machine, database server and venv: the project's own overhead is what the ratio shows, and
@@ -149,7 +149,7 @@ class Floor:
         return self._django("shell", "-c", script).strip().splitlines()[-1]
 
     def start(self, port: int, *, workers: int, log: Path, threads: int = 0) -> subprocess.Popen[bytes]:
-        """gunicorn sync workers (the floor as issue 13 defines it); ``threads``: gthread workers with
+        """gunicorn sync workers (the floor as the method defines it); ``threads``: gthread workers with
         that many threads and keep-alive, the shape the project's HTTP service runs in."""
         command = [
             str(BIN / "gunicorn"),

@@ -1,4 +1,4 @@
-"""Profile one hot endpoint in-process (issue 13 §3): cProfile around N requests through Django's handler.
+"""Profile one hot endpoint in-process: cProfile around N requests through Django's handler.
 
     .venv/bin/python bench/hotspots.py me|catalogue|catalogue_anon|bid|bid_low|item|guests [-n 300] [--sort tottime]
 

@@ -1,4 +1,4 @@
-"""Background-work benchmark (issue 11): a closing rush of notifications on the real queue.
+"""Background-work benchmark: a closing rush of notifications on the real queue.
 
     eval "$(bash scripts/services.sh env)"
     .venv/bin/python bench/jobs.py [--notifications 2000] [--items 100] [--paced-seconds 10]

@@ -1,4 +1,4 @@
-"""Live-update benchmark (issue 14): 500 WebSocket clients on one event, bids at ~20/s over HTTP.
+"""Live-update benchmark: 500 WebSocket clients on one event, bids at ~20/s over HTTP.
 
     eval "$(bash scripts/services.sh env)"
     .venv/bin/python bench/live.py [--clients 500] [--rate 20] [--seconds 20] [--shape split|asgi]

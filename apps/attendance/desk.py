@@ -1,4 +1,4 @@
-"""The check-in desk (issue 15, ``checkin.perform``): one page for an 820 px tablet or a phone.
+"""The check-in desk (``checkin.perform``): one page for an 820 px tablet or a phone.
 
 One search box takes a name, an e-mail, a registration code, a bidder number or a scanned QR code
 (hardware scanners type the code and Enter; the QR code of a registration *is* its code); results

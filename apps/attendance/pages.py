@@ -1,4 +1,4 @@
-"""Donor pages behind the attendance e-mails (issue 15): accept a guest invitation (link my account,
+"""Donor pages behind the attendance e-mails: accept a guest invitation (link my account,
 ``guest_invitation_accept`` as the API) and my registration (code, QR code, party, table, meals)."""
 
 from __future__ import annotations

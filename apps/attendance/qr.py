@@ -1,4 +1,4 @@
-"""QR codes of registration codes (issue 15), pure Python (segno). The QR code holds the code itself,
+"""QR codes of registration codes, pure Python (segno). The QR code holds the code itself,
 so a hardware scanner at the desk simply types it into the search box and presses Enter."""
 
 from __future__ import annotations

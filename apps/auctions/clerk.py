@@ -1,4 +1,4 @@
-"""Helpers of the clerk pages (issue 15; the views are ``ItemAdmin.live_sale_view`` and
+"""Helpers of the clerk pages (the views are ``ItemAdmin.live_sale_view`` and
 ``paddle_raise_view``): the event preselected when one is live, the entry just recorded for the big
 success flash, and undo of one of the last entries from the page itself — through ``sale_undo`` /
 ``pledge_undo``, as the API and the sale/pledge lists do."""

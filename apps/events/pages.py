@@ -1,4 +1,4 @@
-"""The public front of the server (issue 15): ``/`` lists published events with their dates, their
+"""The public front of the server: ``/`` lists published events with their dates, their
 public pages and their projector displays; ``/events/<slug>/`` is an event's plain public page."""
 
 from __future__ import annotations

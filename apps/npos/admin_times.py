@@ -1,4 +1,4 @@
-"""Event-related times in the admin in the event's zone (issue 15).
+"""Event-related times in the admin in the event's zone.
 
 Mixed into the tenant-scoped admin base: a change page of anything that belongs to an event (the
 event itself, an item, a sale, a guest…) is rendered — and its date inputs read — in that event's

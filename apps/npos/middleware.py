@@ -1,4 +1,4 @@
-"""Pages for people show times not tied to an event in the viewer's zone (issue 15): activate it for
+"""Pages for people show times not tied to an event in the viewer's zone: activate it for
 every signed-in request outside ``/api/`` (the API speaks ISO 8601 with offsets and needs none)."""
 
 from __future__ import annotations

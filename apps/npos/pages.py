@@ -1,4 +1,4 @@
-"""The page behind the NPO invitation e-mail (issue 15): sign in or sign up with the invited address,
+"""The page behind the NPO invitation e-mail: sign in or sign up with the invited address,
 then accept — through ``invitation_accept``, as ``POST /api/v1/invitations/accept/`` does."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Whose clock a time is shown on (issue 15): an event's times in the event's zone; anything else in
+"""Whose clock a time is shown on: an event's times in the event's zone; anything else in
 the viewer's chosen zone (``User.timezone``), else the zone of the viewer's NPO, else the server's.
 Formatting itself is :mod:`apps.core.timefmt`."""
 

@@ -1,4 +1,4 @@
-"""Account pages behind the e-mail links (issue 15), server-rendered and plain: sign in, sign up,
+"""Account pages behind the e-mail links, server-rendered and plain: sign in, sign up,
 sign out, verify e-mail, choose a new password. They call the same services as the API
 (``auth_login`` with its lockout, ``user_register``, ``email_verify``, ``password_reset_confirm``); a GET
 never changes state — the verification link opens a page whose button POSTs.

@@ -1,4 +1,4 @@
-"""The admin's import page (issue 15): upload a guest list or an item catalogue for an event, see a
+"""The admin's import page: upload a guest list or an item catalogue for an event, see a
 dry-run preview (what would be created, each refused row and why), then confirm.
 
 Both steps run the import services of the management commands (``guests_import``,

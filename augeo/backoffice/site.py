@@ -1,4 +1,4 @@
-"""The back office's AdminSite (issue 15): branded "Augeo" — or with the NPO's name and logo for a
+"""The back office's AdminSite: branded "Augeo" — or with the NPO's name and logo for a
 member of exactly one NPO —, an index that starts with **Tonight** (:mod:`augeo.backoffice.tonight`),
 "View site" leading to the public front page, and 403/404 pages inside the admin's frame
 (:func:`admin_error_page`, called by the project's error handlers for ``/admin/`` paths).

@@ -1,4 +1,4 @@
-""" "Tonight" (issue 15): the events happening today or live, each with the pages its roles use on the
+""" "Tonight": the events happening today or live, each with the pages its roles use on the
 night, chosen by capability. The admin index starts with it and the event's change page repeats it.
 
 The links are a table: one :class:`TonightLink` per page. A page that does not exist yet (its URL

@@ -1,4 +1,4 @@
-"""Two check-in tablets racing on PostgreSQL with real threads (issue 5 §2)."""
+"""Two check-in tablets racing on PostgreSQL with real threads."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The check-in desk (issue 15): search by anything a guest carries, one-tap idempotent check-in,
+"""The check-in desk: search by anything a guest carries, one-tap idempotent check-in,
 undo for a minute, walk-ins, and only for ``checkin.perform`` of the event's NPO."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Donor pages (issue 15): my registration with its QR code, the guest invitation page, and the
+"""Donor pages: my registration with its QR code, the guest invitation page, and the
 registration e-mail's link and times."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The clerk pages (issue 15): linked, the live event preselected, a big flash with the bidder
+"""The clerk pages: linked, the live event preselected, a big flash with the bidder
 number, the last 10 entries with undo on the page."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Item imports (issue 15, product.md §10): ``manage.py import_items`` and the admin's import page
+"""Item imports (product.md §10): ``manage.py import_items`` and the admin's import page
 (dry-run preview, confirm), through ``item_create``, all or nothing, audited."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every ``/api/v1/`` view inherits the project's base views (issue 25 item 3), so the request gates
+"""Every ``/api/v1/`` view inherits the project's base views, so the request gates
 (the consent gate) run for every endpoint, present and future, with no code of their own."""
 
 from __future__ import annotations

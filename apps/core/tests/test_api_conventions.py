@@ -109,8 +109,8 @@ def test_capability_declarations_name_real_actions():
 
 
 def test_the_admin_reads_the_api_declaration():
-    """Opening an item needs the same capability in the admin as in the API (issue 10 found them
-    disagreeing): the admin's actions read the viewset's declaration."""
+    """Opening an item needs the same capability in the admin as in the API (they once
+    disagreed): the admin's actions read the viewset's declaration."""
     from django.contrib import admin as django_admin
 
     from apps.auctions.api.views import EventAuctionViewSet, ItemViewSet

@@ -1,4 +1,4 @@
-"""Error codes are one enum (issue 25 item 7): raise sites name :class:`ErrorCode` members, never string
+"""Error codes are one enum: raise sites name :class:`ErrorCode` members, never string
 literals, and every member is documented (docs/product/api.md, "Every code")."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The house's layering, checked on the source (issue 10 item 4, issue 25 item 5).
+"""The house's layering, checked on the source.
 
 The layers are import-linter's contracts in setup.cfg (README.md "Layers"): core → users → npos →
 events → attendance → auctions → checkout → legal → live, the project package (augeo, with the back

@@ -1,4 +1,4 @@
-"""The outbox as the source of truth (issue 11 §2): claims, backoff with a cap, the sweep, operator
+"""The outbox as the source of truth: claims, backoff with a cap, the sweep, operator
 retries, references and sealed secrets in the context, attachments built at send time."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Capability declarations live in each app's ``permissions.py`` (issue 25 item 3): the API views point
+"""Capability declarations live in each app's ``permissions.py``: the API views point
 at those maps and the admin reads the same ones, so the admin never imports an API views module."""
 
 from __future__ import annotations

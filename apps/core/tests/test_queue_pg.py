@@ -1,4 +1,4 @@
-"""Background work end to end on PostgreSQL (issue 11 §6): real ``run_worker`` and ``run_scheduler``
+"""Background work end to end on PostgreSQL: real ``run_worker`` and ``run_scheduler``
 processes on the test database, a real SMTP server (aiosmtpd) on 127.0.0.1.
 
 * a worker process delivers a bid's outbid mail;

@@ -56,7 +56,7 @@ def test_anonymous_and_system_actors_are_stored_as_none():
 
 def test_services_take_the_address_not_the_request():
     """Services (and so the audit log) take ``actor`` and ``ip``: the admin, commands and tasks call them
-    without faking an HTTP request (issue 10 item 4)."""
+    without faking an HTTP request."""
     import inspect
 
     from apps.attendance.services import checkin

@@ -1,4 +1,4 @@
-"""Object ids in ``/api/v1/`` routes are ``<uuid:>`` path converters (issue 25 item 7): a malformed id
+"""Object ids in ``/api/v1/`` routes are ``<uuid:>`` path converters: a malformed id
 never reaches a view, and the project's 404 handler answers it in the error envelope — for anonymous
 and signed-in callers, on reads and writes alike."""
 

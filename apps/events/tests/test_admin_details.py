@@ -1,4 +1,4 @@
-"""The admin details of issue 15: no raw UUID heading the bid history, NPO names in the audit list,
+"""The admin details a newcomer noticed: no raw UUID heading the bid history, NPO names in the audit list,
 "only drafts can be deleted", the sponsor inline one field per line."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Delivery rules: order by ``sequence``, slow clients dropped alone, a channel-layer outage never
-fails or slows a bid (live.md "Messages", issue 14 §2-3)."""
+fails or slows a bid (live.md "Messages")."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ from apps.core.exceptions import DomainError
 from apps.core.money import MoneyFormField, validate_money
 from apps.npos import authz
 from apps.npos.admin_money import MoneyColumnsMixin  # money columns in the row's NPO currency
-from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone (issue 15)
+from apps.npos.admin_times import EventLocalTimesMixin  # event times in the event's zone
 from apps.npos.capabilities import Requirement
 from apps.npos.models import NPO
 from apps.npos.tenancy.private import PRIVATE_FIELDS

@@ -1,4 +1,4 @@
-"""The NPO invitation page (issue 15): sign in or sign up, then accept through ``invitation_accept``."""
+"""The NPO invitation page: sign in or sign up, then accept through ``invitation_accept``."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ PROFILE_FIELDS = frozenset(
         "postal_code",
         "country",
         "organization",
-        "timezone",  # the viewer's zone for times not tied to an event (issue 15)
+        "timezone",  # the viewer's zone for times not tied to an event
         "social_links",
     }
 )

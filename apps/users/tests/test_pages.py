@@ -1,4 +1,4 @@
-"""The pages behind the e-mail links (issue 15): they exist on this server, a GET changes nothing,
+"""The pages behind the e-mail links: they exist on this server, a GET changes nothing,
 and the POSTs go through the same services as the API."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The back office in a real browser (issue 15): Playwright driving the distribution's Chromium
+"""The back office in a real browser: Playwright driving the distribution's Chromium
 against one in-process ASGI server for the module, one shared browser.
 
 For each role: sign in through the admin's login form, open the admin index and every Tonight page

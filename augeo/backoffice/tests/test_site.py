@@ -1,4 +1,4 @@
-"""The branded admin (issue 15): "Augeo" or the NPO's name, Tonight with links by capability, the
+"""The branded admin: "Augeo" or the NPO's name, Tonight with links by capability, the
 event page's links, 403/404 in the admin's frame, "View site" leading somewhere."""
 
 from __future__ import annotations
